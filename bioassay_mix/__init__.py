@@ -1,0 +1,21 @@
+"""bioassay-mix: find the best mixture of bioassay data for a target assay with MixMin."""
+
+from __future__ import annotations
+
+import logging
+
+__version__ = "0.1.0"
+
+from .datasets import fetch, load_panel, manifests
+from .experiment import RunConfig, RunResult, run
+from .featurize import MorganFingerprint
+from .mixture import MixMin
+from .panel import AssayPanel, compose
+from .solver import MixMinResult, solve
+
+logging.getLogger(__name__).addHandler(logging.NullHandler())
+
+__all__ = [
+    "AssayPanel", "MixMin", "MixMinResult", "MorganFingerprint", "RunConfig", "RunResult",
+    "__version__", "compose", "fetch", "load_panel", "manifests", "run", "solve",
+]

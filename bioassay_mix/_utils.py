@@ -1,0 +1,86 @@
+"""Small helpers shared across stages: atomic writes, hashing, progress bars, safe file names."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from tqdm.auto import tqdm
+
+_CHUNK = 1 << 20
+
+
+def sha256_file(path: str | os.PathLike) -> str:
+    """Hex sha256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(_CHUNK):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; renamed over ``path`` if the block succeeds."""
+    final = Path(path)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    # Keep the final suffix: some writers (XGBoost's save_model) pick the format by extension.
+    fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.tmp-", suffix=final.suffix, dir=final.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, final)
+    finally:
+        tmp_path.unlink(missing_ok=True)
+
+
+def write_text_atomic(path: str | os.PathLike, text: str) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def write_json_atomic(path: str | os.PathLike, obj: Any) -> None:
+    write_text_atomic(path, json.dumps(obj, indent=2, sort_keys=True, default=_json_default) + "\n")
+
+
+def _json_default(obj: Any) -> Any:
+    if hasattr(obj, "tolist"):
+        return obj.tolist()
+    if isinstance(obj, Path):
+        return str(obj)
+    raise TypeError(f"cannot serialise {type(obj).__name__} to JSON")
+
+
+def safe_name(name: str) -> str:
+    """A file-system-safe, collision-free stem for an assay or target name."""
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "assay"
+    return f"{stem[:80]}-{sha256_bytes(name.encode())[:8]}"
+
+
+def progress(iterable: Iterable, *, desc: str, total: int | None = None, verbose: bool = True):
+    """A tqdm bar that ``verbose=False`` (or ``BIOASSAY_MIX_PROGRESS=0``) silences."""
+    disable = not verbose or os.environ.get("BIOASSAY_MIX_PROGRESS", "1") == "0"
+    return tqdm(iterable, desc=desc, total=total, disable=disable, leave=False)
+
+
+def resolve_n_jobs(n_jobs: int | None) -> int:
+    """scikit-learn's convention: None -> 1, -1 -> all cores, -2 -> all but one."""
+    if n_jobs is None:
+        return 1
+    if n_jobs < 0:
+        return max(1, (os.cpu_count() or 1) + 1 + n_jobs)
+    if n_jobs == 0:
+        raise ValueError("n_jobs must be a non-zero integer (use -1 for all cores)")
+    return n_jobs

@@ -1,0 +1,53 @@
+"""Models trained on a mixture of sources: natural (pooled), balanced and MixMin-weighted, plus the
+target-only baseline. All share one XGBoost configuration so that only the mixture differs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+import xgboost as xgb
+
+from .mixture import source_row_weights
+from .proxies import fit_classifier
+
+
+@dataclass
+class SourceRows:
+    """Training rows of each source: positions into the feature matrix, and their labels."""
+
+    rows: dict[str, np.ndarray]
+    labels: dict[str, np.ndarray]
+
+    def counts(self) -> pd.Series:
+        return pd.Series({s: len(r) for s, r in self.rows.items()}, dtype=np.int64)
+
+
+def fit_mixture(
+    X: sp.csr_matrix,
+    data: SourceRows,
+    weights: pd.Series | None,
+    *,
+    params: Mapping | None = None,
+    prune: float = 1e-4,
+    device: str | None = "cpu",
+    n_jobs: int | None = 1,
+    random_state: int = 0,
+) -> xgb.XGBClassifier:
+    """One XGBoost on the concatenated rows of all sources. ``weights=None`` is the natural
+    mixture (every row weight 1, so sources count by size); otherwise source p carries mass
+    ~ ``weights[p]`` (uniform weights give the balanced mixture)."""
+    sources = list(data.rows)
+    if weights is None:
+        row_w = pd.Series(1.0, index=sources)
+    else:
+        row_w = source_row_weights(weights.reindex(sources).fillna(0.0), data.counts(), prune)
+    keep = [s for s in sources if row_w[s] > 0]
+    idx = np.concatenate([data.rows[s] for s in keep])
+    y = np.concatenate([data.labels[s] for s in keep])
+    sw = np.concatenate([np.full(len(data.rows[s]), row_w[s]) for s in keep])
+    return fit_classifier(X[idx], y, params=params, sample_weight=sw, device=device,
+                          n_jobs=n_jobs, random_state=random_state)

@@ -1,0 +1,261 @@
+"""Dataset manifests, the download cache (pooch + sha256) and loading panels by name or path."""
+
+from __future__ import annotations
+
+import gzip
+import logging
+import os
+import tomllib
+import warnings
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import pandas as pd
+import pooch
+
+from ._utils import sha256_bytes, sha256_file
+from .errors import ChecksumError, DataError, DataUnavailableError
+from .panel import AssayPanel, compose
+
+logger = logging.getLogger(__name__)
+
+DATA_ENV = "BIOASSAY_MIX_DATA"
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What a dataset is and where it comes from (one TOML file in ``data_manifests/``)."""
+
+    name: str
+    title: str
+    licence: str
+    citation: str
+    description: str = ""
+    file: str = ""
+    folder: str = "bioassay"
+    url: str = ""
+    sha256: str = ""
+    packaged: str = ""
+    smiles_column: str = "smiles"
+    label_columns: tuple[str, ...] | str = "*"
+    id_columns: tuple[str, ...] = ()
+    regression_columns: tuple[str, ...] = ()
+    rows: int | None = None
+    components: tuple[str, ...] = ()
+    path: Path | None = field(default=None, compare=False)
+
+    @classmethod
+    def from_toml(cls, path: Path) -> Manifest:
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise DataError(f"manifest {path} is not valid TOML: {exc}") from exc
+        known = set(cls.__dataclass_fields__) - {"path"}
+        unknown = set(raw) - known
+        if unknown:
+            raise DataError(f"manifest {path}: unknown keys {sorted(unknown)}")
+        for key in ("label_columns", "id_columns", "regression_columns", "components"):
+            if isinstance(raw.get(key), list):
+                raw[key] = tuple(raw[key])
+        try:
+            return cls(**raw, path=path)
+        except TypeError as exc:
+            raise DataError(f"manifest {path}: {exc}") from exc
+
+    @property
+    def is_composite(self) -> bool:
+        return bool(self.components)
+
+
+def manifest_dir() -> Path:
+    """The manifests shipped in the wheel, or ``data_manifests/`` of a source checkout."""
+    packaged = Path(str(resources.files("bioassay_mix") / "data_manifests"))
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "data_manifests"
+
+
+def manifests() -> dict[str, Manifest]:
+    """Every known dataset, by name."""
+    found = {}
+    for path in sorted(manifest_dir().glob("*.toml")):
+        m = Manifest.from_toml(path)
+        found[m.name] = m
+    return found
+
+
+def get_manifest(name: str) -> Manifest:
+    known = manifests()
+    if name.lower() not in known:
+        raise DataError(f"unknown dataset {name!r}; known: {sorted(known)} (or give a file path)")
+    return known[name.lower()]
+
+
+def data_home(path: str | os.PathLike | None = None) -> Path:
+    """The data cache: ``path``, else ``$BIOASSAY_MIX_DATA``, else the user cache directory."""
+    if path is not None:
+        return Path(path)
+    env = os.environ.get(DATA_ENV)
+    return Path(env) if env else Path(pooch.os_cache("bioassay-mix"))
+
+
+def fetch(name: str, *, cache: str | os.PathLike | None = None) -> Path:
+    """Path to a dataset's file, verified against its manifest's sha256, downloaded if absent."""
+    m = get_manifest(name)
+    if m.is_composite:
+        raise DataError(f"{name!r} is composed of {list(m.components)}; fetch those instead")
+    if m.packaged:
+        return _packaged_file(m)
+    folder = data_home(cache) / m.folder
+    target = folder / m.file
+    if target.exists():
+        _verify(target, m)
+        return target
+    if not m.url:
+        raise DataUnavailableError(f"{m.file} is not in {folder} and {m.name!r} has no URL; put "
+                                   f"the file there or set {DATA_ENV}")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        got = pooch.retrieve(m.url, known_hash=f"sha256:{m.sha256}" if m.sha256 else None,
+                             fname=m.file, path=folder, progressbar=False)
+    except ValueError as exc:  # pooch's message for a download whose hash differs
+        raise ChecksumError(f"downloaded {m.file} from {m.url} but its sha256 differs from the "
+                            f"manifest {m.path}: {exc}") from exc
+    except Exception as exc:  # network errors come from requests, with many types
+        raise DataUnavailableError(
+            f"{m.file} is not in {folder} and could not be downloaded from {m.url} ({exc}). "
+            f"Set {DATA_ENV} to a folder that holds {m.folder}/{m.file}."
+        ) from exc
+    target = Path(got)
+    _verify(target, m)
+    return target
+
+
+def _verify(path: Path, m: Manifest) -> str:
+    actual = sha256_file(path)
+    if not m.sha256:
+        warnings.warn(f"{m.name}: the manifest pins no sha256; {path} has sha256 {actual} "
+                      "(recorded in the run metadata)", UserWarning, stacklevel=3)
+        return actual
+    if actual != m.sha256:
+        raise ChecksumError(f"{path} has sha256 {actual}, but manifest {m.path} expects "
+                            f"{m.sha256}. Delete the file to download it again, or point "
+                            f"{DATA_ENV} at a folder with the right copy.")
+    return actual
+
+
+def _packaged_file(m: Manifest) -> Path:
+    path = Path(str(resources.files("bioassay_mix") / "data" / m.packaged))
+    if not path.exists():
+        raise DataUnavailableError(f"packaged file {path} for {m.name!r} is missing; reinstall")
+    # The manifest's sha256 is of the original (uncompressed) file, so check what we shipped.
+    actual = sha256_bytes(gzip.decompress(path.read_bytes()))
+    if actual != m.sha256:
+        raise ChecksumError(f"packaged {path} decompresses to sha256 {actual}, manifest {m.path} "
+                            f"expects {m.sha256}")
+    return path
+
+
+def read_table(path: str | os.PathLike) -> pd.DataFrame:
+    """Read CSV (optionally .gz) or Parquet, with an error that names the file."""
+    path = Path(path)
+    if not path.exists():
+        raise DataUnavailableError(f"no such file: {path}")
+    suffixes = "".join(path.suffixes[-2:]).lower()
+    try:
+        if suffixes.endswith((".parquet", ".pq")):
+            frame = pd.read_parquet(path)
+        elif suffixes.endswith((".csv", ".csv.gz", ".tsv", ".tsv.gz")):
+            frame = pd.read_csv(path, sep="\t" if ".tsv" in suffixes else ",", low_memory=False)
+        else:
+            raise DataError(f"{path}: unsupported file type (use .csv, .csv.gz, .tsv or .parquet)")
+    except pd.errors.EmptyDataError as exc:
+        raise DataError(f"{path} is empty") from exc
+    except (pd.errors.ParserError, UnicodeDecodeError, OSError) as exc:
+        raise DataError(f"{path} could not be read: {exc}") from exc
+    if frame.shape[0] == 0:
+        raise DataError(f"{path} has a header but no rows")
+    return frame
+
+
+def label_columns_of(m: Manifest, columns: list[str]) -> list[str]:
+    """The assay columns a manifest names, checked against the file's header."""
+    if m.label_columns == "*":
+        skip = {m.smiles_column, *m.id_columns, *m.regression_columns}
+        return [c for c in columns if c not in skip]
+    return list(m.label_columns)
+
+
+def load_panel(
+    source: str | os.PathLike,
+    *,
+    cache: str | os.PathLike | None = None,
+    smiles_column: str = "smiles",
+    label_columns: list[str] | None = None,
+    layout: str = "wide",
+    assay_column: str = "assay",
+    label_column: str = "label",
+    strict: bool = False,
+    on_conflict: str = "missing",
+) -> AssayPanel:
+    """Load a panel by dataset name (``tox21``, ``toxcast``, ``moleculenet``, ...) or from a
+    CSV/Parquet file: ``layout="wide"`` (a SMILES column and one column per assay) or
+    ``layout="long"`` (``smiles_column``, ``assay_column``, ``label_column``)."""
+    text = str(source)
+    if text.lower() in manifests():
+        return _load_named(text.lower(), cache=cache, strict=strict, on_conflict=on_conflict)
+    path = Path(text)
+    if not path.exists():
+        raise DataError(f"{text!r} is neither a known dataset ({sorted(manifests())}) nor a file")
+    frame = read_table(path)
+    if layout == "long":
+        panel = AssayPanel.from_long(frame, smiles_column=smiles_column, assay_column=assay_column,
+                                     label_column=label_column, name=path.stem, strict=strict,
+                                     on_conflict=on_conflict)
+    elif layout == "wide":
+        panel = AssayPanel.from_frame(frame, smiles_column=smiles_column,
+                                      label_columns=label_columns, name=path.stem, strict=strict,
+                                      on_conflict=on_conflict)
+    else:
+        raise ValueError(f"layout must be 'wide' or 'long', got {layout!r}")
+    panel.sources[path.stem] = sha256_file(path)
+    return panel
+
+
+def _load_named(name: str, *, cache, strict: bool, on_conflict: str) -> AssayPanel:
+    m = get_manifest(name)
+    if m.is_composite:
+        parts = [_load_named(c, cache=cache, strict=strict, on_conflict=on_conflict)
+                 for c in m.components]
+        return compose(parts, name=name, on_conflict=on_conflict)
+    path = fetch(name, cache=cache)
+    frame = read_table(path)
+    missing = [c for c in (m.smiles_column, *m.id_columns) if c not in frame.columns]
+    if missing:
+        raise DataError(f"{path}: columns {missing} named by manifest {m.path} are missing")
+    panel = AssayPanel.from_frame(frame, smiles_column=m.smiles_column,
+                                  label_columns=label_columns_of(m, list(frame.columns)),
+                                  name=name, strict=strict, on_conflict=on_conflict)
+    panel.sources[name] = m.sha256 or sha256_file(path)
+    return panel
+
+
+def status(cache: str | os.PathLike | None = None) -> pd.DataFrame:
+    """One row per dataset: file, whether it is cached (or packaged) and its licence."""
+    rows = []
+    home = data_home(cache)
+    for m in manifests().values():
+        if m.is_composite:
+            where, state = "", "composed of " + ", ".join(m.components)
+        elif m.packaged:
+            where, state = "inside the package", "packaged"
+        else:
+            path = home / m.folder / m.file
+            where = str(path)
+            state = "cached" if path.exists() else "not cached"
+            if not m.sha256:
+                state += " (sha256 unpinned)"
+        rows.append({"name": m.name, "title": m.title, "status": state, "path": where,
+                     "licence": m.licence})
+    return pd.DataFrame(rows)

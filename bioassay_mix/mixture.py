@@ -1,0 +1,110 @@
+"""From proxies' predictions to mixture weights (the sklearn-style ``MixMin``) and from mixture
+weights to per-row sample weights for training the final model."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+
+from .errors import DataError
+from .solver import DEFAULT_EPS, solve
+
+#: Sources whose weight is below this fraction of the largest weight are left out of the final
+#: model's training set: they would carry less than 1e-4 of the top source's mass.
+DEFAULT_PRUNE = 1e-4
+
+
+def observed_label_proba(P: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """P(observed label) from P(class 1): ``P`` where y == 1, ``1 - P`` where y == 0."""
+    y = np.asarray(y, dtype=np.float64).reshape(-1)
+    if not np.isin(y, (0.0, 1.0)).all():
+        raise DataError("cross-entropy MixMin needs binary 0/1 target labels")
+    return np.where(y[:, None] == 1.0, P, 1.0 - P)
+
+
+class MixMin(BaseEstimator):
+    """Mixture weights over sources that minimise the target's loss of the mixed predictor.
+
+    ``fit(P, y)`` takes the sources' predictions on the target's labelled compounds (a DataFrame
+    with one column per source, or an array): class-1 probabilities for ``loss="cross_entropy"``,
+    real-valued predictions for ``loss="squared_error"``. Fitted attributes: ``weights_`` (Series
+    over sources, on the simplex), ``objective_``, ``gap_`` (certified suboptimality),
+    ``n_iter_``, ``converged_``, ``result_``.
+    """
+
+    def __init__(self, loss: str = "cross_entropy", method: str = "adaptive",
+                 tol: float | None = None, max_iter: int | None = None, eps: float = DEFAULT_EPS,
+                 device: str = "cpu", dtype: str = "float64"):
+        self.loss = loss
+        self.method = method
+        self.tol = tol
+        self.max_iter = max_iter
+        self.eps = eps
+        self.device = device
+        self.dtype = dtype
+
+    def fit(self, P, y) -> MixMin:
+        frame = _as_frame(P)
+        y = np.asarray(y).reshape(-1)
+        if len(y) != len(frame):
+            raise DataError(f"y has {len(y)} labels but P has {len(frame)} rows")
+        if self.loss == "cross_entropy":
+            data, target = observed_label_proba(frame.to_numpy(np.float64), y), None
+        elif self.loss == "squared_error":
+            data, target = frame.to_numpy(np.float64), y
+        else:
+            raise ValueError("MixMin.fit supports 'cross_entropy' and 'squared_error'; use "
+                             "bioassay_mix.solver.solve for 'log_likelihood'")
+        result = solve(pd.DataFrame(data, columns=frame.columns), loss=self.loss, y=target,
+                       method=self.method, tol=self.tol, max_iter=self.max_iter, eps=self.eps,
+                       device=self.device, dtype=self.dtype)
+        self._set_result(result)
+        return self
+
+    def _set_result(self, result) -> None:
+        self.result_ = result
+        self.weights_ = result.weights
+        self.objective_ = result.objective
+        self.gap_ = result.gap
+        self.n_iter_ = result.n_iter
+        self.converged_ = result.converged
+        self.feature_names_in_ = np.asarray(result.weights.index, dtype=object)
+
+    def predict(self, P) -> np.ndarray:
+        """The mixed predictor sum_p w_p P[:, p] (a class-1 probability for cross-entropy)."""
+        frame = _as_frame(P)
+        missing = [s for s in self.weights_.index if s not in frame.columns]
+        if missing:
+            raise DataError(f"P lacks the fitted sources {missing[:5]}")
+        return frame[list(self.weights_.index)].to_numpy(np.float64) @ self.weights_.to_numpy()
+
+    def predict_proba(self, P) -> np.ndarray:
+        p1 = self.predict(P)
+        return np.column_stack([1.0 - p1, p1])
+
+
+def _as_frame(P) -> pd.DataFrame:
+    if isinstance(P, pd.DataFrame):
+        return P
+    arr = np.asarray(P)
+    if arr.ndim != 2:
+        raise DataError(f"P must be 2-D (rows x sources), got shape {arr.shape}")
+    return pd.DataFrame(arr, columns=[f"source_{i}" for i in range(arr.shape[1])])
+
+
+def source_row_weights(weights: Mapping[str, float] | pd.Series, n_rows: Mapping[str, int],
+                       prune: float = DEFAULT_PRUNE) -> pd.Series:
+    """Per-row sample weight for each source so that source p carries mass ~ w_p:
+    (w_p / max w) * (n_max / n_p), the rule of the paper's scripts. Sources below
+    ``prune * max w`` get weight 0 (and can be dropped from training)."""
+    w = pd.Series(weights, dtype=np.float64)
+    n = pd.Series(n_rows, dtype=np.float64).reindex(w.index)
+    if n.isna().any() or (n <= 0).any():
+        raise DataError(f"sources without rows: {list(n.index[n.isna() | (n <= 0)])[:5]}")
+    if (w < 0).any() or w.max() <= 0:
+        raise DataError("mixture weights must be non-negative with a positive maximum")
+    row_w = (w / w.max()) * (n.max() / n)
+    return row_w.where(w >= prune * w.max(), 0.0)

@@ -1,0 +1,99 @@
+"""The three MixMin losses, put into one of two batched forms the engine minimises over the simplex.
+
+* ``mixture`` form (cross-entropy and log-likelihood): f(w) = c - sum_j a_j log(A_j . w) with
+  A >= 0 and row weights a_j >= 0. Cross-entropy: A = P (probability of the observed label, clipped
+  at ``eps``), a_j = 1/n. Log-likelihood: with LL the per-sequence log-likelihoods and m_j their
+  row maximum, A = exp(LL - m_j) in (0, 1], a_j = 1/(n len_j) and c = -sum_j a_j m_j, i.e. the
+  length-normalised negative log-likelihood of the weighted mixture, computed as a weighted
+  logsumexp without overflow.
+* ``least_squares`` form (squared error): f(w) = sum_j a_j (F_j . w - y_j)^2, a_j = 1/n.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import DataError
+
+LOSSES = ("cross_entropy", "squared_error", "log_likelihood")
+
+#: Probabilities below this are raised to it before the log (a proxy can output 0 in float32).
+DEFAULT_EPS = 1e-12
+
+
+@dataclass
+class Problem:
+    """One target's problem in engine form (host NumPy arrays, float64)."""
+
+    A: np.ndarray          # (n, k) mixture components or predictions
+    a: np.ndarray          # (n,) row weights
+    y: np.ndarray | None   # (n,) regression targets (least squares) else None
+    const: float           # objective offset
+    name: str
+
+
+def make_problem(P, *, loss: str, y=None, lengths=None, eps: float = DEFAULT_EPS,
+                 name: str = "target") -> Problem:
+    """Validate one target's inputs and convert them to engine form."""
+    if loss not in LOSSES:
+        raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
+    A = np.array(P, dtype=np.float64, copy=True)
+    if A.ndim != 2:
+        raise DataError(f"{name}: expected a 2-D (rows x sources) matrix, got shape {A.shape}")
+    n, k = A.shape
+    if n == 0 or k == 0:
+        raise DataError(f"{name}: matrix has shape {A.shape}; need at least one row and source")
+    _check_finite(A, name, allow_neg_inf=loss == "log_likelihood")
+    a = np.full(n, 1.0 / n)
+    if loss == "cross_entropy":
+        _check_range(A, name)
+        return Problem(np.maximum(A, eps), a, None, 0.0, name)
+    if loss == "squared_error":
+        if y is None:
+            raise DataError(f"{name}: squared_error needs y (the real-valued targets)")
+        yv = np.asarray(y, dtype=np.float64).reshape(-1)
+        if yv.shape[0] != n:
+            raise DataError(f"{name}: y has {yv.shape[0]} values but the matrix has {n} rows")
+        _check_finite(yv[:, None], name)
+        return Problem(A, a, yv, 0.0, name)
+    lens = np.ones(n) if lengths is None else np.asarray(lengths, dtype=np.float64).reshape(-1)
+    if lens.shape[0] != n:
+        raise DataError(f"{name}: lengths has {lens.shape[0]} values but there are {n} sequences")
+    if not np.all(np.isfinite(lens) & (lens > 0)):
+        j = int(np.flatnonzero(~(np.isfinite(lens) & (lens > 0)))[0])
+        raise DataError(f"{name}: sequence {j} has length {lens[j]}; lengths must be > 0")
+    m = A.max(axis=1)
+    if not np.all(np.isfinite(m)):
+        j = int(np.flatnonzero(~np.isfinite(m))[0])
+        raise DataError(f"{name}: sequence {j} has log-likelihood -inf under every source; "
+                        "no mixture can explain it")
+    a = 1.0 / (n * lens)
+    return Problem(np.exp(A - m[:, None]), a, None, float(-(a * m).sum()), name)
+
+
+def _check_finite(A: np.ndarray, name: str, allow_neg_inf: bool = False) -> None:
+    bad = np.isnan(A) | np.isposinf(A)
+    if not allow_neg_inf:
+        bad |= np.isneginf(A)
+    if bad.any():
+        r, c = np.argwhere(bad)[0]
+        raise DataError(f"{name}: value {A[r, c]} at row {r}, source {c}; inputs must be finite")
+
+
+def _check_range(A: np.ndarray, name: str) -> None:
+    bad = (A < 0) | (A > 1)
+    if bad.any():
+        r, c = np.argwhere(bad)[0]
+        raise DataError(f"{name}: probability {A[r, c]} at row {r}, source {c} is outside [0, 1]")
+
+
+def names_for(count: int, names: Sequence[str] | None) -> list[str]:
+    if names is None:
+        return [f"target {i}" for i in range(count)]
+    names = [str(n) for n in names]
+    if len(names) != count:
+        raise DataError(f"{len(names)} names for {count} targets")
+    return names

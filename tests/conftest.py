@@ -1,0 +1,32 @@
+"""Shared fixtures. Tests use the real panels from ../shared/data (BIOASSAY_MIX_DATA)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+os.environ.setdefault("BIOASSAY_MIX_DATA", str(SHARED))
+os.environ.setdefault("BIOASSAY_MIX_PROGRESS", "0")
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    path = Path(os.environ["BIOASSAY_MIX_DATA"])
+    assert (path / "bioassay").is_dir(), f"BIOASSAY_MIX_DATA={path} has no bioassay/ folder"
+    return path
+
+
+@pytest.fixture(scope="session")
+def tox21():
+    from bioassay_mix import load_panel
+
+    return load_panel("tox21")
+
+
+@pytest.fixture(scope="session")
+def small_panel(tox21):
+    """Tox21 restricted to five assays: a fast but real pipeline input."""
+    return tox21.select(["NR-AR", "NR-AR-LBD", "NR-AhR", "SR-ARE", "SR-MMP"])

@@ -1,0 +1,30 @@
+import pandas as pd
+
+from bioassay_mix.cli import main
+
+
+def test_run_on_a_user_csv_writes_the_report(tmp_path, tox21, capsys):
+    sub = tox21.labels[["NR-AR", "SR-ARE", "SR-MMP"]].reset_index()
+    sub.to_csv(tmp_path / "panel.csv", index=False)
+    out = tmp_path / "out"
+    code = main(["run", "--panel", str(tmp_path / "panel.csv"), "--targets", "SR-MMP",
+                 "--out", str(out), "--n-jobs", "2", "--quiet",
+                 "--proxy-params", '{"n_estimators": 10, "tree_method": "gpu_hist"}',
+                 "--final-params", '{"n_estimators": 10}'])
+    assert code == 0
+    report = pd.read_csv(out / "report.csv")
+    assert report["target"].tolist() == ["SR-MMP"]
+    assert "MixMin-trained" in capsys.readouterr().out
+
+
+def test_errors_are_one_line_not_a_traceback(tmp_path, capsys):
+    (tmp_path / "bad.csv").write_text("smiles,A\nCCO,maybe\n")
+    assert main(["run", "--panel", str(tmp_path / "bad.csv"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "column 'A', row 0" in err and "Traceback" not in err
+
+
+def test_datasets_command_lists_manifests(capsys):
+    assert main(["datasets"]) == 0
+    text = capsys.readouterr().out
+    assert "toxcast" in text and "pcba" in text and "packaged" in text

@@ -1,0 +1,116 @@
+import gzip
+import shutil
+
+import numpy as np
+import pandas as pd
+import pooch
+import pytest
+
+from bioassay_mix import datasets
+from bioassay_mix.datasets import fetch, get_manifest, load_panel, manifests, status
+from bioassay_mix.errors import ChecksumError, DataError, DataUnavailableError
+
+
+def test_every_shared_bioassay_file_has_a_manifest_with_matching_sha256(data_dir):
+    files = {m.file: m for m in manifests().values() if m.file}
+    for path in sorted((data_dir / "bioassay").iterdir()):
+        assert path.name in files, f"{path.name} has no manifest"
+        m = files[path.name]
+        assert m.url.startswith("https://") and m.licence and m.citation
+        if not m.packaged:
+            assert fetch(m.name) == path
+
+
+def test_packaged_tox21_is_the_exact_shared_file(data_dir):
+    packaged = fetch("tox21")
+    original = (data_dir / "bioassay" / "tox21.csv").read_bytes()
+    assert gzip.decompress(packaged.read_bytes()) == original
+
+
+def test_toxcast_panel_has_617_assays(data_dir):
+    panel = load_panel("toxcast")
+    assert panel.labels.shape == (8576, 617)
+    assert panel.labels.columns[0] == "ACEA_T47D_80hr_Negative"
+    assert set(np.unique(panel.labels.to_numpy()[~np.isnan(panel.labels.to_numpy())])) == {0, 1}
+
+
+def test_moleculenet_composes_44_tasks_on_canonical_smiles(data_dir):
+    panel = load_panel("moleculenet")
+    assert panel.labels.shape[1] == 44
+    assert {"NR-AR", "HIV_active", "p_np", "Class", "CT_TOX"} <= set(panel.assays)
+    assert not panel.labels.index.has_duplicates
+    # BBBP's invalid SMILES are reported with the component's name
+    bad = panel.issues[panel.issues.kind == "invalid_smiles"]
+    assert bad.detail.str.contains(r"\[bbbp\]").sum() == 11
+
+
+def test_checksum_mismatch_names_the_file(tmp_path, data_dir):
+    folder = tmp_path / "bioassay"
+    folder.mkdir()
+    shutil.copy(data_dir / "bioassay" / "clintox.csv", folder / "clintox.csv")
+    with open(folder / "clintox.csv", "a") as fh:
+        fh.write("CCO,1,0\n")
+    with pytest.raises(ChecksumError, match=r"clintox\.csv.*9999816e"):
+        fetch("clintox", cache=tmp_path)
+
+
+def test_missing_file_without_network_says_what_to_do(tmp_path, monkeypatch):
+    def offline(*args, **kwargs):
+        raise ConnectionError("network unreachable")
+
+    monkeypatch.setattr(pooch, "retrieve", offline)
+    with pytest.raises(DataUnavailableError) as err:
+        fetch("sider", cache=tmp_path)
+    text = str(err.value)
+    assert "sider.csv" in text and get_manifest("sider").url in text and "BIOASSAY_MIX_DATA" in text
+
+
+def test_pcba_format_loads_with_unpinned_hash_warning(tmp_path):
+    """PCBA is not reachable here: exercise its loader on a small file of the same format."""
+    folder = tmp_path / "bioassay"
+    folder.mkdir()
+    frame = pd.DataFrame({
+        "PCBA-1030": [1, 0, np.nan, 0], "PCBA-1379": [0, np.nan, 1, 0],
+        "mol_id": ["a", "b", "c", "d"], "smiles": ["CCO", "c1ccccc1", "CC(=O)O", "CCN"],
+    })
+    frame.to_csv(folder / "pcba.csv.gz", index=False, compression="gzip")
+    with pytest.warns(UserWarning, match="pins no sha256"):
+        panel = datasets.load_panel("pcba", cache=tmp_path)
+    assert panel.assays == ["PCBA-1030", "PCBA-1379"]
+    assert len(panel.sources["pcba"]) == 64  # the sha256 it computed, kept for the metadata
+
+
+def test_user_csv_wide_and_long_give_the_same_panel(tmp_path):
+    wide = pd.DataFrame({"smiles": ["CCO", "OCC", "c1ccccc1"], "A": [1, 1, 0], "B": [0, None, 1]})
+    wide.to_csv(tmp_path / "wide.csv", index=False)
+    long = wide.melt(id_vars="smiles", var_name="assay", value_name="label").dropna()
+    long.to_parquet(tmp_path / "long.parquet")
+    p1 = load_panel(tmp_path / "wide.csv")
+    p2 = load_panel(tmp_path / "long.parquet", layout="long")
+    pd.testing.assert_frame_equal(p1.labels.sort_index(), p2.labels.sort_index())
+    assert p1.labels.loc["CCO", "A"] == 1  # "CCO" and "OCC" merged as one compound
+
+
+@pytest.mark.parametrize("content,match", [("", "is empty"), ("smiles,A\n", "no rows")])
+def test_empty_files_are_refused(tmp_path, content, match):
+    (tmp_path / "x.csv").write_text(content)
+    with pytest.raises(DataError, match=match):
+        load_panel(tmp_path / "x.csv")
+
+
+def test_missing_smiles_column_is_named(tmp_path):
+    pd.DataFrame({"SMILES_X": ["CCO"], "A": [1]}).to_csv(tmp_path / "x.csv", index=False)
+    with pytest.raises(DataError, match="no SMILES column 'smiles'"):
+        load_panel(tmp_path / "x.csv")
+
+
+def test_unknown_name_lists_known_datasets():
+    with pytest.raises(DataError, match="toxcast"):
+        load_panel("no-such-panel")
+
+
+def test_status_lists_every_manifest(data_dir):
+    table = status()
+    assert set(table["name"]) == set(manifests())
+    assert table.set_index("name").loc["tox21", "status"] == "packaged"
+    assert table.set_index("name").loc["toxcast", "status"] == "cached"

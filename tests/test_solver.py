@@ -1,0 +1,160 @@
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.optimize import minimize
+from scipy.special import logsumexp
+
+from bioassay_mix.errors import DataError
+from bioassay_mix.solver import solve
+
+
+def slsqp(f, k):
+    cons = ({"type": "eq", "fun": lambda w: w.sum() - 1.0},)
+    out = minimize(f, np.full(k, 1.0 / k), method="SLSQP", bounds=[(0, 1)] * k,
+                   constraints=cons, options={"ftol": 1e-15, "maxiter": 2000})
+    return out.fun
+
+
+def random_probs(rng, n, k):
+    P = rng.uniform(0.02, 1.0, (n, k))
+    P[:, 0] = np.minimum(1.0, P[:, 0] * 1.4)
+    return P
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_cross_entropy_matches_slsqp(seed):
+    rng = np.random.default_rng(seed)
+    P = random_probs(rng, 300, 7)
+    res = solve(P)
+    ref = slsqp(lambda w: -np.mean(np.log(P @ w)), 7)
+    assert res.converged and res.gap <= 1e-6
+    assert res.objective <= ref + 1e-6
+    assert abs(res.objective - ref) < 1e-6
+
+
+def test_real_tox21_proxy_matrix_matches_slsqp(small_panel):
+    from bioassay_mix.featurize import MorganFingerprint
+    from bioassay_mix.mixture import observed_label_proba
+    from bioassay_mix.proxies import train_proxies
+    from bioassay_mix.splits import PROXY_TRAIN, make_splits, rows
+
+    X = MorganFingerprint(n_bits=1024).transform_canonical(small_panel.smiles)
+    codes = make_splits(small_panel)
+    srcs = ["NR-AR-LBD", "NR-AhR", "SR-ARE", "SR-MMP"]
+    ps = train_proxies(X, small_panel.labels, {a: rows(codes, a, PROXY_TRAIN) for a in srcs},
+                       params={"n_estimators": 30})
+    r = rows(codes, "NR-AR", PROXY_TRAIN)
+    P = observed_label_proba(ps.predict_matrix(X[r]), small_panel.labels["NR-AR"].to_numpy()[r])
+    res = solve(P)
+    assert abs(res.objective - slsqp(lambda w: -np.mean(np.log(P @ w)), 4)) < 1e-6
+
+
+def test_squared_error_and_log_likelihood_match_slsqp():
+    rng = np.random.default_rng(1)
+    F = rng.normal(size=(200, 5))
+    y = F @ np.array([0.6, 0.4, 0, 0, 0]) + 0.3 * rng.normal(size=200)
+    res = solve(F, loss="squared_error", y=y)
+    assert abs(res.objective - slsqp(lambda w: np.mean((F @ w - y) ** 2), 5)) < 1e-6
+    LL = rng.normal(-400, 30, (80, 4))
+    lens = rng.integers(50, 200, 80)
+    res = solve(LL, loss="log_likelihood", lengths=lens)
+
+    def nll(w):
+        return -np.mean(logsumexp(LL, axis=1, b=np.maximum(w, 1e-300)) / lens)
+
+    assert abs(res.objective - slsqp(nll, 4)) < 1e-6
+    # exp(-400) underflows: only a log-space solver can evaluate this objective at all
+    assert np.isfinite(res.objective)
+
+
+def test_batch_of_ragged_targets_equals_one_by_one():
+    rng = np.random.default_rng(2)
+    Ps = [random_probs(rng, int(rng.integers(1, 400)), int(rng.integers(1, 12)))
+          for _ in range(15)]
+    batch = solve(Ps, names=[f"t{i}" for i in range(15)])
+    for P, b in zip(Ps, batch, strict=True):
+        one = solve(P)
+        assert len(b.weights) == P.shape[1]
+        assert abs(one.objective - b.objective) < 1e-9
+
+
+def test_reference_mode_is_the_papers_loop_and_certifies_less():
+    P = random_probs(np.random.default_rng(3), 500, 10)
+    ref = solve(P, method="reference")
+    ours = solve(P)
+    assert ref.n_iter == 100 and not ref.converged  # max|grad| < 1e-4 never holds here
+    assert ours.objective <= ref.objective + 1e-12
+    assert ref.gap > 10 * ours.gap
+
+
+def test_float32_agrees_with_float64():
+    P = random_probs(np.random.default_rng(4), 1000, 20)
+    a, b = solve(P), solve(P, dtype="float32")
+    assert b.converged and b.gap <= 1e-4
+    assert abs(a.objective - b.objective) < 1e-4
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 60), st.integers(1, 8), st.integers(0, 2**31 - 1))
+def test_properties(n, k, seed):
+    rng = np.random.default_rng(seed)
+    P = rng.uniform(0.0, 1.0, (n, k))
+    res = solve(P)
+    w = res.weights.to_numpy()
+    assert np.all(w >= 0) and abs(w.sum() - 1) < 1e-12
+    uniform = -np.mean(np.log(np.maximum(P, 1e-12) @ np.full(k, 1 / k)))
+    assert res.objective <= uniform + 1e-12
+    perm = rng.permutation(k)
+    assert abs(solve(P[:, perm]).objective - res.objective) < 2e-6
+
+
+def test_perfect_source_takes_all_mass_and_duplicates_split_it():
+    rng = np.random.default_rng(5)
+    P = rng.uniform(0.1, 0.9, (100, 4))
+    P[:, 2] = 1.0
+    assert solve(P).weights.iloc[2] > 1 - 1e-6
+    Q = random_probs(rng, 200, 3)
+    dup = np.column_stack([Q, Q[:, 0]])
+    a, b = solve(Q), solve(dup)
+    assert abs(a.objective - b.objective) < 1e-6
+    assert abs(b.weights.iloc[0] + b.weights.iloc[3] - a.weights.iloc[0]) < 1e-3
+
+
+def test_dataframe_weights_keep_source_names():
+    P = pd.DataFrame(random_probs(np.random.default_rng(6), 50, 3), columns=["a", "b", "c"])
+    assert list(solve(P).weights.index) == ["a", "b", "c"]
+
+
+def test_edge_cases_have_documented_results():
+    k1 = solve(np.full((10, 1), 0.3))
+    assert k1.weights.tolist() == [1.0] and k1.gap == 0 and k1.converged
+    n1 = solve(np.array([[0.2, 0.9, 0.5]]))
+    assert n1.weights.iloc[1] > 1 - 1e-6
+    zeros = solve(np.array([[0.0, 0.5], [0.0, 0.5]]))  # 0 is clipped to eps, not log(0)
+    assert np.isfinite(zeros.objective) and zeros.weights.iloc[1] > 1 - 1e-6
+
+
+@pytest.mark.parametrize("bad,match", [
+    (np.array([[0.5, np.nan]]), "row 0, source 1"),
+    (np.array([[0.5, np.inf]]), "row 0, source 1"),
+    (np.array([[0.5, -0.1]]), "outside"),
+    (np.zeros((0, 3)), "at least one row"),
+    (np.ones(3), "2-D"),
+])
+def test_bad_input_names_target_row_and_source(bad, match):
+    with pytest.raises(DataError, match=match):
+        solve([np.full((3, 2), 0.5), bad], names=["ok", "broken"])
+    with pytest.raises(DataError, match="broken"):
+        solve([np.full((3, 2), 0.5), bad], names=["ok", "broken"])
+
+
+def test_batch_shape_mismatches_are_named():
+    with pytest.raises(DataError, match="y has 3 entries for a batch of 2"):
+        solve([np.ones((3, 2)), np.ones((4, 2))], loss="squared_error", y=[1, 2, 3])
+    with pytest.raises(DataError, match="t1: y has 3 values but the matrix has 4 rows"):
+        solve([np.ones((3, 2)), np.ones((4, 2))], loss="squared_error",
+              y=[np.ones(3), np.ones(3)], names=["t0", "t1"])
+    with pytest.raises(DataError, match="-inf under every source"):
+        solve(np.array([[-np.inf, -np.inf], [-1.0, -2.0]]), loss="log_likelihood")
