@@ -78,28 +78,43 @@ class RunResult:
     metadata: dict
 
 
-def run(panel: AssayPanel, *, targets: list[str] | None = None, config: RunConfig | None = None,
-        out_dir: str | Path | None = None) -> RunResult:
-    """Run the MixMin protocol on ``panel`` for ``targets`` (default: every eligible assay).
+@dataclass
+class Prepared:
+    """Everything up to the MixMin solve: features, splits, proxies and their predictions."""
 
-    With ``out_dir``, proxies, fingerprints and per-target results are cached there, so an
-    interrupted run resumes without recomputing finished work.
-    """
+    panel: AssayPanel
+    X: object                        # CSR fingerprints, one row per panel compound
+    codes: pd.DataFrame              # split codes (see splits.py)
+    train_rows: dict[str, np.ndarray]
+    proxies: object                  # ProxySet
+    Q: pd.DataFrame                  # every proxy's class-1 probability for every compound
+    targets: list[str]
+    skipped: list[dict]
+    device: str
+    timings: dict[str, float]
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.timings[stage] = round(now - self._last, 3)
+        self._last = now
+
+
+def prepare(panel: AssayPanel, *, targets: list[str] | None = None,
+            config: RunConfig | None = None, out_dir: str | Path | None = None) -> Prepared:
+    """Featurize, split, train (or load) the proxies and predict with them."""
     cfg = config or RunConfig()
     if cfg.weight_rows not in ("proxy_train", "validation"):
         raise ValueError(f"weight_rows must be 'proxy_train' or 'validation', got "
                          f"{cfg.weight_rows!r}")
     out = Path(out_dir) if out_dir is not None else None
     device = resolve_device(cfg.device)
-    timings: dict[str, float] = {}
-    clock = time.perf_counter()
-
-    def lap(stage: str) -> None:
-        nonlocal clock
-        now = time.perf_counter()
-        timings[stage] = round(now - clock, 3)
-        clock = now
-
+    clock = _Clock()
     if targets:
         unknown = [t for t in targets if t not in panel.labels.columns]
         if unknown:
@@ -112,55 +127,76 @@ def run(panel: AssayPanel, *, targets: list[str] | None = None, config: RunConfi
                                    n_jobs=cfg.n_jobs,
                                    cache_dir=None if out is None else out / "cache")
     X = featurizer.transform_canonical(panel.smiles)
-    lap("featurize")
+    clock.lap("featurize")
     codes = make_splits(panel, test_size=cfg.test_size, valid_size=cfg.valid_size,
                         strategy=cfg.split, leakage=cfg.leakage, random_state=cfg.seed)
     labels = panel.labels
     train_rows = {}
     for a in usable:
         r = rows(codes, a, PROXY_TRAIN)
-        y = labels[a].to_numpy()[r]
-        if len(np.unique(y)) < 2:
+        if len(np.unique(labels[a].to_numpy()[r])) < 2:
             skipped.append({"assay": a, "role": "source", "reason": "proxy-train has one class"})
         else:
             train_rows[a] = r
-    lap("split")
+    clock.lap("split")
     proxies = train_proxies(
         X, labels, train_rows, params=cfg.proxy_params,
         grid=PAPER_GRID if cfg.grid_search else None, device=device, n_jobs=cfg.n_jobs,
         random_state=cfg.seed, cache_dir=None if out is None else out / "proxies",
         cache_key={"panel": panel.name, "features": [cfg.radius, cfg.n_bits, cfg.counts]},
         verbose=cfg.verbose)
-    lap("proxies")
-    sources_all = proxies.assays
-    chosen = _eligible_targets(targets or sources_all, sources_all, codes, labels, cfg, skipped)
+    clock.lap("proxies")
+    chosen = _eligible_targets(targets or proxies.assays, proxies.assays, codes, labels, cfg,
+                               skipped)
     if not chosen:
         raise DataError(f"no eligible target in panel {panel.name!r}; see the skipped reasons: "
                         f"{skipped[:3]}")
-    Q = pd.DataFrame(proxies.predict_matrix(X), index=labels.index, columns=sources_all)
-    fit_code = PROXY_TRAIN if cfg.weight_rows == "proxy_train" else VALID
-    problems, names = [], []
-    for t in chosen:
-        r = rows(codes, t, fit_code)
-        srcs = [s for s in sources_all if s != t]
-        P = observed_label_proba(Q.iloc[r][srcs].to_numpy(), labels[t].to_numpy()[r])
+    Q = pd.DataFrame(proxies.predict_matrix(X), index=labels.index, columns=proxies.assays)
+    clock.lap("proxy_predictions")
+    return Prepared(panel, X, codes, train_rows, proxies, Q, chosen, skipped, device,
+                    clock.timings)
+
+
+def mixmin_problems(prep: Prepared, weight_rows: str = "proxy_train") -> list[pd.DataFrame]:
+    """For each target, P[j, p] = source proxy p's probability of the target's observed label
+    on the target's ``weight_rows`` compounds (columns: the sources, every assay but the target)."""
+    code = PROXY_TRAIN if weight_rows == "proxy_train" else VALID
+    labels = prep.panel.labels
+    problems = []
+    for t in prep.targets:
+        r = rows(prep.codes, t, code)
+        srcs = [s for s in prep.proxies.assays if s != t]
+        P = observed_label_proba(prep.Q.iloc[r][srcs].to_numpy(), labels[t].to_numpy()[r])
         problems.append(pd.DataFrame(P, columns=srcs))
-        names.append(t)
-    results = solve(problems, method=cfg.solver_method, tol=cfg.tol, device=device, names=names)
-    weights = pd.DataFrame({r.target: r.weights for r in results}).T.reindex(columns=sources_all)
+    return problems
+
+
+def run(panel: AssayPanel, *, targets: list[str] | None = None, config: RunConfig | None = None,
+        out_dir: str | Path | None = None) -> RunResult:
+    """Run the MixMin protocol on ``panel`` for ``targets`` (default: every eligible assay).
+
+    With ``out_dir``, proxies, fingerprints and per-target results are cached there, so an
+    interrupted run resumes without recomputing finished work.
+    """
+    cfg = config or RunConfig()
+    out = Path(out_dir) if out_dir is not None else None
+    prep = prepare(panel, targets=targets, config=cfg, out_dir=out)
+    clock = _Clock()
+    results = solve(mixmin_problems(prep, cfg.weight_rows), method=cfg.solver_method,
+                    tol=cfg.tol, device=prep.device, names=prep.targets)
+    weights = pd.DataFrame({r.target: r.weights for r in results}).T.reindex(
+        columns=prep.proxies.assays)
     solver_info = pd.DataFrame([{"target": r.target, "objective": r.objective, "gap": r.gap,
                                  "n_iter": r.n_iter, "converged": r.converged} for r in results])
-    lap("mixmin")
-    report_rows = []
-    for res in progress(results, desc="targets", verbose=cfg.verbose):
-        report_rows.append(_evaluate_target(res.target, res.weights, X, Q, codes, labels,
-                                            train_rows, proxies, cfg, device, out))
-    lap("final_models")
-    report = pd.DataFrame(report_rows, columns=REPORT_COLUMNS)
-    report = _add_gains(report)
-    metadata = _metadata(panel, cfg, device, timings, chosen, proxies)
+    clock.lap("mixmin")
+    report_rows = [_evaluate_target(res.target, res.weights, prep, cfg, out)
+                   for res in progress(results, desc="targets", verbose=cfg.verbose)]
+    clock.lap("final_models")
+    report = _add_gains(pd.DataFrame(report_rows, columns=REPORT_COLUMNS))
+    metadata = _metadata(prep, cfg, {**prep.timings, **clock.timings})
     return RunResult(report=report, weights=weights, skipped=pd.DataFrame(
-        skipped, columns=["assay", "role", "reason"]), solver=solver_info, metadata=metadata)
+        prep.skipped, columns=["assay", "role", "reason"]), solver=solver_info,
+        metadata=metadata)
 
 
 def _usable_assays(panel: AssayPanel, cfg: RunConfig, skipped: list[dict]) -> list[str]:
@@ -201,8 +237,9 @@ def _eligible_targets(wanted, sources, codes, labels, cfg, skipped) -> list[str]
     return chosen
 
 
-def _evaluate_target(target, w, X, Q, codes, labels, train_rows, proxies, cfg, device,
+def _evaluate_target(target: str, w: pd.Series, prep: Prepared, cfg: RunConfig,
                      out: Path | None) -> dict:
+    X, Q, codes, labels = prep.X, prep.Q, prep.codes, prep.panel.labels
     cache = None if out is None else out / "targets" / f"{safe_name(target)}.json"
     key = {"config": cfg.key(), "target": target,
            "weights": sha256_bytes(np.round(w.to_numpy(), 12).tobytes())}
@@ -214,10 +251,11 @@ def _evaluate_target(target, w, X, Q, codes, labels, train_rows, proxies, cfg, d
     y_test = labels[target].to_numpy()[test]
     train = rows(codes, target, PROXY_TRAIN, VALID)
     y_train = labels[target].to_numpy()[train]
-    sources = [s for s in train_rows if s != target]
-    data = SourceRows({s: train_rows[s] for s in sources},
-                      {s: labels[s].to_numpy()[train_rows[s]].astype(np.int32) for s in sources})
-    fit = {"params": cfg.final_params, "device": device, "n_jobs": cfg.n_jobs,
+    sources = [s for s in prep.train_rows if s != target]
+    data = SourceRows({s: prep.train_rows[s] for s in sources},
+                      {s: labels[s].to_numpy()[prep.train_rows[s]].astype(np.int32)
+                       for s in sources})
+    fit = {"params": cfg.final_params, "device": prep.device, "n_jobs": cfg.n_jobs,
            "random_state": cfg.seed}
     target_only = fit_classifier(X[train], y_train.astype(np.int32), **fit)
     models = {
@@ -249,7 +287,7 @@ def _add_gains(report: pd.DataFrame) -> pd.DataFrame:
     return report
 
 
-def _metadata(panel, cfg, device, timings, chosen, proxies) -> dict:
+def _metadata(prep: Prepared, cfg: RunConfig, timings: dict) -> dict:
     import rdkit
     import sklearn
     import xgboost
@@ -258,9 +296,10 @@ def _metadata(panel, cfg, device, timings, chosen, proxies) -> dict:
         "bioassay_mix": __version__, "xgboost": xgboost.__version__, "rdkit": rdkit.__version__,
         "scikit_learn": sklearn.__version__, "numpy": np.__version__, "pandas": pd.__version__,
         "python": platform.python_version(), "platform": platform.platform(),
-        "panel": panel.name, "panel_sources_sha256": panel.sources,
-        "n_compounds": int(panel.labels.shape[0]), "n_assays": int(panel.labels.shape[1]),
-        "n_proxies": len(proxies.assays), "targets": chosen, "device": device,
+        "panel": prep.panel.name, "panel_sources_sha256": prep.panel.sources,
+        "n_compounds": int(prep.panel.labels.shape[0]),
+        "n_assays": int(prep.panel.labels.shape[1]), "n_proxies": len(prep.proxies.assays),
+        "targets": prep.targets, "device": prep.device,
         "config": asdict(cfg), "config_key": cfg.key(), "timings_s": timings,
         "wall_time_s": round(sum(timings.values()), 3),
     }
