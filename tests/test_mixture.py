@@ -39,3 +39,9 @@ def test_source_row_weights_follow_the_papers_rule():
     assert mass["a"] / mass["b"] == pytest.approx(2.0)
     with pytest.raises(DataError, match="without rows"):
         source_row_weights(w, {"a": 1})
+
+
+def test_nan_in_a_proxy_matrix_is_refused_with_its_position():
+    P = pd.DataFrame({"a": [0.2, np.nan, 0.4], "b": [0.5, 0.5, 0.5]})
+    with pytest.raises(DataError, match="row 1, source 0"):
+        MixMin().fit(P, [0, 1, 0])

@@ -69,3 +69,10 @@ def test_summary_counts(small_panel):
     s = small_panel.summary()
     assert (s.n_labelled == s.n_positive + s.n_negative).all()
     assert s.loc["NR-AR", "n_positive"] == 308
+
+
+def test_missing_assay_columns_are_named():
+    with pytest.raises(DataError, match=r"label column\(s\) \['B'\] not found"):
+        AssayPanel.from_frame(frame(smiles=["CCO"], A=[1]), label_columns=["A", "B"])
+    with pytest.raises(DataError, match="no column 'assay'"):
+        AssayPanel.from_long(frame(smiles=["CCO"], label=[1]))
