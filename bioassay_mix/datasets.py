@@ -94,10 +94,10 @@ def get_manifest(name: str) -> Manifest:
 
 def data_home(path: str | os.PathLike | None = None) -> Path:
     """The data cache: ``path``, else ``$BIOASSAY_MIX_DATA``, else the user cache directory."""
-    if path is not None:
-        return Path(path)
-    env = os.environ.get(DATA_ENV)
-    return Path(env) if env else Path(pooch.os_cache("bioassay-mix"))
+    if path is None:
+        env = os.environ.get(DATA_ENV)
+        path = env if env else pooch.os_cache("bioassay-mix")
+    return Path(path).expanduser().resolve()
 
 
 def fetch(name: str, *, cache: str | os.PathLike | None = None) -> Path:

@@ -19,6 +19,8 @@ from .objectives import Problem
 
 #: Step sizes are not shrunk below this; a target whose step reaches it has stalled.
 ETA_FLOOR = 1e-8
+#: Largest bucket on the CPU: about the last-level cache of a small machine.
+CPU_BUCKET_BYTES = 8 * 2**20
 #: A bucket's padded rows may exceed its smallest problem's rows by at most this factor.
 BUCKET_SLACK = 1.25
 
@@ -36,14 +38,22 @@ class Bucket:
 
 
 def make_buckets(problems: list[Problem], xp: ModuleType, dtype) -> list[Bucket]:
+    """Group problems of similar row counts. On the CPU a bucket is also kept within
+    CPU_BUCKET_BYTES, so that the iterations re-read it from cache instead of from DRAM."""
     order = sorted(range(len(problems)), key=lambda i: problems[i].A.shape[0])
+    cap = CPU_BUCKET_BYTES if xp is np else None
+    itemsize = np.dtype(dtype).itemsize
     groups: list[list[int]] = []
     for i in order:
-        n = problems[i].A.shape[0]
-        if groups and n <= BUCKET_SLACK * problems[groups[-1][0]].A.shape[0]:
-            groups[-1].append(i)
-        else:
-            groups.append([i])
+        n, k = problems[i].A.shape
+        if groups:
+            head = problems[groups[-1][0]].A.shape[0]
+            k_max = max(k, *(problems[j].A.shape[1] for j in groups[-1]))
+            size = (len(groups[-1]) + 1) * n * k_max * itemsize
+            if n <= BUCKET_SLACK * head and (cap is None or size <= cap):
+                groups[-1].append(i)
+                continue
+        groups.append([i])
     return [_pack([problems[i] for i in g], g, xp, dtype) for g in groups]
 
 
