@@ -18,7 +18,7 @@ def test_every_shared_bioassay_file_has_a_manifest_with_matching_sha256(data_dir
         m = files[path.name]
         assert m.url.startswith("https://") and m.licence and m.citation
         if not m.packaged:
-            assert fetch(m.name) == path
+            assert fetch(m.name) == path.resolve()
 
 
 def test_packaged_tox21_is_the_exact_shared_file(data_dir):
