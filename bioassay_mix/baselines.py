@@ -22,6 +22,11 @@ class SourceRows:
     rows: dict[str, np.ndarray]
     labels: dict[str, np.ndarray]
 
+    def without(self, source: str) -> SourceRows:
+        """The same sources less ``source`` (a target is never its own source)."""
+        keep = [s for s in self.rows if s != source]
+        return SourceRows({s: self.rows[s] for s in keep}, {s: self.labels[s] for s in keep})
+
     def counts(self) -> pd.Series:
         return pd.Series({s: len(r) for s, r in self.rows.items()}, dtype=np.int64)
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from sklearn.metrics import average_precision_score
 
 from . import __version__
@@ -23,7 +24,7 @@ from .errors import DataError
 from .featurize import MorganFingerprint
 from .mixture import DEFAULT_PRUNE, observed_label_proba
 from .panel import AssayPanel
-from .proxies import PAPER_GRID, fit_classifier, save_model, train_proxies
+from .proxies import PAPER_GRID, ProxySet, fit_classifier, save_model, train_proxies
 from .solver import solve
 from .splits import PROXY_TRAIN, TEST, VALID, make_splits, rows
 
@@ -61,6 +62,9 @@ class RunConfig:
     n_jobs: int = 1
     verbose: bool = True
 
+    def __post_init__(self) -> None:
+        _weight_code(self.weight_rows)  # fail before any work, not after training proxies
+
     def key(self) -> str:
         """Hash of everything that changes results (not device, threads or verbosity)."""
         d = {k: v for k, v in asdict(self).items() if k not in ("device", "n_jobs", "verbose")}
@@ -83,10 +87,10 @@ class Prepared:
     """Everything up to the MixMin solve: features, splits, proxies and their predictions."""
 
     panel: AssayPanel
-    X: object                        # CSR fingerprints, one row per panel compound
+    X: sp.csr_matrix                 # fingerprints, one row per panel compound
     codes: pd.DataFrame              # split codes (see splits.py)
-    train_rows: dict[str, np.ndarray]
-    proxies: object                  # ProxySet
+    sources: SourceRows              # every proxy's training rows and labels
+    proxies: ProxySet
     Q: pd.DataFrame                  # every proxy's class-1 probability for every compound
     targets: list[str]
     skipped: list[dict]
@@ -109,9 +113,6 @@ def prepare(panel: AssayPanel, *, targets: list[str] | None = None,
             config: RunConfig | None = None, out_dir: str | Path | None = None) -> Prepared:
     """Featurize, split, train (or load) the proxies and predict with them."""
     cfg = config or RunConfig()
-    if cfg.weight_rows not in ("proxy_train", "validation"):
-        raise ValueError(f"weight_rows must be 'proxy_train' or 'validation', got "
-                         f"{cfg.weight_rows!r}")
     out = Path(out_dir) if out_dir is not None else None
     device = resolve_device(cfg.device)
     clock = _Clock()
@@ -153,14 +154,23 @@ def prepare(panel: AssayPanel, *, targets: list[str] | None = None,
                         f"{skipped[:3]}")
     Q = pd.DataFrame(proxies.predict_matrix(X), index=labels.index, columns=proxies.assays)
     clock.lap("proxy_predictions")
-    return Prepared(panel, X, codes, train_rows, proxies, Q, chosen, skipped, device,
+    sources = SourceRows(train_rows, {a: labels[a].to_numpy()[r].astype(np.int32)
+                                      for a, r in train_rows.items()})
+    return Prepared(panel, X, codes, sources, proxies, Q, chosen, skipped, device,
                     clock.timings)
+
+
+def _weight_code(weight_rows: str) -> int:
+    codes = {"proxy_train": PROXY_TRAIN, "validation": VALID}
+    if weight_rows not in codes:
+        raise ValueError(f"weight_rows must be one of {sorted(codes)}, got {weight_rows!r}")
+    return codes[weight_rows]
 
 
 def mixmin_problems(prep: Prepared, weight_rows: str = "proxy_train") -> list[pd.DataFrame]:
     """For each target, P[j, p] = source proxy p's probability of the target's observed label
     on the target's ``weight_rows`` compounds (columns: the sources, every assay but the target)."""
-    code = PROXY_TRAIN if weight_rows == "proxy_train" else VALID
+    code = _weight_code(weight_rows)
     labels = prep.panel.labels
     problems = []
     for t in prep.targets:
@@ -251,10 +261,8 @@ def _evaluate_target(target: str, w: pd.Series, prep: Prepared, cfg: RunConfig,
     y_test = labels[target].to_numpy()[test]
     train = rows(codes, target, PROXY_TRAIN, VALID)
     y_train = labels[target].to_numpy()[train]
-    sources = [s for s in prep.train_rows if s != target]
-    data = SourceRows({s: prep.train_rows[s] for s in sources},
-                      {s: labels[s].to_numpy()[prep.train_rows[s]].astype(np.int32)
-                       for s in sources})
+    data = prep.sources.without(target)
+    sources = list(data.rows)
     fit = {"params": cfg.final_params, "device": prep.device, "n_jobs": cfg.n_jobs,
            "random_state": cfg.seed}
     target_only = fit_classifier(X[train], y_train.astype(np.int32), **fit)

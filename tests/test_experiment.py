@@ -78,3 +78,8 @@ def test_paper_leakage_mode_runs_and_differs(small_panel):
     paper = run(small_panel, targets=["SR-MMP"], config=config(leakage="paper"))
     assert strict.metadata["config"]["leakage"] == "strict"
     assert paper.report["n_test"].iloc[0] != strict.report["n_test"].iloc[0]
+
+
+def test_unknown_weight_rows_is_refused_before_any_work():
+    with pytest.raises(ValueError, match="weight_rows must be one of"):
+        RunConfig(weight_rows="test")

@@ -44,16 +44,18 @@ def make_buckets(problems: list[Problem], xp: ModuleType, dtype) -> list[Bucket]
     cap = CPU_BUCKET_BYTES if xp is np else None
     itemsize = np.dtype(dtype).itemsize
     groups: list[list[int]] = []
+    k_max = 0  # widest problem of the open group
     for i in order:
         n, k = problems[i].A.shape
         if groups:
             head = problems[groups[-1][0]].A.shape[0]
-            k_max = max(k, *(problems[j].A.shape[1] for j in groups[-1]))
-            size = (len(groups[-1]) + 1) * n * k_max * itemsize
+            size = (len(groups[-1]) + 1) * n * max(k, k_max) * itemsize
             if n <= BUCKET_SLACK * head and (cap is None or size <= cap):
                 groups[-1].append(i)
+                k_max = max(k, k_max)
                 continue
         groups.append([i])
+        k_max = k
     return [_pack([problems[i] for i in g], g, xp, dtype) for g in groups]
 
 
