@@ -6,16 +6,19 @@ import logging
 
 __version__ = "0.1.0"
 
+from .bundle import Bundle, load_bundle
 from .datasets import fetch, load_panel, manifests
 from .experiment import RunConfig, RunResult, run
 from .featurize import MorganFingerprint
 from .mixture import MixMin
 from .panel import AssayPanel, compose
+from .scoring import score, score_file
 from .solver import MixMinResult, solve
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __all__ = [
-    "AssayPanel", "MixMin", "MixMinResult", "MorganFingerprint", "RunConfig", "RunResult",
-    "__version__", "compose", "fetch", "load_panel", "manifests", "run", "solve",
+    "AssayPanel", "Bundle", "MixMin", "MixMinResult", "MorganFingerprint", "RunConfig", "RunResult",
+    "__version__", "compose", "fetch", "load_bundle", "load_panel", "manifests", "run", "score",
+    "score_file", "solve",
 ]

@@ -21,8 +21,9 @@ class Parsed:
     reason: str | None
 
 
-def parse_smiles(smiles: object) -> Parsed:
-    """Parse one SMILES; never raises."""
+def parse_smiles(smiles: object, *, canonical: bool = True) -> Parsed:
+    """Parse one SMILES; never raises. With ``canonical=False`` the input text is kept as
+    ``smiles`` (canonicalisation costs as much as parsing and scoring does not need it)."""
     if smiles is None or (isinstance(smiles, float) and smiles != smiles):
         return Parsed(None, None, "missing SMILES")
     if not isinstance(smiles, str):
@@ -39,11 +40,11 @@ def parse_smiles(smiles: object) -> Parsed:
         return Parsed(None, None, f"sanitisation failed: {exc}")
     if mol.GetNumAtoms() == 0:
         return Parsed(None, None, "molecule has no atoms")
-    return Parsed(mol, Chem.MolToSmiles(mol), None)
+    return Parsed(mol, Chem.MolToSmiles(mol) if canonical else text, None)
 
 
-def parse_many(smiles: Iterable[object]) -> list[Parsed]:
-    return [parse_smiles(s) for s in smiles]
+def parse_many(smiles: Iterable[object], *, canonical: bool = True) -> list[Parsed]:
+    return [parse_smiles(s, canonical=canonical) for s in smiles]
 
 
 def scaffold(mol: Chem.Mol) -> str:

@@ -7,6 +7,7 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from . import __version__
 from .errors import BioassayMixError
@@ -52,7 +53,22 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--final-params", type=_parse_params,
                      help="XGBoost parameters for the final models as JSON")
     run.add_argument("--min-test-positives", type=int, default=5)
+    run.add_argument("--bundle", help="where to write the scoring bundle (default: OUT/bundle)")
     run.add_argument("--quiet", action="store_true", help="no progress bars, warnings only")
+
+    score = sub.add_parser("score", help="score a compound file against a bundle's targets")
+    score.add_argument("--bundle", required=True, help="bundle folder written by `run`")
+    score.add_argument("--input", required=True,
+                       help="compounds: .csv/.tsv/.parquet (a SMILES column), .smi or .sdf")
+    score.add_argument("--out", required=True, help="output Parquet file")
+    score.add_argument("--targets", nargs="+", help="targets to score (default: all)")
+    score.add_argument("--smiles-column", default="smiles")
+    score.add_argument("--id-column", help="compound id column (SDF: a property; default _Name)")
+    score.add_argument("--chunk-size", type=int, default=20_000)
+    score.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    score.add_argument("--n-jobs", type=int, default=-1, help="featurizing processes (-1: all)")
+    score.add_argument("--overwrite", action="store_true", help="replace an existing --out")
+    score.add_argument("--quiet", action="store_true", help="no progress bars, warnings only")
 
     sub.add_parser("datasets", help="list datasets, their cache status and licences")
     return parser
@@ -65,6 +81,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "datasets":
             return _datasets()
+        if args.command == "score":
+            return _score(args)
         return _run(args)
     except BioassayMixError as exc:
         print(f"bioassay-mix: error: {exc}", file=sys.stderr)
@@ -92,8 +110,24 @@ def _run(args: argparse.Namespace) -> int:
                        min_test_positives=args.min_test_positives, verbose=not args.quiet)
     result = run(panel, targets=args.targets, config=config, out_dir=args.out)
     files = write_report(result, args.out)
+    bundle = result.save_bundle(args.bundle or Path(args.out) / "bundle", overwrite=True)
     print(ap_table(result.report).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-    print(f"\nwall time {result.metadata['wall_time_s']:.1f} s; report: {files['report_md']}")
+    print(f"\nwall time {result.metadata['wall_time_s']:.1f} s; report: {files['report_md']}; "
+          f"bundle: {bundle}")
+    return 0
+
+
+def _score(args: argparse.Namespace) -> int:
+    from .scoring import score_file
+
+    summary = score_file(args.bundle, args.input, args.out, smiles_column=args.smiles_column,
+                         id_column=args.id_column, targets=args.targets,
+                         chunk_size=args.chunk_size, device=args.device, n_jobs=args.n_jobs,
+                         overwrite=args.overwrite, verbose=not args.quiet)
+    print(f"scored {summary.n_rows} compounds x {len(summary.targets)} targets on "
+          f"{summary.device} in {summary.timings['wall_s']:.1f} s "
+          f"({summary.compounds_per_s:,.0f}/s); {summary.n_errors} could not be scored; "
+          f"output: {summary.path}")
     return 0
 
 

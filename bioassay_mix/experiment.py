@@ -14,17 +14,25 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+import xgboost as xgb
 from sklearn.metrics import average_precision_score
 
 from . import __version__
 from ._utils import progress, safe_name, sha256_bytes, write_json_atomic
 from .baselines import SourceRows, fit_mixture
 from .device import resolve_device
-from .errors import DataError
+from .errors import DataError, ModelFileError
 from .featurize import MorganFingerprint
 from .mixture import DEFAULT_PRUNE, observed_label_proba
 from .panel import AssayPanel
-from .proxies import PAPER_GRID, ProxySet, fit_classifier, save_model, train_proxies
+from .proxies import (
+    PAPER_GRID,
+    ProxySet,
+    fit_classifier,
+    load_model,
+    save_model,
+    train_proxies,
+)
 from .solver import solve
 from .splits import PROXY_TRAIN, TEST, VALID, make_splits, rows
 
@@ -73,13 +81,21 @@ class RunConfig:
 
 @dataclass
 class RunResult:
-    """Per-target report, weights (targets x sources), skipped assays, solver certificates."""
+    """Per-target report, weights (targets x sources), skipped assays, solver certificates and
+    the MixMin-trained model of every target (what a bundle deploys)."""
 
     report: pd.DataFrame
     weights: pd.DataFrame
     skipped: pd.DataFrame
     solver: pd.DataFrame
     metadata: dict
+    models: dict[str, xgb.XGBClassifier] = field(default_factory=dict)
+
+    def save_bundle(self, path: str | Path, *, overwrite: bool = False) -> Path:
+        """Write the MixMin-trained models as a scoring bundle (see :mod:`bioassay_mix.bundle`)."""
+        from .bundle import Bundle
+
+        return Bundle.from_run(self).save(path, overwrite=overwrite)
 
 
 @dataclass
@@ -199,14 +215,14 @@ def run(panel: AssayPanel, *, targets: list[str] | None = None, config: RunConfi
     solver_info = pd.DataFrame([{"target": r.target, "objective": r.objective, "gap": r.gap,
                                  "n_iter": r.n_iter, "converged": r.converged} for r in results])
     clock.lap("mixmin")
-    report_rows = [_evaluate_target(res.target, res.weights, prep, cfg, out)
-                   for res in progress(results, desc="targets", verbose=cfg.verbose)]
+    evaluated = [_evaluate_target(res.target, res.weights, prep, cfg, out)
+                 for res in progress(results, desc="targets", verbose=cfg.verbose)]
     clock.lap("final_models")
-    report = _add_gains(pd.DataFrame(report_rows, columns=REPORT_COLUMNS))
+    report = _add_gains(pd.DataFrame([row for row, _ in evaluated], columns=REPORT_COLUMNS))
     metadata = _metadata(prep, cfg, {**prep.timings, **clock.timings})
     return RunResult(report=report, weights=weights, skipped=pd.DataFrame(
         prep.skipped, columns=["assay", "role", "reason"]), solver=solver_info,
-        metadata=metadata)
+        metadata=metadata, models={row["target"]: model for row, model in evaluated})
 
 
 def _usable_assays(panel: AssayPanel, cfg: RunConfig, skipped: list[dict]) -> list[str]:
@@ -248,15 +264,19 @@ def _eligible_targets(wanted, sources, codes, labels, cfg, skipped) -> list[str]
 
 
 def _evaluate_target(target: str, w: pd.Series, prep: Prepared, cfg: RunConfig,
-                     out: Path | None) -> dict:
+                     out: Path | None) -> tuple[dict, xgb.XGBClassifier]:
     X, Q, codes, labels = prep.X, prep.Q, prep.codes, prep.panel.labels
     cache = None if out is None else out / "targets" / f"{safe_name(target)}.json"
+    model_file = None if out is None else out / "models" / f"{safe_name(target)}.ubj"
     key = {"config": cfg.key(), "target": target,
            "weights": sha256_bytes(np.round(w.to_numpy(), 12).tobytes())}
     if cache is not None and cache.exists():
         done = json.loads(cache.read_text(encoding="utf-8"))
         if done.get("key") == key:
-            return done["row"]
+            try:
+                return done["row"], load_model(model_file)[0]
+            except ModelFileError as exc:
+                logger.warning("retraining %s: %s", target, exc)
     test = rows(codes, target, TEST)
     y_test = labels[target].to_numpy()[test]
     train = rows(codes, target, PROXY_TRAIN, VALID)
@@ -280,11 +300,11 @@ def _evaluate_target(target: str, w: pd.Series, prep: Prepared, cfg: RunConfig,
            "top_source": str(w.idxmax()), "top_weight": float(w.max())}
     row.update({f"ap_{m}": float(average_precision_score(y_test, scores[m])) for m in METHODS})
     if out is not None:
-        save_model(models["mixmin_trained"], out / "models" / f"{safe_name(target)}.ubj",
+        save_model(models["mixmin_trained"], model_file,
                    {"target": target, "kind": "mixmin_trained", "weights": w.to_dict(),
                     "config_key": cfg.key()})
         write_json_atomic(cache, {"key": key, "row": row})
-    return row
+    return row, models["mixmin_trained"]
 
 
 def _add_gains(report: pd.DataFrame) -> pd.DataFrame:
@@ -305,6 +325,7 @@ def _metadata(prep: Prepared, cfg: RunConfig, timings: dict) -> dict:
         "scikit_learn": sklearn.__version__, "numpy": np.__version__, "pandas": pd.__version__,
         "python": platform.python_version(), "platform": platform.platform(),
         "panel": prep.panel.name, "panel_sources_sha256": prep.panel.sources,
+        "panel_labels_sha256": prep.panel.checksum(),
         "n_compounds": int(prep.panel.labels.shape[0]),
         "n_assays": int(prep.panel.labels.shape[1]), "n_proxies": len(prep.proxies.assays),
         "targets": prep.targets, "device": prep.device,

@@ -95,7 +95,7 @@ class MorganFingerprint(TransformerMixin, BaseEstimator):
             if any(m is None for m in todo_mols):
                 bad = todo[[m is None for m in todo_mols].index(True)]
                 raise DataError(f"SMILES {bad!r} passed as canonical does not parse")
-            new = self._compute(todo_mols)
+            new = self.transform_mols(todo_mols)
             table = new if table is None else sp.vstack([table, new], format="csr")
             known = todo if known is None else known.append(todo)
             self._save_cache(table, known)
@@ -106,7 +106,10 @@ class MorganFingerprint(TransformerMixin, BaseEstimator):
             radius=int(self.radius), fpSize=int(self.n_bits),
             includeChirality=bool(self.include_chirality))
 
-    def _compute(self, mols: list) -> sp.csr_matrix:
+    def transform_mols(self, mols: Sequence) -> sp.csr_matrix:
+        """Fingerprints of RDKit molecules (all valid), computed without the cache."""
+        if not hasattr(self, "n_features_out_"):
+            self.fit()
         gen = self._generator()
         threads = resolve_n_jobs(self.n_jobs)
         indptr = np.zeros(len(mols) + 1, dtype=np.int64)

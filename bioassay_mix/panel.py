@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -48,6 +49,13 @@ class AssayPanel:
     @property
     def smiles(self) -> list[str]:
         return list(self.labels.index)
+
+    def checksum(self) -> str:
+        """sha256 of the labels (compounds, assays and values): identifies the training data."""
+        digest = hashlib.sha256()
+        digest.update("\x1f".join(map(str, self.labels.columns)).encode())
+        digest.update(pd.util.hash_pandas_object(self.labels, index=True).to_numpy().tobytes())
+        return digest.hexdigest()
 
     def summary(self) -> pd.DataFrame:
         """Per assay: labelled compounds, positives, negatives."""

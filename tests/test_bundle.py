@@ -1,0 +1,110 @@
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from bioassay_mix import Bundle, load_bundle
+from bioassay_mix.errors import DataError, ModelFileError
+
+SMILES = ["CCO", "c1ccccc1O", "CC(=O)Nc1ccc(O)cc1", "CN1CCC[C@H]1c1cccnc1"]
+
+
+@pytest.fixture
+def bundle_copy(tox21_run, tmp_path):
+    _, out = tox21_run
+    path = tmp_path / "bundle"
+    shutil.copytree(out / "bundle", path)
+    return path
+
+
+def manifest(path):
+    return json.loads((path / "bundle.json").read_text())
+
+
+def rewrite(path, edit):
+    data = manifest(path)
+    edit(data)
+    (path / "bundle.json").write_text(json.dumps(data))
+
+
+def test_round_trip_predicts_as_the_trained_models(tox21_run):
+    result, out = tox21_run
+    bundle = load_bundle(out / "bundle")
+    assert bundle.targets == ["NR-AR", "SR-MMP"]
+    assert bundle.featurizer == {"radius": 2, "n_bits": 1024, "counts": False,
+                                 "include_chirality": False}
+    X = bundle.fingerprinter().transform(SMILES)
+    expected = np.column_stack([result.models[t].predict_proba(X)[:, 1] for t in bundle.targets])
+    np.testing.assert_allclose(bundle.predict_proba(X), expected, rtol=1e-6)
+    w = bundle.weights.loc["NR-AR"]
+    np.testing.assert_allclose(w[w > 0], result.weights.loc["NR-AR"][w[w > 0].index])
+    ap = result.report.set_index("target").loc["SR-MMP", "ap_mixmin_trained"]
+    assert bundle.info["test_ap"]["SR-MMP"]["ap_mixmin_trained"] == pytest.approx(ap)
+    assert bundle.info["panel_labels_sha256"] == result.metadata["panel_labels_sha256"]
+
+
+def test_resumed_run_reloads_the_same_models(tox21_run, small_panel):
+    from bioassay_mix import RunConfig, run
+
+    result, out = tox21_run
+    fast = {"n_estimators": 30}
+    again = run(small_panel, targets=["NR-AR", "SR-MMP"], out_dir=out, config=RunConfig(
+        proxy_params=fast, final_params=fast, n_bits=1024, n_jobs=2, seed=3, verbose=False))
+    X = Bundle.from_run(result).fingerprinter().transform(SMILES)
+    for t in ("NR-AR", "SR-MMP"):
+        np.testing.assert_array_equal(again.models[t].predict_proba(X),
+                                      result.models[t].predict_proba(X))
+
+
+def test_select_targets_and_unknown_target(tox21_run):
+    _, out = tox21_run
+    assert load_bundle(out / "bundle", targets=["SR-MMP"]).targets == ["SR-MMP"]
+    with pytest.raises(DataError, match="no target 'NR-XX'"):
+        load_bundle(out / "bundle", targets=["NR-XX"])
+
+
+def test_truncated_model_file_is_refused_by_name(bundle_copy):
+    model = bundle_copy / manifest(bundle_copy)["targets"][1]["model_file"]
+    model.write_bytes(model.read_bytes()[:100])
+    with pytest.raises(ModelFileError, match=model.name):
+        load_bundle(bundle_copy)
+
+
+def test_missing_model_file(bundle_copy):
+    (bundle_copy / manifest(bundle_copy)["targets"][0]["model_file"]).unlink()
+    with pytest.raises(ModelFileError, match="of target 'NR-AR' is missing"):
+        load_bundle(bundle_copy)
+
+
+@pytest.mark.parametrize(("key", "version", "message"), [
+    ("bioassay_mix", "9.9.0", "written by bioassay-mix 9.9.0"),
+    ("xgboost", "99.0.0", "XGBoost 99.0.0"),
+])
+def test_bundle_from_another_version_is_refused(bundle_copy, key, version, message):
+    rewrite(bundle_copy, lambda d: d["versions"].__setitem__(key, version))
+    with pytest.raises(ModelFileError, match=message):
+        load_bundle(bundle_copy)
+
+
+def test_corrupt_manifest_and_escaping_model_path(bundle_copy):
+    rewrite(bundle_copy, lambda d: d["targets"][0].__setitem__("model_file", "../../x.ubj"))
+    with pytest.raises(ModelFileError, match="leaves the bundle"):
+        load_bundle(bundle_copy)
+    (bundle_copy / "bundle.json").write_text('{"format": 1, "versions": ')
+    with pytest.raises(ModelFileError, match=r"bundle\.json is corrupt"):
+        load_bundle(bundle_copy)
+    with pytest.raises(ModelFileError, match="not a bundle"):
+        load_bundle(bundle_copy / "models")
+
+
+def test_save_refuses_an_existing_bundle_unless_overwrite(tox21_run, tmp_path):
+    result, _ = tox21_run
+    path = result.save_bundle(tmp_path / "b")
+    with pytest.raises(DataError, match="already exists"):
+        result.save_bundle(path)
+    (path / "stale.txt").write_text("old")
+    result.save_bundle(path, overwrite=True)
+    assert not (path / "stale.txt").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b"]  # no temporary folders left
+    assert load_bundle(path).targets == ["NR-AR", "SR-MMP"]
