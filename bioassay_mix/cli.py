@@ -53,6 +53,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--final-params", type=_parse_params,
                      help="XGBoost parameters for the final models as JSON")
     run.add_argument("--min-test-positives", type=int, default=5)
+    run.add_argument("--executor", choices=("local", "dask"), default="local",
+                     help="dask: proxies and per-target models as Dask tasks")
+    run.add_argument("--scheduler", help="Dask scheduler address (default: start a "
+                     "LocalCluster of --n-jobs workers)")
     run.add_argument("--bundle", help="where to write the scoring bundle (default: OUT/bundle)")
     run.add_argument("--quiet", action="store_true", help="no progress bars, warnings only")
 
@@ -107,7 +111,8 @@ def _run(args: argparse.Namespace) -> int:
                        leakage=args.leakage, grid_search=args.grid_search,
                        weight_rows=args.weight_rows, proxy_params=args.proxy_params or {},
                        final_params=args.final_params or {},
-                       min_test_positives=args.min_test_positives, verbose=not args.quiet)
+                       min_test_positives=args.min_test_positives, executor=args.executor,
+                       scheduler=args.scheduler, verbose=not args.quiet)
     result = run(panel, targets=args.targets, config=config, out_dir=args.out)
     files = write_report(result, args.out)
     bundle = result.save_bundle(args.bundle or Path(args.out) / "bundle", overwrite=True)

@@ -7,7 +7,7 @@ import json
 import logging
 import platform
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from ._utils import progress, safe_name, sha256_bytes, write_json_atomic
 from .baselines import SourceRows, fit_mixture
 from .device import resolve_device
 from .errors import DataError, ModelFileError
+from .executor import EXECUTORS, DaskExecutor, LocalExecutor, make_executor
 from .featurize import MorganFingerprint
 from .mixture import DEFAULT_PRUNE, observed_label_proba
 from .panel import AssayPanel
@@ -43,6 +44,9 @@ BASELINES = ("target_only", "natural", "balanced")
 REPORT_COLUMNS = ["target", "n_train", "n_train_positive", "n_test", "n_test_positive",
                   "n_sources", "n_sources_used", "top_source", "top_weight",
                   *(f"ap_{m}" for m in METHODS)]
+
+
+_NOT_IN_KEY = ("device", "n_jobs", "executor", "scheduler", "verbose")
 
 
 @dataclass
@@ -67,15 +71,20 @@ class RunConfig:
     solver_method: str = "adaptive"
     tol: float = 1e-6
     device: str = "auto"
-    n_jobs: int = 1
+    n_jobs: int = 1                   # threads (local) or worker processes (a LocalCluster)
+    executor: str = "local"           # or "dask": proxies and per-target models as Dask tasks
+    scheduler: str | None = None      # address of an existing Dask cluster (executor="dask")
     verbose: bool = True
 
     def __post_init__(self) -> None:
-        _weight_code(self.weight_rows)  # fail before any work, not after training proxies
+        # fail before any work, not after training proxies
+        _weight_code(self.weight_rows)
+        if self.executor not in EXECUTORS:
+            raise ValueError(f"executor must be one of {EXECUTORS}, got {self.executor!r}")
 
     def key(self) -> str:
-        """Hash of everything that changes results (not device, threads or verbosity)."""
-        d = {k: v for k, v in asdict(self).items() if k not in ("device", "n_jobs", "verbose")}
+        """Hash of everything that changes results (not where or how fast it runs)."""
+        d = {k: v for k, v in asdict(self).items() if k not in _NOT_IN_KEY}
         return sha256_bytes(json.dumps(d, sort_keys=True, default=str).encode())[:16]
 
 
@@ -126,9 +135,13 @@ class _Clock:
 
 
 def prepare(panel: AssayPanel, *, targets: list[str] | None = None,
-            config: RunConfig | None = None, out_dir: str | Path | None = None) -> Prepared:
+            config: RunConfig | None = None, out_dir: str | Path | None = None,
+            executor: LocalExecutor | DaskExecutor | None = None) -> Prepared:
     """Featurize, split, train (or load) the proxies and predict with them."""
     cfg = config or RunConfig()
+    if executor is None:
+        with _executor(cfg) as own:
+            return prepare(panel, targets=targets, config=cfg, out_dir=out_dir, executor=own)
     out = Path(out_dir) if out_dir is not None else None
     device = resolve_device(cfg.device)
     clock = _Clock()
@@ -161,7 +174,7 @@ def prepare(panel: AssayPanel, *, targets: list[str] | None = None,
         grid=PAPER_GRID if cfg.grid_search else None, device=device, n_jobs=cfg.n_jobs,
         random_state=cfg.seed, cache_dir=None if out is None else out / "proxies",
         cache_key={"panel": panel.name, "features": [cfg.radius, cfg.n_bits, cfg.counts]},
-        verbose=cfg.verbose)
+        verbose=cfg.verbose, executor=executor)
     clock.lap("proxies")
     chosen = _eligible_targets(targets or proxies.assays, proxies.assays, codes, labels, cfg,
                                skipped)
@@ -206,23 +219,47 @@ def run(panel: AssayPanel, *, targets: list[str] | None = None, config: RunConfi
     """
     cfg = config or RunConfig()
     out = Path(out_dir) if out_dir is not None else None
-    prep = prepare(panel, targets=targets, config=cfg, out_dir=out)
-    clock = _Clock()
-    results = solve(mixmin_problems(prep, cfg.weight_rows), method=cfg.solver_method,
-                    tol=cfg.tol, device=prep.device, names=prep.targets)
-    weights = pd.DataFrame({r.target: r.weights for r in results}).T.reindex(
-        columns=prep.proxies.assays)
-    solver_info = pd.DataFrame([{"target": r.target, "objective": r.objective, "gap": r.gap,
-                                 "n_iter": r.n_iter, "converged": r.converged} for r in results])
-    clock.lap("mixmin")
-    evaluated = [_evaluate_target(res.target, res.weights, prep, cfg, out)
-                 for res in progress(results, desc="targets", verbose=cfg.verbose)]
-    clock.lap("final_models")
+    with _executor(cfg) as executor:
+        prep = prepare(panel, targets=targets, config=cfg, out_dir=out, executor=executor)
+        clock = _Clock()
+        results = solve(mixmin_problems(prep, cfg.weight_rows), method=cfg.solver_method,
+                        tol=cfg.tol, device=prep.device, names=prep.targets)
+        weights = pd.DataFrame({r.target: r.weights for r in results}).T.reindex(
+            columns=prep.proxies.assays)
+        solver_info = pd.DataFrame([{"target": r.target, "objective": r.objective,
+                                     "gap": r.gap, "n_iter": r.n_iter,
+                                     "converged": r.converged} for r in results])
+        clock.lap("mixmin")
+        evaluated = _evaluate_targets(results, prep, cfg, out, executor)
+        clock.lap("final_models")
     report = _add_gains(pd.DataFrame([row for row, _ in evaluated], columns=REPORT_COLUMNS))
     metadata = _metadata(prep, cfg, {**prep.timings, **clock.timings})
     return RunResult(report=report, weights=weights, skipped=pd.DataFrame(
         prep.skipped, columns=["assay", "role", "reason"]), solver=solver_info,
         metadata=metadata, models={row["target"]: model for row, model in evaluated})
+
+
+def _executor(cfg: RunConfig) -> LocalExecutor | DaskExecutor:
+    return make_executor(cfg.executor, n_jobs=cfg.n_jobs, scheduler=cfg.scheduler)
+
+
+def _evaluate_targets(results, prep: Prepared, cfg: RunConfig, out: Path | None,
+                      executor: LocalExecutor | DaskExecutor) -> list[tuple[dict, Any]]:
+    items = [(r.target, r.weights) for r in results]
+    if executor.kind == "local":
+        # One target at a time, each XGBoost fit using the n_jobs threads.
+        return [_evaluate_target(t, w, prep, cfg, out)
+                for t, w in progress(items, desc="targets", verbose=cfg.verbose)]
+    # One task per target, one thread each; the proxies stay here (tasks need only Q).
+    slim = replace(prep, proxies=ProxySet(models={}, info=prep.proxies.info))
+    task_cfg = replace(cfg, n_jobs=1)
+    return executor.map(_evaluate_item, items, shared={"prep": slim, "cfg": task_cfg, "out": out},
+                        desc="targets", verbose=cfg.verbose)
+
+
+def _evaluate_item(item: tuple[str, pd.Series], *, prep: Prepared, cfg: RunConfig,
+                   out: Path | None) -> tuple[dict, Any]:
+    return _evaluate_target(item[0], item[1], prep, cfg, out)
 
 
 def _usable_assays(panel: AssayPanel, cfg: RunConfig, skipped: list[dict]) -> list[str]:

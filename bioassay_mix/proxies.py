@@ -14,12 +14,10 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 import xgboost as xgb
-from joblib import Parallel, delayed
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
 from ._utils import (
     atomic_path,
-    progress,
     resolve_n_jobs,
     safe_name,
     sha256_bytes,
@@ -28,6 +26,7 @@ from ._utils import (
 )
 from .device import xgb_params
 from .errors import ModelFileError
+from .executor import DaskExecutor, LocalExecutor
 
 logger = logging.getLogger(__name__)
 
@@ -142,48 +141,53 @@ def train_proxies(
     cache_dir: str | os.PathLike | None = None,
     cache_key: Mapping[str, Any] | None = None,
     verbose: bool = True,
+    executor: LocalExecutor | DaskExecutor | None = None,
 ) -> ProxySet:
     """Fit one proxy per assay on ``X[train_rows[assay]]``, in parallel over assays.
 
     With ``grid`` the hyperparameters are chosen per assay by 5-fold CV (the paper's protocol).
     With ``cache_dir`` each finished proxy is saved, and a rerun with the same data, rows and
-    parameters loads it instead of training again.
+    parameters loads it instead of training again. ``executor`` runs one task per assay
+    (default: ``n_jobs`` local threads).
     """
     base = {"params": {**DEFAULT_PARAMS, **(params or {})}, "grid": grid,
             "random_state": random_state, **(cache_key or {})}
-
-    def one(assay: str):
-        rows_ = np.asarray(train_rows[assay])
-        y = labels[assay].to_numpy()[rows_].astype(np.int32)
-        key = sha256_bytes(json.dumps({**base, "assay": assay, "rows": sha256_bytes(
-            rows_.tobytes()), "y": sha256_bytes(y.tobytes())}, sort_keys=True,
-            default=str).encode())
-        path = None if cache_dir is None else Path(cache_dir) / f"{safe_name(assay)}.ubj"
-        cached = _load_cached(path, key)
-        if cached is not None:
-            return assay, cached[0], cached[1]
-        best: dict = {}
-        if grid:
-            model, best = grid_search(X[rows_], y, params=params, grid=grid, device=device,
-                                      random_state=random_state)
-        else:
-            model = fit_classifier(X[rows_], y, params=params, device=device, n_jobs=1,
-                                   random_state=random_state)
-        meta = {"assay": assay, "key": key, "n_train": len(y), "n_positive": int(y.sum()),
-                "best_params": best}
-        if path is not None:
-            save_model(model, path, meta)
-        return assay, model, meta
-
-    assays = list(train_rows)
-    jobs = progress((delayed(one)(a) for a in assays), desc="proxies", total=len(assays),
-                    verbose=verbose)
-    # Threads, not processes: XGBoost releases the GIL, and X is shared without copies.
-    results = Parallel(n_jobs=resolve_n_jobs(n_jobs), prefer="threads")(jobs)
+    items = [(a, np.asarray(r), labels[a].to_numpy()[np.asarray(r)].astype(np.int32))
+             for a, r in train_rows.items()]
+    shared = {"X": X, "base": base, "params": params, "grid": grid, "device": device,
+              "random_state": random_state,
+              "cache_dir": None if cache_dir is None else Path(cache_dir)}
+    executor = executor or LocalExecutor(n_jobs)
+    results = executor.map(_train_one, items, shared=shared, desc="proxies", verbose=verbose)
     models = {a: m for a, m, _ in results}
     info = pd.DataFrame([{k: v for k, v in meta.items() if k in ("assay", "n_train",
                           "n_positive", "best_params")} for _, _, meta in results])
     return ProxySet(models=models, info=info.set_index("assay") if len(info) else info)
+
+
+def _train_one(item: tuple[str, np.ndarray, np.ndarray], *, X: sp.csr_matrix, base: dict,
+               params, grid, device, random_state: int, cache_dir: Path | None):
+    """One proxy: loaded from ``cache_dir`` when its key matches, else trained (and saved)."""
+    assay, rows_, y = item
+    key = sha256_bytes(json.dumps({**base, "assay": assay, "rows": sha256_bytes(
+        rows_.tobytes()), "y": sha256_bytes(y.tobytes())}, sort_keys=True,
+        default=str).encode())
+    path = None if cache_dir is None else cache_dir / f"{safe_name(assay)}.ubj"
+    cached = _load_cached(path, key)
+    if cached is not None:
+        return assay, cached[0], cached[1]
+    best: dict = {}
+    if grid:
+        model, best = grid_search(X[rows_], y, params=params, grid=grid, device=device,
+                                  random_state=random_state)
+    else:
+        model = fit_classifier(X[rows_], y, params=params, device=device, n_jobs=1,
+                               random_state=random_state)
+    meta = {"assay": assay, "key": key, "n_train": len(y), "n_positive": int(y.sum()),
+            "best_params": best}
+    if path is not None:
+        save_model(model, path, meta)
+    return assay, model, meta
 
 
 def _load_cached(path: Path | None, key: str):

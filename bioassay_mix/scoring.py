@@ -37,6 +37,7 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_CHUNK_SIZE = 20_000
 RESERVED = ("row", "smiles", "error")
+_MOL_BATCH = 2_000
 
 
 @dataclass
@@ -194,11 +195,17 @@ def _numbered(frame: pd.DataFrame, start: int) -> pd.DataFrame:
 
 # -- featurizing (in worker processes: RDKit parsing holds the GIL) --------------------------
 def _featurize(smiles: list, featurizer: dict) -> tuple[sp.csr_matrix, list, float]:
+    # RDKit molecules are large (kilobytes each): parse and fingerprint a few thousand at a time
+    # so that a chunk's molecules never all exist at once.
     start = time.process_time()
-    parsed = parse_many(smiles, canonical=False)
     fp = MorganFingerprint(**featurizer, n_jobs=1)
-    X = fp.transform_mols([p.mol for p in parsed if p.mol is not None])
-    return X, [p.reason for p in parsed], time.process_time() - start
+    blocks, reasons = [], []
+    for i in range(0, len(smiles), _MOL_BATCH):
+        parsed = parse_many(smiles[i:i + _MOL_BATCH], canonical=False)
+        blocks.append(fp.transform_mols([p.mol for p in parsed if p.mol is not None]))
+        reasons += [p.reason for p in parsed]
+    X = sp.vstack(blocks, format="csr") if blocks else fp.transform_mols([])
+    return X, reasons, time.process_time() - start
 
 
 def _featurized(chunks: Iterable[pd.DataFrame], featurizer: dict,

@@ -1,0 +1,121 @@
+"""Where the pipeline's independent tasks run (one proxy per assay, one final model set per
+target): threads on this machine (``local``) or a Dask cluster (``dask``).
+
+Both executors run the same task functions on the same inputs, so with the same seeds they give
+the same models. Large inputs shared by every task (the fingerprint matrix, the labels) are sent
+to each Dask worker once, not once per task.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from joblib import Parallel, delayed
+
+from ._utils import progress, resolve_n_jobs
+from .errors import BioassayMixError
+
+logger = logging.getLogger(__name__)
+
+EXECUTORS = ("local", "dask")
+
+
+class LocalExecutor:
+    """Tasks in ``n_jobs`` threads of this process (XGBoost and RDKit's bulk calls release the
+    GIL, and shared inputs are not copied)."""
+
+    kind = "local"
+
+    def __init__(self, n_jobs: int | None = 1):
+        self.n_jobs = resolve_n_jobs(n_jobs)
+
+    def map(self, func: Callable, items: Sequence, *, shared: dict[str, Any] | None = None,
+            desc: str = "tasks", verbose: bool = True) -> list:
+        """``[func(item, **shared) for item in items]``, in parallel, in order."""
+        shared = shared or {}
+        jobs = progress((delayed(func)(item, **shared) for item in items), desc=desc,
+                        total=len(items), verbose=verbose)
+        return Parallel(n_jobs=self.n_jobs, prefer="threads")(jobs)
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+    def __enter__(self) -> LocalExecutor:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class DaskExecutor:
+    """Tasks on a Dask cluster: ``scheduler`` (an address such as ``tcp://host:8786``) or, by
+    default, a ``LocalCluster`` of ``n_workers`` single-threaded worker processes started here.
+
+    A task lost with a worker is run again elsewhere (Dask reschedules it; ``retries`` more
+    attempts are allowed for tasks that raise), so a run survives losing workers.
+    """
+
+    kind = "dask"
+
+    def __init__(self, scheduler: str | None = None, *, n_workers: int | None = None,
+                 threads_per_worker: int = 1, retries: int = 2):
+        distributed = _import_distributed()
+        self.retries = retries
+        self._cluster = None
+        if scheduler:
+            self.client = distributed.Client(scheduler)
+        else:
+            self._cluster = distributed.LocalCluster(
+                n_workers=resolve_n_jobs(n_workers or -1), threads_per_worker=threads_per_worker,
+                processes=True, host="127.0.0.1", dashboard_address=None)
+            self.client = distributed.Client(self._cluster)
+        logger.info("Dask executor: %s", self.client)
+
+    def map(self, func: Callable, items: Sequence, *, shared: dict[str, Any] | None = None,
+            desc: str = "tasks", verbose: bool = True) -> list:
+        """``[func(item, **shared) for item in items]`` as Dask tasks, results in order."""
+        from distributed import as_completed
+
+        if not len(items):
+            return []
+        remote = {k: self.client.scatter(v, broadcast=True, hash=False)
+                  for k, v in (shared or {}).items()}
+        futures = self.client.map(func, list(items), **remote, pure=False, retries=self.retries)
+        for _ in progress(as_completed(futures), desc=desc, total=len(futures), verbose=verbose):
+            pass
+        return self.client.gather(futures)
+
+    def close(self) -> None:
+        self.client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+    def __enter__(self) -> DaskExecutor:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def make_executor(kind: str = "local", *, n_jobs: int | None = 1,
+                  scheduler: str | None = None) -> LocalExecutor | DaskExecutor:
+    """``local`` (threads) or ``dask`` (``scheduler`` address, else a LocalCluster of
+    ``n_jobs`` workers)."""
+    if kind not in EXECUTORS:
+        raise ValueError(f"executor must be one of {EXECUTORS}, got {kind!r}")
+    if kind == "local":
+        if scheduler:
+            raise ValueError("scheduler is only used with executor='dask'")
+        return LocalExecutor(n_jobs)
+    return DaskExecutor(scheduler, n_workers=n_jobs)
+
+
+def _import_distributed():
+    try:
+        import distributed
+    except ImportError as exc:
+        raise BioassayMixError("executor='dask' needs Dask's distributed scheduler: "
+                               "pip install 'bioassay-mix[dask]'") from exc
+    return distributed

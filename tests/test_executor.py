@@ -1,0 +1,100 @@
+import os
+import signal
+import sys
+import threading
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bioassay_mix import RunConfig, run
+from bioassay_mix.errors import BioassayMixError
+from bioassay_mix.executor import DaskExecutor, LocalExecutor, make_executor
+
+distributed = pytest.importorskip("distributed")  # the optional extra; installed by [dev]
+FAST = {"n_estimators": 30}
+TARGETS = ["NR-AR", "SR-MMP"]
+
+
+def config(**kw):
+    return RunConfig(proxy_params=FAST, final_params=FAST, n_bits=1024, seed=5, n_jobs=2,
+                     verbose=False, **kw)
+
+
+@pytest.fixture(scope="module")
+def local_result(tox21):
+    return run(tox21, targets=TARGETS, config=config())
+
+
+def assert_same(a, b):
+    pd.testing.assert_frame_equal(a.weights, b.weights, atol=1e-9, rtol=0)
+    cols = [c for c in a.report.columns if c.startswith("ap_")]
+    np.testing.assert_allclose(a.report[cols].to_numpy(), b.report[cols].to_numpy(), atol=1e-6)
+
+
+def square(x, *, offset):
+    return x * x + offset
+
+
+@pytest.mark.parametrize("kind", ["local", "dask"])
+def test_map_keeps_order_and_passes_shared_inputs(kind):
+    with make_executor(kind, n_jobs=2) as ex:
+        assert ex.map(square, list(range(7)), shared={"offset": 1}, verbose=False) == [
+            x * x + 1 for x in range(7)]
+        assert ex.map(square, [], shared={"offset": 1}) == []
+
+
+def test_dask_and_local_give_the_same_weights_and_ap(tox21, local_result, tmp_path):
+    res = run(tox21, targets=TARGETS, config=config(executor="dask"), out_dir=tmp_path)
+    assert_same(local_result, res)
+    # an interrupted or repeated run resumes from the on-disk cache: nothing is retrained
+    stamps = {p: p.stat().st_mtime_ns for p in (tmp_path / "proxies").glob("*.ubj")}
+    again = run(tox21, targets=TARGETS, config=config(executor="dask"), out_dir=tmp_path)
+    assert stamps and {p: p.stat().st_mtime_ns for p in stamps} == stamps
+    assert_same(local_result, again)
+
+
+def test_run_survives_a_killed_worker(tox21, local_result):
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                       host="127.0.0.1", dashboard_address=None)
+    killed = {}
+
+    def kill_one_worker_mid_run():
+        with distributed.Client(cluster.scheduler_address) as watcher:
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                done = [k for k, t in cluster.scheduler.tasks.items()
+                        if "_train_one" in str(k) and t.state == "memory"]
+                if len(done) >= 2:
+                    pid = next(iter(watcher.run(os.getpid).values()))
+                    killed["after"] = len(done)
+                    os.kill(pid, signal.SIGKILL)
+                    return
+                time.sleep(0.01)
+
+    try:
+        thread = threading.Thread(target=kill_one_worker_mid_run)
+        thread.start()
+        res = run(tox21, targets=TARGETS,
+                  config=config(executor="dask", scheduler=cluster.scheduler_address))
+        thread.join()
+    finally:
+        cluster.close()
+    assert 2 <= killed.get("after", 0) < len(tox21.assays)  # killed while proxies were training
+    assert_same(local_result, res)
+
+
+def test_missing_extra_gives_a_clear_error(monkeypatch):
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    with pytest.raises(BioassayMixError, match=r"pip install 'bioassay-mix\[dask\]'"):
+        DaskExecutor()
+
+
+def test_bad_executor_settings():
+    with pytest.raises(ValueError, match="executor must be one of"):
+        RunConfig(executor="spark")
+    with pytest.raises(ValueError, match="only used with executor='dask'"):
+        make_executor("local", scheduler="tcp://127.0.0.1:8786")
+    assert isinstance(make_executor("local", n_jobs=2), LocalExecutor)
+    assert config(executor="dask").key() == config().key()
