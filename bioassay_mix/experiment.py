@@ -23,7 +23,7 @@ from .baselines import SourceRows, fit_mixture
 from .device import resolve_device
 from .errors import DataError, ModelFileError
 from .executor import EXECUTORS, DaskExecutor, LocalExecutor, make_executor
-from .featurize import MorganFingerprint
+from .featurize import MorganFingerprint, fingerprint_partitions
 from .mixture import DEFAULT_PRUNE, observed_label_proba
 from .panel import AssayPanel
 from .proxies import (
@@ -156,7 +156,10 @@ def prepare(panel: AssayPanel, *, targets: list[str] | None = None,
     featurizer = MorganFingerprint(radius=cfg.radius, n_bits=cfg.n_bits, counts=cfg.counts,
                                    n_jobs=cfg.n_jobs,
                                    cache_dir=None if out is None else out / "cache")
-    X = featurizer.transform_canonical(panel.smiles)
+    if executor.kind == "local":
+        X = featurizer.transform_canonical(panel.smiles)
+    else:  # computed and cached per partition on the workers
+        X = fingerprint_partitions(featurizer, panel.smiles, executor, verbose=cfg.verbose)
     clock.lap("featurize")
     codes = make_splits(panel, test_size=cfg.test_size, valid_size=cfg.valid_size,
                         strategy=cfg.split, leakage=cfg.leakage, random_state=cfg.seed)

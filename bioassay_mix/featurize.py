@@ -169,6 +169,26 @@ class MorganFingerprint(TransformerMixin, BaseEstimator):
             pq.write_table(tab, tmp, compression="zstd")
 
 
+def fingerprint_partitions(featurizer: MorganFingerprint, smiles: Sequence[str], executor, *,
+                           partition_size: int = 20_000, verbose: bool = True) -> sp.csr_matrix:
+    """Fingerprints of canonical ``smiles``, one ``executor`` task per partition of
+    ``partition_size`` compounds; with ``featurizer.cache_dir`` each partition is cached on its
+    own (keyed by its SMILES), so a lost or restarted worker reloads instead of recomputing."""
+    params = {k: v for k, v in featurizer.get_params().items() if k not in ("cache_dir", "n_jobs")}
+    parts = [list(smiles[i:i + partition_size]) for i in range(0, len(smiles), partition_size)]
+    blocks = executor.map(_partition_task, parts, shared={
+        "params": params, "cache_dir": featurizer.cache_dir}, desc="fingerprints",
+        verbose=verbose)
+    return sp.vstack(blocks, format="csr") if blocks else featurizer.transform_mols([])
+
+
+def _partition_task(part: list[str], *, params: dict, cache_dir) -> sp.csr_matrix:
+    folder = None
+    if cache_dir is not None:
+        folder = Path(cache_dir) / f"part-{sha256_bytes(chr(10).join(part).encode())[:16]}"
+    return MorganFingerprint(**params, cache_dir=folder).transform_canonical(part)
+
+
 def _as_smiles_list(X) -> list:
     if isinstance(X, pd.DataFrame):
         if X.shape[1] != 1:

@@ -56,3 +56,15 @@ def test_sklearn_conventions():
     assert len(fp.fit([]).get_feature_names_out()) == 64
     with pytest.raises(ValueError):
         MorganFingerprint(n_bits=0).fit()
+
+
+def test_partitioned_fingerprints_equal_the_whole_and_cache_per_partition(tox21, tmp_path):
+    from bioassay_mix.executor import LocalExecutor
+    from bioassay_mix.featurize import fingerprint_partitions
+
+    smiles = tox21.smiles[:2500]
+    fp = MorganFingerprint(n_bits=512, cache_dir=tmp_path)
+    X = fingerprint_partitions(fp, smiles, LocalExecutor(2), partition_size=1000, verbose=False)
+    expected = MorganFingerprint(n_bits=512).transform_canonical(smiles)
+    assert (X != expected).nnz == 0 and X.shape == (2500, 512)
+    assert len(list(tmp_path.glob("part-*/morgan-*.parquet"))) == 3
