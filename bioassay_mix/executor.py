@@ -80,7 +80,8 @@ class DaskExecutor:
 
         if not len(items):
             return []
-        remote = {k: self.client.scatter(v, broadcast=True, hash=False)
+        # Wrapped in a list: scatter() would split a dict or list into one future per item.
+        remote = {k: self.client.scatter([v], broadcast=True, hash=False)[0]
                   for k, v in (shared or {}).items()}
         futures = self.client.map(func, list(items), **remote, pure=False, retries=self.retries)
         for _ in progress(as_completed(futures), desc=desc, total=len(futures), verbose=verbose):

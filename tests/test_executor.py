@@ -33,16 +33,17 @@ def assert_same(a, b):
     np.testing.assert_allclose(a.report[cols].to_numpy(), b.report[cols].to_numpy(), atol=1e-6)
 
 
-def square(x, *, offset):
-    return x * x + offset
+def square(x, *, offset, table, empty):
+    return x * x + offset + table["a"] + len(empty)
 
 
 @pytest.mark.parametrize("kind", ["local", "dask"])
 def test_map_keeps_order_and_passes_shared_inputs(kind):
+    shared = {"offset": 1, "table": {"a": 10, "b": 20}, "empty": {}}
     with make_executor(kind, n_jobs=2) as ex:
-        assert ex.map(square, list(range(7)), shared={"offset": 1}, verbose=False) == [
-            x * x + 1 for x in range(7)]
-        assert ex.map(square, [], shared={"offset": 1}) == []
+        assert ex.map(square, list(range(7)), shared=shared, verbose=False) == [
+            x * x + 11 for x in range(7)]
+        assert ex.map(square, [], shared=shared) == []
 
 
 def test_dask_and_local_give_the_same_weights_and_ap(tox21, local_result, tmp_path):
