@@ -31,6 +31,7 @@ from ._utils import safe_name, sha256_file, write_json_atomic
 from .device import resolve_device
 from .errors import DataError, ModelFileError
 from .featurize import MorganFingerprint
+from .proxies import load_verified
 
 if TYPE_CHECKING:
     from .experiment import RunResult
@@ -233,14 +234,7 @@ def _load_booster(folder: Path, entry: dict, manifest: dict) -> xgb.Booster:
                              "the bundle")
     if not file.is_file():
         raise ModelFileError(f"model file {file} of target {entry['name']!r} is missing")
-    actual = sha256_file(file)
-    if actual != entry["sha256"]:
-        raise ModelFileError(f"model file {file} is corrupt or was changed: sha256 {actual}, "
-                             f"{MANIFEST} records {entry['sha256']}")
-    try:
-        booster = xgb.Booster(model_file=file)
-    except xgb.core.XGBoostError as exc:
-        raise ModelFileError(f"model file {file} could not be read by XGBoost: {exc}") from exc
+    booster = load_verified(xgb.Booster(), file, entry["sha256"], MANIFEST)
     n_bits = int(manifest["featurizer"]["n_bits"])
     if booster.num_features() != n_bits:
         raise ModelFileError(f"model file {file} expects {booster.num_features()} features; the "

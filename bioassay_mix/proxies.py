@@ -96,16 +96,22 @@ def load_model(path: str | os.PathLike) -> tuple[xgb.XGBClassifier, dict]:
         meta = json.loads(mpath.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise ModelFileError(f"metadata file {mpath} is corrupt: {exc}") from exc
+    return load_verified(xgb.XGBClassifier(), path, meta.get("sha256"), mpath.name), meta
+
+
+def load_verified(model: xgb.XGBModel | xgb.Booster, path: Path, sha256: str | None,
+                  recorded_in: str):
+    """Load ``path`` into ``model`` after checking its sha256 against the one ``recorded_in``
+    (a metadata file's name) holds."""
     actual = sha256_file(path)
-    if actual != meta.get("sha256"):
+    if actual != sha256:
         raise ModelFileError(f"model file {path} is corrupt or was changed: sha256 {actual}, "
-                             f"{mpath.name} records {meta.get('sha256')}")
-    model = xgb.XGBClassifier()
+                             f"{recorded_in} records {sha256}")
     try:
         model.load_model(path)
     except xgb.core.XGBoostError as exc:
         raise ModelFileError(f"model file {path} could not be read by XGBoost: {exc}") from exc
-    return model, meta
+    return model
 
 
 @dataclass
