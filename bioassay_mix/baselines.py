@@ -45,14 +45,28 @@ def fit_mixture(
     """One XGBoost on the concatenated rows of all sources. ``weights=None`` is the natural
     mixture (every row weight 1, so sources count by size); otherwise source p carries mass
     ~ ``weights[p]`` (uniform weights give the balanced mixture)."""
+    idx, y, sw = mixture_rows(data, weights, prune=prune)
+    return fit_classifier(X[idx], y, params=params, sample_weight=sw, device=device,
+                          n_jobs=n_jobs, random_state=random_state)
+
+
+def mixture_rows(data: SourceRows, weights: pd.Series | None, *,
+                 prune: float = 1e-4) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Training rows of a mixture as (feature-row index, label, sample weight), with the rows that
+    share a compound and a label merged into one row carrying their summed weight.
+
+    XGBoost's split statistics are weighted sums of per-row gradients, and identical (x, y) rows
+    have identical gradients, so the merged set trains the same trees (up to float rounding)
+    while a mixture of any number of sources has at most two rows per compound.
+    """
     sources = list(data.rows)
     if weights is None:
         row_w = pd.Series(1.0, index=sources)
     else:
         row_w = source_row_weights(weights.reindex(sources).fillna(0.0), data.counts(), prune)
     keep = [s for s in sources if row_w[s] > 0]
-    idx = np.concatenate([data.rows[s] for s in keep])
-    y = np.concatenate([data.labels[s] for s in keep])
+    idx = np.concatenate([data.rows[s] for s in keep]).astype(np.int64)
+    y = np.concatenate([data.labels[s] for s in keep]).astype(np.int64)
     sw = np.concatenate([np.full(len(data.rows[s]), row_w[s]) for s in keep])
-    return fit_classifier(X[idx], y, params=params, sample_weight=sw, device=device,
-                          n_jobs=n_jobs, random_state=random_state)
+    key, inverse = np.unique(idx * 2 + y, return_inverse=True)
+    return key // 2, (key % 2).astype(np.int32), np.bincount(inverse, weights=sw)
