@@ -1,17 +1,20 @@
-"""Models trained on a mixture of sources: natural (pooled), balanced and MixMin-weighted, plus the
-target-only baseline. All share one XGBoost configuration so that only the mixture differs."""
+"""Models trained on a mixture of sources: natural (pooled), balanced, MixMin-weighted, and the
+mixtures found by random search and RegMix. All share one XGBoost configuration so that only the
+mixture differs."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 import xgboost as xgb
+from sklearn.metrics import log_loss
 
-from .mixture import source_row_weights
+from .mixture import dirichlet_mixtures, regmix_choose, source_row_weights
 from .proxies import fit_classifier
 
 
@@ -70,3 +73,55 @@ def mixture_rows(data: SourceRows, weights: pd.Series | None, *,
     sw = np.concatenate([np.full(len(data.rows[s]), row_w[s]) for s in keep])
     key, inverse = np.unique(idx * 2 + y, return_inverse=True)
     return key // 2, (key % 2).astype(np.int32), np.bincount(inverse, weights=sw)
+
+
+#: RegMix's small models: proxy-sized XGBoost (a fifth of the final model's trees, shallower).
+REGMIX_SMALL_PARAMS: dict[str, Any] = {"n_estimators": 20, "max_depth": 4}
+
+
+@dataclass
+class SearchResult:
+    """A mixture chosen by search, its model trained on the final setting, and every trial
+    (mixture weights plus its ``valid_loss``)."""
+
+    weights: pd.Series
+    model: xgb.XGBClassifier
+    trials: pd.DataFrame
+    n_fits: int
+
+
+def validation_loss(model: xgb.XGBClassifier, X_valid: sp.csr_matrix, y_valid: np.ndarray) -> float:
+    """Cross-entropy on the target's validation rows: what the searches minimise (the same loss
+    MixMin minimises on its own rows)."""
+    return float(log_loss(y_valid, model.predict_proba(X_valid)[:, 1], labels=[0, 1]))
+
+
+def random_search(X: sp.csr_matrix, data: SourceRows, valid: np.ndarray, y_valid: np.ndarray, *,
+                  n_trials: int = 16, random_state: int = 0, **fit: Any) -> SearchResult:
+    """Train the final model on ``n_trials`` random mixtures and keep the one with the lowest
+    validation loss. ``fit``: ``params``, ``prune``, ``device`` and ``n_jobs`` of
+    :func:`fit_mixture`."""
+    trials = dirichlet_mixtures(list(data.rows), n_trials, random_state=random_state)
+    losses, best = [], None
+    for _, w in trials.iterrows():
+        model = fit_mixture(X, data, w, random_state=random_state, **fit)
+        losses.append(validation_loss(model, X[valid], y_valid))
+        if best is None or losses[-1] < best[0]:
+            best = (losses[-1], w, model)
+    return SearchResult(best[1].rename(None), best[2], trials.assign(valid_loss=losses), n_trials)
+
+
+def regmix(X: sp.csr_matrix, data: SourceRows, valid: np.ndarray, y_valid: np.ndarray, *,
+           n_runs: int = 32, small_params: Mapping | None = None, random_state: int = 0,
+           **fit: Any) -> SearchResult:
+    """RegMix: small models on ``n_runs`` random mixtures, a regressor from weights to validation
+    loss, its predicted-best mixture (see :func:`~bioassay_mix.mixture.regmix_choose`), then the
+    final model on that mixture."""
+    small_params = small_params or REGMIX_SMALL_PARAMS
+    small = {**fit, "params": {**(fit.get("params") or {}), **small_params}}
+    trials = dirichlet_mixtures(list(data.rows), n_runs, random_state=random_state)
+    losses = [validation_loss(fit_mixture(X, data, w, random_state=random_state, **small),
+                              X[valid], y_valid) for _, w in trials.iterrows()]
+    weights, _ = regmix_choose(trials, np.asarray(losses), random_state=random_state)
+    model = fit_mixture(X, data, weights, random_state=random_state, **fit)
+    return SearchResult(weights, model, trials.assign(valid_loss=losses), n_runs + 1)

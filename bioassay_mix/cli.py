@@ -11,6 +11,7 @@ from pathlib import Path
 
 from . import __version__
 from .errors import BioassayMixError
+from .splits import LEAKAGE_MODES
 
 
 def _parse_params(text: str | None) -> dict:
@@ -31,34 +32,26 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run MixMin on a panel and write the AP report")
-    run.add_argument("--panel", default="tox21",
-                     help="dataset name (tox21, toxcast, moleculenet, ...) or a CSV/Parquet file")
-    run.add_argument("--smiles-column", default="smiles", help="SMILES column of a file panel")
-    run.add_argument("--layout", choices=("wide", "long"), default="wide",
-                     help="file panel layout: wide (a column per assay) or long")
-    run.add_argument("--targets", nargs="+", help="target assays (default: every eligible one)")
+    _panel_and_protocol_options(run)
     run.add_argument("--out", default="bioassay-mix-results", help="output folder")
-    run.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     run.add_argument("--seed", type=int, default=0)
-    run.add_argument("--n-jobs", type=int, default=-1, help="threads (-1: all cores)")
-    run.add_argument("--split", choices=("random", "scaffold"), default="random")
-    run.add_argument("--leakage", choices=("strict", "paper"), default="strict",
+    run.add_argument("--leakage", choices=LEAKAGE_MODES, default="strict",
                      help="strict: a target's test compounds are in no source's training rows")
-    run.add_argument("--grid-search", action="store_true",
-                     help="choose proxy hyperparameters by the paper's 5-fold CV grid")
-    run.add_argument("--weight-rows", choices=("proxy_train", "validation"),
-                     default="proxy_train", help="target rows that MixMin is fitted on")
-    run.add_argument("--proxy-params", type=_parse_params,
-                     help='XGBoost parameters for proxies as JSON, e.g. \'{"max_depth": 4}\'')
-    run.add_argument("--final-params", type=_parse_params,
-                     help="XGBoost parameters for the final models as JSON")
-    run.add_argument("--min-test-positives", type=int, default=5)
-    run.add_argument("--executor", choices=("local", "dask"), default="local",
-                     help="dask: proxies and per-target models as Dask tasks")
-    run.add_argument("--scheduler", help="Dask scheduler address (default: start a "
-                     "LocalCluster of --n-jobs workers)")
     run.add_argument("--bundle", help="where to write the scoring bundle (default: OUT/bundle)")
-    run.add_argument("--quiet", action="store_true", help="no progress bars, warnings only")
+
+    exp = sub.add_parser("experiment", help="the paper's protocol with every baseline over "
+                         "several seeds: mean AP with CIs, win/tie/loss, plots")
+    _panel_and_protocol_options(exp)
+    exp.add_argument("--out", default="bioassay-mix-experiment", help="output folder")
+    exp.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    exp.add_argument("--leakage", nargs="+", choices=LEAKAGE_MODES, default=["strict"],
+                     help="one or both modes, reported side by side")
+    exp.add_argument("--random-search", type=int, default=16, metavar="N",
+                     help="random-search trials per target (0: off)")
+    exp.add_argument("--regmix", type=int, default=32, metavar="M",
+                     help="RegMix small-model runs per target (0: off)")
+    exp.add_argument("--no-plus-target", action="store_true",
+                     help="leave out MixMin + target (the target's rows as one more source)")
 
     score = sub.add_parser("score", help="score a compound file against a bundle's targets")
     score.add_argument("--bundle", required=True, help="bundle folder written by `run`")
@@ -78,6 +71,34 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _panel_and_protocol_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--panel", default="tox21",
+                        help="dataset name (tox21, toxcast, moleculenet, ...) or a CSV/Parquet "
+                        "file")
+    parser.add_argument("--smiles-column", default="smiles", help="SMILES column of a file panel")
+    parser.add_argument("--layout", choices=("wide", "long"), default="wide",
+                        help="file panel layout: wide (a column per assay) or long")
+    parser.add_argument("--targets", nargs="+", help="target assays (default: every eligible)")
+    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    parser.add_argument("--n-jobs", type=int, default=-1, help="threads (-1: all cores)")
+    parser.add_argument("--split", choices=("random", "scaffold"), default="random")
+    parser.add_argument("--grid-search", action="store_true",
+                        help="choose proxy hyperparameters by the paper's 5-fold CV grid")
+    parser.add_argument("--weight-rows", choices=("proxy_train", "validation"),
+                        default="proxy_train", help="target rows that MixMin is fitted on")
+    parser.add_argument("--proxy-params", type=_parse_params,
+                        help='XGBoost parameters for proxies as JSON, e.g. \'{"max_depth": 4}\'')
+    parser.add_argument("--final-params", type=_parse_params,
+                        help="XGBoost parameters for the final models as JSON")
+    parser.add_argument("--min-test-positives", type=int, default=5,
+                        help="a target needs this many positives in its test split")
+    parser.add_argument("--executor", choices=("local", "dask"), default="local",
+                        help="dask: proxies and per-target models as Dask tasks")
+    parser.add_argument("--scheduler", help="Dask scheduler address (default: start a "
+                        "LocalCluster of --n-jobs workers)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars, warnings only")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING if getattr(args, "quiet", False) else logging.INFO,
@@ -87,6 +108,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _datasets()
         if args.command == "score":
             return _score(args)
+        if args.command == "experiment":
+            return _experiment(args)
         return _run(args)
     except BioassayMixError as exc:
         print(f"bioassay-mix: error: {exc}", file=sys.stderr)
@@ -101,24 +124,50 @@ def _datasets() -> int:
     return 0
 
 
-def _run(args: argparse.Namespace) -> int:
+def _config(args: argparse.Namespace, **extra):
+    from .experiment import RunConfig
+
+    return RunConfig(device=args.device, n_jobs=args.n_jobs, split=args.split,
+                     grid_search=args.grid_search, weight_rows=args.weight_rows,
+                     proxy_params=args.proxy_params or {}, final_params=args.final_params or {},
+                     min_test_positives=args.min_test_positives, executor=args.executor,
+                     scheduler=args.scheduler, verbose=not args.quiet, **extra)
+
+
+def _panel(args: argparse.Namespace):
     from .datasets import load_panel
-    from .experiment import RunConfig, run
+
+    return load_panel(args.panel, smiles_column=args.smiles_column, layout=args.layout)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from .experiment import run
     from .report import ap_table, write_report
 
-    panel = load_panel(args.panel, smiles_column=args.smiles_column, layout=args.layout)
-    config = RunConfig(seed=args.seed, device=args.device, n_jobs=args.n_jobs, split=args.split,
-                       leakage=args.leakage, grid_search=args.grid_search,
-                       weight_rows=args.weight_rows, proxy_params=args.proxy_params or {},
-                       final_params=args.final_params or {},
-                       min_test_positives=args.min_test_positives, executor=args.executor,
-                       scheduler=args.scheduler, verbose=not args.quiet)
-    result = run(panel, targets=args.targets, config=config, out_dir=args.out)
+    config = _config(args, seed=args.seed, leakage=args.leakage)
+    result = run(_panel(args), targets=args.targets, config=config, out_dir=args.out)
     files = write_report(result, args.out)
     bundle = result.save_bundle(args.bundle or Path(args.out) / "bundle", overwrite=True)
     print(ap_table(result.report).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     print(f"\nwall time {result.metadata['wall_time_s']:.1f} s; report: {files['report_md']}; "
           f"bundle: {bundle}")
+    return 0
+
+
+def _experiment(args: argparse.Namespace) -> int:
+    from .comparison import compare
+    from .report import comparison_tables, write_comparison
+
+    config = _config(args, random_search=args.random_search, regmix=args.regmix,
+                     mixmin_plus_target=not args.no_plus_target)
+    comparison = compare(_panel(args), seeds=args.seeds, leakage=args.leakage,
+                         targets=args.targets, config=config, out_dir=Path(args.out) / "runs")
+    files = write_comparison(comparison, args.out)
+    for mode in args.leakage:
+        print(f"leakage {mode}:")
+        print(comparison_tables(comparison)[f"summary_{mode}"].to_string(
+            index=False, float_format=lambda v: f"{v:.3f}"))
+    print(f"\nreport: {files['md']}")
     return 0
 
 

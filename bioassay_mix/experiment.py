@@ -3,6 +3,7 @@ final models on the weighted mixture, and average precision against the baseline
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import platform
@@ -15,11 +16,13 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 import xgboost as xgb
+from sklearn.base import clone
 from sklearn.metrics import average_precision_score
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 from . import __version__
-from ._utils import progress, safe_name, sha256_bytes, write_json_atomic
-from .baselines import SourceRows, fit_mixture
+from ._utils import progress, resolve_n_jobs, safe_name, sha256_bytes, write_json_atomic
+from .baselines import SourceRows, fit_mixture, random_search, regmix
 from .device import resolve_device
 from .errors import DataError, ModelFileError
 from .executor import EXECUTORS, DaskExecutor, LocalExecutor, make_executor
@@ -39,11 +42,19 @@ from .splits import PROXY_TRAIN, TEST, VALID, make_splits, rows
 
 logger = logging.getLogger(__name__)
 
-METHODS = ("target_only", "natural", "balanced", "mixmin_ensemble", "mixmin_trained")
-BASELINES = ("target_only", "natural", "balanced")
+METHODS = ("target_only", "natural", "balanced", "random_search", "regmix", "mixmin_ensemble",
+           "mixmin_trained", "mixmin_target_trained")
+BASELINES = ("target_only", "natural", "balanced", "random_search", "regmix")
+#: Methods that are off unless asked for (RunConfig.random_search, .regmix, .mixmin_plus_target).
+OPTIONAL_METHODS = ("random_search", "regmix", "mixmin_target_trained")
 REPORT_COLUMNS = ["target", "n_train", "n_train_positive", "n_test", "n_test_positive",
-                  "n_sources", "n_sources_used", "top_source", "top_weight",
-                  *(f"ap_{m}" for m in METHODS)]
+                  "n_sources", "n_sources_used", "top_source", "top_weight", "weight_on_target",
+                  *(f"ap_{m}" for m in METHODS), *(f"seconds_{m}" for m in METHODS)]
+
+
+def methods_in(report: pd.DataFrame) -> list[str]:
+    """The methods that ran: optional baselines that were off have no AP."""
+    return [m for m in METHODS if f"ap_{m}" in report and report[f"ap_{m}"].notna().any()]
 
 
 _NOT_IN_KEY = ("device", "n_jobs", "executor", "scheduler", "verbose")
@@ -67,6 +78,10 @@ class RunConfig:
     min_labels: int = 50              # assays with fewer labelled compounds are skipped
     min_test_positives: int = 5       # a target needs this many positives in its test split
     weight_rows: str = "proxy_train"  # target rows MixMin is fitted on: or "validation"
+    random_search: int = 0            # random-search baseline: trials (final models); 0 = off
+    regmix: int = 0                   # RegMix baseline: small-model runs; 0 = off
+    mixmin_plus_target: bool = False  # MixMin with the target's own train rows as one more source
+    oof_folds: int = 5                # folds for the target proxy's out-of-fold predictions
     prune: float = DEFAULT_PRUNE
     solver_method: str = "adaptive"
     tol: float = 1e-6
@@ -91,7 +106,9 @@ class RunConfig:
 @dataclass
 class RunResult:
     """Per-target report, weights (targets x sources), skipped assays, solver certificates and
-    the MixMin-trained model of every target (what a bundle deploys)."""
+    the MixMin-trained model of every target (what a bundle deploys). ``weights_plus_target``
+    (with ``mixmin_plus_target``) holds the MixMin + target weights: a target's own weight is in
+    its own column."""
 
     report: pd.DataFrame
     weights: pd.DataFrame
@@ -99,6 +116,7 @@ class RunResult:
     solver: pd.DataFrame
     metadata: dict
     models: dict[str, xgb.XGBClassifier] = field(default_factory=dict)
+    weights_plus_target: pd.DataFrame | None = None
 
     def save_bundle(self, path: str | Path, *, overwrite: bool = False) -> Path:
         """Write the MixMin-trained models as a scoring bundle (see :mod:`bioassay_mix.bundle`)."""
@@ -213,6 +231,43 @@ def mixmin_problems(prep: Prepared, weight_rows: str = "proxy_train") -> list[pd
     return problems
 
 
+def mixmin_target_problems(prep: Prepared, cfg: RunConfig) -> tuple[list[pd.DataFrame], list]:
+    """:func:`mixmin_problems` plus one more source per target: the target itself, as its own
+    proxy's out-of-fold probability of the observed label on the same rows (in-sample
+    predictions would be overconfident and take all the mass). Returns the problems and each
+    target's seconds spent on the out-of-fold fits (``nan`` column: too few positives)."""
+    code = _weight_code(cfg.weight_rows)
+    labels = prep.panel.labels
+    problems, seconds = [], []
+    for t, P in zip(prep.targets, mixmin_problems(prep, cfg.weight_rows), strict=True):
+        r = rows(prep.codes, t, code)
+        y = labels[t].to_numpy()[r].astype(np.int32)
+        start = time.perf_counter()
+        if code == VALID:  # the target's proxy never saw its validation rows
+            own = prep.Q[t].to_numpy()[r]
+        else:
+            folds = min(cfg.oof_folds, int(np.bincount(y, minlength=2).min()))
+            if folds < 2:
+                prep.skipped.append({"assay": t, "role": "target (MixMin + target)", "reason":
+                                     "fewer than 2 positives for out-of-fold predictions"})
+                problems.append(P)
+                seconds.append(0.0)
+                continue
+            model = clone(prep.proxies.models[t]).set_params(n_jobs=resolve_n_jobs(cfg.n_jobs))
+            cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=cfg.seed)
+            own = cross_val_predict(model, prep.X[r], y, cv=cv, method="predict_proba")[:, 1]
+        seconds.append(round(time.perf_counter() - start, 3))
+        problems.append(P.assign(**{t: observed_label_proba(own[:, None], y)[:, 0]}))
+    return problems, seconds
+
+
+def _solve_plus_target(prep: Prepared, cfg: RunConfig) -> dict[str, tuple[pd.Series, float]]:
+    problems, seconds = mixmin_target_problems(prep, cfg)
+    results = solve(problems, method=cfg.solver_method, tol=cfg.tol, device=prep.device,
+                    names=prep.targets)
+    return {r.target: (r.weights, s) for r, s in zip(results, seconds, strict=True)}
+
+
 def run(panel: AssayPanel, *, targets: list[str] | None = None, config: RunConfig | None = None,
         out_dir: str | Path | None = None) -> RunResult:
     """Run the MixMin protocol on ``panel`` for ``targets`` (default: every eligible assay).
@@ -227,32 +282,40 @@ def run(panel: AssayPanel, *, targets: list[str] | None = None, config: RunConfi
         clock = _Clock()
         results = solve(mixmin_problems(prep, cfg.weight_rows), method=cfg.solver_method,
                         tol=cfg.tol, device=prep.device, names=prep.targets)
-        weights = pd.DataFrame({r.target: r.weights for r in results}).T.reindex(
-            columns=prep.proxies.assays)
+        weights = _weights_frame({r.target: r.weights for r in results}, prep)
         solver_info = pd.DataFrame([{"target": r.target, "objective": r.objective,
                                      "gap": r.gap, "n_iter": r.n_iter,
                                      "converged": r.converged} for r in results])
         clock.lap("mixmin")
-        evaluated = _evaluate_targets(results, prep, cfg, out, executor)
+        plus = _solve_plus_target(prep, cfg) if cfg.mixmin_plus_target else {}
+        weights_plus = _weights_frame({t: w for t, (w, _) in plus.items()}, prep) if plus \
+            else None
+        clock.lap("mixmin_plus_target")
+        items = [(r.target, r.weights, *plus.get(r.target, (None, 0.0))) for r in results]
+        evaluated = _evaluate_targets(items, prep, cfg, out, executor)
         clock.lap("final_models")
     report = _add_gains(pd.DataFrame([row for row, _ in evaluated], columns=REPORT_COLUMNS))
     metadata = _metadata(prep, cfg, {**prep.timings, **clock.timings})
     return RunResult(report=report, weights=weights, skipped=pd.DataFrame(
         prep.skipped, columns=["assay", "role", "reason"]), solver=solver_info,
-        metadata=metadata, models={row["target"]: model for row, model in evaluated})
+        metadata=metadata, models={row["target"]: model for row, model in evaluated},
+        weights_plus_target=weights_plus)
+
+
+def _weights_frame(weights: dict[str, pd.Series], prep: Prepared) -> pd.DataFrame:
+    return pd.DataFrame(weights).T.reindex(columns=prep.proxies.assays)
 
 
 def _executor(cfg: RunConfig) -> LocalExecutor | DaskExecutor:
     return make_executor(cfg.executor, n_jobs=cfg.n_jobs, scheduler=cfg.scheduler)
 
 
-def _evaluate_targets(results, prep: Prepared, cfg: RunConfig, out: Path | None,
+def _evaluate_targets(items: list[tuple], prep: Prepared, cfg: RunConfig, out: Path | None,
                       executor: LocalExecutor | DaskExecutor) -> list[tuple[dict, Any]]:
-    items = [(r.target, r.weights) for r in results]
     if executor.kind == "local":
         # One target at a time, each XGBoost fit using the n_jobs threads.
-        return [_evaluate_target(t, w, prep, cfg, out)
-                for t, w in progress(items, desc="targets", verbose=cfg.verbose)]
+        return [_evaluate_target(*item, prep, cfg, out)
+                for item in progress(items, desc="targets", verbose=cfg.verbose)]
     # One task per target, one thread each; the proxies stay here (tasks need only Q).
     slim = replace(prep, proxies=ProxySet(models={}, info=prep.proxies.info))
     task_cfg = replace(cfg, n_jobs=1)
@@ -260,9 +323,9 @@ def _evaluate_targets(results, prep: Prepared, cfg: RunConfig, out: Path | None,
                         desc="targets", verbose=cfg.verbose)
 
 
-def _evaluate_item(item: tuple[str, pd.Series], *, prep: Prepared, cfg: RunConfig,
+def _evaluate_item(item: tuple, *, prep: Prepared, cfg: RunConfig,
                    out: Path | None) -> tuple[dict, Any]:
-    return _evaluate_target(item[0], item[1], prep, cfg, out)
+    return _evaluate_target(*item, prep, cfg, out)
 
 
 def _usable_assays(panel: AssayPanel, cfg: RunConfig, skipped: list[dict]) -> list[str]:
@@ -303,13 +366,14 @@ def _eligible_targets(wanted, sources, codes, labels, cfg, skipped) -> list[str]
     return chosen
 
 
-def _evaluate_target(target: str, w: pd.Series, prep: Prepared, cfg: RunConfig,
+def _evaluate_target(target: str, w: pd.Series, w_plus: pd.Series | None, oof_seconds: float,
+                     prep: Prepared, cfg: RunConfig,
                      out: Path | None) -> tuple[dict, xgb.XGBClassifier]:
     X, Q, codes, labels = prep.X, prep.Q, prep.codes, prep.panel.labels
     cache = None if out is None else out / "targets" / f"{safe_name(target)}.json"
     model_file = None if out is None else out / "models" / f"{safe_name(target)}.ubj"
-    key = {"config": cfg.key(), "target": target,
-           "weights": sha256_bytes(np.round(w.to_numpy(), 12).tobytes())}
+    key = {"config": cfg.key(), "target": target, "weights": _weights_hash(w),
+           "weights_plus": None if w_plus is None else _weights_hash(w_plus)}
     if cache is not None and cache.exists():
         done = json.loads(cache.read_text(encoding="utf-8"))
         if done.get("key") == key:
@@ -320,31 +384,72 @@ def _evaluate_target(target: str, w: pd.Series, prep: Prepared, cfg: RunConfig,
     test = rows(codes, target, TEST)
     y_test = labels[target].to_numpy()[test]
     train = rows(codes, target, PROXY_TRAIN, VALID)
-    y_train = labels[target].to_numpy()[train]
+    y_train = labels[target].to_numpy()[train].astype(np.int32)
+    valid = rows(codes, target, VALID)
+    y_valid = labels[target].to_numpy()[valid].astype(np.int32)
     data = prep.sources.without(target)
     sources = list(data.rows)
-    fit = {"params": cfg.final_params, "device": prep.device, "n_jobs": cfg.n_jobs,
-           "random_state": cfg.seed}
-    target_only = fit_classifier(X[train], y_train.astype(np.int32), **fit)
-    models = {
-        "natural": fit_mixture(X, data, None, prune=cfg.prune, **fit),
-        "balanced": fit_mixture(X, data, pd.Series(1.0, index=sources), prune=cfg.prune, **fit),
-        "mixmin_trained": fit_mixture(X, data, w, prune=cfg.prune, **fit),
-    }
+    fit = {"params": cfg.final_params, "device": prep.device, "n_jobs": cfg.n_jobs}
+    mix = {**fit, "prune": cfg.prune}
+    timer = _MethodTimer()
+    with timer("target_only"):
+        models = {"target_only": fit_classifier(X[train], y_train, random_state=cfg.seed, **fit)}
+    with timer("natural"):
+        models["natural"] = fit_mixture(X, data, None, random_state=cfg.seed, **mix)
+    with timer("balanced"):
+        models["balanced"] = fit_mixture(X, data, pd.Series(1.0, index=sources),
+                                         random_state=cfg.seed, **mix)
+    if cfg.random_search:
+        with timer("random_search"):
+            models["random_search"] = random_search(
+                X, data, valid, y_valid, n_trials=cfg.random_search, random_state=cfg.seed,
+                **mix).model
+    if cfg.regmix:
+        with timer("regmix"):
+            models["regmix"] = regmix(X, data, valid, y_valid, n_runs=cfg.regmix,
+                                      random_state=cfg.seed, **mix).model
+    with timer("mixmin_trained"):
+        models["mixmin_trained"] = fit_mixture(X, data, w, random_state=cfg.seed, **mix)
+    if w_plus is not None:
+        own = SourceRows({**data.rows, target: train}, {**data.labels, target: y_train})
+        with timer("mixmin_target_trained"):
+            models["mixmin_target_trained"] = fit_mixture(X, own, w_plus, random_state=cfg.seed,
+                                                          **mix)
+        timer.seconds["mixmin_target_trained"] += oof_seconds
     scores = {m: model.predict_proba(X[test])[:, 1] for m, model in models.items()}
-    scores["target_only"] = target_only.predict_proba(X[test])[:, 1]
     scores["mixmin_ensemble"] = Q.iloc[test][list(w.index)].to_numpy() @ w.to_numpy()
     row = {"target": target, "n_train": len(train), "n_train_positive": int(y_train.sum()),
            "n_test": len(test), "n_test_positive": int(y_test.sum()),
            "n_sources": len(sources), "n_sources_used": int((w >= cfg.prune * w.max()).sum()),
-           "top_source": str(w.idxmax()), "top_weight": float(w.max())}
-    row.update({f"ap_{m}": float(average_precision_score(y_test, scores[m])) for m in METHODS})
+           "top_source": str(w.idxmax()), "top_weight": float(w.max()),
+           "weight_on_target": np.nan if w_plus is None else float(w_plus.get(target, 0.0))}
+    row.update({f"ap_{m}": float(average_precision_score(y_test, scores[m])) if m in scores
+                else np.nan for m in METHODS})
+    row.update({f"seconds_{m}": timer.seconds.get(m, 0.0 if m in scores else np.nan)
+                for m in METHODS})
     if out is not None:
         save_model(models["mixmin_trained"], model_file,
                    {"target": target, "kind": "mixmin_trained", "weights": w.to_dict(),
                     "config_key": cfg.key()})
         write_json_atomic(cache, {"key": key, "row": row})
     return row, models["mixmin_trained"]
+
+
+def _weights_hash(w: pd.Series) -> str:
+    return sha256_bytes(np.round(w.to_numpy(), 12).tobytes())
+
+
+class _MethodTimer:
+    """Wall seconds of each method's own training, for the compute table."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextlib.contextmanager
+    def __call__(self, method: str):
+        start = time.perf_counter()
+        yield
+        self.seconds[method] = round(time.perf_counter() - start, 3)
 
 
 def _add_gains(report: pd.DataFrame) -> pd.DataFrame:

@@ -3,7 +3,8 @@ weights to per-row sample weights for training the final model."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -108,3 +109,38 @@ def source_row_weights(weights: Mapping[str, float] | pd.Series, n_rows: Mapping
         raise DataError("mixture weights must be non-negative with a positive maximum")
     row_w = (w / w.max()) * (n.max() / n)
     return row_w.where(w >= prune * w.max(), 0.0)
+
+
+def dirichlet_mixtures(sources: Sequence[str], n: int, *, alpha: tuple[float, float] = (0.05, 1.0),
+                       random_state: int = 0) -> pd.DataFrame:
+    """``n`` random mixtures over ``sources`` (rows on the simplex), the candidates of random
+    search and RegMix. Each row draws its own concentration log-uniformly from ``alpha``, so
+    the candidates range from nearly one-hot (small alpha) to nearly balanced: with hundreds of
+    sources a single fixed alpha would give mixtures that all look alike."""
+    if n < 1 or not len(sources):
+        raise ValueError(f"need n >= 1 mixtures over >= 1 source, got n={n}, {len(sources)}")
+    rng = np.random.default_rng(random_state)
+    conc = np.exp(rng.uniform(np.log(alpha[0]), np.log(alpha[1]), size=n))
+    # Gamma draws renormalised are Dirichlet; the floor keeps tiny-alpha rows finite.
+    g = np.maximum(rng.gamma(conc[:, None], size=(n, len(sources))), 1e-300)
+    return pd.DataFrame(g / g.sum(axis=1, keepdims=True), columns=list(sources))
+
+
+def regmix_choose(trials: pd.DataFrame, losses: np.ndarray, *, n_candidates: int = 20_000,
+                  top_k: int = 100, random_state: int = 0) -> tuple[pd.Series, Any]:
+    """RegMix's search: regress the loss of small models trained on the ``trials`` mixtures on
+    their weights (gradient-boosted trees), predict the loss of ``n_candidates`` fresh random
+    mixtures and average the ``top_k`` predicted best. Returns the mixture and the regressor."""
+    import xgboost as xgb
+
+    losses = np.asarray(losses, dtype=np.float64)
+    if len(trials) != len(losses) or len(trials) < 2 or not np.isfinite(losses).all():
+        raise DataError(f"RegMix needs >= 2 trial mixtures with finite losses, got "
+                        f"{len(trials)} mixtures and {len(losses)} losses")
+    regressor = xgb.XGBRegressor(n_estimators=200, max_depth=3, learning_rate=0.05,
+                                 subsample=0.8, random_state=random_state, n_jobs=1)
+    regressor.fit(trials.to_numpy(), losses)
+    candidates = dirichlet_mixtures(trials.columns, n_candidates, random_state=random_state + 1)
+    predicted = regressor.predict(candidates.to_numpy())
+    best = candidates.iloc[np.argsort(predicted)[:top_k]].mean()
+    return best / best.sum(), regressor

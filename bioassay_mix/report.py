@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import platform
 from pathlib import Path
 
 import matplotlib
@@ -12,10 +13,13 @@ import numpy as np
 import pandas as pd
 
 from ._utils import atomic_path, write_json_atomic, write_text_atomic
-from .experiment import METHODS, RunResult
+from .comparison import TIE, Comparison, compute_table, gains, method_summary, win_tie_loss
+from .experiment import RunResult, methods_in
 
 LABELS = {"target_only": "target only", "natural": "natural", "balanced": "balanced",
-          "mixmin_ensemble": "MixMin ensemble", "mixmin_trained": "MixMin-trained"}
+          "random_search": "random search", "regmix": "RegMix",
+          "mixmin_ensemble": "MixMin ensemble", "mixmin_trained": "MixMin-trained",
+          "mixmin_target_trained": "MixMin + target"}
 
 
 def markdown_table(frame: pd.DataFrame, floatfmt: str = ".3f") -> str:
@@ -33,7 +37,7 @@ def markdown_table(frame: pd.DataFrame, floatfmt: str = ".3f") -> str:
 
 def ap_table(report: pd.DataFrame) -> pd.DataFrame:
     """Average precision per target and method, with a mean row."""
-    cols = {f"ap_{m}": LABELS[m] for m in METHODS}
+    cols = {f"ap_{m}": LABELS[m] for m in methods_in(report)}
     table = report.set_index("target")[list(cols)].rename(columns=cols)
     table.loc["mean"] = table.mean()
     return table.reset_index()
@@ -41,12 +45,13 @@ def ap_table(report: pd.DataFrame) -> pd.DataFrame:
 
 def plot_ap(report: pd.DataFrame, path: str | Path, title: str = "") -> Path:
     """Grouped bars: average precision of every method for every target."""
-    table = report.set_index("target")[[f"ap_{m}" for m in METHODS]]
+    methods = methods_in(report)
+    table = report.set_index("target")[[f"ap_{m}" for m in methods]]
     fig, ax = plt.subplots(figsize=(max(6.0, 0.9 * len(table) + 2), 4.2))
-    width = 0.8 / len(METHODS)
+    width = 0.8 / len(methods)
     x = np.arange(len(table))
-    for i, m in enumerate(METHODS):
-        ax.bar(x + (i - (len(METHODS) - 1) / 2) * width, table[f"ap_{m}"], width,
+    for i, m in enumerate(methods):
+        ax.bar(x + (i - (len(methods) - 1) / 2) * width, table[f"ap_{m}"], width,
                label=LABELS[m])
     ax.set_xticks(x, table.index, rotation=45, ha="right")
     ax.set_ylabel("average precision (test)")
@@ -54,10 +59,7 @@ def plot_ap(report: pd.DataFrame, path: str | Path, title: str = "") -> Path:
     ax.set_title(title or "Average precision per target")
     ax.legend(ncol=3, fontsize=8, loc="upper left")
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=120, format="png")
-    plt.close(fig)
-    return Path(path)
+    return _save_png(fig, path)
 
 
 def write_report(result: RunResult, out_dir: str | Path) -> dict[str, Path]:
@@ -85,8 +87,8 @@ def write_report(result: RunResult, out_dir: str | Path) -> dict[str, Path]:
 
 def summary_markdown(result: RunResult) -> str:
     meta = result.metadata
-    gains = result.report[["target", "best_baseline", "gain_vs_best_baseline", "gain_vs_natural",
-                           "n_sources_used", "top_source", "top_weight"]]
+    gain_cols = result.report[["target", "best_baseline", "gain_vs_best_baseline",
+                               "gain_vs_natural", "n_sources_used", "top_source", "top_weight"]]
     lines = [
         f"# MixMin on {meta['panel']}", "",
         f"{len(result.report)} targets, {meta['n_proxies']} proxies, seed "
@@ -95,9 +97,146 @@ def summary_markdown(result: RunResult) -> str:
         f"{meta['wall_time_s']:.1f} s.", "",
         "## Average precision on each target's test split", "", markdown_table(ap_table(
             result.report)),
-        "## MixMin-trained against the baselines", "", markdown_table(gains),
+        "## MixMin-trained against the baselines", "", markdown_table(gain_cols),
         "## Solver certificates (Frank-Wolfe gap)", "", markdown_table(result.solver, ".2e"),
     ]
     if len(result.skipped):
         lines += ["## Skipped", "", markdown_table(result.skipped)]
     return "\n".join(lines)
+
+
+def write_tables(out_dir: str | Path, name: str, title: str, tables: dict[str, pd.DataFrame],
+                 notes: list[str], extra: dict | None = None, *,
+                 echo: bool = False) -> dict[str, Path]:
+    """Write ``<name>.md`` (all tables), ``<name>_<table>.csv`` and ``<name>.json`` under
+    ``out_dir``, each atomically; ``echo`` also prints every table."""
+    import json
+    import os
+
+    out = Path(out_dir)
+    files = {"md": out / f"{name}.md", "json": out / f"{name}.json"}
+    parts = [f"# {title}", "", *notes, ""]
+    for key, frame in tables.items():
+        parts += [f"## {key}", "", markdown_table(frame, ".4g"), ""]
+        files[key] = out / f"{name}_{key}.csv"
+        with atomic_path(files[key]) as tmp:
+            frame.to_csv(tmp, index=False)
+        if echo:
+            print(f"\n== {key} ==\n{frame.to_string(index=False)}")
+    write_text_atomic(files["md"], "\n".join(parts))
+    machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores"
+    write_json_atomic(files["json"], {
+        "title": title, "notes": notes, "machine": machine, **(extra or {}),
+        "tables": {k: json.loads(v.to_json(orient="records")) for k, v in tables.items()}})
+    return files
+
+
+def plot_gains(gain: pd.DataFrame, path: str | Path, title: str = "") -> Path:
+    """Per-target AP gain of MixMin-trained over natural and over the best baseline, sorted."""
+    fig, axes = plt.subplots(1, 2, figsize=(max(7.0, 0.18 * len(gain) + 4), 4.2), sharey=True)
+    for ax, col, label in zip(axes, ("gain_vs_natural", "gain_vs_best_baseline"),
+                              ("minus natural", "minus best baseline"), strict=True):
+        ordered = gain.sort_values(col)
+        vals = ordered[col].to_numpy()
+        ax.bar(np.arange(len(vals)), vals, color=np.where(vals >= 0, "tab:green", "tab:red"))
+        ax.axhline(0, color="black", lw=0.8)
+        ax.set_title(f"MixMin-trained AP {label}", fontsize=10)
+        if len(vals) <= 40:
+            ax.set_xticks(np.arange(len(vals)), ordered["target"], rotation=90, fontsize=7)
+        ax.set_xlabel("targets (sorted by gain)")
+    axes[0].set_ylabel("AP difference (test, mean over seeds)")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return _save_png(fig, path)
+
+
+def plot_weights(weights: pd.DataFrame, path: str | Path, title: str = "",
+                 max_sources: int = 40) -> Path:
+    """Heatmap of MixMin weights (targets x sources); past ``max_sources`` only the sources with
+    the most total weight are shown."""
+    if weights.shape[1] > max_sources:
+        weights = weights[weights.fillna(0).sum().nlargest(max_sources).index]
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.32 * weights.shape[1] + 3),
+                                    max(3.0, 0.32 * len(weights) + 2)))
+    image = ax.imshow(weights.to_numpy(dtype=float), cmap="viridis", vmin=0, aspect="auto")
+    ax.set_xticks(np.arange(weights.shape[1]), weights.columns, rotation=90, fontsize=7)
+    ax.set_yticks(np.arange(len(weights)), weights.index, fontsize=7)
+    ax.set_xlabel("source")
+    ax.set_ylabel("target")
+    fig.colorbar(image, ax=ax, label="weight")
+    ax.set_title(title or "MixMin weights")
+    fig.tight_layout()
+    return _save_png(fig, path)
+
+
+def _save_png(fig, path: str | Path) -> Path:
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=120, format="png")
+    plt.close(fig)
+    return Path(path)
+
+
+def comparison_tables(comparison: Comparison) -> dict[str, pd.DataFrame]:
+    """Mean AP with CIs and win/tie/loss per leakage mode, the modes side by side, per-target
+    AP, per-target gains and the compute per method."""
+    methods, report = comparison.methods, comparison.report
+    tables: dict[str, pd.DataFrame] = {}
+    for mode, rep in report.groupby("leakage", sort=False):
+        tables[f"summary_{mode}"] = _labelled(method_summary(rep, methods))
+        tables[f"wins_{mode}"] = _labelled(win_tie_loss(rep, methods))
+    modes = list(report["leakage"].unique())
+    if len(modes) > 1:
+        tables["leakage_side_by_side"] = pd.DataFrame(
+            {"method": [LABELS[m] for m in methods], **{
+                f"mean AP ({mode})": tables[f"summary_{mode}"]["mean_ap"].to_numpy()
+                for mode in modes}})
+    first = report[report["leakage"] == modes[0]]
+    per_target = first.groupby("target", sort=False)[[f"ap_{m}" for m in methods]].mean()
+    tables["per_target"] = per_target.rename(columns=lambda c: LABELS[c[3:]]).reset_index()
+    tables["gains"] = gains(first, methods)
+    tables["compute"] = _labelled(compute_table(comparison))
+    return tables
+
+
+def _labelled(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    for col in ("method", "against"):
+        if col in out:
+            out[col] = out[col].map(LABELS)
+    return out
+
+
+def write_comparison(comparison: Comparison, out_dir: str | Path,
+                     name: str | None = None, *, echo: bool = False) -> dict[str, Path]:
+    """Tables (Markdown, CSV, JSON), the gain plot and the weight heatmap of an experiment."""
+    name = name or f"experiment_{comparison.panel}"
+    out = Path(out_dir)
+    tables = comparison_tables(comparison)
+    runs = list(comparison.runs.values())
+    cfg = runs[0].metadata["config"]
+    seeds = sorted(comparison.report["seed"].unique().tolist())
+    first_mode = comparison.report["leakage"].iloc[0]
+    notes = [
+        f"Panel {comparison.panel}: {comparison.report['target'].nunique()} targets, "
+        f"{runs[0].metadata['n_proxies']} proxies, seeds {seeds}, leakage "
+        f"{list(comparison.report['leakage'].unique())}, split {cfg['split']}, proxy grid "
+        f"search {'on' if cfg['grid_search'] else 'off'}, random search {cfg['random_search']} "
+        f"trials, RegMix {cfg['regmix']} small runs, MixMin fitted on {cfg['weight_rows']}.",
+        "Mean AP: over targets, then over seeds; 95% CI: t-interval over the seeds' means. "
+        f"Win/tie/loss per target (AP averaged over seeds; tie: |diff| <= {TIE}); Wilcoxon "
+        "signed-rank test of the paired per-target differences. Per-target tables, gains and "
+        f"plots use leakage {first_mode!r}.",
+        f"Wall time of all runs: {sum(r.metadata['wall_time_s'] for r in runs):.1f} s.",
+    ]
+    skipped = runs[0].skipped
+    if len(skipped):
+        tables["skipped"] = skipped
+    files = write_tables(out, name, f"MixMin on {comparison.panel}: the paper's protocol and "
+                         "baselines", tables, notes, {"config": cfg}, echo=echo)
+    files["gain_plot"] = plot_gains(tables["gains"], out / f"{name}_gain.png",
+                                    f"{comparison.panel}: per-target AP gain")
+    strict = [r.weights for (mode, _), r in comparison.runs.items() if mode == first_mode]
+    mean_w = sum(w.fillna(0) for w in strict) / len(strict)
+    files["weights_plot"] = plot_weights(mean_w, out / f"{name}_weights.png",
+                                         f"{comparison.panel}: MixMin weights (mean over seeds)")
+    return files

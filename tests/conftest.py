@@ -1,4 +1,5 @@
-"""Shared fixtures. Tests use the real panels from ../shared/data (BIOASSAY_MIX_DATA)."""
+"""Shared fixtures. Tests use the real panels from ../shared/data (BIOASSAY_MIX_DATA, set by the
+root conftest.py)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,6 @@ import os
 from pathlib import Path
 
 import pytest
-
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-os.environ.setdefault("BIOASSAY_MIX_DATA", str(SHARED))
-os.environ.setdefault("BIOASSAY_MIX_PROGRESS", "0")
 
 
 @pytest.fixture(scope="session")

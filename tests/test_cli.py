@@ -28,3 +28,20 @@ def test_datasets_command_lists_manifests(capsys):
     assert main(["datasets"]) == 0
     text = capsys.readouterr().out
     assert "toxcast" in text and "pcba" in text and "packaged" in text
+
+
+def test_experiment_writes_tables_and_plots(tmp_path, tox21, capsys):
+    sub = tox21.labels[["NR-AR", "SR-ARE", "SR-MMP"]].reset_index()
+    sub.to_csv(tmp_path / "panel.csv", index=False)
+    out = tmp_path / "exp"
+    code = main(["experiment", "--panel", str(tmp_path / "panel.csv"), "--targets", "SR-MMP",
+                 "SR-ARE", "--seeds", "0", "1", "--random-search", "2", "--regmix", "3",
+                 "--out", str(out), "--n-jobs", "2", "--quiet",
+                 "--proxy-params", '{"n_estimators": 10}', "--final-params",
+                 '{"n_estimators": 10}'])
+    assert code == 0
+    summary = pd.read_csv(out / "experiment_panel_summary_strict.csv")
+    assert "RegMix" in summary["method"].tolist() and summary["n_seeds"].eq(2).all()
+    assert (out / "experiment_panel_gain.png").exists()
+    assert (out / "runs" / "strict-seed1" / "targets").is_dir()  # resumable per run
+    assert "MixMin + target" in capsys.readouterr().out

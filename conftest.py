@@ -1,0 +1,10 @@
+"""Environment for the whole suite (tests/ and the notebooks nbmake executes): the real data in
+../shared/data, no progress bars, and the small case of notebooks/reproduce_paper.ipynb."""
+
+import os
+from pathlib import Path
+
+SHARED = Path(__file__).resolve().parent.parent / "shared" / "data"
+os.environ.setdefault("BIOASSAY_MIX_DATA", str(SHARED))
+os.environ.setdefault("BIOASSAY_MIX_PROGRESS", "0")
+os.environ.setdefault("BIOASSAY_MIX_NOTEBOOK_SMALL", "1")
