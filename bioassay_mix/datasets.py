@@ -77,9 +77,9 @@ def manifest_dir() -> Path:
 
 
 def manifests() -> dict[str, Manifest]:
-    """Every known dataset, by name."""
+    """Every known dataset (assay panels and, under ``text/``, text domains), by name."""
     found = {}
-    for path in sorted(manifest_dir().glob("*.toml")):
+    for path in sorted(manifest_dir().rglob("*.toml")):
         m = Manifest.from_toml(path)
         found[m.name] = m
     return found
@@ -225,6 +225,9 @@ def load_panel(
 
 def _load_named(name: str, *, cache, strict: bool, on_conflict: str) -> AssayPanel:
     m = get_manifest(name)
+    if m.folder == "text":
+        raise DataError(f"{name!r} is a text domain, not an assay panel; load it with "
+                        "bioassay_mix.lm.load_text_domain")
     if m.is_composite:
         parts = [_load_named(c, cache=cache, strict=strict, on_conflict=on_conflict)
                  for c in m.components]

@@ -1,0 +1,208 @@
+"""MixMin over text domains: a proxy language model per domain, the target's sample scored by
+every proxy, generative MixMin weights, a training corpus sampled by the weights, a final model
+trained on it, and held-out NLL per token against natural, balanced and random-search mixtures."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+import pandas as pd
+from scipy.special import logsumexp
+
+from .._utils import progress
+from ..errors import DataError
+from ..mixture import dirichlet_mixtures
+from ..solver import MixMinResult, solve
+from .ngram import KneserNeyLM, build_vocabulary, tokenize
+from .text import split_target
+
+logger = logging.getLogger(__name__)
+
+LM_METHODS = ("natural", "balanced", "random_search", "mixmin")
+
+
+class SequenceScorer(Protocol):
+    """What a proxy must do: per sequence, the summed natural-log likelihood and the number of
+    predicted tokens (KneserNeyLM, HFCausalLM or your own)."""
+
+    def score(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]: ...
+
+
+@dataclass
+class LMMixConfig:
+    """Settings of :func:`lm_mix`; every random step derives from ``seed``."""
+
+    order: int = 2                     # proxies' n-gram order
+    final_order: int | None = None     # the final model's order (default: ``order``)
+    level: str = "word"                # or "char"
+    min_count: int = 2                 # rarer tokens are <unk> (one shared vocabulary)
+    n_tokens: int | None = None        # final model's token budget (default: median domain)
+    sample: float | int = 0.2          # target sequences (fraction or count) MixMin sees
+    random_search: int = 8             # random mixtures tried (final models trained); 0 = off
+    seed: int = 0
+    tol: float = 1e-6
+    verbose: bool = True
+
+
+@dataclass
+class LMMixResult:
+    """Mixture weights per method (rows) over the source domains, and per method the held-out
+    target NLL per token of the final model trained on that mixture (``nll_trained``) and of
+    the weighted ensemble of the proxies (``nll_ensemble``)."""
+
+    target: str
+    weights: pd.DataFrame
+    report: pd.DataFrame
+    solver: MixMinResult
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def mixmin_extra_compute(self) -> float:
+        """MixMin's own work (proxies, scoring, solve) as a fraction of training one final
+        model (the mean over the mixtures trained)."""
+        own = sum(self.timings[k] for k in ("proxies", "proxy_scoring", "solve"))
+        return own / self.timings["final_fit_mean"]
+
+
+def proxy_loglik(proxies: Mapping[str, SequenceScorer],
+                 texts: Sequence[str]) -> tuple[pd.DataFrame, np.ndarray]:
+    """Every proxy's log-likelihood of every sequence (sequences x proxies) and the sequences'
+    token counts, which all proxies must agree on (the objective is per token)."""
+    columns, lengths = {}, None
+    for name, model in proxies.items():
+        ll, n = (np.asarray(v, dtype=np.float64) for v in model.score(texts))
+        if ll.shape != (len(texts),) or n.shape != (len(texts),):
+            raise DataError(f"proxy {name!r} returned {ll.shape[0]} scores for {len(texts)} "
+                            "sequences")
+        bad = np.isnan(ll) | np.isposinf(ll)
+        if bad.any():
+            j = int(np.flatnonzero(bad)[0])
+            raise DataError(f"proxy {name!r} gave log-likelihood {ll[j]} to sequence {j}")
+        if lengths is None:
+            lengths, first = n, name
+        elif not np.array_equal(n, lengths):
+            j = int(np.flatnonzero(n != lengths)[0])
+            raise DataError(f"proxies {first!r} and {name!r} count {lengths[j]:.0f} and "
+                            f"{n[j]:.0f} tokens in sequence {j}: proxies must share a tokenizer")
+        columns[name] = ll
+    return pd.DataFrame(columns), lengths
+
+
+def mixture_nll(loglik: pd.DataFrame, lengths: np.ndarray, weights: pd.Series) -> float:
+    """NLL per token of the mixture sum_p w_p p_p(x) (log space, weighted logsumexp)."""
+    w = weights.reindex(loglik.columns).fillna(0.0).to_numpy()
+    per_seq = logsumexp(loglik.to_numpy(), b=np.broadcast_to(w, loglik.shape), axis=1)
+    return float(-per_seq.sum() / lengths.sum())
+
+
+def sample_corpus(domains: Mapping[str, list[str]], token_counts: Mapping[str, np.ndarray],
+                  weights: pd.Series, n_tokens: int, *, random_state: int = 0) -> list[str]:
+    """About ``n_tokens`` tokens of training text, domain p contributing ~ w_p * n_tokens: its
+    sequences in a seeded random order, repeated (further epochs) when the quota exceeds it."""
+    rng = np.random.default_rng(random_state)
+    corpus: list[str] = []
+    for name, w in weights.items():
+        quota = w * n_tokens
+        if quota <= 0:
+            continue
+        counts = token_counts[name]
+        order = rng.permutation(len(counts))
+        epochs, rest = divmod(quota, counts.sum())
+        take = np.searchsorted(np.cumsum(counts[order]), rest, side="right")
+        texts = domains[name]
+        corpus += [texts[i] for i in order] * int(epochs) + [texts[i] for i in order[:take]]
+    return corpus
+
+
+def lm_mix(domains: Mapping[str, list[str]], target: list[str], *, target_name: str = "target",
+           config: LMMixConfig | None = None, proxies: Mapping[str, SequenceScorer] | None = None,
+           final_factory: Callable[[list[str]], SequenceScorer] | None = None) -> LMMixResult:
+    """Find the mixture of ``domains`` (name -> sequences) for ``target`` (sequences) with
+    MixMin and compare it with natural (size-proportional), balanced and random-search mixtures
+    on the target's held-out sequences.
+
+    ``proxies`` (name -> fitted scorer) replaces the default n-gram proxies, e.g. with
+    :class:`~bioassay_mix.lm.hf.HFCausalLM` models; ``final_factory(texts)`` returns the fitted
+    final model (default: a Kneser-Ney model of ``final_order`` on the shared vocabulary).
+    """
+    cfg = config or LMMixConfig()
+    _check_inputs(domains, target, target_name)
+    clock: dict[str, float] = {}
+    sample, held_out = split_target(target, cfg.sample, random_state=cfg.seed)
+    tokenized = {d: [tokenize(t, cfg.level) for t in texts] for d, texts in domains.items()}
+    token_counts = {d: np.array([len(t) + 1 for t in toks], dtype=np.float64)
+                    for d, toks in tokenized.items()}
+    vocabulary = build_vocabulary([t for toks in tokenized.values() for t in toks], cfg.min_count)
+    start = time.perf_counter()
+    if proxies is None:
+        proxies = {d: KneserNeyLM(cfg.order, cfg.level, vocabulary=vocabulary).fit(texts)
+                   for d, texts in progress(domains.items(), desc="proxies",
+                                            total=len(domains), verbose=cfg.verbose)}
+    clock["proxies"] = time.perf_counter() - start
+    start = time.perf_counter()
+    ll_sample, len_sample = proxy_loglik(proxies, sample)
+    ll_held, len_held = proxy_loglik(proxies, held_out)
+    clock["proxy_scoring"] = time.perf_counter() - start
+    start = time.perf_counter()
+    result = solve(ll_sample, loss="log_likelihood", lengths=len_sample, tol=cfg.tol,
+                   names=[target_name])
+    clock["solve"] = time.perf_counter() - start
+
+    if final_factory is None:
+        def final_factory(texts: list[str]) -> SequenceScorer:
+            return KneserNeyLM(cfg.final_order or cfg.order, cfg.level,
+                               vocabulary=vocabulary).fit(texts)
+    sizes = pd.Series({d: c.sum() for d, c in token_counts.items()})
+    n_tokens = int(cfg.n_tokens or sizes.median())
+    fit_times: list[float] = []
+
+    def train(w: pd.Series) -> SequenceScorer:
+        corpus = sample_corpus(domains, token_counts, w, n_tokens, random_state=cfg.seed)
+        begin = time.perf_counter()
+        model = final_factory(corpus)
+        fit_times.append(time.perf_counter() - begin)
+        return model
+
+    mixtures = {"natural": sizes / sizes.sum(),
+                "balanced": pd.Series(1.0 / len(sizes), index=sizes.index)}
+    models = {m: train(w) for m, w in mixtures.items()}
+    if cfg.random_search:
+        start = time.perf_counter()
+        best = None
+        for _, w in dirichlet_mixtures(list(domains), cfg.random_search,
+                                       random_state=cfg.seed).iterrows():
+            model = train(w)
+            loss = _nll(model, sample)  # chosen on the sample MixMin sees, never the held-out
+            if best is None or loss < best[0]:
+                best = (loss, w.rename(None), model)
+        mixtures["random_search"], models["random_search"] = best[1], best[2]
+        clock["random_search"] = time.perf_counter() - start
+    mixtures["mixmin"] = result.weights
+    models["mixmin"] = train(result.weights)
+    clock["final_fit_mean"] = float(np.mean(fit_times))
+    report = pd.DataFrame([{"method": m, "nll_trained": _nll(models[m], held_out),
+                            "nll_ensemble": mixture_nll(ll_held, len_held, mixtures[m])}
+                           for m in mixtures])
+    weights = pd.DataFrame(mixtures).T.reindex(columns=list(domains))
+    return LMMixResult(target_name, weights, report, result,
+                       {k: round(v, 4) for k, v in clock.items()})
+
+
+def _nll(model: SequenceScorer, texts: Sequence[str]) -> float:
+    ll, n = model.score(texts)
+    return float(-np.sum(ll) / np.sum(n))
+
+
+def _check_inputs(domains: Mapping[str, list[str]], target: list[str], target_name: str) -> None:
+    if len(domains) < 1:
+        raise DataError("need at least one source domain")
+    for name, texts in domains.items():
+        if not any(t.strip() for t in texts):
+            raise DataError(f"domain {name!r} has no text")
+    if not any(t.strip() for t in target):
+        raise DataError(f"target {target_name!r} has no text")

@@ -1,0 +1,58 @@
+"""The Kneser-Ney n-gram model: a proper distribution, better with more context, fast on MBs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bioassay_mix.errors import DataError
+from bioassay_mix.lm import KneserNeyLM, load_text_domain, tokenize
+
+
+@pytest.fixture(scope="module")
+def kjv():
+    lines = load_text_domain("scripture_kjv")
+    return lines[:-2000], lines[-2000:]
+
+
+@pytest.mark.parametrize(("order", "level"), [(1, "word"), (2, "word"), (3, "word"), (3, "char")])
+def test_next_token_probabilities_sum_to_one_in_any_context(order, level):
+    m = KneserNeyLM(order=order, level=level).fit(["a b c a b", "b c a", "c c a b", "a a"])
+    V = len(m.vocabulary_)
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        ctx = rng.integers(0, V, size=order - 1).tolist()
+        ids = np.array([x for w in range(V) for x in (*ctx, w)])
+        pos = np.arange(order - 1, len(ids), order)
+        p = m._probabilities(ids, pos)
+        assert (p > 0).all() and np.isclose(p.sum(), 1.0)
+
+
+def test_higher_order_fits_held_out_text_better_and_scores_count_tokens(kjv):
+    train, test = kjv
+    nll = [KneserNeyLM(order=k).fit(train).nll_per_token(test) for k in (1, 2, 3)]
+    assert nll[0] > nll[1] > nll[2]
+    ll, n = KneserNeyLM(order=2).fit(train).score(["In the beginning God", ""])
+    assert n.tolist() == [5.0, 1.0] and (ll < 0).all()  # 4 words + end; an empty line: end only
+
+
+def test_unseen_tokens_get_finite_log_likelihood_and_vocabulary_is_shared(kjv):
+    train, _ = kjv
+    shared = ["god", "the", "zebra"]
+    m = KneserNeyLM(order=2, vocabulary=shared).fit(train[:200])
+    assert list(m.vocabulary_)[3:] == shared
+    ll, _ = m.score(["quantum chromodynamics zebra"])
+    assert np.isfinite(ll).all()
+    assert tokenize("Hello, World!", "word") == ["hello", ",", "world", "!"]
+
+
+def test_bad_settings_and_empty_training_text():
+    with pytest.raises(DataError, match="no text"):
+        KneserNeyLM().fit(["", "   "])
+    with pytest.raises(DataError, match="not fitted"):
+        KneserNeyLM().score(["a"])
+    with pytest.raises(ValueError, match="level"):
+        KneserNeyLM(level="byte").fit(["a"])
+    words = [f"w{i}" for i in range(5000)]
+    with pytest.raises(DataError, match="overflow"):
+        KneserNeyLM(order=6).fit([" ".join(words)])
