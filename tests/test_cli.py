@@ -45,3 +45,26 @@ def test_experiment_writes_tables_and_plots(tmp_path, tox21, capsys):
     assert (out / "experiment_panel_gain.png").exists()
     assert (out / "runs" / "strict-seed1" / "targets").is_dir()  # resumable per run
     assert "MixMin + target" in capsys.readouterr().out
+
+
+def test_lm_mix_on_real_text_slices(tmp_path, capsys):
+    from bioassay_mix.lm import load_text_domain
+
+    domains = tmp_path / "domains"
+    domains.mkdir()
+    for name in ("fortunes_computing", "scripture_kjv", "legal_licenses", "fortunes_science"):
+        (domains / f"{name}.txt").write_text("\n".join(load_text_domain(name)[:600]))
+    out = tmp_path / "lm"
+    code = main(["lm-mix", "--domains", str(domains), "--target",
+                 str(domains / "fortunes_science.txt"), "--random-search", "2", "--out",
+                 str(out), "--quiet"])
+    assert code == 0
+    weights = pd.read_csv(out / "lm_mix_weights.csv").set_index("method")
+    assert "fortunes_science" not in weights.columns  # the target is never its own source
+    assert weights.index.tolist() == ["natural", "balanced", "random_search", "mixmin"]
+    assert "nll_trained" in capsys.readouterr().out
+
+    (tmp_path / "bad.txt").write_bytes(b"ok\n\xff\xfe\n")
+    assert main(["lm-mix", "--domains", str(domains), "--target", str(tmp_path / "bad.txt"),
+                 "--quiet"]) == 2
+    assert "bad.txt is not UTF-8: byte 3" in capsys.readouterr().err
