@@ -112,3 +112,31 @@ def test_empty_domain_or_target_is_refused(domains, target):
         lm_mix({**domains, "void": ["", " "]}, target)
     with pytest.raises(DataError, match="target 't' has no text"):
         lm_mix(domains, ["", ""], target_name="t")
+
+
+class _Scripted:
+    """A proxy with given log-likelihoods (one per sequence), 2 tokens per sequence."""
+
+    def __init__(self, ll):
+        self.ll = np.asarray(ll, dtype=float)
+
+    def score(self, texts):
+        return self.ll[: len(texts)], np.full(len(texts), 2.0)
+
+
+def test_minus_inf_log_likelihoods_are_handled_or_named():
+    from bioassay_mix.solver import solve
+
+    # a proxy that cannot produce some sequences (probability 0) just gets no mass there
+    ll, n = proxy_loglik({"a": _Scripted([-1.0, -2.0, -np.inf]), "b": _Scripted([-3, -3, -3])},
+                         ["x", "y", "z"])
+    res = solve(ll, loss="log_likelihood", lengths=n)
+    assert np.isfinite(res.objective) and res.weights["b"] > 0
+    # probability 1 (log-likelihood 0) is fine too
+    assert np.isfinite(mixture_nll(pd.DataFrame({"a": [0.0]}), np.array([1.0]),
+                                   pd.Series({"a": 1.0})))
+    # a sequence no proxy can produce is an error naming it
+    ll, n = proxy_loglik({"a": _Scripted([-1.0, -np.inf]), "b": _Scripted([-2.0, -np.inf])},
+                         ["x", "y"])
+    with pytest.raises(DataError, match="sequence 1 has log-likelihood -inf under every source"):
+        solve(ll, loss="log_likelihood", lengths=n)
