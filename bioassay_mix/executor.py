@@ -3,7 +3,8 @@ target): threads on this machine (``local``) or a Dask cluster (``dask``).
 
 Both executors run the same task functions on the same inputs, so with the same seeds they give
 the same models. Large inputs shared by every task (the fingerprint matrix, the labels) are sent
-to each Dask worker once, not once per task.
+to each Dask worker once, not once per task; the fingerprint matrix is built on the workers and
+never passes through the client.
 """
 
 from __future__ import annotations
@@ -39,6 +40,15 @@ class LocalExecutor:
                         total=len(items), verbose=verbose)
         return Parallel(n_jobs=self.n_jobs, prefer="threads")(jobs)
 
+    def map_keep(self, func: Callable, items: Sequence, *, shared: dict[str, Any] | None = None,
+                 desc: str = "tasks", verbose: bool = True) -> list:
+        """Like :meth:`map`; here results are always in memory."""
+        return self.map(func, items, shared=shared, desc=desc, verbose=verbose)
+
+    def combine(self, func: Callable, parts: list) -> Any:
+        """``func(parts)``."""
+        return func(parts)
+
     def close(self) -> None:
         """Nothing to release."""
 
@@ -67,26 +77,47 @@ class DaskExecutor:
         if scheduler:
             self.client = distributed.Client(scheduler)
         else:
+            n = resolve_n_jobs(n_workers or -1)
             self._cluster = distributed.LocalCluster(
-                n_workers=resolve_n_jobs(n_workers or -1), threads_per_worker=threads_per_worker,
-                processes=True, host="127.0.0.1", dashboard_address=None)
+                n_workers=n, threads_per_worker=threads_per_worker, processes=True,
+                host="127.0.0.1", dashboard_address=None)
             self.client = distributed.Client(self._cluster)
+            self.client.wait_for_workers(n)
         logger.info("Dask executor: %s", self.client)
 
     def map(self, func: Callable, items: Sequence, *, shared: dict[str, Any] | None = None,
             desc: str = "tasks", verbose: bool = True) -> list:
-        """``[func(item, **shared) for item in items]`` as Dask tasks, results in order."""
-        from distributed import as_completed
+        """``[func(item, **shared) for item in items]`` as Dask tasks, results in order.
+        ``items`` and ``shared`` values may be futures already on the cluster (they are
+        passed by reference, never through this process)."""
+        return self.client.gather(self._submit(func, items, shared, desc, verbose))
+
+    def map_keep(self, func: Callable, items: Sequence, *, shared: dict[str, Any] | None = None,
+                 desc: str = "tasks", verbose: bool = True) -> list:
+        """Like :meth:`map`, but the results stay on the workers: a list of futures."""
+        return self._submit(func, items, shared, desc, verbose)
+
+    def _submit(self, func, items, shared, desc, verbose) -> list:
+        from distributed import Future, as_completed
 
         if not len(items):
             return []
         # Wrapped in a list: scatter() would split a dict or list into one future per item.
-        remote = {k: self.client.scatter([v], broadcast=True, hash=False)[0]
+        remote = {k: v if isinstance(v, Future) else
+                  self.client.scatter([v], broadcast=True, hash=False)[0]
                   for k, v in (shared or {}).items()}
         futures = self.client.map(func, list(items), **remote, pure=False, retries=self.retries)
         for _ in progress(as_completed(futures), desc=desc, total=len(futures), verbose=verbose):
             pass
-        return self.client.gather(futures)
+        return futures
+
+    def combine(self, func: Callable, parts: list) -> Any:
+        """``func(parts)`` run on a worker (``parts`` move between workers, not through this
+        process), its result copied to every worker and returned as a future: losing a worker
+        leaves the copies on the others."""
+        future = self.client.submit(func, parts, pure=False, retries=self.retries)
+        self.client.replicate([future])
+        return future
 
     def close(self) -> None:
         self.client.close()

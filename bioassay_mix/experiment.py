@@ -21,12 +21,12 @@ from sklearn.metrics import average_precision_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 from . import __version__
-from ._utils import progress, resolve_n_jobs, safe_name, sha256_bytes, write_json_atomic
+from ._utils import progress, safe_name, sha256_bytes, write_json_atomic
 from .baselines import SourceRows, fit_mixture, random_search, regmix
 from .device import resolve_device
 from .errors import DataError, ModelFileError
 from .executor import EXECUTORS, DaskExecutor, LocalExecutor, make_executor
-from .featurize import MorganFingerprint, fingerprint_partitions
+from .featurize import MorganFingerprint, fingerprint_partitions, stack
 from .mixture import DEFAULT_PRUNE, observed_label_proba
 from .panel import AssayPanel
 from .proxies import (
@@ -56,6 +56,9 @@ def methods_in(report: pd.DataFrame) -> list[str]:
     """The methods that ran: optional baselines that were off have no AP."""
     return [m for m in METHODS if f"ap_{m}" in report and report[f"ap_{m}"].notna().any()]
 
+
+#: Rows per proxy-prediction task on a Dask executor.
+PREDICT_BLOCK = 20_000
 
 _NOT_IN_KEY = ("device", "n_jobs", "executor", "scheduler", "verbose")
 
@@ -130,7 +133,8 @@ class Prepared:
     """Everything up to the MixMin solve: features, splits, proxies and their predictions."""
 
     panel: AssayPanel
-    X: sp.csr_matrix                 # fingerprints, one row per panel compound
+    X: Any                           # fingerprints (CSR), one row per panel compound; on a
+                                     # Dask executor a future: the matrix stays on the workers
     codes: pd.DataFrame              # split codes (see splits.py)
     sources: SourceRows              # every proxy's training rows and labels
     proxies: ProxySet
@@ -176,8 +180,9 @@ def prepare(panel: AssayPanel, *, targets: list[str] | None = None,
                                    cache_dir=None if out is None else out / "cache")
     if executor.kind == "local":
         X = featurizer.transform_canonical(panel.smiles)
-    else:  # computed and cached per partition on the workers
-        X = fingerprint_partitions(featurizer, panel.smiles, executor, verbose=cfg.verbose)
+    else:  # computed and cached per partition on the workers, joined and kept there
+        X = executor.combine(stack, fingerprint_partitions(featurizer, panel.smiles, executor,
+                                                           verbose=cfg.verbose))
     clock.lap("featurize")
     codes = make_splits(panel, test_size=cfg.test_size, valid_size=cfg.valid_size,
                         strategy=cfg.split, leakage=cfg.leakage, random_state=cfg.seed)
@@ -202,12 +207,23 @@ def prepare(panel: AssayPanel, *, targets: list[str] | None = None,
     if not chosen:
         raise DataError(f"no eligible target in panel {panel.name!r}; see the skipped reasons: "
                         f"{skipped[:3]}")
-    Q = pd.DataFrame(proxies.predict_matrix(X), index=labels.index, columns=proxies.assays)
+    if executor.kind == "local":
+        Qm = proxies.predict_matrix(X)
+    else:  # predicted on the workers, a block of rows per task; only predictions come back
+        n = labels.shape[0]
+        blocks = [(i, min(i + PREDICT_BLOCK, n)) for i in range(0, n, PREDICT_BLOCK)]
+        Qm = np.vstack(executor.map(_predict_rows, blocks, shared={"X": X, "proxies": proxies},
+                                    desc="proxy predictions", verbose=cfg.verbose))
+    Q = pd.DataFrame(Qm, index=labels.index, columns=proxies.assays)
     clock.lap("proxy_predictions")
     sources = SourceRows(train_rows, {a: labels[a].to_numpy()[r].astype(np.int32)
                                       for a, r in train_rows.items()})
     return Prepared(panel, X, codes, sources, proxies, Q, chosen, skipped, device,
                     clock.timings)
+
+
+def _predict_rows(block: tuple[int, int], *, X: sp.csr_matrix, proxies: ProxySet) -> np.ndarray:
+    return proxies.predict_matrix(X[block[0]:block[1]])
 
 
 def _weight_code(weight_rows: str) -> int:
@@ -231,38 +247,59 @@ def mixmin_problems(prep: Prepared, weight_rows: str = "proxy_train") -> list[pd
     return problems
 
 
-def mixmin_target_problems(prep: Prepared, cfg: RunConfig) -> tuple[list[pd.DataFrame], list]:
+def mixmin_target_problems(prep: Prepared, cfg: RunConfig,
+                           executor: LocalExecutor | DaskExecutor | None = None,
+                           ) -> tuple[list[pd.DataFrame], list]:
     """:func:`mixmin_problems` plus one more source per target: the target itself, as its own
     proxy's out-of-fold probability of the observed label on the same rows (in-sample
     predictions would be overconfident and take all the mass). Returns the problems and each
     target's seconds spent on the out-of-fold fits (``nan`` column: too few positives)."""
     code = _weight_code(cfg.weight_rows)
     labels = prep.panel.labels
-    problems, seconds = [], []
-    for t, P in zip(prep.targets, mixmin_problems(prep, cfg.weight_rows), strict=True):
+    items = []
+    for t in prep.targets:
         r = rows(prep.codes, t, code)
         y = labels[t].to_numpy()[r].astype(np.int32)
-        start = time.perf_counter()
         if code == VALID:  # the target's proxy never saw its validation rows
-            own = prep.Q[t].to_numpy()[r]
+            items.append((t, r, y, prep.Q[t].to_numpy()[r]))
         else:
-            folds = min(cfg.oof_folds, int(np.bincount(y, minlength=2).min()))
-            if folds < 2:
-                prep.skipped.append({"assay": t, "role": "target (MixMin + target)", "reason":
-                                     "fewer than 2 positives for out-of-fold predictions"})
-                problems.append(P)
-                seconds.append(0.0)
-                continue
-            model = clone(prep.proxies.models[t]).set_params(n_jobs=resolve_n_jobs(cfg.n_jobs))
-            cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=cfg.seed)
-            own = cross_val_predict(model, prep.X[r], y, cv=cv, method="predict_proba")[:, 1]
-        seconds.append(round(time.perf_counter() - start, 3))
-        problems.append(P.assign(**{t: observed_label_proba(own[:, None], y)[:, 0]}))
+            items.append((t, r, y, clone(prep.proxies.models[t]).set_params(n_jobs=1)))
+    executor = executor or LocalExecutor(cfg.n_jobs)
+    own = executor.map(_out_of_fold, items, shared={"X": prep.X, "folds": cfg.oof_folds,
+                                                    "seed": cfg.seed},
+                       desc="out-of-fold", verbose=cfg.verbose)
+    problems, seconds = [], []
+    for (t, _, y, _), P, (pred, secs) in zip(items, mixmin_problems(prep, cfg.weight_rows), own,
+                                             strict=True):
+        if pred is None:
+            prep.skipped.append({"assay": t, "role": "target (MixMin + target)", "reason":
+                                 "fewer than 2 positives for out-of-fold predictions"})
+            problems.append(P)
+        else:
+            problems.append(P.assign(**{t: observed_label_proba(pred[:, None], y)[:, 0]}))
+        seconds.append(secs)
     return problems, seconds
 
 
-def _solve_plus_target(prep: Prepared, cfg: RunConfig) -> dict[str, tuple[pd.Series, float]]:
-    problems, seconds = mixmin_target_problems(prep, cfg)
+def _out_of_fold(item: tuple, *, X, folds: int, seed: int) -> tuple[np.ndarray | None, float]:
+    """The target proxy's out-of-fold class-1 probabilities on its rows (``item[3]`` is the
+    unfitted proxy, or the predictions themselves when no refit is needed) and the seconds."""
+    _, r, y, model = item
+    if isinstance(model, np.ndarray):
+        return model, 0.0
+    start = time.perf_counter()
+    folds = min(folds, int(np.bincount(y, minlength=2).min()))
+    if folds < 2:
+        return None, 0.0
+    cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    pred = cross_val_predict(model, X[r], y, cv=cv, method="predict_proba")[:, 1]
+    return pred, round(time.perf_counter() - start, 3)
+
+
+def _solve_plus_target(prep: Prepared, cfg: RunConfig,
+                       executor: LocalExecutor | DaskExecutor,
+                       ) -> dict[str, tuple[pd.Series, float]]:
+    problems, seconds = mixmin_target_problems(prep, cfg, executor)
     results = solve(problems, method=cfg.solver_method, tol=cfg.tol, device=prep.device,
                     names=prep.targets)
     return {r.target: (r.weights, s) for r, s in zip(results, seconds, strict=True)}
@@ -287,7 +324,7 @@ def run(panel: AssayPanel, *, targets: list[str] | None = None, config: RunConfi
                                      "gap": r.gap, "n_iter": r.n_iter,
                                      "converged": r.converged} for r in results])
         clock.lap("mixmin")
-        plus = _solve_plus_target(prep, cfg) if cfg.mixmin_plus_target else {}
+        plus = _solve_plus_target(prep, cfg, executor) if cfg.mixmin_plus_target else {}
         weights_plus = _weights_frame({t: w for t, (w, _) in plus.items()}, prep) if plus \
             else None
         clock.lap("mixmin_plus_target")
@@ -316,16 +353,18 @@ def _evaluate_targets(items: list[tuple], prep: Prepared, cfg: RunConfig, out: P
         # One target at a time, each XGBoost fit using the n_jobs threads.
         return [_evaluate_target(*item, prep, cfg, out)
                 for item in progress(items, desc="targets", verbose=cfg.verbose)]
-    # One task per target, one thread each; the proxies stay here (tasks need only Q).
-    slim = replace(prep, proxies=ProxySet(models={}, info=prep.proxies.info))
+    # One task per target, one thread each; the proxies stay here (tasks need only Q) and the
+    # fingerprints are already on the workers.
+    slim = replace(prep, X=None, proxies=ProxySet(models={}, info=prep.proxies.info))
     task_cfg = replace(cfg, n_jobs=1)
-    return executor.map(_evaluate_item, items, shared={"prep": slim, "cfg": task_cfg, "out": out},
+    return executor.map(_evaluate_item, items, shared={"prep": slim, "X": prep.X,
+                                                       "cfg": task_cfg, "out": out},
                         desc="targets", verbose=cfg.verbose)
 
 
-def _evaluate_item(item: tuple, *, prep: Prepared, cfg: RunConfig,
+def _evaluate_item(item: tuple, *, prep: Prepared, X: sp.csr_matrix, cfg: RunConfig,
                    out: Path | None) -> tuple[dict, Any]:
-    return _evaluate_target(*item, prep, cfg, out)
+    return _evaluate_target(*item, replace(prep, X=X), cfg, out)
 
 
 def _usable_assays(panel: AssayPanel, cfg: RunConfig, skipped: list[dict]) -> list[str]:

@@ -170,16 +170,23 @@ class MorganFingerprint(TransformerMixin, BaseEstimator):
 
 
 def fingerprint_partitions(featurizer: MorganFingerprint, smiles: Sequence[str], executor, *,
-                           partition_size: int = 20_000, verbose: bool = True) -> sp.csr_matrix:
+                           partition_size: int = 20_000, verbose: bool = True) -> list:
     """Fingerprints of canonical ``smiles``, one ``executor`` task per partition of
-    ``partition_size`` compounds; with ``featurizer.cache_dir`` each partition is cached on its
-    own (keyed by its SMILES), so a lost or restarted worker reloads instead of recomputing."""
+    ``partition_size`` compounds, left where they were computed (a list of futures on a Dask
+    executor); with ``featurizer.cache_dir`` each partition is cached on its own (keyed by its
+    SMILES), so a lost or restarted worker reloads instead of recomputing. ``stack`` joins them."""
     params = {k: v for k, v in featurizer.get_params().items() if k not in ("cache_dir", "n_jobs")}
     parts = [list(smiles[i:i + partition_size]) for i in range(0, len(smiles), partition_size)]
-    blocks = executor.map(_partition_task, parts, shared={
+    if not parts:
+        return [featurizer.transform_mols([])]
+    return executor.map_keep(_partition_task, parts, shared={
         "params": params, "cache_dir": featurizer.cache_dir}, desc="fingerprints",
         verbose=verbose)
-    return sp.vstack(blocks, format="csr") if blocks else featurizer.transform_mols([])
+
+
+def stack(blocks: list[sp.csr_matrix]) -> sp.csr_matrix:
+    """The partitions' rows as one CSR matrix."""
+    return sp.vstack(blocks, format="csr")
 
 
 def _partition_task(part: list[str], *, params: dict, cache_dir) -> sp.csr_matrix:

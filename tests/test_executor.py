@@ -99,3 +99,17 @@ def test_bad_executor_settings():
         make_executor("local", scheduler="tcp://127.0.0.1:8786")
     assert isinstance(make_executor("local", n_jobs=2), LocalExecutor)
     assert config(executor="dask").key() == config().key()
+
+
+def test_fingerprints_stay_on_the_workers(small_panel):
+    from bioassay_mix.experiment import prepare
+
+    cfg = config(executor="dask")
+    local = prepare(small_panel, targets=["SR-MMP"], config=config())
+    with make_executor("dask", n_jobs=2) as ex:
+        prep = prepare(small_panel, targets=["SR-MMP"], config=cfg, executor=ex)
+        assert isinstance(prep.X, distributed.Future)  # never gathered here
+        who = ex.client.who_has([prep.X])[prep.X.key]
+        assert len(who) == 2  # copied to every worker for the tasks that need it
+        np.testing.assert_allclose(prep.Q.to_numpy(), local.Q.to_numpy(), atol=1e-7)
+        assert abs(prep.X.result() - local.X).sum() == 0

@@ -60,11 +60,14 @@ def test_sklearn_conventions():
 
 def test_partitioned_fingerprints_equal_the_whole_and_cache_per_partition(tox21, tmp_path):
     from bioassay_mix.executor import LocalExecutor
-    from bioassay_mix.featurize import fingerprint_partitions
+    from bioassay_mix.featurize import fingerprint_partitions, stack
 
     smiles = tox21.smiles[:2500]
     fp = MorganFingerprint(n_bits=512, cache_dir=tmp_path)
-    X = fingerprint_partitions(fp, smiles, LocalExecutor(2), partition_size=1000, verbose=False)
+    parts = fingerprint_partitions(fp, smiles, LocalExecutor(2), partition_size=1000,
+                                   verbose=False)
+    assert [p.shape[0] for p in parts] == [1000, 1000, 500]
+    X = stack(parts)
     expected = MorganFingerprint(n_bits=512).transform_canonical(smiles)
     assert abs(X - expected).sum() == 0 and X.shape == (2500, 512)
     assert len(list(tmp_path.glob("part-*/morgan-*.parquet"))) == 3
