@@ -235,8 +235,9 @@ def write_comparison(comparison: Comparison, out_dir: str | Path,
                          "baselines", tables, notes, {"config": cfg}, echo=echo)
     files["gain_plot"] = plot_gains(tables["gains"], out / f"{name}_gain.png",
                                     f"{comparison.panel}: per-target AP gain")
-    strict = [r.weights for (mode, _), r in comparison.runs.items() if mode == first_mode]
-    mean_w = sum(w.fillna(0) for w in strict) / len(strict)
+    # mean over the seeds in which each target was eligible
+    mean_w = pd.concat([r.weights.fillna(0) for (mode, _), r in comparison.runs.items()
+                        if mode == first_mode]).groupby(level=0, sort=False).mean()
     files["weights_plot"] = plot_weights(mean_w, out / f"{name}_weights.png",
                                          f"{comparison.panel}: MixMin weights (mean over seeds)")
     return files
