@@ -92,14 +92,26 @@ def main() -> None:
     table["method"] = table["method"].map(LABELS)
     won = pd.concat(wins, ignore_index=True)
     won[["method", "against"]] = won[["method", "against"]].apply(lambda c: c.map(LABELS))
+    # the overview keeps the panels of earlier invocations that this one did not rerun
+    table, won = (_merge(RESULTS / f"paper_overview_{key}.csv", frame, args.panels)
+                  for key, frame in (("mean_ap", table), ("mixmin_trained_wins", won)))
     notes = [f"Seeds {args.seeds}; proxy grid search {'off' if args.no_grid_search else 'on'} "
              f"(the paper's 3x3 grid, 5-fold CV; off for {', '.join(NO_GRID)}); random search "
              f"{args.random_search} trials; RegMix {args.regmix} small-model runs; every "
              "target's test AP. Test positives a target needs: "
              f"{MIN_TEST_POSITIVES} (others 5). Wall time and peak RSS are per "
-             "panel, all seeds and leakage modes together. Per-panel details: paper_<panel>.md."]
+             "panel, all seeds and leakage modes together, measured from scratch (no cached "
+             "proxies); other work shared the 2 cores at times. Per-panel details: "
+             "paper_<panel>.md."]
     write_tables("paper_overview", "MixMin against every baseline on the real panels",
                  {"mean_ap": table, "mixmin_trained_wins": won}, notes)
+
+
+def _merge(previous, frame: pd.DataFrame, panels: list[str]) -> pd.DataFrame:
+    if not previous.exists():
+        return frame
+    old = pd.read_csv(previous)
+    return pd.concat([old[~old["panel"].isin(panels)], frame], ignore_index=True)
 
 
 if __name__ == "__main__":
