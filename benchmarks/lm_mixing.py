@@ -10,7 +10,9 @@ fraction of one final-model fit. Settings probe when the trained model follows t
 
 * ``base``: word-bigram proxies, word-bigram final model on a budget of the median domain's size;
 * ``all_tokens``: the same models, the final one on as many tokens as all sources together;
-* ``final_trigram``: bigram proxies, a trigram final model on all tokens (a larger model class).
+* ``final_trigram``: bigram proxies, a trigram final model on all tokens (a larger model class);
+* ``..._no_repeat``: the same, but a domain smaller than its quota gives each line once instead
+  of being repeated (repeated lines inflate n-gram counts and weaken the smoothing).
 
 Writes benchmarks/results/lm_mixing.{md,json} and CSVs.
 """
@@ -37,7 +39,9 @@ def main() -> None:
     sizes = {d: sum(len(tokenize(t, "word")) + 1 for t in texts) for d, texts in data.items()}
     settings = {"base": {},
                 "all_tokens": {"all": True},
-                "final_trigram": {"all": True, "final_order": 3}}
+                "all_tokens_no_repeat": {"all": True, "repeat": False},
+                "final_trigram": {"all": True, "final_order": 3},
+                "final_trigram_no_repeat": {"all": True, "final_order": 3, "repeat": False}}
     rows, weights = [], []
     for name, setting in settings.items():
         for target, texts in data.items():
@@ -45,6 +49,7 @@ def main() -> None:
             budget = sum(sizes[d] for d in sources) if setting.get("all") else None
             res = lm_mix(sources, texts, target_name=target, config=LMMixConfig(
                 order=2, final_order=setting.get("final_order"), n_tokens=budget,
+                repeat=setting.get("repeat", True),
                 random_search=args.random_search, seed=args.seed, verbose=False))
             rep = res.report.set_index("method")
             row = {"setting": name, "target": target}

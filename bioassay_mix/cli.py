@@ -79,6 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
     lm.add_argument("--min-count", type=int, default=2, help="rarer tokens become <unk>")
     lm.add_argument("--n-tokens", type=int,
                     help="final model's token budget (default: the median domain's size)")
+    lm.add_argument("--no-repeat", action="store_true",
+                    help="never repeat a domain's lines to fill its quota (the corpus shrinks)")
     lm.add_argument("--sample", type=float, default=0.2,
                     help="fraction of the target's sequences MixMin sees (the rest is held out)")
     lm.add_argument("--random-search", type=int, default=8, metavar="N")
@@ -199,7 +201,8 @@ def _lm_mix(args: argparse.Namespace) -> int:
     domains = {d: t for d, t in read_domain_dir(args.domains).items()
                if d != target.name.removesuffix(".gz").removesuffix(".txt")}
     config = LMMixConfig(order=args.order, final_order=args.final_order, level=args.level,
-                         min_count=args.min_count, n_tokens=args.n_tokens, sample=args.sample,
+                         min_count=args.min_count, n_tokens=args.n_tokens,
+                         repeat=not args.no_repeat, sample=args.sample,
                          random_search=args.random_search, seed=args.seed,
                          verbose=not args.quiet)
     result = lm_mix(domains, read_sequences(target), target_name=target.name, config=config)

@@ -42,6 +42,8 @@ class LMMixConfig:
     level: str = "word"                # or "char"
     min_count: int = 2                 # rarer tokens are <unk> (one shared vocabulary)
     n_tokens: int | None = None        # final model's token budget (default: median domain)
+    repeat: bool = True                # a domain smaller than its quota is repeated; False:
+                                       # it gives all it has once and the corpus is smaller
     sample: float | int = 0.2          # target sequences (fraction or count) MixMin sees
     random_search: int = 8             # random mixtures tried (final models trained); 0 = off
     seed: int = 0
@@ -101,9 +103,11 @@ def mixture_nll(loglik: pd.DataFrame, lengths: np.ndarray, weights: pd.Series) -
 
 
 def sample_corpus(domains: Mapping[str, list[str]], token_counts: Mapping[str, np.ndarray],
-                  weights: pd.Series, n_tokens: int, *, random_state: int = 0) -> list[str]:
+                  weights: pd.Series, n_tokens: int, *, repeat: bool = True,
+                  random_state: int = 0) -> list[str]:
     """About ``n_tokens`` tokens of training text, domain p contributing ~ w_p * n_tokens: its
-    sequences in a seeded random order, repeated (further epochs) when the quota exceeds it."""
+    sequences in a seeded random order, repeated (further epochs) when the quota exceeds it, or
+    with ``repeat=False`` each sequence at most once."""
     rng = np.random.default_rng(random_state)
     corpus: list[str] = []
     for name, w in weights.items():
@@ -113,6 +117,8 @@ def sample_corpus(domains: Mapping[str, list[str]], token_counts: Mapping[str, n
         counts = token_counts[name]
         order = rng.permutation(len(counts))
         epochs, rest = divmod(quota, counts.sum())
+        if not repeat and epochs:
+            epochs, rest = 1, 0
         take = np.searchsorted(np.cumsum(counts[order]), rest, side="right")
         texts = domains[name]
         corpus += [texts[i] for i in order] * int(epochs) + [texts[i] for i in order[:take]]
@@ -162,7 +168,8 @@ def lm_mix(domains: Mapping[str, list[str]], target: list[str], *, target_name: 
     fit_times: list[float] = []
 
     def train(w: pd.Series) -> SequenceScorer:
-        corpus = sample_corpus(domains, token_counts, w, n_tokens, random_state=cfg.seed)
+        corpus = sample_corpus(domains, token_counts, w, n_tokens, repeat=cfg.repeat,
+                               random_state=cfg.seed)
         begin = time.perf_counter()
         model = final_factory(corpus)
         fit_times.append(time.perf_counter() - begin)

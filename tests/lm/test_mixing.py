@@ -77,6 +77,9 @@ def test_sample_corpus_follows_the_quotas_and_repeats_small_domains():
     none = sample_corpus(domains, counts, pd.Series({"big": 1.0, "small": 0.0}), 30)
     assert not any(t.startswith("s") for t in none)
     assert sample_corpus(domains, counts, pd.Series({"big": 1.0, "small": 0.0}), 30) == none
+    once = sample_corpus(domains, counts, pd.Series({"big": 0.5, "small": 0.5}), 60,
+                         repeat=False, random_state=0)
+    assert sorted(t for t in once if t.startswith("s")) == ["s y", "s z"]  # all it has, once
 
 
 def test_custom_proxies_and_final_model(domains, target):
