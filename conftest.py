@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 
 SHARED = Path(__file__).resolve().parent.parent / "shared" / "data"
-os.environ.setdefault("BIOASSAY_MIX_DATA", str(SHARED))
+# absolute, because nbmake runs each notebook from its own folder
+os.environ["BIOASSAY_MIX_DATA"] = str(Path(os.environ.get("BIOASSAY_MIX_DATA", SHARED)).resolve())
 os.environ.setdefault("BIOASSAY_MIX_PROGRESS", "0")
 os.environ.setdefault("BIOASSAY_MIX_NOTEBOOK_SMALL", "1")
