@@ -23,8 +23,6 @@ from .text import split_target
 
 logger = logging.getLogger(__name__)
 
-LM_METHODS = ("natural", "balanced", "random_search", "mixmin")
-
 
 class SequenceScorer(Protocol):
     """What a proxy must do: per sequence, the summed natural-log likelihood and the number of
