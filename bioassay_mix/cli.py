@@ -116,6 +116,9 @@ def _panel_and_protocol_options(parser: argparse.ArgumentParser) -> None:
                         help="dask: proxies and per-target models as Dask tasks")
     parser.add_argument("--scheduler", help="Dask scheduler address (default: start a "
                         "LocalCluster of --n-jobs workers)")
+    parser.add_argument("--dask-fit-rows", type=int, default=2_000_000, metavar="N",
+                        help="with --executor dask, a target whose natural mixture has N rows "
+                        "or more trains its mixture models with xgboost.dask across the cluster")
     parser.add_argument("--quiet", action="store_true", help="no progress bars, warnings only")
 
 
@@ -153,7 +156,8 @@ def _config(args: argparse.Namespace, **extra):
                      grid_search=args.grid_search, weight_rows=args.weight_rows,
                      proxy_params=args.proxy_params or {}, final_params=args.final_params or {},
                      min_test_positives=args.min_test_positives, executor=args.executor,
-                     scheduler=args.scheduler, verbose=not args.quiet, **extra)
+                     scheduler=args.scheduler, dask_fit_rows=args.dask_fit_rows,
+                     verbose=not args.quiet, **extra)
 
 
 def _panel(args: argparse.Namespace):

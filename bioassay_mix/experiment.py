@@ -22,7 +22,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 from . import __version__
 from ._utils import progress, safe_name, sha256_bytes, write_json_atomic
-from .baselines import SourceRows, fit_mixture, random_search, regmix
+from .baselines import SourceRows, fit_mixture, mixture_rows, random_search, regmix
 from .device import resolve_device
 from .errors import DataError, ModelFileError
 from .executor import EXECUTORS, DaskExecutor, LocalExecutor, make_executor
@@ -60,7 +60,7 @@ def methods_in(report: pd.DataFrame) -> list[str]:
 #: Rows per proxy-prediction task on a Dask executor.
 PREDICT_BLOCK = 20_000
 
-_NOT_IN_KEY = ("device", "n_jobs", "executor", "scheduler", "verbose")
+_NOT_IN_KEY = ("device", "n_jobs", "executor", "scheduler", "dask_fit_rows", "verbose")
 
 
 @dataclass
@@ -92,6 +92,9 @@ class RunConfig:
     n_jobs: int = 1                   # threads (local) or worker processes (a LocalCluster)
     executor: str = "local"           # or "dask": proxies and per-target models as Dask tasks
     scheduler: str | None = None      # address of an existing Dask cluster (executor="dask")
+    dask_fit_rows: int | None = 2_000_000  # executor="dask": a target whose natural mixture has
+                                      # this many rows trains its mixture models with
+                                      # xgboost.dask across the cluster; None = never
     verbose: bool = True
 
     def __post_init__(self) -> None:
@@ -143,6 +146,7 @@ class Prepared:
     skipped: list[dict]
     device: str
     timings: dict[str, float]
+    parts: list | None = None        # Dask executor: the fingerprint partitions (futures)
 
 
 class _Clock:
@@ -178,11 +182,12 @@ def prepare(panel: AssayPanel, *, targets: list[str] | None = None,
     featurizer = MorganFingerprint(radius=cfg.radius, n_bits=cfg.n_bits, counts=cfg.counts,
                                    n_jobs=cfg.n_jobs,
                                    cache_dir=None if out is None else out / "cache")
+    parts = None
     if executor.kind == "local":
         X = featurizer.transform_canonical(panel.smiles)
     else:  # computed and cached per partition on the workers, joined and kept there
-        X = executor.combine(stack, fingerprint_partitions(featurizer, panel.smiles, executor,
-                                                           verbose=cfg.verbose))
+        parts = fingerprint_partitions(featurizer, panel.smiles, executor, verbose=cfg.verbose)
+        X = executor.combine(stack, parts)
     clock.lap("featurize")
     codes = make_splits(panel, test_size=cfg.test_size, valid_size=cfg.valid_size,
                         strategy=cfg.split, leakage=cfg.leakage, random_state=cfg.seed)
@@ -219,7 +224,7 @@ def prepare(panel: AssayPanel, *, targets: list[str] | None = None,
     sources = SourceRows(train_rows, {a: labels[a].to_numpy()[r].astype(np.int32)
                                       for a, r in train_rows.items()})
     return Prepared(panel, X, codes, sources, proxies, Q, chosen, skipped, device,
-                    clock.timings)
+                    clock.timings, parts)
 
 
 def _predict_rows(block: tuple[int, int], *, X: sp.csr_matrix, proxies: ProxySet) -> np.ndarray:
@@ -329,6 +334,8 @@ def run(panel: AssayPanel, *, targets: list[str] | None = None, config: RunConfi
             else None
         clock.lap("mixmin_plus_target")
         items = [(r.target, r.weights, *plus.get(r.target, (None, 0.0))) for r in results]
+        items = _fit_on_cluster(items, prep, cfg, out, executor)
+        clock.lap("cluster_models")
         evaluated = _evaluate_targets(items, prep, cfg, out, executor)
         clock.lap("final_models")
     report = _add_gains(pd.DataFrame([row for row, _ in evaluated], columns=REPORT_COLUMNS))
@@ -347,6 +354,31 @@ def _executor(cfg: RunConfig) -> LocalExecutor | DaskExecutor:
     return make_executor(cfg.executor, n_jobs=cfg.n_jobs, scheduler=cfg.scheduler)
 
 
+def _fit_on_cluster(items: list[tuple], prep: Prepared, cfg: RunConfig, out: Path | None,
+                    executor: LocalExecutor | DaskExecutor) -> list[tuple]:
+    """Append to each item the mixture models trained ahead with ``xgboost.dask``: those of
+    targets whose natural mixture (the largest) has ``cfg.dask_fit_rows`` rows or more and no
+    finished result, one model at a time over the whole cluster."""
+    if executor.kind != "dask" or cfg.dask_fit_rows is None:
+        return [(*item, {}) for item in items]
+    from .dask_fit import fit_mixture_dask
+
+    fitted = []
+    for target, w, w_plus, oof_seconds in items:
+        prefit: dict[str, tuple[xgb.XGBClassifier, float]] = {}
+        mixtures = _mixtures(target, w, w_plus, prep)
+        big = len(mixture_rows(mixtures["natural"][0], None)[0]) >= cfg.dask_fit_rows
+        if big and _finished(target, w, w_plus, cfg, out) is None:
+            for method, (data, weights) in mixtures.items():
+                start = time.perf_counter()
+                model = fit_mixture_dask(executor.client, prep.parts, data, weights,
+                                         params=cfg.final_params, prune=cfg.prune,
+                                         device=prep.device, random_state=cfg.seed)
+                prefit[method] = (model, time.perf_counter() - start)
+        fitted.append((target, w, w_plus, oof_seconds, prefit))
+    return fitted
+
+
 def _evaluate_targets(items: list[tuple], prep: Prepared, cfg: RunConfig, out: Path | None,
                       executor: LocalExecutor | DaskExecutor) -> list[tuple[dict, Any]]:
     if executor.kind == "local":
@@ -355,7 +387,8 @@ def _evaluate_targets(items: list[tuple], prep: Prepared, cfg: RunConfig, out: P
                 for item in progress(items, desc="targets", verbose=cfg.verbose)]
     # One task per target, one thread each; the proxies stay here (tasks need only Q) and the
     # fingerprints are already on the workers.
-    slim = replace(prep, X=None, proxies=ProxySet(models={}, info=prep.proxies.info))
+    slim = replace(prep, X=None, parts=None,
+                   proxies=ProxySet(models={}, info=prep.proxies.info))
     task_cfg = replace(cfg, n_jobs=1)
     return executor.map(_evaluate_item, items, shared={"prep": slim, "X": prep.X,
                                                        "cfg": task_cfg, "out": out},
@@ -406,20 +439,12 @@ def _eligible_targets(wanted, sources, codes, labels, cfg, skipped) -> list[str]
 
 
 def _evaluate_target(target: str, w: pd.Series, w_plus: pd.Series | None, oof_seconds: float,
-                     prep: Prepared, cfg: RunConfig,
-                     out: Path | None) -> tuple[dict, xgb.XGBClassifier]:
+                     prefit: dict[str, tuple[xgb.XGBClassifier, float]], prep: Prepared,
+                     cfg: RunConfig, out: Path | None) -> tuple[dict, xgb.XGBClassifier]:
     X, Q, codes, labels = prep.X, prep.Q, prep.codes, prep.panel.labels
-    cache = None if out is None else out / "targets" / f"{safe_name(target)}.json"
-    model_file = None if out is None else out / "models" / f"{safe_name(target)}.ubj"
-    key = {"config": cfg.key(), "target": target, "weights": _weights_hash(w),
-           "weights_plus": None if w_plus is None else _weights_hash(w_plus)}
-    if cache is not None and cache.exists():
-        done = json.loads(cache.read_text(encoding="utf-8"))
-        if done.get("key") == key:
-            try:
-                return done["row"], load_model(model_file)[0]
-            except ModelFileError as exc:
-                logger.warning("retraining %s: %s", target, exc)
+    done = _finished(target, w, w_plus, cfg, out)
+    if done is not None:
+        return done
     test = rows(codes, target, TEST)
     y_test = labels[target].to_numpy()[test]
     train = rows(codes, target, PROXY_TRAIN, VALID)
@@ -433,11 +458,12 @@ def _evaluate_target(target: str, w: pd.Series, w_plus: pd.Series | None, oof_se
     timer = _MethodTimer()
     with timer("target_only"):
         models = {"target_only": fit_classifier(X[train], y_train, random_state=cfg.seed, **fit)}
-    with timer("natural"):
-        models["natural"] = fit_mixture(X, data, None, random_state=cfg.seed, **mix)
-    with timer("balanced"):
-        models["balanced"] = fit_mixture(X, data, pd.Series(1.0, index=sources),
-                                         random_state=cfg.seed, **mix)
+    for method, (mixture, weights) in _mixtures(target, w, w_plus, prep).items():
+        if method in prefit:  # trained across the cluster
+            models[method], timer.seconds[method] = prefit[method]
+            continue
+        with timer(method):
+            models[method] = fit_mixture(X, mixture, weights, random_state=cfg.seed, **mix)
     if cfg.random_search:
         with timer("random_search"):
             models["random_search"] = random_search(
@@ -447,13 +473,7 @@ def _evaluate_target(target: str, w: pd.Series, w_plus: pd.Series | None, oof_se
         with timer("regmix"):
             models["regmix"] = regmix(X, data, valid, y_valid, n_runs=cfg.regmix,
                                       random_state=cfg.seed, **mix).model
-    with timer("mixmin_trained"):
-        models["mixmin_trained"] = fit_mixture(X, data, w, random_state=cfg.seed, **mix)
     if w_plus is not None:
-        own = SourceRows({**data.rows, target: train}, {**data.labels, target: y_train})
-        with timer("mixmin_target_trained"):
-            models["mixmin_target_trained"] = fit_mixture(X, own, w_plus, random_state=cfg.seed,
-                                                          **mix)
         timer.seconds["mixmin_target_trained"] += oof_seconds
     scores = {m: model.predict_proba(X[test])[:, 1] for m, model in models.items()}
     scores["mixmin_ensemble"] = Q.iloc[test][list(w.index)].to_numpy() @ w.to_numpy()
@@ -467,11 +487,54 @@ def _evaluate_target(target: str, w: pd.Series, w_plus: pd.Series | None, oof_se
     row.update({f"seconds_{m}": timer.seconds.get(m, 0.0 if m in scores else np.nan)
                 for m in METHODS})
     if out is not None:
-        save_model(models["mixmin_trained"], model_file,
+        save_model(models["mixmin_trained"], _model_file(out, target),
                    {"target": target, "kind": "mixmin_trained", "weights": w.to_dict(),
                     "config_key": cfg.key()})
-        write_json_atomic(cache, {"key": key, "row": row})
+        write_json_atomic(_result_file(out, target),
+                          {"key": _target_key(target, w, w_plus, cfg), "row": row})
     return row, models["mixmin_trained"]
+
+
+def _mixtures(target: str, w: pd.Series, w_plus: pd.Series | None,
+              prep: Prepared) -> dict[str, tuple[SourceRows, pd.Series | None]]:
+    """The rows and source weights of each mixture model of ``target``."""
+    data = prep.sources.without(target)
+    out = {"natural": (data, None), "balanced": (data, pd.Series(1.0, index=list(data.rows))),
+           "mixmin_trained": (data, w)}
+    if w_plus is not None:  # the target's own training rows join as one more source
+        train = rows(prep.codes, target, PROXY_TRAIN, VALID)
+        y = prep.panel.labels[target].to_numpy()[train].astype(np.int32)
+        out["mixmin_target_trained"] = (SourceRows({**data.rows, target: train},
+                                                   {**data.labels, target: y}), w_plus)
+    return out
+
+
+def _model_file(out: Path, target: str) -> Path:
+    return out / "models" / f"{safe_name(target)}.ubj"
+
+
+def _result_file(out: Path, target: str) -> Path:
+    return out / "targets" / f"{safe_name(target)}.json"
+
+
+def _target_key(target: str, w: pd.Series, w_plus: pd.Series | None, cfg: RunConfig) -> dict:
+    return {"config": cfg.key(), "target": target, "weights": _weights_hash(w),
+            "weights_plus": None if w_plus is None else _weights_hash(w_plus)}
+
+
+def _finished(target: str, w: pd.Series, w_plus: pd.Series | None, cfg: RunConfig,
+              out: Path | None) -> tuple[dict, xgb.XGBClassifier] | None:
+    """A previous run's row and model for this target and these weights, if saved intact."""
+    if out is None or not _result_file(out, target).exists():
+        return None
+    done = json.loads(_result_file(out, target).read_text(encoding="utf-8"))
+    if done.get("key") != _target_key(target, w, w_plus, cfg):
+        return None
+    try:
+        return done["row"], load_model(_model_file(out, target))[0]
+    except ModelFileError as exc:
+        logger.warning("retraining %s: %s", target, exc)
+        return None
 
 
 def _weights_hash(w: pd.Series) -> str:

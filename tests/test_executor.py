@@ -56,6 +56,37 @@ def test_dask_and_local_give_the_same_weights_and_ap(tox21, local_result, tmp_pa
     assert_same(local_result, again)
 
 
+def test_large_mixtures_train_with_xgboost_dask(tox21, local_result, monkeypatch):
+    from bioassay_mix import dask_fit
+
+    calls = []
+    real = dask_fit.fit_mixture_dask
+    monkeypatch.setattr(dask_fit, "fit_mixture_dask",
+                        lambda *a, **kw: calls.append(1) or real(*a, **kw))
+    res = run(tox21, targets=TARGETS, config=config(executor="dask", dask_fit_rows=0))
+    assert len(calls) == 3 * len(TARGETS)  # natural, balanced, MixMin-trained per target
+    assert_same(local_result, res)
+
+
+def test_fit_mixture_dask_matches_one_machine(tox21):
+    from bioassay_mix.baselines import SourceRows, fit_mixture
+    from bioassay_mix.dask_fit import fit_mixture_dask
+    from bioassay_mix.featurize import MorganFingerprint, fingerprint_partitions, stack
+
+    fp = MorganFingerprint(n_bits=512)
+    labels = tox21.labels.iloc[:, :3]
+    rows = {a: np.flatnonzero(labels[a].notna().to_numpy()) for a in labels}
+    data = SourceRows(rows, {a: labels[a].to_numpy()[r].astype(np.int32)
+                             for a, r in rows.items()})
+    weights = pd.Series([0.6, 0.3, 0.1], index=labels.columns)
+    with make_executor("dask", n_jobs=2) as ex:  # 3 partitions spread over 2 workers
+        parts = fingerprint_partitions(fp, tox21.smiles, ex, partition_size=3000, verbose=False)
+        model = fit_mixture_dask(ex.client, parts, data, weights, params=FAST, random_state=3)
+        X = ex.client.submit(stack, parts).result()
+    local = fit_mixture(X, data, weights, params=FAST, random_state=3)
+    np.testing.assert_allclose(model.predict_proba(X), local.predict_proba(X), atol=1e-6)
+
+
 def test_run_survives_a_killed_worker(tox21, local_result):
     cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                        host="127.0.0.1", dashboard_address=None)
