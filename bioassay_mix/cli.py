@@ -110,6 +110,10 @@ def _panel_and_protocol_options(parser: argparse.ArgumentParser) -> None:
                         help='XGBoost parameters for proxies as JSON, e.g. \'{"max_depth": 4}\'')
     parser.add_argument("--final-params", type=_parse_params,
                         help="XGBoost parameters for the final models as JSON")
+    parser.add_argument("--solver", choices=("adaptive", "active_set", "reference"),
+                        default="adaptive", help="MixMin solver: batched exponentiated gradient, "
+                        "working-set Newton (both certified to a 1e-6 duality gap) or the "
+                        "paper's 100-step loop")
     parser.add_argument("--min-test-positives", type=int, default=5,
                         help="a target needs this many positives in its test split")
     parser.add_argument("--executor", choices=("local", "dask"), default="local",
@@ -155,7 +159,8 @@ def _config(args: argparse.Namespace, **extra):
     return RunConfig(device=args.device, n_jobs=args.n_jobs, split=args.split,
                      grid_search=args.grid_search, weight_rows=args.weight_rows,
                      proxy_params=args.proxy_params or {}, final_params=args.final_params or {},
-                     min_test_positives=args.min_test_positives, executor=args.executor,
+                     min_test_positives=args.min_test_positives, solver_method=args.solver,
+                     executor=args.executor,
                      scheduler=args.scheduler, dask_fit_rows=args.dask_fit_rows,
                      verbose=not args.quiet, **extra)
 

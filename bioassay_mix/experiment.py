@@ -37,6 +37,7 @@ from .proxies import (
     save_model,
     train_proxies,
 )
+from .solver import METHODS as SOLVER_METHODS
 from .solver import solve
 from .splits import PROXY_TRAIN, TEST, VALID, make_splits, rows
 
@@ -102,6 +103,9 @@ class RunConfig:
         _weight_code(self.weight_rows)
         if self.executor not in EXECUTORS:
             raise ValueError(f"executor must be one of {EXECUTORS}, got {self.executor!r}")
+        if self.solver_method not in SOLVER_METHODS:
+            raise ValueError(f"solver_method must be one of {SOLVER_METHODS}, "
+                             f"got {self.solver_method!r}")
 
     def key(self) -> str:
         """Hash of everything that changes results (not where or how fast it runs)."""
@@ -305,8 +309,7 @@ def _solve_plus_target(prep: Prepared, cfg: RunConfig,
                        executor: LocalExecutor | DaskExecutor,
                        ) -> dict[str, tuple[pd.Series, float]]:
     problems, seconds = mixmin_target_problems(prep, cfg, executor)
-    results = solve(problems, method=cfg.solver_method, tol=cfg.tol, device=prep.device,
-                    names=prep.targets)
+    results = _solve(problems, prep, cfg)
     return {r.target: (r.weights, s) for r, s in zip(results, seconds, strict=True)}
 
 
@@ -322,8 +325,7 @@ def run(panel: AssayPanel, *, targets: list[str] | None = None, config: RunConfi
     with _executor(cfg) as executor:
         prep = prepare(panel, targets=targets, config=cfg, out_dir=out, executor=executor)
         clock = _Clock()
-        results = solve(mixmin_problems(prep, cfg.weight_rows), method=cfg.solver_method,
-                        tol=cfg.tol, device=prep.device, names=prep.targets)
+        results = _solve(mixmin_problems(prep, cfg.weight_rows), prep, cfg)
         weights = _weights_frame({r.target: r.weights for r in results}, prep)
         solver_info = pd.DataFrame([{"target": r.target, "objective": r.objective,
                                      "gap": r.gap, "n_iter": r.n_iter,
@@ -344,6 +346,13 @@ def run(panel: AssayPanel, *, targets: list[str] | None = None, config: RunConfi
         prep.skipped, columns=["assay", "role", "reason"]), solver=solver_info,
         metadata=metadata, models={row["target"]: model for row, model in evaluated},
         weights_plus_target=weights_plus)
+
+
+def _solve(problems: list[pd.DataFrame], prep: Prepared, cfg: RunConfig) -> list:
+    """Every target's problem in one call (``active_set`` is a CPU method)."""
+    device = "cpu" if cfg.solver_method == "active_set" else prep.device
+    return solve(problems, method=cfg.solver_method, tol=cfg.tol, device=device,
+                 names=prep.targets)
 
 
 def _weights_frame(weights: dict[str, pd.Series], prep: Prepared) -> pd.DataFrame:

@@ -8,12 +8,13 @@ def test_run_on_a_user_csv_writes_the_report(tmp_path, tox21, capsys):
     sub.to_csv(tmp_path / "panel.csv", index=False)
     out = tmp_path / "out"
     code = main(["run", "--panel", str(tmp_path / "panel.csv"), "--targets", "SR-MMP",
-                 "--out", str(out), "--n-jobs", "2", "--quiet",
+                 "--out", str(out), "--n-jobs", "2", "--quiet", "--solver", "active_set",
                  "--proxy-params", '{"n_estimators": 10, "tree_method": "gpu_hist"}',
                  "--final-params", '{"n_estimators": 10}'])
     assert code == 0
     report = pd.read_csv(out / "report.csv")
     assert report["target"].tolist() == ["SR-MMP"]
+    assert pd.read_csv(out / "solver.csv")["gap"].max() <= 1e-6
     assert "MixMin-trained" in capsys.readouterr().out
 
 

@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,6 +22,9 @@ LOSSES = ("cross_entropy", "squared_error", "log_likelihood")
 
 #: Probabilities below this are raised to it before the log (a proxy can output 0 in float32).
 DEFAULT_EPS = 1e-12
+#: Rows per block when a matrix is swept once for several reductions: a block stays in cache
+#: between them, so the sweep reads the matrix from memory once.
+BLOCK_BYTES = 2 * 2**20
 
 
 @dataclass
@@ -40,17 +43,25 @@ def make_problem(P, *, loss: str, y=None, lengths=None, eps: float = DEFAULT_EPS
     """Validate one target's inputs and convert them to engine form."""
     if loss not in LOSSES:
         raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
-    A = np.array(P, dtype=np.float64, copy=True)
+    # No copy (nothing here writes to A) and no temporaries on valid input: for a panel's worth
+    # of targets these matrices are gigabytes, and each extra pass costs more than the solve.
+    A = np.asarray(P, dtype=np.float64)
     if A.ndim != 2:
         raise DataError(f"{name}: expected a 2-D (rows x sources) matrix, got shape {A.shape}")
     n, k = A.shape
     if n == 0 or k == 0:
         raise DataError(f"{name}: matrix has shape {A.shape}; need at least one row and source")
-    _check_finite(A, name, allow_neg_inf=loss == "log_likelihood")
+    lo, hi = min_max(A)  # NaN propagates, so NaN input fails every test below
+    if loss == "log_likelihood":
+        if not hi < np.inf:
+            _check_finite(A, name, allow_neg_inf=True)
+    elif not (np.isfinite(lo) and np.isfinite(hi)):
+        _check_finite(A, name)
     a = np.full(n, 1.0 / n)
     if loss == "cross_entropy":
-        _check_range(A, name)
-        return Problem(np.maximum(A, eps), a, None, 0.0, name)
+        if not (lo >= 0 and hi <= 1):
+            _check_range(A, name)
+        return Problem(np.maximum(A, eps) if lo < eps else A, a, None, 0.0, name)
     if loss == "squared_error":
         if y is None:
             raise DataError(f"{name}: squared_error needs y (the real-valued targets)")
@@ -72,6 +83,22 @@ def make_problem(P, *, loss: str, y=None, lengths=None, eps: float = DEFAULT_EPS
                         "no mixture can explain it")
     a = 1.0 / (n * lens)
     return Problem(np.exp(A - m[:, None]), a, None, float(-(a * m).sum()), name)
+
+
+def row_blocks(A: np.ndarray) -> Iterator[slice]:
+    """Slices of ``A``'s rows of about BLOCK_BYTES each."""
+    step = max(1, BLOCK_BYTES // max(1, A.shape[1] * A.itemsize))
+    for start in range(0, A.shape[0], step):
+        yield slice(start, start + step)
+
+
+def min_max(A: np.ndarray) -> tuple[float, float]:
+    """``(A.min(), A.max())`` in one read of ``A``; NaN if ``A`` holds one."""
+    lo, hi = np.inf, -np.inf
+    for rows in row_blocks(A):
+        block = A[rows]
+        lo, hi = np.minimum(lo, block.min()), np.maximum(hi, block.max())
+    return float(lo), float(hi)
 
 
 def _check_finite(A: np.ndarray, name: str, allow_neg_inf: bool = False) -> None:
