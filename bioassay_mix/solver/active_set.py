@@ -97,9 +97,9 @@ def _newton(A: np.ndarray, a: np.ndarray, x: np.ndarray, tol: float) -> tuple[np
     pred = A @ x
     F = scale * x.sum() - a @ np.log(pred)
     for step in range(1, MAX_NEWTON + 1):
-        g = scale - (a / pred) @ A
         B = A * (np.sqrt(a) / pred)[:, None]
         H = B.T @ B
+        g = scale - H @ x  # H x = A'(a / pred) since A x = pred: a pass over A saved
         # Duplicated or proportional sources make H singular; a relative ridge keeps the
         # Cholesky factor defined without moving the solution measurably.
         H[np.diag_indices_from(H)] += 1e-12 * np.trace(H) / len(H) + 1e-300
