@@ -366,8 +366,8 @@ def _executor(cfg: RunConfig) -> LocalExecutor | DaskExecutor:
 def _fit_on_cluster(items: list[tuple], prep: Prepared, cfg: RunConfig, out: Path | None,
                     executor: LocalExecutor | DaskExecutor) -> list[tuple]:
     """Append to each item the mixture models trained ahead with ``xgboost.dask``: those of
-    targets whose natural mixture (the largest) has ``cfg.dask_fit_rows`` rows or more and no
-    finished result, one model at a time over the whole cluster."""
+    targets whose natural mixture (every row of every source) has ``cfg.dask_fit_rows`` rows
+    or more and no finished result, one model at a time over the whole cluster."""
     if executor.kind != "dask" or cfg.dask_fit_rows is None:
         return [(*item, {}) for item in items]
     from .dask_fit import fit_mixture_dask

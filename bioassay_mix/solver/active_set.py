@@ -12,8 +12,8 @@ a non-negative least-squares problem on the working set only (SciPy's ``nnls``),
 backtracking line search.
 
 Written here because no library solves this problem with a certificate: SciPy's general
-constrained solvers (SLSQP, trust-constr) take seconds per target and certify nothing, and
-cvxpy's exponential-cone solvers are slower still at these sizes.
+constrained solvers certify nothing and SLSQP takes about 9 s per ToxCast target
+(benchmarks/results/solver.md); mixsqp itself is an R package.
 """
 
 from __future__ import annotations
