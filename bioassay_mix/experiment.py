@@ -368,7 +368,8 @@ def _fit_on_cluster(items: list[tuple], prep: Prepared, cfg: RunConfig, out: Pat
     """Append to each item the mixture models trained ahead with ``xgboost.dask``: those of
     targets whose natural mixture (every row of every source) has ``cfg.dask_fit_rows`` rows
     or more and no finished result, one model at a time over the whole cluster."""
-    if executor.kind != "dask" or cfg.dask_fit_rows is None:
+    if executor.kind != "dask" or cfg.dask_fit_rows is None or \
+            len(mixture_rows(prep.sources, None)[0]) < cfg.dask_fit_rows:  # none can be big
         return [(*item, {}) for item in items]
     from .dask_fit import fit_mixture_dask
 
