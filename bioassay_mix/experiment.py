@@ -461,14 +461,15 @@ def _evaluate_target(target: str, w: pd.Series, w_plus: pd.Series | None, oof_se
     y_train = labels[target].to_numpy()[train].astype(np.int32)
     valid = rows(codes, target, VALID)
     y_valid = labels[target].to_numpy()[valid].astype(np.int32)
-    data = prep.sources.without(target)
+    mixtures = _mixtures(target, w, w_plus, prep)
+    data = mixtures["natural"][0]  # every other source's rows
     sources = list(data.rows)
     fit = {"params": cfg.final_params, "device": prep.device, "n_jobs": cfg.n_jobs}
     mix = {**fit, "prune": cfg.prune}
     timer = _MethodTimer()
     with timer("target_only"):
         models = {"target_only": fit_classifier(X[train], y_train, random_state=cfg.seed, **fit)}
-    for method, (mixture, weights) in _mixtures(target, w, w_plus, prep).items():
+    for method, (mixture, weights) in mixtures.items():
         if method in prefit:  # trained across the cluster
             models[method], timer.seconds[method] = prefit[method]
             continue

@@ -98,6 +98,8 @@ def solve(
     labels = names_for(len(mats), names)
     if any(type(m).__module__.startswith("cupy") for m in mats):
         device = "cuda"
+    if method == "active_set":  # before any matrix is read
+        _check_active_set(loss, device)
     mats = [m.get() if hasattr(m, "get") and not isinstance(m, pd.DataFrame) else m
             for m in mats]
     problems = [make_problem(m, loss=loss, y=yy, lengths=ll, eps=eps, name=nm)
@@ -106,27 +108,27 @@ def solve(
         tol = 1e-6 if dtype == "float64" else 1e-4
     settings = {"tol": tol, "method": method, "eta0": 1.0, "grad_tol": REFERENCE["grad_tol"],
                 "max_iter": max_iter or (REFERENCE["max_iter"] if method == "reference" else 5000)}
-    def result(i: int, out: dict, b: int) -> MixMinResult:
+
+    def result(i: int, one: dict) -> MixMinResult:
+        """Problem ``i``'s result from its solver output (weights, f, gap, iters, ...)."""
         k = problems[i].A.shape[1]
-        w = np.asarray(out["w"][b])[:k]
+        w = np.asarray(one["w"])[:k]
         cols = mats[i].columns if isinstance(mats[i], pd.DataFrame) else range(k)
         return MixMinResult(
             weights=pd.Series(w / w.sum(), index=cols, name=labels[i]),
-            objective=float(out["f"][b]), gap=float(out["gap"][b]),
-            n_iter=int(out["iters"][b]), converged=bool(out["converged"][b]), loss=loss,
-            method=method, target=labels[i], trace=out["trace"][b])
+            objective=float(one["f"]), gap=float(one["gap"]), n_iter=int(one["iters"]),
+            converged=bool(one["converged"]), loss=loss, method=method, target=labels[i],
+            trace=one["trace"])
 
     if method == "active_set":
-        _check_active_set(loss, device)
-        return _unbatch([result(i, {key: [v] for key, v in solve_active_set(
-            p, tol=tol, dtype=np.dtype(dtype)).items()}, 0) for i, p in enumerate(problems)],
-            batch, tol)
+        return _unbatch([result(i, solve_active_set(p, tol=tol, dtype=np.dtype(dtype)))
+                         for i, p in enumerate(problems)], batch, tol)
     xp = array_module(device)
     results: list[MixMinResult | None] = [None] * len(problems)
     for bucket in make_buckets(problems, xp, np.dtype(dtype)):
         out = run_bucket(bucket, xp, **settings)
         for b, i in enumerate(bucket.index):
-            results[i] = result(i, out, b)
+            results[i] = result(i, {key: value[b] for key, value in out.items()})
     return _unbatch(results, batch, tol if method == "adaptive" else None)
 
 
