@@ -38,7 +38,7 @@ from .proxies import (
     train_proxies,
 )
 from .solver import METHODS as SOLVER_METHODS
-from .solver import solve
+from .solver import solve, solve_panel
 from .splits import PROXY_TRAIN, TEST, VALID, make_splits, rows
 
 logger = logging.getLogger(__name__)
@@ -256,6 +256,18 @@ def mixmin_problems(prep: Prepared, weight_rows: str = "proxy_train") -> list[pd
     return problems
 
 
+def mixmin_labels(prep: Prepared, weight_rows: str = "proxy_train") -> pd.DataFrame:
+    """Each target's labels on its ``weight_rows`` compounds, NaN elsewhere, indexed as
+    ``prep.Q``: with ``prep.Q`` the panel form of :func:`mixmin_problems`
+    (see :func:`bioassay_mix.solver.solve_panel`)."""
+    code = _weight_code(weight_rows)
+    L = np.full((len(prep.Q), len(prep.targets)), np.nan)
+    for j, t in enumerate(prep.targets):
+        r = rows(prep.codes, t, code)
+        L[r, j] = prep.panel.labels[t].to_numpy()[r]
+    return pd.DataFrame(L, index=prep.Q.index, columns=prep.targets)
+
+
 def mixmin_target_problems(prep: Prepared, cfg: RunConfig,
                            executor: LocalExecutor | DaskExecutor | None = None,
                            ) -> tuple[list[pd.DataFrame], list]:
@@ -325,7 +337,7 @@ def run(panel: AssayPanel, *, targets: list[str] | None = None, config: RunConfi
     with _executor(cfg) as executor:
         prep = prepare(panel, targets=targets, config=cfg, out_dir=out, executor=executor)
         clock = _Clock()
-        results = _solve(mixmin_problems(prep, cfg.weight_rows), prep, cfg)
+        results = _solve_panel(prep, cfg)
         weights = _weights_frame({r.target: r.weights for r in results}, prep)
         solver_info = pd.DataFrame([{"target": r.target, "objective": r.objective,
                                      "gap": r.gap, "n_iter": r.n_iter,
@@ -353,6 +365,14 @@ def _solve(problems: list[pd.DataFrame], prep: Prepared, cfg: RunConfig) -> list
     device = "cpu" if cfg.solver_method == "active_set" else prep.device
     return solve(problems, method=cfg.solver_method, tol=cfg.tol, device=device,
                  names=prep.targets)
+
+
+def _solve_panel(prep: Prepared, cfg: RunConfig) -> list:
+    """Every target's MixMin weights; ``active_set`` solves from the shared proxy table without
+    building the per-target matrices."""
+    if cfg.solver_method == "active_set":
+        return solve_panel(prep.Q, mixmin_labels(prep, cfg.weight_rows), tol=cfg.tol)
+    return _solve(mixmin_problems(prep, cfg.weight_rows), prep, cfg)
 
 
 def _weights_frame(weights: dict[str, pd.Series], prep: Prepared) -> pd.DataFrame:

@@ -60,6 +60,22 @@ def test_rerun_resumes_from_disk(small_panel, result):
                                   again.report.drop(columns=timings))
 
 
+def test_active_set_solves_from_the_proxy_table_to_the_same_optimum(small_panel, result,
+                                                                     monkeypatch):
+    import bioassay_mix.experiment as experiment
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("active_set must not build the per-target matrices")
+
+    monkeypatch.setattr(experiment, "mixmin_problems", refuse)
+    res, _ = result
+    fast = run(small_panel, targets=["NR-AR", "SR-MMP"],
+               config=config(seed=1, solver_method="active_set"))
+    assert (fast.solver["gap"] <= 1e-6).all()
+    assert np.allclose(fast.solver["objective"], res.solver["objective"], atol=1e-6)
+    assert np.allclose(fast.weights.fillna(0), res.weights.fillna(0), atol=1e-2)
+
+
 def test_one_class_and_tiny_assays_are_skipped_with_reasons(small_panel):
     labels = small_panel.labels.copy()
     labels["ALL_NEG"] = np.where(labels["NR-AR"].notna(), 0.0, np.nan)

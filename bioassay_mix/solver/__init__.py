@@ -7,9 +7,7 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -19,34 +17,14 @@ from ..errors import DataError
 from .active_set import solve_active_set
 from .engine import make_buckets, run_bucket
 from .objectives import DEFAULT_EPS, LOSSES, make_problem, names_for
+from .panel import solve_panel
+from .result import MixMinResult, make_result, warn_unconverged
 
-__all__ = ["DEFAULT_EPS", "LOSSES", "METHODS", "MixMinResult", "solve"]
-
-logger = logging.getLogger(__name__)
+__all__ = ["DEFAULT_EPS", "LOSSES", "METHODS", "MixMinResult", "solve", "solve_panel"]
 
 METHODS = ("adaptive", "reference", "active_set")
 #: The paper's loop: eta = 1, at most 100 steps, stop when max |grad| < 1e-4.
 REFERENCE = {"eta0": 1.0, "max_iter": 100, "grad_tol": 1e-4}
-
-
-@dataclass
-class MixMinResult:
-    """Mixture weights for one target and the evidence for them.
-
-    ``gap`` is the Frank-Wolfe duality gap at ``weights``: the objective is provably within
-    ``gap`` of the optimum. ``converged`` says whether the method's stopping rule was met
-    (``gap <= tol`` for ``adaptive``; the paper's gradient rule for ``reference``).
-    """
-
-    weights: pd.Series
-    objective: float
-    gap: float
-    n_iter: int
-    converged: bool
-    loss: str
-    method: str
-    target: str = "target"
-    trace: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
 
 
 def solve(
@@ -110,15 +88,9 @@ def solve(
                 "max_iter": max_iter or (REFERENCE["max_iter"] if method == "reference" else 5000)}
 
     def result(i: int, one: dict) -> MixMinResult:
-        """Problem ``i``'s result from its solver output (weights, f, gap, iters, ...)."""
         k = problems[i].A.shape[1]
-        w = np.asarray(one["w"])[:k]
         cols = mats[i].columns if isinstance(mats[i], pd.DataFrame) else range(k)
-        return MixMinResult(
-            weights=pd.Series(w / w.sum(), index=cols, name=labels[i]),
-            objective=float(one["f"]), gap=float(one["gap"]), n_iter=int(one["iters"]),
-            converged=bool(one["converged"]), loss=loss, method=method, target=labels[i],
-            trace=one["trace"])
+        return make_result(one, cols, labels[i], loss, method)
 
     if method == "active_set":
         return _unbatch([result(i, solve_active_set(p, tol=tol, dtype=np.dtype(dtype)))
@@ -133,10 +105,7 @@ def solve(
 
 
 def _unbatch(results: list[MixMinResult], batch: bool, tol: float | None):
-    unconverged = [r.target for r in results if not r.converged]
-    if unconverged and tol is not None:
-        logger.warning("%d of %d targets did not reach gap <= %g (e.g. %s)",
-                       len(unconverged), len(results), tol, unconverged[0])
+    warn_unconverged(results, tol)
     return results if batch else results[0]
 
 

@@ -1,5 +1,5 @@
 """Working-set sequential quadratic programming for the mixture-form losses (cross-entropy and
-log-likelihood), one target at a time, certified by the Frank-Wolfe gap over all sources.
+log-likelihood), certified by the Frank-Wolfe gap over all sources.
 
 MixMin's optimum is sparse: a few sources carry the mass. So the full (rows x sources) matrix is
 read only to pick a working set (the sources with the most negative gradient at the uniform
@@ -11,12 +11,18 @@ is the simplex problem without the equality constraint) by Newton steps whose qu
 a non-negative least-squares problem on the working set only (SciPy's ``nnls``), with a
 backtracking line search.
 
+Targets advance in rounds (:func:`run_rounds`): every unfinished target solves on its working set,
+then one call computes all their full gradients, so a caller that holds the targets' matrices in
+a shared form (:mod:`.panel`) computes them with one matrix product.
+
 Written here because no library solves this problem with a certificate: SciPy's general
 constrained solvers certify nothing and SLSQP takes about 9 s per ToxCast target
 (benchmarks/results/solver.md); mixsqp itself is an R package.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 from scipy.linalg import LinAlgError, cholesky, solve_triangular
@@ -30,41 +36,80 @@ MAX_ROUNDS = 50
 MAX_NEWTON = 200
 
 
+class WorkingSet:
+    """One target between rounds: its working set ``S``, the target's matrix restricted to it
+    (``work``, float64), row weights ``a`` and the current solution ``x`` on ``S``."""
+
+    def __init__(self, S: np.ndarray, work: np.ndarray, a: np.ndarray, const: float,
+                 k: int) -> None:
+        self.S, self.work, self.a, self.const, self.k = S, work, a, const, k
+        self.x = np.full(len(S), 1.0 / len(S))
+        self.newton, self.trace = 0, []
+        self.w = self.pred = None
+        self.f = self.gap = np.inf
+
+    def solve(self, tol: float) -> None:
+        """Newton steps on the working set; sets the full weights ``w`` and predictions."""
+        self.x, steps = _newton(self.work, self.a, self.x, tol)
+        self.newton += steps
+        self.w = np.zeros(self.k)
+        self.w[self.S] = self.x / self.x.sum()
+        self.pred = self.work @ self.w[self.S]
+        self.f = self.const - float(self.a @ np.log(self.pred))
+        self.trace.append(self.f)
+
+    def finished(self, g: np.ndarray, tol: float,
+                 columns: Callable[[np.ndarray], np.ndarray]) -> bool:
+        """Certify with the full gradient ``g``, or grow the working set by the sources that
+        violate the optimality conditions most (their columns from ``columns``)."""
+        self.gap = float((-g).max() + g @ self.w)
+        if self.gap <= tol:
+            return True
+        outside = np.setdiff1d(np.argsort(g, kind="stable"), self.S, assume_unique=True)
+        add = outside[g[outside] < g @ self.w][: max(4, len(self.S) // 2)]
+        if not len(add):  # rounding hides any further improvement
+            return True
+        self.x = np.concatenate([self.x, np.full(len(add), 1e-3 / len(self.S))])
+        self.S = np.concatenate([self.S, add])
+        self.work = np.hstack([self.work, columns(add)])
+        return False
+
+    def result(self, tol: float) -> dict:
+        return {"w": self.w, "f": self.f, "gap": self.gap, "iters": self.newton,
+                "converged": self.gap <= tol, "trace": np.asarray(self.trace)}
+
+
+def run_rounds(states: list[WorkingSet], gradients: Callable[[list[int]], list[np.ndarray]],
+               columns: Callable[[int, np.ndarray], np.ndarray], tol: float) -> list[dict]:
+    """Solve every target to ``gap <= tol``. ``gradients(live)`` returns the full gradient of
+    each target in ``live`` at its current ``pred``; ``columns(i, sources)`` returns target
+    ``i``'s matrix columns for ``sources``."""
+    live = list(range(len(states)))
+    for _ in range(MAX_ROUNDS):
+        for i in live:
+            states[i].solve(tol)
+        grads = gradients(live)
+        live = [i for i, g in zip(live, grads, strict=True)
+                if not states[i].finished(g, tol, lambda add, i=i: columns(i, add))]
+        if not live:
+            break
+    return [s.result(tol) for s in states]
+
+
 def solve_active_set(problem: Problem, *, tol: float, dtype=np.float64) -> dict:
     """Minimise ``problem`` (mixture form) over the simplex; the full-matrix passes run in
     ``dtype``, everything on the working set in float64."""
     A, a = problem.A, problem.a
-    k = A.shape[1]
     full = A if dtype == np.float64 else A.astype(dtype)
     g = _gradient_at_uniform(full, a)
-    S, work = _cover(A, np.argsort(g, kind="stable")[:min(FIRST_SET, k)])
-    x = np.full(len(S), 1.0 / len(S))
-    trace, newton = [], 0
-    for _ in range(MAX_ROUNDS):
-        x, steps = _newton(work, a, x, tol)
-        newton += steps
-        w = np.zeros(k)
-        w[S] = x / x.sum()
-        pred = work @ w[S]
-        g = _gradient(full, a, pred)
-        f = problem.const - float(a @ np.log(pred))
-        gap = float((-g).max() + g @ w)
-        trace.append(f)
-        if gap <= tol:
-            break
-        # The most violated optimality conditions: sources whose gradient is below the mixture's.
-        outside = np.setdiff1d(np.argsort(g, kind="stable"), S, assume_unique=True)
-        add = outside[g[outside] < g @ w][: max(4, len(S) // 2)]
-        if not len(add):  # rounding hides any further improvement
-            break
-        x = np.concatenate([x, np.full(len(add), 1e-3 / len(S))])
-        S = np.concatenate([S, add])
-        work = np.hstack([work, A[:, add]])
-    return {"w": w, "f": f, "gap": gap, "iters": newton, "converged": gap <= tol,
-            "trace": np.asarray(trace)}
+    S, work = _cover(A, np.argsort(g, kind="stable")[:min(FIRST_SET, A.shape[1])])
+    state = WorkingSet(S, work, a, problem.const, A.shape[1])
+    return run_rounds([state], lambda live: [gradient(full, a, state.pred)],
+                      lambda _, add: A[:, add], tol)[0]
 
 
-def _gradient(A: np.ndarray, a: np.ndarray, pred: np.ndarray) -> np.ndarray:
+def gradient(A: np.ndarray, a: np.ndarray, pred: np.ndarray) -> np.ndarray:
+    """The gradient of ``-sum_j a_j log(A_j . w)`` where ``A w = pred``."""
     return -((a / pred).astype(A.dtype) @ A).astype(np.float64)
 
 

@@ -54,13 +54,13 @@ def make_problem(P, *, loss: str, y=None, lengths=None, eps: float = DEFAULT_EPS
     lo, hi = min_max(A)  # NaN propagates, so NaN input fails every test below
     if loss == "log_likelihood":
         if not hi < np.inf:
-            _check_finite(A, name, allow_neg_inf=True)
+            check_finite(A, name, allow_neg_inf=True)
     elif not (np.isfinite(lo) and np.isfinite(hi)):
-        _check_finite(A, name)
+        check_finite(A, name)
     a = np.full(n, 1.0 / n)
     if loss == "cross_entropy":
         if not (lo >= 0 and hi <= 1):
-            _check_range(A, name)
+            check_range(A, name)
         return Problem(np.maximum(A, eps) if lo < eps else A, a, None, 0.0, name)
     if loss == "squared_error":
         if y is None:
@@ -68,7 +68,7 @@ def make_problem(P, *, loss: str, y=None, lengths=None, eps: float = DEFAULT_EPS
         yv = np.asarray(y, dtype=np.float64).reshape(-1)
         if yv.shape[0] != n:
             raise DataError(f"{name}: y has {yv.shape[0]} values but the matrix has {n} rows")
-        _check_finite(yv[:, None], name)
+        check_finite(yv[:, None], name)
         return Problem(A, a, yv, 0.0, name)
     lens = np.ones(n) if lengths is None else np.asarray(lengths, dtype=np.float64).reshape(-1)
     if lens.shape[0] != n:
@@ -101,20 +101,32 @@ def min_max(A: np.ndarray) -> tuple[float, float]:
     return float(lo), float(hi)
 
 
-def _check_finite(A: np.ndarray, name: str, allow_neg_inf: bool = False) -> None:
+def check_finite(A: np.ndarray, name: str, allow_neg_inf: bool = False,
+                 labels: tuple[Sequence, Sequence] | None = None) -> None:
+    """Raise naming the first non-finite entry (its row and source, or their ``labels``)."""
     bad = np.isnan(A) | np.isposinf(A)
     if not allow_neg_inf:
         bad |= np.isneginf(A)
     if bad.any():
         r, c = np.argwhere(bad)[0]
-        raise DataError(f"{name}: value {A[r, c]} at row {r}, source {c}; inputs must be finite")
+        raise DataError(f"{name}: value {A[r, c]} at {_where(r, c, labels)}; inputs must be "
+                        "finite")
 
 
-def _check_range(A: np.ndarray, name: str) -> None:
+def check_range(A: np.ndarray, name: str,
+                labels: tuple[Sequence, Sequence] | None = None) -> None:
+    """Raise naming the first entry outside [0, 1]."""
     bad = (A < 0) | (A > 1)
     if bad.any():
         r, c = np.argwhere(bad)[0]
-        raise DataError(f"{name}: probability {A[r, c]} at row {r}, source {c} is outside [0, 1]")
+        raise DataError(f"{name}: probability {A[r, c]} at {_where(r, c, labels)} is outside "
+                        "[0, 1]")
+
+
+def _where(r: int, c: int, labels: tuple[Sequence, Sequence] | None) -> str:
+    if labels is None:
+        return f"row {r}, source {c}"
+    return f"row {labels[0][r]!r}, source {labels[1][c]!r}"
 
 
 def names_for(count: int, names: Sequence[str] | None) -> list[str]:
