@@ -13,12 +13,12 @@ from .featurize import MorganFingerprint
 from .mixture import MixMin
 from .panel import AssayPanel, compose
 from .scoring import score, score_file
-from .solver import MixMinResult, solve
+from .solver import MixMinResult, solve, solve_panel
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __all__ = [
     "AssayPanel", "Bundle", "MixMin", "MixMinResult", "MorganFingerprint", "RunConfig", "RunResult",
     "__version__", "compose", "fetch", "load_bundle", "load_panel", "manifests", "run", "score",
-    "score_file", "solve",
+    "score_file", "solve", "solve_panel",
 ]

@@ -69,6 +69,10 @@ class WorkingSet:
         add = outside[g[outside] < g @ self.w][: max(4, len(self.S) // 2)]
         if not len(add):  # rounding hides any further improvement
             return True
+        # Sources the inner solve left at zero that the gradient does not ask for leave the
+        # set: each Newton step costs rows x |S|^2, and the optimum uses few sources.
+        keep = (self.x > 0) | (g[self.S] < g @ self.w)
+        self.S, self.x, self.work = self.S[keep], self.x[keep], self.work[:, keep]
         self.x = np.concatenate([self.x, np.full(len(add), 1e-3 / len(self.S))])
         self.S = np.concatenate([self.S, add])
         self.work = np.hstack([self.work, columns(add)])
