@@ -337,7 +337,7 @@ def run(panel: AssayPanel, *, targets: list[str] | None = None, config: RunConfi
     with _executor(cfg) as executor:
         prep = prepare(panel, targets=targets, config=cfg, out_dir=out, executor=executor)
         clock = _Clock()
-        results = _solve_panel(prep, cfg)
+        results = _solve_targets(prep, cfg)
         weights = _weights_frame({r.target: r.weights for r in results}, prep)
         solver_info = pd.DataFrame([{"target": r.target, "objective": r.objective,
                                      "gap": r.gap, "n_iter": r.n_iter,
@@ -367,7 +367,7 @@ def _solve(problems: list[pd.DataFrame], prep: Prepared, cfg: RunConfig) -> list
                  names=prep.targets)
 
 
-def _solve_panel(prep: Prepared, cfg: RunConfig) -> list:
+def _solve_targets(prep: Prepared, cfg: RunConfig) -> list:
     """Every target's MixMin weights; ``active_set`` solves from the shared proxy table without
     building the per-target matrices."""
     if cfg.solver_method == "active_set":

@@ -108,12 +108,11 @@ def solve_active_set(problem: Problem, *, tol: float, dtype=np.float64) -> dict:
     g = _gradient_at_uniform(full, a)
     S, work = _cover(A, np.argsort(g, kind="stable")[:min(FIRST_SET, A.shape[1])])
     state = WorkingSet(S, work, a, problem.const, A.shape[1])
-    return run_rounds([state], lambda live: [gradient(full, a, state.pred)],
+    return run_rounds([state], lambda live: [_gradient(full, a, state.pred)],
                       lambda _, add: A[:, add], tol)[0]
 
 
-def gradient(A: np.ndarray, a: np.ndarray, pred: np.ndarray) -> np.ndarray:
-    """The gradient of ``-sum_j a_j log(A_j . w)`` where ``A w = pred``."""
+def _gradient(A: np.ndarray, a: np.ndarray, pred: np.ndarray) -> np.ndarray:
     return -((a / pred).astype(A.dtype) @ A).astype(np.float64)
 
 

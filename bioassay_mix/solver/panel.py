@@ -85,7 +85,7 @@ def solve_panel(
     return results
 
 
-def _proxy_table(Q: pd.DataFrame, eps: float) -> tuple[np.ndarray, list[str]]:
+def _proxy_table(Q: pd.DataFrame, eps: float) -> tuple[np.ndarray, list]:
     """``Q`` validated (finite, in [0, 1]) and clipped to [eps, 1 - eps], as float64."""
     if not isinstance(Q, pd.DataFrame):
         raise TypeError(f"Q must be a DataFrame (compounds x sources), got {type(Q).__name__}")
@@ -102,10 +102,10 @@ def _proxy_table(Q: pd.DataFrame, eps: float) -> tuple[np.ndarray, list[str]]:
         check_finite(A, "proxy table", labels=where)
     if not (lo >= 0 and hi <= 1):
         check_range(A, "proxy table", labels=where)
-    return np.clip(A, eps, 1.0 - eps), [str(c) for c in Q.columns]
+    return np.clip(A, eps, 1.0 - eps), list(Q.columns)
 
 
-def _targets(labels: pd.DataFrame, Q: pd.DataFrame, sources: Sequence[str],
+def _targets(labels: pd.DataFrame, Q: pd.DataFrame, sources: Sequence,
              exclude_self: bool) -> list[_Target]:
     if not isinstance(labels, pd.DataFrame):
         raise TypeError(f"labels must be a DataFrame (compounds x targets), got "
@@ -129,7 +129,7 @@ def _targets(labels: pd.DataFrame, Q: pd.DataFrame, sources: Sequence[str],
         rows = np.flatnonzero(~np.isnan(L[:, j]))
         if not len(rows):
             raise DataError(f"target {name!r} has no labelled compounds")
-        own = sources.index(str(name)) if exclude_self and str(name) in sources else -1
+        own = sources.index(name) if exclude_self and name in sources else -1
         if own >= 0 and len(sources) == 1:
             raise DataError(f"target {name!r} has no sources but itself")
         out.append(_Target(str(name), rows, L[rows, j], own, len(sources)))
