@@ -12,18 +12,11 @@ from sklearn.base import BaseEstimator
 
 from .errors import DataError
 from .solver import DEFAULT_EPS, solve
+from .solver.objectives import observed_label_proba
 
 #: Sources whose weight is below this fraction of the largest weight are left out of the final
 #: model's training set: they would carry less than 1e-4 of the top source's mass.
 DEFAULT_PRUNE = 1e-4
-
-
-def observed_label_proba(P: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """P(observed label) from P(class 1): ``P`` where y == 1, ``1 - P`` where y == 0."""
-    y = np.asarray(y, dtype=np.float64).reshape(-1)
-    if not np.isin(y, (0.0, 1.0)).all():
-        raise DataError("cross-entropy MixMin needs binary 0/1 target labels")
-    return np.where(y[:, None] == 1.0, P, 1.0 - P)
 
 
 class MixMin(BaseEstimator):

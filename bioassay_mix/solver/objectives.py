@@ -85,6 +85,14 @@ def make_problem(P, *, loss: str, y=None, lengths=None, eps: float = DEFAULT_EPS
     return Problem(np.exp(A - m[:, None]), a, None, float(-(a * m).sum()), name)
 
 
+def observed_label_proba(P: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """P(observed label) from P(class 1): ``P`` where y == 1, ``1 - P`` where y == 0."""
+    y = np.asarray(y, dtype=np.float64).reshape(-1)
+    if not np.isin(y, (0.0, 1.0)).all():
+        raise DataError("cross-entropy MixMin needs binary 0/1 target labels")
+    return np.where(y[:, None] == 1.0, P, 1.0 - P)
+
+
 def row_blocks(A: np.ndarray) -> Iterator[slice]:
     """Slices of ``A``'s rows of about BLOCK_BYTES each."""
     step = max(1, BLOCK_BYTES // max(1, A.shape[1] * A.itemsize))

@@ -23,7 +23,7 @@ import pandas as pd
 
 from ..errors import DataError
 from .active_set import FIRST_SET, WorkingSet, run_rounds
-from .objectives import DEFAULT_EPS, check_finite, check_range, min_max
+from .objectives import DEFAULT_EPS, check_finite, check_range, min_max, observed_label_proba
 from .result import MixMinResult, make_result, warn_unconverged
 
 #: Bytes of the (compounds x targets) coefficient matrix per matrix product; more targets than
@@ -93,7 +93,7 @@ def _proxy_table(Q: pd.DataFrame, eps: float) -> tuple[np.ndarray, list]:
         raise DataError(f"proxy table has shape {Q.shape}; need at least one compound and "
                         "source")
     try:
-        A = Q.to_numpy(dtype=np.float64)
+        A = Q.to_numpy(dtype=np.float64, copy=True)  # clipped in place below
     except (TypeError, ValueError) as err:
         raise DataError(f"proxy table: every column must be numeric ({err})") from None
     lo, hi = min_max(A)
@@ -102,7 +102,7 @@ def _proxy_table(Q: pd.DataFrame, eps: float) -> tuple[np.ndarray, list]:
         check_finite(A, "proxy table", labels=where)
     if not (lo >= 0 and hi <= 1):
         check_range(A, "proxy table", labels=where)
-    return np.clip(A, eps, 1.0 - eps), list(Q.columns)
+    return np.clip(A, eps, 1.0 - eps, out=A), list(Q.columns)
 
 
 def _targets(labels: pd.DataFrame, Q: pd.DataFrame, sources: Sequence,
@@ -141,7 +141,7 @@ def _uniform_pred(Qc: np.ndarray, total: np.ndarray, t: _Target) -> np.ndarray:
     sums of ``Q``)."""
     own = Qc[t.rows, t.own] if t.own >= 0 else 0.0
     mean = (total[t.rows] - own) / len(t.sources)
-    return np.where(t.y == 1, mean, 1.0 - mean)
+    return observed_label_proba(mean[:, None], t.y)[:, 0]
 
 
 def _gradients(Qc: np.ndarray, targets: list[_Target],
@@ -166,5 +166,4 @@ def _gradients(Qc: np.ndarray, targets: list[_Target],
 
 def _columns(Qt: np.ndarray, t: _Target, cols: np.ndarray) -> np.ndarray:
     """Columns ``cols`` of ``Q`` of ``t``'s matrix ``P_t`` (rows x len(cols))."""
-    sub = Qt[cols][:, t.rows].T
-    return np.where(t.y[:, None] == 1, sub, 1.0 - sub)
+    return observed_label_proba(Qt[cols][:, t.rows].T, t.y)
