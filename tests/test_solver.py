@@ -7,7 +7,7 @@ from scipy.optimize import minimize
 from scipy.special import logsumexp
 
 from bioassay_mix.errors import DataError
-from bioassay_mix.solver import solve
+from bioassay_mix.solver import active_set, solve
 
 CERTIFIED = ["adaptive", "active_set"]  # the methods that stop on the duality gap
 
@@ -167,6 +167,56 @@ def test_active_set_covers_rows_only_some_sources_can_explain():
     res = solve(LL, loss="log_likelihood", method="active_set")
     assert res.converged and np.isfinite(res.objective) and res.weights.iloc[39] > 0
     assert abs(res.objective - solve(LL, loss="log_likelihood").objective) < 1e-6
+
+
+def sampled_rows_problem():
+    # 20,000 rows (over twice SAMPLE_ROWS, so the Hessian is sampled every 4th row); 300 rows
+    # off the sample only source 5 explains, so the sampled Hessian misses their curvature
+    rng = np.random.default_rng(3)
+    P = rng.uniform(0.2, 0.8, (20000, 40))
+    P[:, 3] = np.clip(P[:, 3] + 0.15, 0, 1)
+    hard = np.arange(1, 20000, 4)[:300]
+    P[hard] = 1e-7
+    P[hard, 5] = 0.9
+    return P
+
+
+def test_active_set_on_many_rows_samples_the_hessian_and_still_certifies(monkeypatch):
+    hessian_rows, newton = [], active_set._newton
+
+    def spy(A, a, x, tol, rows):
+        hessian_rows.append(rows)
+        return newton(A, a, x, tol, rows)
+
+    monkeypatch.setattr(active_set, "_newton", spy)
+    P = sampled_rows_problem()
+    res = solve(P, method="active_set")
+    assert slice(0, 20000, 4) in hessian_rows
+    assert res.converged and res.gap <= 1e-6
+    assert res.weights.iloc[5] > 0.05  # the rows the sample misses still count
+    exact = solve(P)  # adaptive: every row in every step
+    assert res.objective <= exact.objective + 1e-9
+
+
+@pytest.mark.parametrize("steps", [0, 1])
+def test_active_set_falls_back_to_the_exact_hessian(monkeypatch, steps):
+    # 0 sampled steps: every step is exact; 1: the switch happens inside a solve
+    monkeypatch.setattr(active_set, "SAMPLED_STEPS", steps)
+    res = solve(sampled_rows_problem(), method="active_set")
+    assert res.converged and res.gap <= 1e-6
+
+
+def test_working_set_resolves_exactly_when_a_sampled_solve_leaves_a_gap():
+    # no source outside the working set violates optimality, yet the gap is open: the inner
+    # solve was inexact, so the target is not finished and its next solve is exact
+    state = active_set.WorkingSet(np.array([0, 1]), np.full((20000, 2), 0.5),
+                                  np.full(20000, 1 / 20000), 0.0, 3)
+    assert state.hessian_rows == slice(0, 20000, 4)
+    state.x, state.w = np.array([0.9, 0.1]), np.array([0.9, 0.1, 0.0])
+    g = np.array([-1.0, -1.1, 0.0])  # gap 0.01 on the working set, source 2 not wanted
+    assert not state.finished(g, 1e-6, lambda add: pytest.fail("nothing to add"))
+    assert state.hessian_rows == slice(None)
+    assert state.finished(g, 1e-6, lambda add: pytest.fail("nothing to add"))
 
 
 def test_active_set_refuses_what_it_does_not_solve():

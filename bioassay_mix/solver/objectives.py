@@ -51,17 +51,16 @@ def make_problem(P, *, loss: str, y=None, lengths=None, eps: float = DEFAULT_EPS
     n, k = A.shape
     if n == 0 or k == 0:
         raise DataError(f"{name}: matrix has shape {A.shape}; need at least one row and source")
+    a = np.full(n, 1.0 / n)
     lo, hi = min_max(A)  # NaN propagates, so NaN input fails every test below
+    if loss == "cross_entropy":
+        check_probabilities(A, lo, hi, name)
+        return Problem(np.maximum(A, eps) if lo < eps else A, a, None, 0.0, name)
     if loss == "log_likelihood":
         if not hi < np.inf:
             check_finite(A, name, allow_neg_inf=True)
     elif not (np.isfinite(lo) and np.isfinite(hi)):
         check_finite(A, name)
-    a = np.full(n, 1.0 / n)
-    if loss == "cross_entropy":
-        if not (lo >= 0 and hi <= 1):
-            check_range(A, name)
-        return Problem(np.maximum(A, eps) if lo < eps else A, a, None, 0.0, name)
     if loss == "squared_error":
         if y is None:
             raise DataError(f"{name}: squared_error needs y (the real-valued targets)")
@@ -88,7 +87,7 @@ def make_problem(P, *, loss: str, y=None, lengths=None, eps: float = DEFAULT_EPS
 def observed_label_proba(P: np.ndarray, y: np.ndarray) -> np.ndarray:
     """P(observed label) from P(class 1): ``P`` where y == 1, ``1 - P`` where y == 0."""
     y = np.asarray(y, dtype=np.float64).reshape(-1)
-    if not np.isin(y, (0.0, 1.0)).all():
+    if not ((y == 0.0) | (y == 1.0)).all():
         raise DataError("cross-entropy MixMin needs binary 0/1 target labels")
     return np.where(y[:, None] == 1.0, P, 1.0 - P)
 
@@ -107,6 +106,16 @@ def min_max(A: np.ndarray) -> tuple[float, float]:
         block = A[rows]
         lo, hi = np.minimum(lo, block.min()), np.maximum(hi, block.max())
     return float(lo), float(hi)
+
+
+def check_probabilities(A: np.ndarray, lo: float, hi: float, name: str,
+                        labels: tuple[Sequence, Sequence] | None = None) -> None:
+    """Raise naming the first entry of ``A`` that is not a probability, given its minimum and
+    maximum (:func:`min_max`); reads ``A`` again only when there is one."""
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        check_finite(A, name, labels=labels)
+    if not (lo >= 0 and hi <= 1):
+        check_range(A, name, labels=labels)
 
 
 def check_finite(A: np.ndarray, name: str, allow_neg_inf: bool = False,

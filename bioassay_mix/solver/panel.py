@@ -23,7 +23,7 @@ import pandas as pd
 
 from ..errors import DataError
 from .active_set import FIRST_SET, WorkingSet, run_rounds
-from .objectives import DEFAULT_EPS, check_finite, check_range, min_max, observed_label_proba
+from .objectives import DEFAULT_EPS, check_probabilities, min_max, observed_label_proba
 from .result import MixMinResult, make_result, warn_unconverged
 
 #: Bytes of the (compounds x targets) coefficient matrix per matrix product; more targets than
@@ -96,12 +96,7 @@ def _proxy_table(Q: pd.DataFrame, eps: float) -> tuple[np.ndarray, list]:
         A = Q.to_numpy(dtype=np.float64, copy=True)  # clipped in place below
     except (TypeError, ValueError) as err:
         raise DataError(f"proxy table: every column must be numeric ({err})") from None
-    lo, hi = min_max(A)
-    where = (Q.index, Q.columns)
-    if not (np.isfinite(lo) and np.isfinite(hi)):
-        check_finite(A, "proxy table", labels=where)
-    if not (lo >= 0 and hi <= 1):
-        check_range(A, "proxy table", labels=where)
+    check_probabilities(A, *min_max(A), "proxy table", labels=(Q.index, Q.columns))
     return np.clip(A, eps, 1.0 - eps, out=A), list(Q.columns)
 
 
