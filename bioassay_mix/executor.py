@@ -72,15 +72,20 @@ class DaskExecutor:
     def __init__(self, scheduler: str | None = None, *, n_workers: int | None = None,
                  threads_per_worker: int = 1, retries: int = 2):
         distributed = _import_distributed()
+        from dask import config as dask_config
+
         self.retries = retries
         self._cluster = None
         if scheduler:
             self.client = distributed.Client(scheduler)
         else:
             n = resolve_n_jobs(n_workers or -1)
-            self._cluster = distributed.LocalCluster(
-                n_workers=n, threads_per_worker=threads_per_worker, processes=True,
-                host="127.0.0.1", dashboard_address=None)
+            # Dask's Active Memory Manager drops the copies combine() makes once no task waits
+            # for them (dask/distributed#6578); the cluster started here runs without it.
+            with dask_config.set({"distributed.scheduler.active-memory-manager.start": False}):
+                self._cluster = distributed.LocalCluster(
+                    n_workers=n, threads_per_worker=threads_per_worker, processes=True,
+                    host="127.0.0.1", dashboard_address=None)
             self.client = distributed.Client(self._cluster)
             self.client.wait_for_workers(n)
         logger.info("Dask executor: %s", self.client)
@@ -114,7 +119,9 @@ class DaskExecutor:
     def combine(self, func: Callable, parts: list) -> Any:
         """``func(parts)`` run on a worker (``parts`` move between workers, not through this
         process), its result copied to every worker and returned as a future: losing a worker
-        leaves the copies on the others."""
+        leaves the copies on the others. (On a cluster given by address whose Active Memory
+        Manager runs, the scheduler may drop the copies while no task needs them; tasks then
+        fetch the result from the worker that keeps it.)"""
         future = self.client.submit(func, parts, pure=False, retries=self.retries)
         self.client.replicate([future])
         return future

@@ -140,6 +140,7 @@ def test_fingerprints_stay_on_the_workers(small_panel):
     with make_executor("dask", n_jobs=2) as ex:
         prep = prepare(small_panel, targets=["SR-MMP"], config=cfg, executor=ex)
         assert isinstance(prep.X, distributed.Future)  # never gathered here
+        time.sleep(2.5)  # past the Active Memory Manager's 2 s interval, were it running
         who = ex.client.who_has([prep.X])[prep.X.key]
         assert len(who) == 2  # copied to every worker for the tasks that need it
         np.testing.assert_allclose(prep.Q.to_numpy(), local.Q.to_numpy(), atol=1e-7)
