@@ -72,13 +72,13 @@ class DaskExecutor:
     def __init__(self, scheduler: str | None = None, *, n_workers: int | None = None,
                  threads_per_worker: int = 1, retries: int = 2):
         distributed = _import_distributed()
-        from dask import config as dask_config
-
         self.retries = retries
         self._cluster = None
         if scheduler:
             self.client = distributed.Client(scheduler)
         else:
+            from dask import config as dask_config
+
             n = resolve_n_jobs(n_workers or -1)
             # Dask's Active Memory Manager drops the copies combine() makes once no task waits
             # for them (dask/distributed#6578); the cluster started here runs without it.
