@@ -64,7 +64,9 @@ class DaskExecutor:
     default, a ``LocalCluster`` of ``n_workers`` single-threaded worker processes started here.
 
     A task lost with a worker is run again elsewhere (Dask reschedules it; ``retries`` more
-    attempts are allowed for tasks that raise), so a run survives losing workers.
+    attempts are allowed for tasks that raise), so a run survives losing workers. For that the
+    copies of shared data on every worker must stay, so the cluster's Active Memory Manager is
+    paused while the executor is open and started again on :meth:`close`.
     """
 
     kind = "dask"
@@ -77,17 +79,20 @@ class DaskExecutor:
         if scheduler:
             self.client = distributed.Client(scheduler)
         else:
-            from dask import config as dask_config
-
             n = resolve_n_jobs(n_workers or -1)
-            # Dask's Active Memory Manager drops the copies combine() makes once no task waits
-            # for them (dask/distributed#6578); the cluster started here runs without it.
-            with dask_config.set({"distributed.scheduler.active-memory-manager.start": False}):
-                self._cluster = distributed.LocalCluster(
-                    n_workers=n, threads_per_worker=threads_per_worker, processes=True,
-                    host="127.0.0.1", dashboard_address=None)
+            self._cluster = distributed.LocalCluster(
+                n_workers=n, threads_per_worker=threads_per_worker, processes=True,
+                host="127.0.0.1", dashboard_address=None)
             self.client = distributed.Client(self._cluster)
             self.client.wait_for_workers(n)
+        # Dask's Active Memory Manager drops the copies of shared data made here (scatter with
+        # broadcast, replicate) once no task waits for them (dask/distributed#6578); losing the
+        # worker that keeps the last copy then loses every task that needs it. Paused while
+        # this executor is open.
+        self._amm_paused = self.client.amm.running()
+        if self._amm_paused:
+            logger.info("Dask: the Active Memory Manager is paused while this run is connected")
+            self.client.amm.stop()
         logger.info("Dask executor: %s", self.client)
 
     def map(self, func: Callable, items: Sequence, *, shared: dict[str, Any] | None = None,
@@ -119,14 +124,14 @@ class DaskExecutor:
     def combine(self, func: Callable, parts: list) -> Any:
         """``func(parts)`` run on a worker (``parts`` move between workers, not through this
         process), its result copied to every worker and returned as a future: losing a worker
-        leaves the copies on the others. (On a cluster given by address whose Active Memory
-        Manager runs, the scheduler may drop the copies while no task needs them; tasks then
-        fetch the result from the worker that keeps it.)"""
+        leaves the copies on the others."""
         future = self.client.submit(func, parts, pure=False, retries=self.retries)
         self.client.replicate([future])
         return future
 
     def close(self) -> None:
+        if self._amm_paused:
+            self.client.amm.start()
         self.client.close()
         if self._cluster is not None:
             self._cluster.close()

@@ -117,6 +117,17 @@ def test_run_survives_a_killed_worker(tox21, local_result):
     assert_same(local_result, res)
 
 
+def test_pauses_the_active_memory_manager_while_open():
+    # it drops the shared data's copies, and with them a run's survival of a lost worker
+    with (distributed.LocalCluster(n_workers=1, processes=False,
+                                   dashboard_address=None) as cluster,
+          distributed.Client(cluster) as client):
+        assert client.amm.running()
+        with make_executor("dask", scheduler=cluster.scheduler_address) as ex:
+            assert not ex.client.amm.running()
+        assert client.amm.running()
+
+
 def test_missing_extra_gives_a_clear_error(monkeypatch):
     monkeypatch.setitem(sys.modules, "distributed", None)
     with pytest.raises(BioassayMixError, match=r"pip install 'bioassay-mix\[dask\]'"):
