@@ -233,11 +233,33 @@ def test_active_set_refuses_what_it_does_not_solve():
     (np.zeros((0, 3)), "at least one row"),
     (np.ones(3), "2-D"),
 ])
-def test_bad_input_names_target_row_and_source(bad, match):
+@pytest.mark.parametrize("method", ["adaptive", "reference", "active_set"])
+def test_bad_input_names_target_row_and_source(bad, match, method):
     with pytest.raises(DataError, match=match):
-        solve([np.full((3, 2), 0.5), bad], names=["ok", "broken"])
+        solve([np.full((3, 2), 0.5), bad], names=["ok", "broken"], method=method)
     with pytest.raises(DataError, match="broken"):
-        solve([np.full((3, 2), 0.5), bad], names=["ok", "broken"])
+        solve([np.full((3, 2), 0.5), bad], names=["ok", "broken"], method=method)
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_active_set_checks_every_row_of_a_sampled_matrix(order):
+    # the first working set comes from a sample of the rows; the check still reads them all
+    P = sampled_rows_problem()
+    P[10001, 7] = np.nan  # off the sample (every 4th row)
+    with pytest.raises(DataError, match="row 10001, source 7"):
+        solve(np.asarray(P, order=order), method="active_set")
+    P[10001, 7] = 1.5
+    with pytest.raises(DataError, match=r"1\.5 at row 10001, source 7 is outside"):
+        solve(np.asarray(P, order=order), method="active_set")
+
+
+def test_active_set_is_the_same_on_either_memory_order():
+    P = sampled_rows_problem()
+    P[::7, 11] = 0.0  # clipped at eps in the first read
+    c, f = solve(P, method="active_set"), solve(np.asfortranarray(P), method="active_set")
+    assert c.converged and f.converged
+    assert abs(c.objective - f.objective) < 1e-12
+    np.testing.assert_allclose(c.weights, f.weights, atol=1e-9)
 
 
 def test_batch_shape_mismatches_are_named():

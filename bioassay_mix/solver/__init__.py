@@ -80,7 +80,9 @@ def solve(
         _check_active_set(loss, device)
     mats = [m.get() if hasattr(m, "get") and not isinstance(m, pd.DataFrame) else m
             for m in mats]
-    problems = [make_problem(m, loss=loss, y=yy, lengths=ll, eps=eps, name=nm)
+    # The active set checks a cross-entropy matrix in its own first read of it.
+    problems = [make_problem(m, loss=loss, y=yy, lengths=ll, eps=eps, name=nm,
+                             check=method != "active_set")
                 for m, yy, ll, nm in zip(mats, ys, lens, labels, strict=True)]
     if tol is None:
         tol = 1e-6 if dtype == "float64" else 1e-4

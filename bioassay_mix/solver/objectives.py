@@ -36,11 +36,16 @@ class Problem:
     y: np.ndarray | None   # (n,) regression targets (least squares) else None
     const: float           # objective offset
     name: str
+    #: Cross-entropy input not yet checked (``make_problem(check=False)``): the solver must
+    #: check that ``A`` holds probabilities and clip it at ``eps`` before using it.
+    eps: float | None = None
 
 
 def make_problem(P, *, loss: str, y=None, lengths=None, eps: float = DEFAULT_EPS,
-                 name: str = "target") -> Problem:
-    """Validate one target's inputs and convert them to engine form."""
+                 name: str = "target", check: bool = True) -> Problem:
+    """Validate one target's inputs and convert them to engine form. ``check=False`` leaves a
+    cross-entropy matrix's range check and clip to a solver that does them in its own first
+    read of it (the returned problem's ``eps`` is then set)."""
     if loss not in LOSSES:
         raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
     # No copy (nothing here writes to A) and no temporaries on valid input: for a panel's worth
@@ -52,6 +57,8 @@ def make_problem(P, *, loss: str, y=None, lengths=None, eps: float = DEFAULT_EPS
     if n == 0 or k == 0:
         raise DataError(f"{name}: matrix has shape {A.shape}; need at least one row and source")
     a = np.full(n, 1.0 / n)
+    if loss == "cross_entropy" and not check:
+        return Problem(A, a, None, 0.0, name, eps)
     lo, hi = min_max(A)  # NaN propagates, so NaN input fails every test below
     if loss == "cross_entropy":
         check_probabilities(A, lo, hi, name)
@@ -101,6 +108,8 @@ def row_blocks(A: np.ndarray) -> Iterator[slice]:
 
 def min_max(A: np.ndarray) -> tuple[float, float]:
     """``(A.min(), A.max())`` in one read of ``A``; NaN if ``A`` holds one."""
+    if A.flags.f_contiguous and not A.flags.c_contiguous:
+        A = A.T  # its rows are contiguous: a block of them is one stretch of memory
     lo, hi = np.inf, -np.inf
     for rows in row_blocks(A):
         block = A[rows]
