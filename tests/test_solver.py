@@ -262,6 +262,17 @@ def test_active_set_is_the_same_on_either_memory_order():
     np.testing.assert_allclose(c.weights, f.weights, atol=1e-9)
 
 
+@pytest.mark.parametrize("stream_bytes", [0, 2**60])
+def test_certificate_gradient_either_way_it_reads_the_matrix(monkeypatch, stream_bytes):
+    monkeypatch.setattr(active_set, "STREAM_BYTES", stream_bytes)
+    rng = np.random.default_rng(11)
+    A, a = rng.uniform(0.1, 1.0, (3000, 30)), rng.uniform(0.0, 1.0, 3000)
+    pred = A @ rng.dirichlet(np.ones(30))
+    expected = -np.array([np.sum(a / pred * A[:, j]) for j in range(30)])
+    for M in (A, np.asfortranarray(A)):
+        np.testing.assert_allclose(active_set._gradient(M, a, pred), expected, rtol=1e-12)
+
+
 def test_batch_shape_mismatches_are_named():
     with pytest.raises(DataError, match="y has 3 entries for a batch of 2"):
         solve([np.ones((3, 2)), np.ones((4, 2))], loss="squared_error", y=[1, 2, 3])

