@@ -262,6 +262,21 @@ def test_active_set_is_the_same_on_either_memory_order():
     np.testing.assert_allclose(c.weights, f.weights, atol=1e-9)
 
 
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_working_sets_are_fortran_ordered_columns(order):
+    # the Newton steps' products with the working set assume column-major storage
+    rng = np.random.default_rng(12)
+    A = np.asarray(rng.uniform(0.1, 0.9, (70000, 9)), order=order)  # several row blocks
+    A[50000, 4] = 0.0
+    work, lo, hi = active_set._gather_with_bounds(A, np.array([4, 2]))
+    assert work.flags.f_contiguous and np.array_equal(work, A[:, [4, 2]])
+    assert (lo, hi) == (0.0, A.max())
+    joined = active_set._join(work, A[:, [8]])
+    assert joined.flags.f_contiguous and np.array_equal(joined, A[:, [4, 2, 8]])
+    A[60000, 1] = np.nan
+    assert np.isnan(active_set._gather_with_bounds(A, np.array([0]))[1])
+
+
 @pytest.mark.parametrize("stream_bytes", [0, 2**60])
 def test_certificate_gradient_either_way_it_reads_the_matrix(monkeypatch, stream_bytes):
     monkeypatch.setattr(active_set, "STREAM_BYTES", stream_bytes)

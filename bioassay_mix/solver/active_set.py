@@ -97,7 +97,7 @@ class WorkingSet:
         self.S, self.x, self.work = self.S[keep], self.x[keep], self.work[:, keep]
         self.x = np.concatenate([self.x, np.full(len(add), 1e-3 / len(self.S))])
         self.S = np.concatenate([self.S, add])
-        self.work = np.hstack([self.work, columns(add)])
+        self.work = _join(self.work, columns(add))
         return False
 
     def result(self, tol: float) -> dict:
@@ -141,7 +141,7 @@ def solve_active_set(problem: Problem, *, tol: float, dtype=np.float64) -> dict:
     full = A if dtype == np.float64 else A.astype(dtype)
     state = WorkingSet(S, work, a, problem.const, A.shape[1])
     return run_rounds([state], lambda live: [_gradient(full, a, state.pred)],
-                      lambda _, add: _columns(A, add), tol)[0]
+                      lambda _, add: A[:, add], tol)[0]
 
 
 def _sample(n: int) -> slice:
@@ -171,25 +171,26 @@ def _gradient_at_uniform(A: np.ndarray, a: np.ndarray) -> np.ndarray:
     return g
 
 
-def _columns(A: np.ndarray, S: np.ndarray) -> np.ndarray:
-    """Columns ``S`` of ``A``. ``np.take`` copies a C-ordered matrix's columns about twice as
-    fast as fancy indexing; on a Fortran-ordered one it is several times slower."""
-    return np.take(A, S, axis=1) if A.flags.c_contiguous else A[:, S]
-
-
 def _gather_with_bounds(A: np.ndarray, S: np.ndarray) -> tuple[np.ndarray, float, float]:
-    """Columns ``S`` of ``A``, and ``A``'s minimum and maximum (NaN if it holds one). A
-    C-ordered ``A`` is read once, a cached block of rows at a time: the gather reads every
-    row whatever ``S`` is, so the extremes cost no extra read."""
+    """Columns ``S`` of ``A`` (Fortran-ordered), and ``A``'s minimum and maximum (NaN if it
+    holds one). A C-ordered ``A`` is read once, a cached block of rows at a time: the gather
+    reads every row whatever ``S`` is, so the extremes cost no extra read."""
     if not A.flags.c_contiguous:
-        return A[:, S], *min_max(A)
-    work = np.empty((A.shape[0], len(S)))
+        return np.asfortranarray(A[:, S]), *min_max(A)
+    work = np.empty((A.shape[0], len(S)), order="F")
     lo, hi = np.inf, -np.inf
     for rows in row_blocks(A):
         block = A[rows]
         lo, hi = np.minimum(lo, block.min()), np.maximum(hi, block.max())
-        np.take(block, S, axis=1, out=work[rows], mode="clip")  # "raise" buffers ``out``
+        work[rows] = block[:, S]
     return work, float(lo), float(hi)
+
+
+def _join(work: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """``work`` and ``columns`` side by side, Fortran-ordered: the Newton steps' products
+    ``v @ work`` read a Fortran-ordered working set several times faster (0.07 ms against
+    0.33 ms on 55,000 x 18)."""
+    return np.vstack([work.T, columns.T]).T
 
 
 def _cover(A: np.ndarray, S: np.ndarray, work: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -199,7 +200,7 @@ def _cover(A: np.ndarray, S: np.ndarray, work: np.ndarray) -> tuple[np.ndarray, 
     dead = work @ np.ones(len(S)) <= 0  # BLAS: several times np.sum's speed on few columns
     if dead.any():
         add = np.setdiff1d(np.unique(A[dead].argmax(axis=1)), S)
-        S, work = np.concatenate([S, add]), np.hstack([work, _columns(A, add)])
+        S, work = np.concatenate([S, add]), _join(work, A[:, add])
     return S, work
 
 

@@ -160,5 +160,6 @@ def _gradients(Qc: np.ndarray, targets: list[_Target],
 
 
 def _columns(Qt: np.ndarray, t: _Target, cols: np.ndarray) -> np.ndarray:
-    """Columns ``cols`` of ``Q`` of ``t``'s matrix ``P_t`` (rows x len(cols))."""
-    return observed_label_proba(Qt[cols][:, t.rows].T, t.y)
+    """Columns ``cols`` of ``Q`` of ``t``'s matrix ``P_t`` (rows x len(cols), Fortran-ordered
+    like every working set: see :func:`.active_set._join`)."""
+    return observed_label_proba(np.take(Qt[cols], t.rows, axis=1).T, t.y)
