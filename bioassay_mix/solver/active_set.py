@@ -3,9 +3,10 @@ log-likelihood), certified by the Frank-Wolfe gap over all sources.
 
 MixMin's optimum is sparse: a few sources carry the mass. So the full (rows x sources) matrix is
 read only to pick a working set (the sources with the most negative gradient at the uniform
-mixture) and, after each inner solve, to compute the full gradient, whose duality gap either
-certifies the solution or names the sources to add. The inner problem on the working set is
-solved as in mixsqp (Kim et al., 2020, arXiv 1806.01412): minimise
+mixture, on a sample of the rows of a tall matrix; one read then gathers the set's columns and
+checks the input) and, after each inner solve, to compute the full gradient, whose duality gap
+either certifies the solution or names the sources to add. The inner problem on the working set
+is solved as in mixsqp (Kim et al., 2020, arXiv 1806.01412): minimise
 ``-sum_j a_j log(A_j . x) + (sum_j a_j) * sum(x)`` over ``x >= 0`` (its minimiser sums to 1, so it
 is the simplex problem without the equality constraint) by Newton steps whose quadratic model is
 a non-negative least-squares problem on the working set only (SciPy's ``nnls``), with a
