@@ -179,12 +179,11 @@ def _gather_with_bounds(A: np.ndarray, S: np.ndarray) -> tuple[np.ndarray, float
     if not A.flags.c_contiguous:
         return np.asfortranarray(A[:, S]), *min_max(A)
     work = np.empty((A.shape[0], len(S)), order="F")
-    lo, hi = np.inf, -np.inf
-    for rows in row_blocks(A):
-        block = A[rows]
-        lo, hi = np.minimum(lo, block.min()), np.maximum(hi, block.max())
+
+    def gather(rows: slice, block: np.ndarray) -> None:
         work[rows] = block[:, S]
-    return work, float(lo), float(hi)
+
+    return work, *min_max(A, gather)
 
 
 def _join(work: np.ndarray, columns: np.ndarray) -> np.ndarray:

@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -106,14 +106,19 @@ def row_blocks(A: np.ndarray) -> Iterator[slice]:
         yield slice(start, start + step)
 
 
-def min_max(A: np.ndarray) -> tuple[float, float]:
-    """``(A.min(), A.max())`` in one read of ``A``; NaN if ``A`` holds one."""
-    if A.flags.f_contiguous and not A.flags.c_contiguous:
+def min_max(A: np.ndarray,
+            each_block: Callable[[slice, np.ndarray], None] | None = None) -> tuple[float, float]:
+    """``(A.min(), A.max())`` in one read of ``A``; NaN if ``A`` holds one. ``each_block(rows,
+    block)``, if given, is called on every cached block of ``A``'s rows, so a caller can do
+    other work in the same read."""
+    if each_block is None and A.flags.f_contiguous and not A.flags.c_contiguous:
         A = A.T  # its rows are contiguous: a block of them is one stretch of memory
     lo, hi = np.inf, -np.inf
     for rows in row_blocks(A):
         block = A[rows]
         lo, hi = np.minimum(lo, block.min()), np.maximum(hi, block.max())
+        if each_block is not None:
+            each_block(rows, block)
     return float(lo), float(hi)
 
 
