@@ -1,4 +1,16 @@
-"""RDKit parsing: canonical SMILES with a reason for every failure, and Bemis-Murcko scaffolds."""
+"""RDKit parsing: canonical SMILES with a reason for every failure, and Bemis-Murcko scaffolds.
+
+A molecule is parsed exactly as RDKit's own ``Chem.MolFromSmiles`` does by default (sanitised,
+explicit hydrogens removed, stereochemistry assigned), so every featurizer sees the molecule a
+chemist gets from RDKit: ``F/C=C/F`` and ``F/C=C\\F`` stay distinct and ``[H]C([H])([H])O`` is
+methanol with two heavy atoms. Only an input that fails is parsed a second time, without
+sanitisation, to say why it failed.
+
+Work per molecule is bounded: RDKit's canonicaliser recurses over the molecular graph, and a
+chain of 20,000 atoms (``'C' * 20000``) crashed the process with a segmentation fault. The
+largest compound in the shared panels has 492 heavy atoms (SIDER), so molecules above
+:data:`MAX_ATOMS` are reported as invalid like any other unusable SMILES.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +23,9 @@ from rdkit.Chem.Scaffolds import MurckoScaffold
 # RDKit prints parse errors to stderr; we collect them per row instead.
 RDLogger.DisableLog("rdApp.*")
 
+#: Heavy atoms above which a molecule is refused (reported as invalid, with the count).
+MAX_ATOMS = 2_000
+
 
 @dataclass(frozen=True)
 class Parsed:
@@ -21,9 +36,26 @@ class Parsed:
     reason: str | None
 
 
-def parse_smiles(smiles: object, *, canonical: bool = True) -> Parsed:
-    """Parse one SMILES; never raises. With ``canonical=False`` the input text is kept as
-    ``smiles`` (canonicalisation costs as much as parsing and scoring does not need it)."""
+def parse_smiles(smiles: object, *, canonical: bool = True, max_atoms: int = MAX_ATOMS) -> Parsed:
+    """Parse one SMILES as ``Chem.MolFromSmiles`` does; never raises.
+
+    Parameters
+    ----------
+    smiles : object
+        The input; anything but a non-empty string is reported, not raised.
+    canonical : bool, default=True
+        Return RDKit's canonical SMILES as ``smiles``. With ``False`` the input text is kept
+        (canonicalisation costs about as much as parsing, and scoring does not need it).
+    max_atoms : int, default=MAX_ATOMS
+        Molecules with more heavy atoms are refused with the reason.
+
+    Examples
+    --------
+    >>> parse_smiles("OCC").smiles
+    'CCO'
+    >>> parse_smiles("C1CC").reason
+    'SMILES syntax error'
+    """
     if smiles is None or (isinstance(smiles, float) and smiles != smiles):
         return Parsed(None, None, "missing SMILES")
     if not isinstance(smiles, str):
@@ -31,19 +63,30 @@ def parse_smiles(smiles: object, *, canonical: bool = True) -> Parsed:
     text = smiles.strip()
     if not text:
         return Parsed(None, None, "empty SMILES")
-    mol = Chem.MolFromSmiles(text, sanitize=False)
+    mol = Chem.MolFromSmiles(text)
     if mol is None:
-        return Parsed(None, None, "SMILES syntax error")
-    try:
-        Chem.SanitizeMol(mol)
-    except Exception as exc:  # RDKit raises several sanitisation exception types
-        return Parsed(None, None, f"sanitisation failed: {exc}")
-    if mol.GetNumAtoms() == 0:
+        return Parsed(None, None, _failure_reason(text))
+    n_atoms = mol.GetNumAtoms()
+    if n_atoms == 0:
         return Parsed(None, None, "molecule has no atoms")
+    if n_atoms > max_atoms:
+        return Parsed(None, None, f"{n_atoms} heavy atoms, above the limit of {max_atoms}")
     return Parsed(mol, Chem.MolToSmiles(mol) if canonical else text, None)
 
 
+def _failure_reason(text: str) -> str:
+    mol = Chem.MolFromSmiles(text, sanitize=False)
+    if mol is None:
+        return "SMILES syntax error"
+    try:
+        Chem.SanitizeMol(mol)
+    except Exception as exc:  # RDKit raises several sanitisation exception types
+        return f"sanitisation failed: {exc}"
+    return "RDKit could not finish the molecule (hydrogen removal or stereo assignment)"
+
+
 def parse_many(smiles: Iterable[object], *, canonical: bool = True) -> list[Parsed]:
+    """:func:`parse_smiles` of every input, in order."""
     return [parse_smiles(s, canonical=canonical) for s in smiles]
 
 
