@@ -185,7 +185,7 @@ def prepare(panel: AssayPanel, *, targets: list[str] | None = None,
     panel = panel.select(usable)
     featurizer = MorganFingerprint(radius=cfg.radius, n_bits=cfg.n_bits, counts=cfg.counts,
                                    n_jobs=cfg.n_jobs,
-                                   cache_dir=None if out is None else out / "cache")
+                                   cache_dir=None if out is None else out / "cache").fit()
     parts = None
     if executor.kind == "local":
         X = featurizer.transform_canonical(panel.smiles)

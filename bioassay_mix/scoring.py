@@ -198,7 +198,7 @@ def _featurize(smiles: list, featurizer: dict) -> tuple[sp.csr_matrix, list, flo
     # RDKit molecules are large (kilobytes each): parse and fingerprint a few thousand at a time
     # so that a chunk's molecules never all exist at once.
     start = time.process_time()
-    fp = MorganFingerprint(**featurizer, n_jobs=1)
+    fp = MorganFingerprint(**featurizer, n_jobs=1).fit()
     blocks, reasons = [], []
     for i in range(0, len(smiles), _MOL_BATCH):
         parsed = parse_many(smiles[i:i + _MOL_BATCH], canonical=False)

@@ -73,7 +73,7 @@ def test_fit_mixture_dask_matches_one_machine(tox21):
     from bioassay_mix.dask_fit import fit_mixture_dask
     from bioassay_mix.featurize import MorganFingerprint, fingerprint_partitions, stack
 
-    fp = MorganFingerprint(n_bits=512)
+    fp = MorganFingerprint(n_bits=512).fit()
     labels = tox21.labels.iloc[:, :3]
     rows = {a: np.flatnonzero(labels[a].notna().to_numpy()) for a in labels}
     data = SourceRows(rows, {a: labels[a].to_numpy()[r].astype(np.int32)

@@ -1,0 +1,245 @@
+"""Fingerprints from RDKit's fingerprint generators, as sparse matrices.
+
+Fingerprints are returned as SciPy CSR matrices (float32): a 2048-bit Morgan fingerprint has
+about 50 bits set, and XGBoost's ``hist`` builds its histograms over non-zeros only, which makes
+training on large pooled mixtures several times faster than on dense arrays. Every class here
+equals RDKit's own generator bit for bit on the molecules ``Chem.MolFromSmiles`` gives (tested on
+every compound of the shared panels).
+"""
+
+from __future__ import annotations
+
+from numbers import Integral
+from typing import ClassVar
+
+import numpy as np
+import scipy.sparse as sp
+from rdkit.Chem import MACCSkeys, rdFingerprintGenerator
+from sklearn.utils._param_validation import Interval
+
+from .._utils import resolve_n_jobs
+from .base import Featurizer
+
+
+class _GeneratorFingerprint(Featurizer):
+    """A fingerprint from an RDKit ``FingerprintGenerator``: bits or counts, folded to
+    ``n_bits``, computed in bulk on ``n_jobs`` threads."""
+
+    _parameter_constraints: ClassVar[dict] = {
+        **Featurizer._parameter_constraints,
+        "n_bits": [Interval(Integral, 1, None, closed="left")],
+        "counts": ["boolean"],
+        "include_chirality": ["boolean"],
+    }
+
+    def _n_features(self) -> int:
+        return int(self.n_bits)
+
+    def _generator(self):
+        raise NotImplementedError
+
+    def _compute(self, mols: list) -> sp.csr_matrix:
+        gen = self._generator()
+        threads = resolve_n_jobs(self.n_jobs)
+        if self.counts:
+            items = [fp.GetNonzeroElements()
+                     for fp in gen.GetCountFingerprints(mols, numThreads=threads)]
+            cols = [np.fromiter(d.keys(), dtype=np.int32, count=len(d)) for d in items]
+            vals = [np.fromiter(d.values(), dtype=np.float32, count=len(d)) for d in items]
+        else:
+            cols = [np.asarray(fp.GetOnBits(), dtype=np.int32)
+                    for fp in gen.GetFingerprints(mols, numThreads=threads)]
+            vals = [np.ones(len(c), dtype=np.float32) for c in cols]
+        return _csr(cols, vals, int(self.n_bits))
+
+
+def _csr(cols: list[np.ndarray], vals: list[np.ndarray], width: int) -> sp.csr_matrix:
+    indptr = np.zeros(len(cols) + 1, dtype=np.int64)
+    indptr[1:] = np.cumsum([len(c) for c in cols])
+    data = np.concatenate(vals) if vals else np.zeros(0, np.float32)
+    indices = np.concatenate(cols) if cols else np.zeros(0, np.int32)
+    out = sp.csr_matrix((data, indices, indptr), shape=(len(cols), width))
+    out.sort_indices()
+    return out
+
+
+class MorganFingerprint(_GeneratorFingerprint):
+    """Morgan (circular, ECFP-like) fingerprints; FCFP with ``use_features=True``.
+
+    Parameters
+    ----------
+    radius : int, default=2
+        Morgan radius (2 gives ECFP4).
+    n_bits : int, default=2048
+        Folded length.
+    counts : bool, default=False
+        Occurrence counts instead of bits.
+    include_chirality : bool, default=False
+        Chirality in the atom invariants.
+    use_features : bool, default=False
+        Pharmacophoric feature invariants (donor, acceptor, aromatic, halogen, basic, acidic):
+        the feature-Morgan fingerprint, FCFP.
+    n_jobs : int or None, default=1
+        Threads of RDKit's bulk generator (-1: all cores).
+    cache_dir : str or path-like or None, default=None
+        Folder of an on-disk cache keyed by canonical SMILES and :meth:`spec`.
+    strict : bool, default=True
+        Raise on an invalid SMILES; with ``False`` its row stays, all zeros, and is listed in
+        ``invalid_``.
+
+    Examples
+    --------
+    >>> X = MorganFingerprint(n_bits=1024).fit_transform(["CCO", "c1ccccc1O"])
+    >>> X.shape, X.format
+    ((2, 1024), 'csr')
+    """
+
+    kind = "morgan"
+    _parameter_constraints: ClassVar[dict] = {
+        **_GeneratorFingerprint._parameter_constraints,
+        "radius": [Interval(Integral, 0, None, closed="left")],
+        "use_features": ["boolean"],
+    }
+
+    def __init__(self, radius: int = 2, n_bits: int = 2048, counts: bool = False,
+                 include_chirality: bool = False, use_features: bool = False,
+                 n_jobs: int | None = 1, cache_dir=None, strict: bool = True):
+        self.radius = radius
+        self.n_bits = n_bits
+        self.counts = counts
+        self.include_chirality = include_chirality
+        self.use_features = use_features
+        self.n_jobs = n_jobs
+        self.cache_dir = cache_dir
+        self.strict = strict
+
+    def _generator(self):
+        invariants = rdFingerprintGenerator.GetMorganFeatureAtomInvGen() \
+            if self.use_features else None
+        return rdFingerprintGenerator.GetMorganGenerator(
+            radius=int(self.radius), fpSize=int(self.n_bits),
+            includeChirality=bool(self.include_chirality), atomInvariantsGenerator=invariants)
+
+
+class AtomPairFingerprint(_GeneratorFingerprint):
+    """Atom-pair fingerprints (Carhart et al. 1985): pairs of atom types and their
+    topological distance.
+
+    Parameters
+    ----------
+    n_bits : int, default=2048
+    counts : bool, default=False
+    include_chirality : bool, default=False
+    min_distance, max_distance : int, default=1, 30
+        Bond distances of the pairs counted.
+    n_jobs, cache_dir, strict
+        As in :class:`MorganFingerprint`.
+
+    Examples
+    --------
+    >>> AtomPairFingerprint(n_bits=512).fit_transform(["CCO"]).nnz
+    3
+    """
+
+    kind = "atompair"
+    _parameter_constraints: ClassVar[dict] = {
+        **_GeneratorFingerprint._parameter_constraints,
+        "min_distance": [Interval(Integral, 1, None, closed="left")],
+        "max_distance": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    def __init__(self, n_bits: int = 2048, counts: bool = False, include_chirality: bool = False,
+                 min_distance: int = 1, max_distance: int = 30, n_jobs: int | None = 1,
+                 cache_dir=None, strict: bool = True):
+        self.n_bits = n_bits
+        self.counts = counts
+        self.include_chirality = include_chirality
+        self.min_distance = min_distance
+        self.max_distance = max_distance
+        self.n_jobs = n_jobs
+        self.cache_dir = cache_dir
+        self.strict = strict
+
+    def fit(self, X=None, y=None) -> AtomPairFingerprint:
+        super().fit(X, y)
+        if self.min_distance > self.max_distance:
+            raise ValueError(f"min_distance ({self.min_distance}) must not exceed max_distance "
+                             f"({self.max_distance})")
+        return self
+
+    def _generator(self):
+        return rdFingerprintGenerator.GetAtomPairGenerator(
+            minDistance=int(self.min_distance), maxDistance=int(self.max_distance),
+            includeChirality=bool(self.include_chirality), fpSize=int(self.n_bits))
+
+
+class TopologicalTorsionFingerprint(_GeneratorFingerprint):
+    """Topological-torsion fingerprints (Nilakantan et al. 1987): paths of
+    ``torsion_atom_count`` bonded atoms.
+
+    Parameters
+    ----------
+    n_bits : int, default=2048
+    counts : bool, default=False
+    include_chirality : bool, default=False
+    torsion_atom_count : int, default=4
+    n_jobs, cache_dir, strict
+        As in :class:`MorganFingerprint`.
+
+    Examples
+    --------
+    >>> TopologicalTorsionFingerprint().fit_transform(["CCCCO"]).nnz
+    2
+    """
+
+    kind = "torsion"
+    _parameter_constraints: ClassVar[dict] = {
+        **_GeneratorFingerprint._parameter_constraints,
+        "torsion_atom_count": [Interval(Integral, 2, None, closed="left")],
+    }
+
+    def __init__(self, n_bits: int = 2048, counts: bool = False, include_chirality: bool = False,
+                 torsion_atom_count: int = 4, n_jobs: int | None = 1, cache_dir=None,
+                 strict: bool = True):
+        self.n_bits = n_bits
+        self.counts = counts
+        self.include_chirality = include_chirality
+        self.torsion_atom_count = torsion_atom_count
+        self.n_jobs = n_jobs
+        self.cache_dir = cache_dir
+        self.strict = strict
+
+    def _generator(self):
+        return rdFingerprintGenerator.GetTopologicalTorsionGenerator(
+            includeChirality=bool(self.include_chirality),
+            torsionAtomCount=int(self.torsion_atom_count), fpSize=int(self.n_bits))
+
+
+class MACCSKeys(Featurizer):
+    """The 166 MACCS structural keys (RDKit's 167-bit layout; bit 0 is always unset).
+
+    Parameters
+    ----------
+    n_jobs, cache_dir, strict
+        As in :class:`MorganFingerprint` (RDKit computes MACCS keys one molecule at a time).
+
+    Examples
+    --------
+    >>> MACCSKeys().fit_transform(["c1ccccc1"]).shape
+    (1, 167)
+    """
+
+    kind = "maccs"
+
+    def __init__(self, n_jobs: int | None = 1, cache_dir=None, strict: bool = True):
+        self.n_jobs = n_jobs
+        self.cache_dir = cache_dir
+        self.strict = strict
+
+    def _n_features(self) -> int:
+        return 167
+
+    def _compute(self, mols: list) -> sp.csr_matrix:
+        cols = [np.asarray(list(MACCSkeys.GenMACCSKeys(m).GetOnBits()), dtype=np.int32)
+                for m in mols]
+        return _csr(cols, [np.ones(len(c), np.float32) for c in cols], 167)
