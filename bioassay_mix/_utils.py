@@ -7,12 +7,15 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from tqdm.auto import tqdm
+
+from .errors import DataError
 
 _CHUNK = 1 << 20
 
@@ -44,6 +47,51 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         os.replace(tmp_path, final)
     finally:
         tmp_path.unlink(missing_ok=True)
+
+
+def check_output_dir(final: str | os.PathLike, *, marker: str, overwrite: bool,
+                     what: str) -> Path:
+    """Refuse ``final`` as the folder of a ``what`` unless it is new, empty, or provably one this
+    tool wrote (it holds ``marker``) and ``overwrite`` is set. Call it before any work, so a
+    refusal costs nothing; :func:`write_dir_atomic` checks again."""
+    final = Path(final)
+    if final.exists() and not final.is_dir():
+        raise DataError(f"{what} path {final} is a file, not a folder; refusing to replace it")
+    if final.is_dir() and any(final.iterdir()):
+        if not (final / marker).is_file():
+            raise DataError(f"{final} is not empty and is not a {what} (it has no {marker}); "
+                            f"refusing to replace it: choose a new or empty folder")
+        if not overwrite:
+            raise DataError(f"{what} {final} already exists (pass overwrite=True / "
+                            "--overwrite to replace it)")
+    for parent in final.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise DataError(f"{what} path {final} lies under {parent}, which is a file")
+            break
+    return final
+
+
+def write_dir_atomic(final: str | os.PathLike, write: Callable[[Path], None], *, marker: str,
+                     overwrite: bool, what: str) -> Path:
+    """Fill a temporary folder beside ``final`` with ``write(tmp)``, then put it in ``final``'s
+    place. ``final`` must pass :func:`check_output_dir`: a folder the tool did not write is never
+    replaced, and an interrupted write leaves the old folder as it was."""
+    final = check_output_dir(final, marker=marker, overwrite=overwrite, what=what)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
+    try:
+        write(tmp)
+        if final.is_dir() and any(final.iterdir()):  # one of ours, checked above
+            old = final.with_name(f".{final.name}.old-{os.getpid()}")
+            os.replace(final, old)
+            os.replace(tmp, final)
+            shutil.rmtree(old, ignore_errors=True)
+        else:  # new, or an empty folder, which rename replaces
+            os.replace(tmp, final)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return final
 
 
 def write_text_atomic(path: str | os.PathLike, text: str) -> None:

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,11 +25,11 @@ import scipy.sparse as sp
 import xgboost as xgb
 
 from . import __version__
-from ._utils import safe_name, sha256_file, write_json_atomic
+from ._utils import safe_name, sha256_file, write_dir_atomic, write_json_atomic
 from .device import resolve_device
 from .errors import DataError, ModelFileError
 from .featurize import MorganFingerprint
-from .proxies import load_verified
+from .persist import load_verified
 
 if TYPE_CHECKING:
     from .experiment import RunResult
@@ -111,26 +109,11 @@ class Bundle:
         return cls(models, featurizer, result.weights.reindex(index=list(models)), info)
 
     def save(self, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
-        """Write the bundle directory atomically; an existing one is replaced only with
-        ``overwrite=True``."""
-        final = Path(path)
-        if final.exists() and not overwrite:
-            raise DataError(f"bundle {final} already exists (pass overwrite=True / --overwrite)")
-        final.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
-        try:
-            self._write(tmp)
-            if final.exists():
-                old = final.with_name(f".{final.name}.old-{os.getpid()}")
-                os.replace(final, old)
-                os.replace(tmp, final)
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                os.replace(tmp, final)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-        self.path = final
-        return final
+        """Write the bundle directory atomically. An existing bundle is replaced only with
+        ``overwrite=True``; a non-empty folder that is not a bundle never is."""
+        self.path = write_dir_atomic(path, self._write, marker=MANIFEST, overwrite=overwrite,
+                                     what="bundle")
+        return self.path
 
     def _write(self, folder: Path) -> None:
         (folder / "models").mkdir()

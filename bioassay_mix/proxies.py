@@ -27,6 +27,7 @@ from ._utils import (
 from .device import xgb_params
 from .errors import ModelFileError
 from .executor import DaskExecutor, LocalExecutor
+from .persist import load_verified
 
 logger = logging.getLogger(__name__)
 
@@ -97,21 +98,6 @@ def load_model(path: str | os.PathLike) -> tuple[xgb.XGBClassifier, dict]:
     except json.JSONDecodeError as exc:
         raise ModelFileError(f"metadata file {mpath} is corrupt: {exc}") from exc
     return load_verified(xgb.XGBClassifier(), path, meta.get("sha256"), mpath.name), meta
-
-
-def load_verified(model: xgb.XGBModel | xgb.Booster, path: Path, sha256: str | None,
-                  recorded_in: str):
-    """Load ``path`` into ``model`` after checking its sha256 against the one ``recorded_in``
-    (a metadata file's name) holds."""
-    actual = sha256_file(path)
-    if actual != sha256:
-        raise ModelFileError(f"model file {path} is corrupt or was changed: sha256 {actual}, "
-                             f"{recorded_in} records {sha256}")
-    try:
-        model.load_model(path)
-    except xgb.core.XGBoostError as exc:
-        raise ModelFileError(f"model file {path} could not be read by XGBoost: {exc}") from exc
-    return model
 
 
 @dataclass

@@ -1,0 +1,465 @@
+"""The source side of MixMin, built once and reused for any number of targets.
+
+MixMin needs, per source assay, only a proxy's predictions on the target's compounds (the
+matrix P) and, for the final model, the source's training rows. A :class:`ProxyLibrary` holds
+both for every source of one or more panels: the fitted proxy (any scikit-learn classifier), the
+features of its training compounds (one sparse matrix shared by all sources, since a compound is
+measured in many assays) and their labels, and the source's manifest entry. Built once, it
+answers every target: on ToxCast's 617 assays the proxies cost minutes to train and a
+1,000-compound target's P takes about a second to predict (``benchmarks/library_fit.py``).
+
+A library is saved as a folder::
+
+    library.json        format, versions, featurizer spec, proxy spec, per source: model file
+                        and its sha256, dataset, counts; the sha256 of every data file
+    features.npz        features of every training compound (SciPy CSR, no pickle)
+    compounds.parquet   their canonical SMILES, in the features' row order
+    rows.npz            per source: row positions into the features and 0/1 labels
+    proxies/            one model per source (XGBoost UBJ, or skops for other estimators)
+
+Loading checks the format, the package version and every checksum before any file is read,
+and rebuilds the featurizer from its spec; nothing is unpickled.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import scipy.sparse as sp
+from sklearn.base import clone
+from threadpoolctl import threadpool_limits
+
+from . import __version__
+from ._utils import (
+    progress,
+    safe_name,
+    sha256_file,
+    write_dir_atomic,
+    write_json_atomic,
+)
+from .chem import parse_many
+from .compute import seeded
+from .datasets import manifests
+from .errors import DataError, ModelFileError
+from .executor import LocalExecutor
+from .featurize import Featurizer, MorganFingerprint, featurizer_from_spec
+from .panel import AssayPanel, compose
+from .persist import check_sha256, load_estimator, save_estimator
+from .proxies import make_classifier
+
+logger = logging.getLogger(__name__)
+
+LIBRARY_FORMAT = 1
+MANIFEST = "library.json"
+DATA_FILES = ("features.npz", "compounds.parquet", "rows.npz")
+INFO_COLUMNS = ("dataset", "title", "n_train", "n_positive")
+
+
+class ProxyLibrary:
+    """Per source assay: a fitted proxy, its training rows (features and labels) and where
+    it came from. Build with :meth:`build`, or :meth:`load` a saved one.
+
+    Attributes
+    ----------
+    featurizer : Featurizer
+        The fitted featurizer every proxy was trained on.
+    proxies : dict of str to estimator
+        The fitted proxy of each source, in source order.
+    compounds : pandas.Index
+        Canonical SMILES of the training compounds, the rows of ``X``.
+    X : scipy.sparse.csr_matrix
+        Features of ``compounds``.
+    rows, labels : dict of str to numpy.ndarray
+        Each source's training rows (positions into ``X``) and 0/1 labels.
+    info : pandas.DataFrame
+        Per source: ``dataset``, ``title``, ``n_train``, ``n_positive``.
+    skipped : pandas.DataFrame
+        Assays left out at build time, with the reason.
+
+    Examples
+    --------
+    >>> from bioassay_mix import load_panel
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> panel = load_panel("tox21").select(["NR-AR", "NR-AhR", "SR-MMP"])
+    >>> lib = ProxyLibrary.build(panel, featurizer=MorganFingerprint(n_bits=256),
+    ...                          proxy=LogisticRegression(max_iter=200), verbose=False)
+    >>> lib.sources
+    ['NR-AR', 'NR-AhR', 'SR-MMP']
+    >>> lib.predict(["CCO", "c1ccccc1O"]).shape
+    (2, 3)
+    """
+
+    def __init__(self, *, featurizer: Featurizer, proxies: dict[str, Any], compounds: pd.Index,
+                 X: sp.csr_matrix, rows: dict[str, np.ndarray], labels: dict[str, np.ndarray],
+                 info: pd.DataFrame, skipped: pd.DataFrame | None = None,
+                 build: dict[str, Any] | None = None, path: Path | None = None):
+        if list(proxies) != list(rows) or list(rows) != list(labels):
+            raise DataError("a library needs the same sources, in the same order, in proxies, "
+                            "rows and labels")
+        if X.shape[0] != len(compounds):
+            raise DataError(f"library features have {X.shape[0]} rows for {len(compounds)} "
+                            "compounds")
+        self.featurizer = featurizer
+        self.proxies = proxies
+        self.compounds = compounds
+        self.X = X
+        self.rows = rows
+        self.labels = labels
+        self.info = info
+        self.skipped = skipped if skipped is not None else pd.DataFrame(
+            columns=["assay", "reason"])
+        self.build_params = build or {}
+        self.path = path
+
+    # -- what it holds -----------------------------------------------------------------------
+    @property
+    def sources(self) -> list[str]:
+        """The source assays, in column order of :meth:`predict`."""
+        return list(self.proxies)
+
+    @property
+    def n_features(self) -> int:
+        return int(self.X.shape[1])
+
+    def __len__(self) -> int:
+        return len(self.proxies)
+
+    def __repr__(self) -> str:
+        where = f", path={str(self.path)!r}" if self.path else ""
+        return (f"ProxyLibrary({len(self)} sources, {len(self.compounds)} compounds, "
+                f"{self.featurizer.spec()['class']}{where})")
+
+    def proxy_template(self) -> Any:
+        """An unfitted clone of the proxies' estimator (all sources share its parameters)."""
+        if not self.proxies:
+            raise DataError("the library has no sources")
+        return clone(next(iter(self.proxies.values())))
+
+    def without(self, sources: Iterable[str]) -> ProxyLibrary:
+        """The same library less ``sources`` (a target is never its own source); shares the
+        features and models, copies nothing."""
+        drop = set(sources)
+        unknown = drop - set(self.proxies)
+        if unknown:
+            raise DataError(f"library has no source {sorted(unknown)[0]!r}")
+        keep = [s for s in self.proxies if s not in drop]
+        if not keep:
+            raise DataError("removing these sources leaves the library empty")
+        return ProxyLibrary(featurizer=self.featurizer,
+                            proxies={s: self.proxies[s] for s in keep}, compounds=self.compounds,
+                            X=self.X, rows={s: self.rows[s] for s in keep},
+                            labels={s: self.labels[s] for s in keep}, info=self.info.loc[keep],
+                            skipped=self.skipped, build=self.build_params, path=self.path)
+
+    def source_rows(self, source: str) -> tuple[sp.csr_matrix, np.ndarray]:
+        """The features and labels ``source``'s proxy was trained on."""
+        if source not in self.rows:
+            raise DataError(f"library has no source {source!r}; it has {self.sources[:10]}")
+        return self.X[self.rows[source]], self.labels[source]
+
+    # -- predicting ------------------------------------------------------------------------
+    def features(self, X: Any) -> sp.csr_matrix:
+        """``X`` as the proxies' input, a CSR matrix (the form they were trained on, whatever the
+        featurizer): SMILES are featurized with the library's featurizer; a numeric matrix
+        (sparse or dense) must have the library's number of features."""
+        if is_feature_matrix(X):
+            if X.shape[1] != self.n_features:
+                raise DataError(f"feature matrix has {X.shape[1]} columns; the library's "
+                                f"featurizer makes {self.n_features}")
+            return sp.csr_matrix(X, dtype=np.float32)
+        return sp.csr_matrix(self.featurizer.transform(X), dtype=np.float32)
+
+    def predict(self, X: Any, *, n_jobs: int | None = 1) -> np.ndarray:
+        """Each source proxy's class-1 probability for every row of ``X``.
+
+        Parameters
+        ----------
+        X : SMILES (sequence, Series, one-column frame) or feature matrix
+            Compounds, as :meth:`features` takes them.
+        n_jobs : int or None, default=1
+            Threads over sources (each proxy predicts on one thread).
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_samples, len(self))
+            Columns in :attr:`sources` order.
+        """
+        features = self.features(X)
+        out = np.empty((features.shape[0], len(self)), dtype=np.float64)
+        if features.shape[0] == 0:
+            return out
+        models = list(self.proxies.values())
+        with threadpool_limits(limits=1):  # one thread per proxy, n_jobs proxies at a time
+            columns = LocalExecutor(n_jobs).map(_positive_proba, models,
+                                                shared={"X": features}, verbose=False)
+        for j, column in enumerate(columns):
+            out[:, j] = column
+        return out
+
+    def summary(self) -> pd.DataFrame:
+        """One row per source: dataset, training rows, positives, proxy class."""
+        out = self.info.copy()
+        out["proxy"] = [type(m).__name__ for m in self.proxies.values()]
+        return out
+
+    # -- building --------------------------------------------------------------------------
+    @classmethod
+    def build(cls, panel: AssayPanel | Sequence[AssayPanel], *,
+              featurizer: Featurizer | None = None, proxy: Any = None,
+              exclude: Iterable[str] | None = None, assays: Sequence[str] | None = None,
+              min_labels: int = 50, random_state: int = 0, device: str = "auto",
+              n_jobs: int | None = 1, verbose: bool = True) -> ProxyLibrary:
+        """Train one proxy per assay of ``panel`` (one panel, or several joined on canonical
+        SMILES) on all its labelled compounds but ``exclude``.
+
+        Parameters
+        ----------
+        panel : AssayPanel or sequence of AssayPanel
+            The source assays.
+        featurizer : Featurizer or None, default=None
+            Cloned and fitted; default ``MorganFingerprint()`` (2048 bits, radius 2).
+        proxy : classifier or None, default=None
+            Cloned once per source; default XGBoost with the paper's fast setting (100 trees,
+            depth 6, learning rate 0.1).
+        exclude : iterable of str or None, default=None
+            Compounds (SMILES, any spelling) that no proxy may train on: a target's test set.
+        assays : sequence of str or None, default=None
+            The assays to use (default: all).
+        min_labels : int, default=50
+            Assays with fewer labelled compounds (after ``exclude``) are skipped, as are
+            assays with one class; both are listed in ``skipped``.
+        random_state : int, default=0
+            Seed of every proxy.
+        device : {"auto", "cpu", "cuda"}, default="auto"
+            XGBoost's device for the default proxy.
+        n_jobs : int or None, default=1
+            Proxies trained at once, one thread each.
+        verbose : bool, default=True
+            Progress bar.
+        """
+        panels = [panel] if isinstance(panel, AssayPanel) else list(panel)
+        if not panels:
+            raise DataError("ProxyLibrary.build needs at least one panel")
+        if min_labels < 2:
+            raise ValueError(f"min_labels must be >= 2, got {min_labels}")
+        datasets = _datasets_of(panels)
+        joined = panels[0] if len(panels) == 1 else compose(panels, name="+".join(
+            p.name for p in panels))
+        if assays is not None:
+            joined = joined.select(list(assays))
+        featurizer = clone(featurizer if featurizer is not None else MorganFingerprint()).fit()
+        template = proxy if proxy is not None else make_classifier(device=device, n_jobs=1)
+        if not hasattr(template, "predict_proba"):
+            raise DataError(f"proxy {type(template).__name__} has no predict_proba")
+        excluded = _canonical_set(exclude)
+        labels = joined.labels
+        keep = ~labels.index.isin(list(excluded))
+        train: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        skipped = []
+        for a in labels.columns:
+            col = labels[a].to_numpy()
+            r = np.flatnonzero(~np.isnan(col) & keep)
+            y = col[r].astype(np.int8)
+            n_pos = int(y.sum())
+            if len(r) < min_labels:
+                skipped.append({"assay": a, "reason": f"{len(r)} labelled compounds "
+                                f"(< min_labels={min_labels})"})
+            elif n_pos in (0, len(r)):
+                skipped.append({"assay": a, "reason": "one class only"})
+            else:
+                train[a] = (r, y)
+        if not train:
+            raise DataError(f"no usable source assay in {joined.name!r}: {skipped[:3]}")
+        used = np.unique(np.concatenate([r for r, _ in train.values()]))
+        position = np.full(len(labels), -1, dtype=np.int64)
+        position[used] = np.arange(len(used))
+        compounds = labels.index[used]
+        X = sp.csr_matrix(featurizer.transform_canonical(list(compounds)), dtype=np.float32)
+        rows = {a: position[r] for a, (r, _) in train.items()}
+        ys = {a: y for a, (_, y) in train.items()}
+        items = [(a, seeded(template, random_state, n_jobs=1)) for a in train]
+        with threadpool_limits(limits=1):  # n_jobs proxies at a time, one thread each
+            fitted = LocalExecutor(n_jobs).map(
+                _fit_proxy, items, shared={"X": X, "rows": rows, "labels": ys},
+                desc="proxies", verbose=verbose)
+        info = pd.DataFrame([{"source": a, "dataset": datasets.get(a, joined.name),
+                              "n_train": len(rows[a]), "n_positive": int(ys[a].sum())}
+                             for a in train]).set_index("source")
+        info["title"] = [_title(d) for d in info["dataset"]]
+        info = info[list(INFO_COLUMNS)]
+        build = {"panels": {p.name: p.checksum() for p in panels}, "min_labels": min_labels,
+                 "random_state": random_state, "n_excluded": len(excluded),
+                 "proxy": _estimator_spec(template)}
+        return cls(featurizer=featurizer, proxies=dict(zip(train, fitted, strict=True)),
+                   compounds=compounds, X=X, rows=rows, labels=ys, info=info,
+                   skipped=pd.DataFrame(skipped, columns=["assay", "reason"]), build=build)
+
+    # -- saving and loading ----------------------------------------------------------------
+    def save(self, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
+        """Write the library folder atomically. An existing library is replaced only with
+        ``overwrite=True``; a non-empty folder that is not a library never is."""
+        self.path = write_dir_atomic(path, self._write, marker=MANIFEST, overwrite=overwrite,
+                                     what="library")
+        return self.path
+
+    def _write(self, folder: Path) -> None:
+        sp.save_npz(folder / "features.npz", self.X.astype(np.float32), compressed=True)
+        pq.write_table(pa.table({"smiles": pa.array(list(self.compounds), pa.string())}),
+                       folder / "compounds.parquet")
+        arrays = {}
+        for i, s in enumerate(self.sources):
+            arrays[f"rows_{i}"] = self.rows[s].astype(np.int64)
+            arrays[f"labels_{i}"] = self.labels[s].astype(np.int8)
+        np.savez_compressed(folder / "rows.npz", **arrays)
+        (folder / "proxies").mkdir()
+        sources = []
+        for i, s in enumerate(self.sources):
+            record = save_estimator(self.proxies[s], folder / "proxies" / safe_name(s))
+            record["file"] = f"proxies/{record['file']}"
+            sources.append({"name": s, "index": i, "model": record,
+                            **{k: _plain(v) for k, v in self.info.loc[s].items()}})
+        import rdkit
+        import sklearn
+        import xgboost
+
+        write_json_atomic(folder / MANIFEST, {
+            "format": LIBRARY_FORMAT,
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
+            "versions": {"bioassay_mix": __version__, "xgboost": xgboost.__version__,
+                         "rdkit": rdkit.__version__, "scikit_learn": sklearn.__version__},
+            "featurizer": self.featurizer.spec(),
+            "n_features": self.n_features,
+            "n_compounds": len(self.compounds),
+            "build": self.build_params,
+            "files": {f: sha256_file(folder / f) for f in DATA_FILES},
+            "sources": sources,
+            "skipped": self.skipped.to_dict("records"),
+        })
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> ProxyLibrary:
+        """Read a library written by :meth:`save`, verifying versions and checksums first."""
+        folder = Path(path)
+        manifest = _read_manifest(folder)
+        file = folder / MANIFEST
+        for name in DATA_FILES:
+            if not (folder / name).is_file():
+                raise ModelFileError(f"library file {folder / name} is missing")
+            check_sha256(folder / name, manifest["files"].get(name), str(file))
+        try:
+            featurizer = featurizer_from_spec(manifest["featurizer"])
+        except DataError as exc:
+            raise ModelFileError(f"{file}: {exc}") from exc
+        try:
+            X = sp.load_npz(folder / "features.npz").tocsr()
+            compounds = pd.Index(pq.read_table(folder / "compounds.parquet")
+                                 .column("smiles").to_pylist())
+            with np.load(folder / "rows.npz", allow_pickle=False) as data:
+                arrays = {k: data[k] for k in data.files}
+        except (ValueError, OSError, KeyError, pa.ArrowInvalid) as exc:
+            raise ModelFileError(f"library {folder} data could not be read: {exc}") from exc
+        if X.shape[1] != featurizer.n_features_out_ or X.shape[1] != manifest["n_features"]:
+            raise ModelFileError(f"{file}: features have {X.shape[1]} columns; the featurizer "
+                                 f"{manifest['featurizer']} makes {featurizer.n_features_out_}")
+        proxies, rows, labels, info = {}, {}, {}, []
+        for entry in progress(manifest["sources"], desc="loading proxies", verbose=False):
+            name, i = entry["name"], entry["index"]
+            if f"rows_{i}" not in arrays or f"labels_{i}" not in arrays:
+                raise ModelFileError(f"{file}: source {name!r} has no rows in rows.npz")
+            rows[name], labels[name] = arrays[f"rows_{i}"], arrays[f"labels_{i}"]
+            if len(rows[name]) and (rows[name].min() < 0 or rows[name].max() >= X.shape[0]):
+                raise ModelFileError(f"{file}: rows of source {name!r} lie outside the features")
+            proxies[name] = load_estimator(folder, entry["model"], recorded_in=str(file))
+            info.append({"source": name} | {k: entry.get(k) for k in INFO_COLUMNS})
+        return cls(featurizer=featurizer, proxies=proxies, compounds=compounds, X=X, rows=rows,
+                   labels=labels, info=pd.DataFrame(info).set_index("source"),
+                   skipped=pd.DataFrame(manifest.get("skipped", []),
+                                        columns=["assay", "reason"]),
+                   build=manifest.get("build", {}), path=folder)
+
+
+def is_feature_matrix(X: Any) -> bool:
+    """Whether ``X`` is a numeric matrix (features) rather than SMILES."""
+    return sp.issparse(X) or (isinstance(X, np.ndarray) and X.ndim == 2
+                              and X.dtype.kind in "fiub")
+
+
+def load_library(path: str | os.PathLike) -> ProxyLibrary:
+    """Shorthand for :meth:`ProxyLibrary.load`."""
+    return ProxyLibrary.load(path)
+
+
+def _read_manifest(folder: Path) -> dict:
+    file = folder / MANIFEST
+    if not file.is_file():
+        raise ModelFileError(f"{folder} is not a proxy library: {MANIFEST} is missing")
+    try:
+        manifest = json.loads(file.read_text(encoding="utf-8"))
+        fmt, written = manifest["format"], manifest["versions"]["bioassay_mix"]
+        entries = manifest["sources"]
+        complete = all({"name", "index", "model"} <= set(e) for e in entries)
+        _ = manifest["files"], manifest["featurizer"], manifest["n_features"]
+    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError,
+            RecursionError) as exc:
+        raise ModelFileError(f"{file} is corrupt: {type(exc).__name__}: {exc}") from exc
+    if fmt != LIBRARY_FORMAT:
+        raise ModelFileError(f"{file} has library format {fmt!r}; this bioassay-mix "
+                             f"{__version__} reads format {LIBRARY_FORMAT}")
+    if str(written).split(".")[:2] != __version__.split(".")[:2]:
+        raise ModelFileError(f"{file} was written by bioassay-mix {written}; this is "
+                             f"{__version__} (major.minor must match): rebuild the library")
+    if not complete or not entries:
+        raise ModelFileError(f"{file} is corrupt: source entries are missing or incomplete")
+    return manifest
+
+
+def _positive_proba(model: Any, *, X) -> np.ndarray:
+    return np.asarray(model.predict_proba(X)[:, 1], dtype=np.float64)
+
+
+def _fit_proxy(item: tuple[str, Any], *, X, rows: dict, labels: dict) -> Any:
+    name, model = item
+    return model.fit(X[rows[name]], labels[name])
+
+
+def _canonical_set(smiles: Iterable[str] | None) -> set[str]:
+    if smiles is None:
+        return set()
+    return {p.smiles for p in parse_many(list(smiles)) if p.smiles is not None}
+
+
+def _datasets_of(panels: Sequence[AssayPanel]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for p in panels:
+        for a in p.assays:
+            out[a] = p.name if a not in out else f"{out[a]}+{p.name}"
+    return out
+
+
+def _title(dataset: str) -> str:
+    known = manifests()
+    return "; ".join(known[d].title for d in dataset.split("+") if d in known)
+
+
+def _estimator_spec(model: Any) -> dict[str, Any]:
+    params = {k: _plain(v) for k, v in model.get_params(deep=False).items()}
+    return {"class": f"{type(model).__module__}.{type(model).__qualname__}", "params": params}
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-ready version of a parameter or count (NumPy scalars to Python, others to str)."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)

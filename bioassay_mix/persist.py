@@ -1,0 +1,146 @@
+"""Saving fitted estimators without pickle: XGBoost in its own UBJ format, every other estimator
+with ``skops.io`` under an explicit list of trusted types; a sha256 recorded at save time is
+checked before any loader reads a byte.
+
+A file naming a type outside :data:`TRUSTED_TYPES` is refused with the type's name, and a file
+that is not what its record says (a pickle payload renamed ``.skops``, an edited UBJ file) is
+refused naming the file: nothing a user hands the toolkit is ever unpickled.
+"""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import xgboost as xgb
+
+from ._utils import atomic_path, sha256_file
+from .errors import ModelFileError
+
+#: Types a skops file may hold beyond those skops trusts by default (scikit-learn estimators,
+#: NumPy arrays and builtins): the fitted parts of scikit-learn's tree ensembles and
+#: LightGBM's booster, which carries its model as text, never as a pickle.
+TRUSTED_TYPES: tuple[str, ...] = (
+    "sklearn.tree._tree.Tree",
+    "collections.OrderedDict",
+    "lightgbm.basic.Booster",
+    "lightgbm.sklearn.LGBMClassifier",
+    "lightgbm.sklearn.LGBMRegressor",
+)
+
+FORMATS = ("xgboost-ubj", "skops")
+
+
+def save_estimator(model: Any, path: str | os.PathLike) -> dict[str, str]:
+    """Write ``model`` to ``path`` (without suffix; ``.ubj`` or ``.skops`` is added) atomically.
+
+    Parameters
+    ----------
+    model : estimator
+        A fitted ``xgboost.XGBModel`` or any estimator skops can write.
+    path : str or path-like
+        The file's path without its suffix.
+
+    Returns
+    -------
+    dict
+        The record to keep beside it: ``format``, ``file`` (the name), ``sha256``, ``class``.
+    """
+    path = Path(path)
+    if isinstance(model, xgb.XGBModel):
+        fmt, final = "xgboost-ubj", path.with_name(path.name + ".ubj")
+        with atomic_path(final) as tmp:
+            model.save_model(tmp)
+    else:
+        import skops.io as sio
+
+        fmt, final = "skops", path.with_name(path.name + ".skops")
+        with atomic_path(final) as tmp:
+            sio.dump(model, tmp)
+    return {"format": fmt, "file": final.name, "sha256": sha256_file(final),
+            "class": f"{type(model).__module__}.{type(model).__qualname__}"}
+
+
+def load_estimator(folder: str | os.PathLike, record: dict[str, str], *,
+                   recorded_in: str = "the manifest") -> Any:
+    """Load what :func:`save_estimator` wrote into ``folder``, after checking its sha256.
+
+    Parameters
+    ----------
+    folder : str or path-like
+        Where the file lies; ``record["file"]`` must not leave it.
+    record : dict
+        The record :func:`save_estimator` returned.
+    recorded_in : str, default="the manifest"
+        The file that holds ``record``, for messages.
+    """
+    folder = Path(folder)
+    fmt = record.get("format")
+    if fmt not in FORMATS:
+        raise ModelFileError(f"{recorded_in}: unknown model format {fmt!r} (known: {FORMATS})")
+    file = folder / str(record.get("file", ""))
+    if not file.resolve().is_relative_to(folder.resolve()) or file.resolve() == folder.resolve():
+        raise ModelFileError(f"{recorded_in}: model path {record.get('file')!r} leaves {folder}")
+    if not file.is_file():
+        raise ModelFileError(f"model file {file} named in {recorded_in} is missing")
+    if fmt == "xgboost-ubj":
+        return load_verified(_xgb_class(record.get("class", ""))(), file, record.get("sha256"),
+                             recorded_in)
+    check_sha256(file, record.get("sha256"), recorded_in)
+    return _load_skops(file)
+
+
+def check_sha256(path: Path, sha256: str | None, recorded_in: str) -> None:
+    """Refuse ``path`` unless its sha256 is the one ``recorded_in`` holds."""
+    actual = sha256_file(path)
+    if actual != sha256:
+        raise ModelFileError(f"model file {path} is corrupt or was changed: sha256 {actual}, "
+                             f"{recorded_in} records {sha256}")
+
+
+def load_verified(model: xgb.XGBModel | xgb.Booster, path: Path, sha256: str | None,
+                  recorded_in: str):
+    """Load ``path`` into the XGBoost ``model`` after checking its sha256 against the one
+    ``recorded_in`` (a metadata file's name) holds."""
+    check_sha256(path, sha256, recorded_in)
+    with open(path, "rb") as handle:
+        first = handle.read(1)
+    if first != b"{":  # UBJ and JSON models both open an object; a pickle opens with 0x80
+        raise ModelFileError(f"model file {path} is not an XGBoost model (it starts with byte "
+                             f"{first!r}); pickles are never loaded")
+    try:
+        model.load_model(path)
+    except (xgb.core.XGBoostError, UnicodeDecodeError) as exc:
+        raise ModelFileError(f"model file {path} could not be read by XGBoost: "
+                             f"{str(exc).splitlines()[0][:300]}") from exc
+    return model
+
+
+def _xgb_class(name: str) -> type:
+    classes = {"xgboost.sklearn.XGBClassifier": xgb.XGBClassifier,
+               "xgboost.sklearn.XGBRegressor": xgb.XGBRegressor}
+    if name not in classes:
+        raise ModelFileError(f"model class {name!r} is not an XGBoost estimator this loader "
+                             f"knows ({sorted(classes)})")
+    return classes[name]
+
+
+def _load_skops(file: Path) -> Any:
+    import skops.io as sio
+
+    try:
+        found = sio.get_untrusted_types(file=file)
+    except (zipfile.BadZipFile, KeyError, ValueError, UnicodeDecodeError) as exc:
+        raise ModelFileError(f"model file {file} is not a skops file ({type(exc).__name__}); "
+                             "pickles are never loaded") from exc
+    untrusted = [t for t in found if t not in TRUSTED_TYPES]
+    if untrusted:
+        raise ModelFileError(f"model file {file} holds types outside the trusted list: "
+                             f"{untrusted[:5]}; refused (see bioassay_mix.persist.TRUSTED_TYPES)")
+    try:
+        return sio.load(file, trusted=found)
+    except Exception as exc:  # skops raises many types for a malformed payload
+        raise ModelFileError(f"model file {file} could not be read by skops: "
+                             f"{type(exc).__name__}: {exc}") from exc

@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+import xgboost as xgb
+from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import FunctionTransformer
+
+from bioassay_mix.errors import ModelFileError
+from bioassay_mix.persist import load_estimator, save_estimator
+
+X = np.random.default_rng(0).random((60, 5))
+Y = (X[:, 0] > 0.5).astype(int)
+
+
+class _Payload:
+    """A pickle that writes a file when unpickled."""
+
+    def __init__(self, target):
+        self.target = str(target)
+
+    def __reduce__(self):
+        return (open, (self.target, "w"))
+
+
+def test_xgboost_and_skops_round_trip(tmp_path):
+    for model in (xgb.XGBClassifier(n_estimators=5).fit(X, Y),
+                  LogisticRegression().fit(X, Y)):
+        record = save_estimator(model, tmp_path / type(model).__name__)
+        again = load_estimator(tmp_path, record)
+        assert type(again) is type(model)
+        np.testing.assert_array_equal(again.predict_proba(X), model.predict_proba(X))
+    assert record["format"] == "skops" and record["file"].endswith(".skops")
+
+
+def test_untrusted_type_is_refused_with_its_name(tmp_path):
+    model = FunctionTransformer(func=np.random.default_rng).fit(X)
+    record = save_estimator(model, tmp_path / "f")
+    with pytest.raises(ModelFileError, match=r"outside the trusted list: \['"):
+        load_estimator(tmp_path, record)
+
+
+@pytest.mark.parametrize("fmt, suffix", [("skops", ".skops"), ("xgboost-ubj", ".ubj")])
+def test_pickle_payload_is_never_unpickled(tmp_path, fmt, suffix):
+    marker = tmp_path / "pwned"
+    file = tmp_path / f"model{suffix}"
+    file.write_bytes(pickle.dumps(_Payload(marker)))
+    from bioassay_mix._utils import sha256_file
+
+    record = {"format": fmt, "file": file.name, "sha256": sha256_file(file),
+              "class": "xgboost.sklearn.XGBClassifier"}
+    with pytest.raises(ModelFileError, match="model") as info:
+        load_estimator(tmp_path, record)
+    assert "Traceback" not in str(info.value)
+    assert not marker.exists()
+
+
+def test_checksum_and_record_errors(tmp_path):
+    record = save_estimator(LogisticRegression().fit(X, Y), tmp_path / "m")
+    with pytest.raises(ModelFileError, match="unknown model format 'pickle'"):
+        load_estimator(tmp_path, {**record, "format": "pickle"})
+    with pytest.raises(ModelFileError, match="corrupt or was changed"):
+        load_estimator(tmp_path, {**record, "sha256": "0" * 64})
+    with pytest.raises(ModelFileError, match="leaves"):
+        load_estimator(tmp_path, {**record, "file": "../m.skops"})
+    with pytest.raises(ModelFileError, match="is missing"):
+        load_estimator(tmp_path, {**record, "file": "gone.skops"})
