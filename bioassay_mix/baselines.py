@@ -14,7 +14,7 @@ import scipy.sparse as sp
 import xgboost as xgb
 from sklearn.metrics import log_loss
 
-from .mixture import dirichlet_mixtures, regmix_choose, source_row_weights
+from .mixture import dirichlet_mixtures, regmix_choose, source_row_weights, weighted_rows
 from .proxies import fit_classifier
 
 
@@ -67,12 +67,7 @@ def mixture_rows(data: SourceRows, weights: pd.Series | None, *,
         row_w = pd.Series(1.0, index=sources)
     else:
         row_w = source_row_weights(weights.reindex(sources).fillna(0.0), data.counts(), prune)
-    keep = [s for s in sources if row_w[s] > 0]
-    idx = np.concatenate([data.rows[s] for s in keep]).astype(np.int64)
-    y = np.concatenate([data.labels[s] for s in keep]).astype(np.int64)
-    sw = np.concatenate([np.full(len(data.rows[s]), row_w[s]) for s in keep])
-    key, inverse = np.unique(idx * 2 + y, return_inverse=True)
-    return key // 2, (key % 2).astype(np.int32), np.bincount(inverse, weights=sw)
+    return weighted_rows(data.rows, data.labels, row_w, merge=True)
 
 
 #: RegMix's small models: proxy-sized XGBoost (a fifth of the final model's trees, shallower).

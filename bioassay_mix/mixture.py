@@ -4,14 +4,21 @@ weights to per-row sample weights for training the final model."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from numbers import Integral, Real
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
+from sklearn.metrics import average_precision_score, r2_score
+from sklearn.utils import ClassifierTags, RegressorTags
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .errors import DataError
-from .solver import DEFAULT_EPS, solve
+from .solver import DEFAULT_EPS, METHODS, solve
 from .solver.objectives import observed_label_proba
 
 #: Sources whose weight is below this fraction of the largest weight are left out of the final
@@ -22,12 +29,60 @@ DEFAULT_PRUNE = 1e-4
 class MixMin(BaseEstimator):
     """Mixture weights over sources that minimise the target's loss of the mixed predictor.
 
-    ``fit(P, y)`` takes the sources' predictions on the target's labelled compounds (a DataFrame
-    with one column per source, or an array): class-1 probabilities for ``loss="cross_entropy"``,
-    real-valued predictions for ``loss="squared_error"``. Fitted attributes: ``weights_`` (Series
-    over sources, on the simplex), ``objective_``, ``gap_`` (certified suboptimality),
-    ``n_iter_``, ``converged_``, ``result_``.
+    ``fit(P, y)`` takes the sources' predictions on the target's labelled compounds (a frame with
+    one column per source, or an array). With ``loss="cross_entropy"`` it is a binary
+    classifier: ``y`` has two labels (the larger, ``classes_[1]``, is positive), ``P`` holds
+    each source's probability of the positive class, ``predict_proba`` is the mixture
+    sum_p w_p P[:, p] and ``predict`` the more probable class. With ``loss="squared_error"``
+    it is a regressor: ``P`` holds real-valued predictions and ``predict`` is the mixture.
+
+    Parameters
+    ----------
+    loss : {"cross_entropy", "squared_error"}, default="cross_entropy"
+    method : {"adaptive", "active_set", "reference"}, default="adaptive"
+        Solver (see :func:`bioassay_mix.solve`).
+    tol : float or None, default=None
+        Duality gap to certify (None: 1e-6 in float64).
+    max_iter : int or None, default=None
+    eps : float, default=DEFAULT_EPS
+        Probabilities are clipped to [eps, 1] before the log.
+    device : {"cpu", "cuda", "auto"}, default="cpu"
+    dtype : {"float64", "float32"}, default="float64"
+
+    Attributes
+    ----------
+    weights_ : pandas.Series
+        Weights over sources, on the simplex.
+    objective_, gap_ : float
+        The objective at ``weights_`` and its certified suboptimality.
+    n_iter_, converged_, result_
+        Solver iterations, whether ``gap_ <= tol``, the full :class:`MixMinResult`.
+    classes_ : numpy.ndarray
+        The two labels (cross-entropy only).
+    n_features_in_, feature_names_in_
+        The number and names of the sources.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> truth = rng.uniform(0.05, 0.95, 500)
+    >>> y = (rng.uniform(size=500) < truth).astype(int)
+    >>> P = np.column_stack([truth, rng.uniform(size=500)])
+    >>> mm = MixMin().fit(P, y)
+    >>> bool(mm.weights_.iloc[0] > 0.9), mm.predict_proba(P).shape
+    (True, (500, 2))
     """
+
+    _parameter_constraints: ClassVar[dict] = {
+        "loss": [StrOptions({"cross_entropy", "squared_error"})],
+        "method": [StrOptions(set(METHODS))],
+        "tol": [Interval(Real, 0, None, closed="neither"), None],
+        "max_iter": [Interval(Integral, 1, None, closed="left"), None],
+        "eps": [Interval(Real, 0, 1, closed="neither")],
+        "device": [StrOptions({"cpu", "cuda", "auto"})],
+        "dtype": [StrOptions({"float64", "float32"})],
+    }
 
     def __init__(self, loss: str = "cross_entropy", method: str = "adaptive",
                  tol: float | None = None, max_iter: int | None = None, eps: float = DEFAULT_EPS,
@@ -40,53 +95,105 @@ class MixMin(BaseEstimator):
         self.device = device
         self.dtype = dtype
 
-    def fit(self, P, y) -> MixMin:
-        frame = _as_frame(P)
-        y = np.asarray(y).reshape(-1)
-        if len(y) != len(frame):
-            raise DataError(f"y has {len(y)} labels but P has {len(frame)} rows")
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
         if self.loss == "cross_entropy":
-            data, target = observed_label_proba(frame.to_numpy(np.float64), y), None
-        elif self.loss == "squared_error":
-            data, target = frame.to_numpy(np.float64), y
+            tags.estimator_type = "classifier"
+            tags.classifier_tags = ClassifierTags(multi_class=False)
+            tags.input_tags.positive_only = True  # probabilities in [0, 1]
         else:
-            raise ValueError("MixMin.fit supports 'cross_entropy' and 'squared_error'; use "
-                             "bioassay_mix.solver.solve for 'log_likelihood'")
-        result = solve(pd.DataFrame(data, columns=frame.columns), loss=self.loss, y=target,
+            tags.estimator_type = "regressor"
+            tags.regressor_tags = RegressorTags()
+        return tags
+
+    def fit(self, P, y) -> MixMin:
+        """Solve for the weights.
+
+        Parameters
+        ----------
+        P : array-like of shape (n_samples, n_sources)
+            The sources' predictions on the target's rows.
+        y : array-like of shape (n_samples,)
+            0/1 labels (cross-entropy) or real targets (squared error).
+
+        Returns
+        -------
+        self : MixMin
+        """
+        self._validate_params()
+        names = list(P.columns) if isinstance(P, pd.DataFrame) else None
+        classify = self.loss == "cross_entropy"
+        # probabilities are checked below, naming the row and column of a NaN
+        X, y = validate_data(self, P, y, dtype=np.float64, y_numeric=not classify,
+                             ensure_all_finite=not classify)
+        columns = [str(c) for c in names] if names is not None else \
+            [f"source_{i}" for i in range(X.shape[1])]
+        if classify:
+            y_type = type_of_target(y, input_name="y", raise_unknown=True)
+            if y_type != "binary":
+                check_classification_targets(y)  # names a continuous target as sklearn does
+                raise ValueError("Only binary classification is supported (0/1 labels); the "
+                                 f"type of the target is {y_type}")
+            self.classes_, y01 = np.unique(y, return_inverse=True)
+            if len(self.classes_) < 2:
+                raise DataError(f"y has one class only ({self.classes_[0]!r}); MixMin needs "
+                                "both classes")
+            check_probabilities(X, "P")
+            data, target = observed_label_proba(X, y01), None
+        else:
+            data, target = X, y
+        result = solve(pd.DataFrame(data, columns=columns), loss=self.loss, y=target,
                        method=self.method, tol=self.tol, max_iter=self.max_iter, eps=self.eps,
                        device=self.device, dtype=self.dtype)
-        self._set_result(result)
-        return self
-
-    def _set_result(self, result) -> None:
         self.result_ = result
         self.weights_ = result.weights
         self.objective_ = result.objective
         self.gap_ = result.gap
         self.n_iter_ = result.n_iter
         self.converged_ = result.converged
-        self.feature_names_in_ = np.asarray(result.weights.index, dtype=object)
+        return self
 
-    def predict(self, P) -> np.ndarray:
+    def mix(self, P) -> np.ndarray:
         """The mixed predictor sum_p w_p P[:, p] (a class-1 probability for cross-entropy)."""
-        frame = _as_frame(P)
-        missing = [s for s in self.weights_.index if s not in frame.columns]
-        if missing:
-            raise DataError(f"P lacks the fitted sources {missing[:5]}")
-        return frame[list(self.weights_.index)].to_numpy(np.float64) @ self.weights_.to_numpy()
+        check_is_fitted(self, "weights_")
+        X = validate_data(self, P, reset=False, dtype=np.float64,
+                          ensure_all_finite=self.loss != "cross_entropy")
+        if self.loss == "cross_entropy":
+            check_probabilities(X, "P")
+        return X @ self.weights_.to_numpy()
 
+    @available_if(lambda self: self.loss == "cross_entropy")
     def predict_proba(self, P) -> np.ndarray:
-        p1 = self.predict(P)
+        """Class probabilities ``[1 - p, p]`` of the mixture (cross-entropy only)."""
+        p1 = self.mix(P)
         return np.column_stack([1.0 - p1, p1])
 
+    def predict(self, P) -> np.ndarray:
+        """The more probable class (cross-entropy) or the mixed prediction (squared error)."""
+        if self.loss == "cross_entropy":
+            p1 = self.mix(P)
+            return self.classes_[(p1 >= 0.5).astype(np.int64)]
+        return self.mix(P)
 
-def _as_frame(P) -> pd.DataFrame:
-    if isinstance(P, pd.DataFrame):
-        return P
-    arr = np.asarray(P)
-    if arr.ndim != 2:
-        raise DataError(f"P must be 2-D (rows x sources), got shape {arr.shape}")
-    return pd.DataFrame(arr, columns=[f"source_{i}" for i in range(arr.shape[1])])
+    def score(self, P, y, sample_weight=None) -> float:
+        """Average precision of the mixture (cross-entropy) or R^2 (squared error)."""
+        if self.loss == "cross_entropy":
+            return float(average_precision_score(np.asarray(y) == self.classes_[1], self.mix(P),
+                                                 sample_weight=sample_weight))
+        return float(r2_score(y, self.mix(P), sample_weight=sample_weight))
+
+
+def check_probabilities(X: np.ndarray, name: str) -> None:
+    """Refuse NaN, infinite or out-of-[0, 1] values, naming the first one's row and column."""
+    bad = ~((X >= 0) & (X <= 1))  # NaN compares False
+    if bad.any():
+        negatives = X < 0
+        r, c = np.argwhere(negatives if negatives.any() else bad)[0]
+        negative = "Negative values in data: " if negatives.any() else ""
+        value = float(X[r, c])
+        shown = "NaN" if np.isnan(value) else "inf" if np.isinf(value) else repr(value)
+        raise DataError(f"{negative}{name} must hold probabilities in [0, 1]: value {shown} "
+                        f"at row {r}, column {c}")
 
 
 def source_row_weights(weights: Mapping[str, float] | pd.Series, n_rows: Mapping[str, int],
@@ -102,6 +209,31 @@ def source_row_weights(weights: Mapping[str, float] | pd.Series, n_rows: Mapping
         raise DataError("mixture weights must be non-negative with a positive maximum")
     row_w = (w / w.max()) * (n.max() / n)
     return row_w.where(w >= prune * w.max(), 0.0)
+
+
+def weighted_rows(rows: Mapping[str, np.ndarray], labels: Mapping[str, np.ndarray],
+                  row_weight: pd.Series, *, merge: bool = True,
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Training rows of a mixture as (feature-row index, label, sample weight): every row of each
+    source with ``row_weight[source] > 0`` (``rows[s]`` are positions into one feature matrix).
+
+    With ``merge``, rows that share a compound and a label become one row carrying their summed
+    weight. A learner whose loss is a weighted sum over rows (XGBoost without row subsampling,
+    logistic regression) learns the same model from either, while a mixture of any number of
+    sources has at most two rows per compound; one that samples rows (bagging, ``subsample <
+    1``) does not, so merging must be off for it (measured with XGBoost ``subsample=0.8``:
+    different trees, predictions apart by up to 0.23).
+    """
+    keep = [s for s in rows if row_weight.get(s, 0.0) > 0]
+    if not keep:
+        raise DataError("no source has a positive weight")
+    idx = np.concatenate([rows[s] for s in keep]).astype(np.int64)
+    y = np.concatenate([labels[s] for s in keep]).astype(np.int64)
+    sw = np.concatenate([np.full(len(rows[s]), float(row_weight[s])) for s in keep])
+    if not merge:
+        return idx, y.astype(np.int32), sw
+    key, inverse = np.unique(idx * 2 + y, return_inverse=True)
+    return key // 2, (key % 2).astype(np.int32), np.bincount(inverse, weights=sw)
 
 
 def dirichlet_mixtures(sources: Sequence[str], n: int, *, alpha: tuple[float, float] = (0.05, 1.0),

@@ -41,3 +41,31 @@ def tox21_run(small_panel, tmp_path_factory):
     result = run(small_panel, targets=["NR-AR", "SR-MMP"], config=config, out_dir=out)
     result.save_bundle(out / "bundle")
     return result, out
+
+
+@pytest.fixture(scope="session")
+def tox21_library(tox21):
+    """A real library: four Tox21 assays as sources (512-bit Morgan, 30-tree XGBoost proxies);
+    SR-p53 and NR-ER are left out to serve as targets."""
+    from bioassay_mix.featurize import MorganFingerprint
+    from bioassay_mix.library import ProxyLibrary
+    from bioassay_mix.proxies import make_classifier
+
+    return ProxyLibrary.build(tox21.select(["NR-AR", "NR-AhR", "SR-ARE", "SR-MMP"]),
+                              featurizer=MorganFingerprint(n_bits=512),
+                              proxy=make_classifier({"n_estimators": 30}), n_jobs=2,
+                              verbose=False)
+
+
+@pytest.fixture(scope="session")
+def few_labels(tox21):
+    """A stratified support set of 96 labelled SR-p53 compounds and 1,500 held-out ones."""
+    import numpy as np
+    from sklearn.model_selection import train_test_split
+
+    y = tox21.labels["SR-p53"].dropna().astype(int)
+    train, rest = train_test_split(np.arange(len(y)), train_size=96, stratify=y.to_numpy(),
+                                   random_state=0)
+    test = rest[:1500]
+    return (list(y.index[train]), y.to_numpy()[train], list(y.index[test]),
+            y.to_numpy()[test])

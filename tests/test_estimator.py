@@ -1,0 +1,173 @@
+from __future__ import annotations
+
+import lightgbm
+import numpy as np
+import pandas as pd
+import pytest
+import xgboost as xgb
+from sklearn.base import clone
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.exceptions import NotFittedError
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import MaxAbsScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from bioassay_mix.errors import DataError
+from bioassay_mix.estimator import TARGET, MixMinClassifier, _weights_are_counts
+from bioassay_mix.featurize import MorganFingerprint
+from bioassay_mix.proxies import make_classifier
+
+FAST = make_classifier({"n_estimators": 30})
+
+
+@pytest.fixture(scope="module")
+def fitted(tox21_library, few_labels):
+    X, y, _, _ = few_labels
+    return MixMinClassifier(tox21_library, final_estimator=FAST, random_state=0,
+                            n_jobs=2).fit(X, y)
+
+
+def test_weights_are_certified_on_the_simplex_with_the_target_column(fitted, tox21_library):
+    w = fitted.weights_
+    assert list(w.index) == [*tox21_library.sources, TARGET]
+    assert (w >= 0).all() and abs(w.sum() - 1) < 1e-9
+    assert fitted.gap_ <= 1e-6 and np.isfinite(fitted.objective_)
+    assert fitted.classes_.tolist() == [0, 1]
+
+
+def test_beats_its_own_labels_alone_at_96_labels(fitted, few_labels):
+    # SR-p53 with 96 labels: the mixture with the other assays is better than the target alone
+    X, y, X_test, y_test = few_labels
+    own = clone(FAST).set_params(random_state=0).fit(
+        MorganFingerprint(n_bits=512).fit().transform(X), y)
+    own_ap = own.predict_proba(MorganFingerprint(n_bits=512).fit().transform(X_test))[:, 1]
+    from sklearn.metrics import average_precision_score
+
+    assert fitted.score(X_test, y_test) > average_precision_score(y_test, own_ap)
+
+
+def test_same_seed_same_weights_and_scores(tox21_library, few_labels, fitted):
+    X, y, X_test, _ = few_labels
+    again = MixMinClassifier(tox21_library, final_estimator=FAST, random_state=0).fit(X, y)
+    pd.testing.assert_series_equal(again.weights_, fitted.weights_)
+    np.testing.assert_array_equal(again.predict_proba(X_test), fitted.predict_proba(X_test))
+
+
+def test_input_forms_agree(tox21_library, few_labels, fitted):
+    X, y, X_test, _ = few_labels
+    features = tox21_library.featurizer.transform(X)
+    for form in (pd.Series(X), pd.DataFrame({"smiles": X}), np.asarray(X), features):
+        clf = MixMinClassifier(tox21_library, final_estimator=FAST, random_state=0).fit(form, y)
+        pd.testing.assert_series_equal(clf.weights_, fitted.weights_)
+    assert clf.n_features_in_ == 512
+    frame = MixMinClassifier(tox21_library, final_estimator=FAST, random_state=0).fit(
+        pd.DataFrame({"smiles": X}), y)
+    assert frame.feature_names_in_.tolist() == ["smiles"]
+    proba = frame.predict_proba(pd.DataFrame({"smiles": X_test[:5]}))
+    assert proba.shape == (5, 2) and np.allclose(proba.sum(axis=1), 1)
+
+
+@pytest.mark.parametrize("final", [
+    xgb.XGBClassifier(n_estimators=20), RandomForestClassifier(n_estimators=20),
+    LogisticRegression(max_iter=300), lightgbm.LGBMClassifier(n_estimators=20, verbose=-1),
+    make_pipeline(MaxAbsScaler(), LogisticRegression(max_iter=300)),
+], ids=["xgboost", "random_forest", "logistic", "lightgbm", "pipeline"])
+def test_any_classifier_with_sample_weight(tox21_library, few_labels, final):
+    X, y, X_test, y_test = few_labels
+    clf = MixMinClassifier(tox21_library, final_estimator=final, random_state=0).fit(X, y)
+    assert clf.final_estimator_ is not final  # cloned
+    assert 0 < clf.score(X_test, y_test) <= 1
+    assert set(clf.predict(X_test)) <= {0, 1}
+
+
+def test_estimator_without_sample_weight_is_refused_before_work(tox21_library, few_labels):
+    X, y, _, _ = few_labels
+    with pytest.raises(DataError, match="KNeighborsClassifier does not accept sample_weight"):
+        MixMinClassifier(tox21_library, final_estimator=KNeighborsClassifier()).fit(X, y)
+
+
+def test_rows_merge_only_where_the_model_stays_the_same(tox21_library, few_labels):
+    X, y, X_test, _ = few_labels
+    assert _weights_are_counts(xgb.XGBClassifier())
+    assert not _weights_are_counts(xgb.XGBClassifier(subsample=0.8))
+    assert _weights_are_counts(LogisticRegression())
+    assert not _weights_are_counts(RandomForestClassifier())
+    merged = MixMinClassifier(tox21_library, final_estimator=FAST, random_state=0).fit(X, y)
+    apart = MixMinClassifier(tox21_library, final_estimator=FAST, random_state=0,
+                             merge_rows=False).fit(X, y)
+    np.testing.assert_allclose(merged.predict_proba(X_test), apart.predict_proba(X_test),
+                               atol=1e-5)
+    with pytest.warns(UserWarning, match="does not treat sample weights as counts"):
+        MixMinClassifier(tox21_library, final_estimator=xgb.XGBClassifier(
+            n_estimators=5, subsample=0.8), merge_rows=True, random_state=0).fit(X, y)
+
+
+@parametrize_with_checks([MixMinClassifier(library=None)])
+def test_sklearn_checks(estimator, check):
+    # SMILES input is declared as string input (as scikit-learn's text estimators do); its
+    # numeric-array checks do not apply, and the contract is tested here on real compounds.
+    check(estimator)
+
+
+def test_sklearn_contract(tox21_library, few_labels):
+    X, y, X_test, y_test = few_labels
+    clf = MixMinClassifier(tox21_library, final_estimator=FAST, random_state=0)
+    with pytest.raises(NotFittedError):
+        clf.predict_proba(X_test)
+    assert clone(clf).get_params()["final_estimator"] is not FAST
+    scores = cross_val_score(clf, X, y, cv=StratifiedKFold(3, shuffle=True, random_state=0))
+    assert scores.shape == (3,) and (scores > 0).all()
+    search = GridSearchCV(clf, {"final_estimator__max_depth": [2, 6]}, cv=3).fit(X, y)
+    assert search.best_params_["final_estimator__max_depth"] in (2, 6)
+    assert 0 < search.score(X_test, y_test) <= 1
+
+
+def test_string_labels_and_positive_class(tox21_library, few_labels):
+    X, y, X_test, _ = few_labels
+    words = np.where(y == 1, "active", "inactive")
+    clf = MixMinClassifier(tox21_library, final_estimator=FAST, random_state=0).fit(X, words)
+    assert clf.classes_.tolist() == ["active", "inactive"]
+    assert set(clf.predict(X_test[:20])) <= {"active", "inactive"}
+
+
+@pytest.mark.parametrize("labels, message", [
+    (lambda y: np.zeros_like(y), "one class only"),
+    (lambda y: y[:-1], "but y has 95 labels"),
+    (lambda y: np.where(np.arange(len(y)) == 7, np.nan, y), "missing label at row 7"),
+    (lambda y: np.arange(len(y)) % 3, "must be binary"),
+], ids=["one-class", "length", "gap", "multiclass"])
+def test_bad_labels_are_named(tox21_library, few_labels, labels, message):
+    X, y, _, _ = few_labels
+    with pytest.raises(DataError, match=message):
+        MixMinClassifier(tox21_library, final_estimator=FAST).fit(X, labels(y.astype(float)))
+
+
+def test_invalid_smiles_is_named_and_featurizer_must_match(tox21_library, few_labels):
+    X, y, _, _ = few_labels
+    bad = list(X)
+    bad[5] = "C1CC"
+    with pytest.raises(DataError, match=r"first at row 5 \('C1CC'\)"):
+        MixMinClassifier(tox21_library, final_estimator=FAST).fit(bad, y)
+    with pytest.raises(DataError, match="differs from the library's"):
+        MixMinClassifier(tox21_library, featurizer=MorganFingerprint(n_bits=1024)).fit(X, y)
+
+
+def test_parameters_are_validated_before_work(tox21_library, few_labels):
+    X, y, _, _ = few_labels
+    for bad in ({"solver": "newton"}, {"oof_folds": 1}, {"tol": 0}, {"device": "tpu"},
+                {"n_jobs": 0}):
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            MixMinClassifier(tox21_library, **bad).fit(X, y)
+    with pytest.raises(ValueError, match="library"):
+        MixMinClassifier(library="tox21").fit(X, y)
+
+
+def test_target_with_one_positive_falls_back_to_sources(tox21_library, few_labels):
+    X, y, _, _ = few_labels
+    y1 = np.zeros_like(y)
+    y1[np.flatnonzero(y)[0]] = 1
+    clf = MixMinClassifier(tox21_library, final_estimator=FAST, random_state=0).fit(X, y1)
+    assert TARGET not in clf.weights_ and "left out" in clf.target_column_note_
