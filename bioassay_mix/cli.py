@@ -10,7 +10,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
+from .device import DEVICES
 from .errors import BioassayMixError
+from .featurize import FEATURIZERS
+from .proxies import ESTIMATORS
 from .splits import LEAKAGE_MODES
 
 
@@ -87,8 +90,57 @@ def build_parser() -> argparse.ArgumentParser:
     lm.add_argument("--seed", type=int, default=0)
     lm.add_argument("--quiet", action="store_true", help="no progress bars, warnings only")
 
+    library = sub.add_parser("library", help="build or describe a proxy library (the sources "
+                             "every target borrows from)")
+    lib_sub = library.add_subparsers(dest="library_command", required=True)
+    build = lib_sub.add_parser("build", help="train one proxy per assay of one or more panels")
+    build.add_argument("--panel", nargs="+", default=["tox21"], metavar="NAME_OR_FILE",
+                       help="dataset names or panel files; several are joined on canonical "
+                       "SMILES (default: tox21, shipped, offline)")
+    build.add_argument("--out", required=True, help="library folder to write")
+    _model_options(build, "proxy")
+    build.add_argument("--featurizer", choices=sorted(FEATURIZERS), default="morgan")
+    build.add_argument("--featurizer-params", type=_parse_params, metavar="JSON",
+                       help='featurizer parameters, e.g. \'{"radius": 3, "n_bits": 1024}\'')
+    build.add_argument("--exclude", metavar="FILE",
+                       help="compounds no proxy may train on (a file scoring reads: .csv with a "
+                       "smiles column, .smi, .sdf, ...), e.g. your test set")
+    build.add_argument("--min-labels", type=int, default=50,
+                       help="assays with fewer labelled compounds are skipped")
+    build.add_argument("--seed", type=_non_negative, default=0)
+    build.add_argument("--device", default="auto", choices=DEVICES)
+    build.add_argument("--n-jobs", type=_n_jobs, default=-1,
+                       help="proxies trained at once (-1: all cores)")
+    build.add_argument("--overwrite", action="store_true",
+                       help="replace an existing library at --out")
+    build.add_argument("--quiet", action="store_true", help="no progress bars, warnings only")
+    info = lib_sub.add_parser("info", help="describe a saved library")
+    info.add_argument("path", help="library folder")
+    info.add_argument("--quiet", action="store_true", help=argparse.SUPPRESS)
+
     sub.add_parser("datasets", help="list datasets, their cache status and licences")
     return parser
+
+
+def _model_options(parser: argparse.ArgumentParser, role: str) -> None:
+    parser.add_argument(f"--{role}", choices=sorted(ESTIMATORS), default="xgboost",
+                        help=f"the {role} model (default: XGBoost, 100 trees, depth 6)")
+    parser.add_argument(f"--{role}-params", type=_parse_params, metavar="JSON",
+                        help=f"{role} parameters in the estimator's own names, as JSON")
+
+
+def _non_negative(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return value
+
+
+def _n_jobs(text: str) -> int:
+    value = int(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("must be a non-zero integer (-1: all cores)")
+    return value
 
 
 def _panel_and_protocol_options(parser: argparse.ArgumentParser) -> None:
@@ -139,6 +191,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _experiment(args)
         if args.command == "lm-mix":
             return _lm_mix(args)
+        if args.command == "library":
+            return _library(args)
         return _run(args)
     except BioassayMixError as exc:
         print(f"bioassay-mix: error: {exc}", file=sys.stderr)
@@ -226,6 +280,44 @@ def _lm_mix(args: argparse.Namespace) -> int:
                          notes, {"timings_s": result.timings})
     print(result.report.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     print(f"\nweights and report: {files['md']}")
+    return 0
+
+
+def _library(args: argparse.Namespace) -> int:
+    from .library import ProxyLibrary, load_library
+
+    if args.library_command == "info":
+        lib = load_library(args.path)
+        print(f"{lib!r}\nfeaturizer: {lib.featurizer.spec()}\nproxy: "
+              f"{lib.build_params.get('proxy', {}).get('class')}\nbuilt from: "
+              f"{lib.build_params.get('panels')}; {lib.build_params.get('n_excluded', 0)} "
+              "compounds excluded")
+        print(lib.summary().to_string())
+        if len(lib.skipped):
+            print(f"\nskipped at build time:\n{lib.skipped.to_string(index=False)}")
+        return 0
+    from ._utils import check_output_dir
+    from .datasets import load_panel
+    from .featurize import make_featurizer
+    from .library import MANIFEST
+    from .proxies import make_estimator
+    from .scoring import read_compounds
+
+    # every option is checked before any training
+    check_output_dir(args.out, marker=MANIFEST, overwrite=args.overwrite, what="library")
+    featurizer = make_featurizer(args.featurizer, args.featurizer_params)
+    proxy = make_estimator(args.proxy, args.proxy_params, device=args.device,
+                           random_state=args.seed)
+    exclude = None
+    if args.exclude:
+        exclude = [s for chunk in read_compounds(args.exclude) for s in chunk["smiles"]
+                   if isinstance(s, str)]
+    panels = [load_panel(p) for p in args.panel]
+    lib = ProxyLibrary.build(panels, featurizer=featurizer, proxy=proxy, exclude=exclude,
+                             min_labels=args.min_labels, random_state=args.seed,
+                             device=args.device, n_jobs=args.n_jobs, verbose=not args.quiet)
+    path = lib.save(args.out, overwrite=args.overwrite)
+    print(f"{lib!r}: {len(lib.skipped)} assays skipped; written to {path}")
     return 0
 
 

@@ -1,7 +1,11 @@
-"""One XGBoost classifier per assay (the proxies), trained in parallel, saved without pickle."""
+"""Proxy and final models: XGBoost by default (one proxy per assay, trained in parallel, saved
+without pickle), or any scikit-learn classifier by name (:data:`ESTIMATORS`)."""
 
 from __future__ import annotations
 
+import difflib
+import functools
+import importlib
 import json
 import logging
 import os
@@ -25,7 +29,7 @@ from ._utils import (
     write_json_atomic,
 )
 from .device import xgb_params
-from .errors import ModelFileError
+from .errors import DataError, ModelFileError
 from .executor import DaskExecutor, LocalExecutor
 from .persist import load_verified
 
@@ -40,12 +44,90 @@ DEFAULT_PARAMS: dict[str, Any] = {
 PAPER_GRID: dict[str, list] = {"n_estimators": [10, 50, 100], "max_depth": [4, 6, 8]}
 
 
+#: Classifiers by the names the command line takes, with their defaults.
+ESTIMATORS: dict[str, tuple[str, dict[str, Any]]] = {
+    "xgboost": ("xgboost.XGBClassifier", DEFAULT_PARAMS),
+    "random_forest": ("sklearn.ensemble.RandomForestClassifier",
+                      {"n_estimators": 500, "min_samples_leaf": 1}),
+    "logistic": ("sklearn.linear_model.LogisticRegression", {"C": 1.0, "max_iter": 1000}),
+    "lightgbm": ("lightgbm.LGBMClassifier", {"n_estimators": 100, "verbose": -1}),
+}
+#: Settings of where and how fast a model runs, never given in a model's parameters.
+COMPUTE_KEYS = ("n_jobs", "nthread", "device")
+
+
 def make_classifier(params: Mapping[str, Any] | None = None, *, device: str | None = None,
                     n_jobs: int | None = 1, random_state: int = 0) -> xgb.XGBClassifier:
-    """An ``XGBClassifier`` with DEFAULT_PARAMS overridden by ``params`` (XGBoost's own names;
-    ``tree_method="gpu_hist"`` is accepted and mapped to ``device="cuda"``)."""
+    """An ``XGBClassifier`` with DEFAULT_PARAMS overridden by ``params`` (XGBoost's own names,
+    checked by :func:`check_xgb_params`; ``tree_method="gpu_hist"`` is accepted and mapped to
+    ``device="cuda"``)."""
+    if params:
+        check_xgb_params(params)
     merged = xgb_params({**DEFAULT_PARAMS, **(params or {})}, device)
     return xgb.XGBClassifier(**merged, n_jobs=resolve_n_jobs(n_jobs), random_state=random_state)
+
+
+def check_xgb_params(params: Mapping[str, Any]) -> None:
+    """Refuse XGBoost parameters that XGBoost would ignore (a misspelled ``max_dept``) or fail on
+    deep inside training (``max_depth="deep"``), naming the key, before any work."""
+    _check_xgb_params(json.dumps(dict(params), sort_keys=True, default=str))
+
+
+@functools.lru_cache(maxsize=64)
+def _check_xgb_params(text: str) -> None:
+    # cached by the parameters' JSON: a run makes one classifier per assay with the same ones
+    params = json.loads(text)
+    known = set(xgb.XGBClassifier().get_params()) | {"tree_method", "eval_metric", "predictor"}
+    for key in params:
+        if key in COMPUTE_KEYS[:2]:
+            raise DataError(f"XGBoost parameter {key!r} is a compute setting: use n_jobs "
+                            "(--n-jobs), not the model's parameters")
+        if key not in known:
+            close = difflib.get_close_matches(key, sorted(known), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise DataError(f"unknown XGBoost parameter {key!r}{hint}")
+    probe = {k: v for k, v in params.items() if k not in ("device", "tree_method", "predictor")}
+    try:  # one tree on four rows: XGBoost checks every value's type and range
+        xgb.XGBClassifier(**{**probe, "n_estimators": 1}, n_jobs=1).fit(
+            np.eye(4, dtype=np.float32), np.array([0, 1, 0, 1]))
+    except (xgb.core.XGBoostError, TypeError, ValueError) as exc:
+        first = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
+        raise DataError(f"XGBoost parameters {dict(params)} are not valid: {first}") from exc
+
+
+def make_estimator(name: str, params: Mapping[str, Any] | None = None, *,
+                   device: str | None = None, random_state: int = 0) -> Any:
+    """The classifier ``name`` of :data:`ESTIMATORS` with ``params`` over its defaults,
+    each key checked before any work.
+
+    Examples
+    --------
+    >>> make_estimator("random_forest", {"max_depth": 8}).get_params()["max_depth"]
+    8
+    """
+    if name not in ESTIMATORS:
+        raise DataError(f"unknown estimator {name!r}; choose one of {sorted(ESTIMATORS)}")
+    if name == "xgboost":
+        return make_classifier(params, device=device, random_state=random_state)
+    path, defaults = ESTIMATORS[name]
+    module, cls_name = path.rsplit(".", 1)
+    try:
+        cls = getattr(importlib.import_module(module), cls_name)
+    except ImportError as exc:
+        raise DataError(f"estimator {name!r} needs {module.split('.')[0]} (pip install "
+                        f"'bioassay-mix[{name}]')") from exc
+    model = cls(**defaults)
+    for key in params or {}:
+        if key in COMPUTE_KEYS:
+            raise DataError(f"{name} parameter {key!r} is a compute setting: use n_jobs "
+                            "(--n-jobs), not the model's parameters")
+    try:
+        model.set_params(**dict(params or {}))
+    except ValueError as exc:
+        raise DataError(f"{name}: {exc}") from exc
+    if "random_state" in model.get_params():
+        model.set_params(random_state=random_state)
+    return model
 
 
 def fit_classifier(X: sp.csr_matrix, y: np.ndarray, *, params=None, sample_weight=None,

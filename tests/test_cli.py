@@ -69,3 +69,51 @@ def test_lm_mix_on_real_text_slices(tmp_path, capsys):
     assert main(["lm-mix", "--domains", str(domains), "--target", str(tmp_path / "bad.txt"),
                  "--quiet"]) == 2
     assert "bad.txt is not UTF-8: byte 3" in capsys.readouterr().err
+
+
+def test_library_build_and_info_offline_from_the_shipped_tox21(tmp_path, capsys):
+    out = tmp_path / "lib"
+    (tmp_path / "exclude.smi").write_text("CCOc1ccc2nc(S(N)(=O)=O)sc2c1 first\n"
+                                          "CCN1C(=O)NC(c2ccccc2)C1=O\n")
+    code = main(["library", "build", "--panel", "tox21", "--out", str(out), "--quiet",
+                 "--n-jobs", "2", "--proxy", "logistic", "--featurizer", "maccs",
+                 "--exclude", str(tmp_path / "exclude.smi")])
+    assert code == 0
+    assert main(["library", "info", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "ProxyLibrary(12 sources" in text and "MACCSKeys" in text
+    assert "LogisticRegression" in text and "2 compounds excluded" in text
+
+
+def test_library_build_checks_options_before_any_work(tmp_path, capsys):
+    keep = tmp_path / "keep"
+    keep.mkdir()
+    (keep / "notes.txt").write_text("mine")
+    cases = [
+        (["--out", str(keep)], "is not a library"),
+        (["--out", str(tmp_path / "a"), "--proxy-params", '{"max_dept": 3}'],
+         "did you mean 'max_depth'"),
+        (["--out", str(tmp_path / "a"), "--proxy-params", '{"n_jobs": 2}'], "compute setting"),
+        (["--out", str(tmp_path / "a"), "--proxy-params", '{"max_depth": "deep"}'],
+         "expect int but value='deep'"),
+        (["--out", str(tmp_path / "a"), "--proxy", "logistic", "--proxy-params", '{"Cx": 1}'],
+         "Invalid parameter 'Cx'"),
+        (["--out", str(tmp_path / "a"), "--featurizer-params", '{"n_bits": -3}'], "n_bits"),
+        (["--out", str(tmp_path / "a"), "--featurizer-params", '{"bits": 3}'],
+         "has no parameter 'bits'"),
+    ]
+    for extra, message in cases:
+        assert main(["library", "build", "--quiet", *extra]) == 2, extra
+        err = capsys.readouterr().err
+        assert message in err and "Traceback" not in err, (extra, err)
+    assert [p.name for p in keep.iterdir()] == ["notes.txt"]
+    assert not (tmp_path / "a").exists()
+
+
+def test_numeric_options_are_checked_by_the_parser(capsys):
+    import pytest
+
+    for extra in (["--n-jobs", "0"], ["--seed", "-1"]):
+        with pytest.raises(SystemExit):
+            main(["library", "build", "--out", "x", *extra])
+        assert "must be" in capsys.readouterr().err
