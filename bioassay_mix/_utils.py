@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -121,6 +122,19 @@ def progress(iterable: Iterable, *, desc: str, total: int | None = None, verbose
     """A tqdm bar that ``verbose=False`` (or ``BIOASSAY_MIX_PROGRESS=0``) silences."""
     disable = not verbose or os.environ.get("BIOASSAY_MIX_PROGRESS", "1") == "0"
     return tqdm(iterable, desc=desc, total=total, disable=disable, leave=False)
+
+
+class StageClock:
+    """Wall seconds of consecutive stages: ``lap(name)`` closes the stage that just ran."""
+
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.timings[stage] = round(now - self._last, 3)
+        self._last = now
 
 
 def resolve_n_jobs(n_jobs: int | None) -> int:

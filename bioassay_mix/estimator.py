@@ -40,7 +40,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter
 
-from ._utils import resolve_n_jobs
+from ._utils import StageClock, resolve_n_jobs
 from .compute import seeded
 from .device import DEVICES, resolve_device
 from .errors import DataError
@@ -107,6 +107,9 @@ class MixMinClassifier(ClassifierMixin, BaseEstimator):
         The fitted final model.
     n_features_in_, feature_names_in_
         Set when ``X`` is a feature matrix (``n_features_in_``) or a frame (both).
+    timings_ : dict of str to float
+        Wall seconds of each stage of ``fit``: featurize, predict_sources, out_of_fold, solve,
+        final_fit.
 
     Examples
     --------
@@ -189,14 +192,17 @@ class MixMinClassifier(ClassifierMixin, BaseEstimator):
         final = self._final_template()
         self._check_featurizer()
         labels = _binary_target(y)
+        clock = StageClock()
         features = self._features(X, fitting=True)
         if features.shape[0] != len(labels):
             raise DataError(f"X has {features.shape[0]} compounds but y has {len(labels)} "
                             "labels")
         self.classes_, y01 = np.unique(labels, return_inverse=True)
         y01 = y01.astype(np.int32)
+        clock.lap("featurize")
         lib = self.library
         P = observed_label_proba(lib.predict(features, n_jobs=n_jobs), y01)
+        clock.lap("predict_sources")
         columns = list(lib.sources)
         self.target_column_note_ = None
         if self.include_target:
@@ -208,6 +214,7 @@ class MixMinClassifier(ClassifierMixin, BaseEstimator):
             else:
                 P = np.column_stack([P, observed_label_proba(own[:, None], y01)[:, 0]])
                 columns.append(TARGET)
+        clock.lap("out_of_fold")
         device = "cpu" if self.solver == "active_set" else resolve_device(self.device)
         result = solve(pd.DataFrame(P, columns=columns), method=self.solver, tol=self.tol,
                        device=device)
@@ -216,7 +223,10 @@ class MixMinClassifier(ClassifierMixin, BaseEstimator):
         self.objective_ = float(result.objective)
         self.gap_ = float(result.gap)
         self.n_iter_ = int(result.n_iter)
+        clock.lap("solve")
         self.final_estimator_ = self._fit_final(final, features, y01, n_jobs)
+        clock.lap("final_fit")
+        self.timings_ = clock.timings
         return self
 
     def _final_template(self) -> Any:

@@ -21,7 +21,7 @@ from sklearn.metrics import average_precision_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 from . import __version__
-from ._utils import progress, safe_name, sha256_bytes, write_json_atomic
+from ._utils import StageClock, progress, safe_name, sha256_bytes, write_json_atomic
 from .baselines import SourceRows, fit_mixture, mixture_rows, random_search, regmix
 from .device import resolve_device
 from .errors import DataError, ModelFileError
@@ -151,17 +151,7 @@ class Prepared:
     device: str
     timings: dict[str, float]
     parts: list | None = None        # Dask executor: the fingerprint partitions (futures)
-
-
-class _Clock:
-    def __init__(self) -> None:
-        self.timings: dict[str, float] = {}
-        self._last = time.perf_counter()
-
-    def lap(self, stage: str) -> None:
-        now = time.perf_counter()
-        self.timings[stage] = round(now - self._last, 3)
-        self._last = now
+    data_key: str = ""               # the panel's content (compounds, assays, every label)
 
 
 def prepare(panel: AssayPanel, *, targets: list[str] | None = None,
@@ -174,7 +164,7 @@ def prepare(panel: AssayPanel, *, targets: list[str] | None = None,
             return prepare(panel, targets=targets, config=cfg, out_dir=out_dir, executor=own)
     out = Path(out_dir) if out_dir is not None else None
     device = resolve_device(cfg.device)
-    clock = _Clock()
+    clock = StageClock()
     if targets:
         unknown = [t for t in targets if t not in panel.labels.columns]
         if unknown:
@@ -208,7 +198,8 @@ def prepare(panel: AssayPanel, *, targets: list[str] | None = None,
         X, labels, train_rows, params=cfg.proxy_params,
         grid=PAPER_GRID if cfg.grid_search else None, device=device, n_jobs=cfg.n_jobs,
         random_state=cfg.seed, cache_dir=None if out is None else out / "proxies",
-        cache_key={"panel": panel.name, "features": [cfg.radius, cfg.n_bits, cfg.counts]},
+        cache_key={"compounds": sha256_bytes("\n".join(panel.smiles).encode()),
+                   "features": featurizer.spec()},
         verbose=cfg.verbose, executor=executor)
     clock.lap("proxies")
     chosen = _eligible_targets(targets or proxies.assays, proxies.assays, codes, labels, cfg,
@@ -228,7 +219,7 @@ def prepare(panel: AssayPanel, *, targets: list[str] | None = None,
     sources = SourceRows(train_rows, {a: labels[a].to_numpy()[r].astype(np.int32)
                                       for a, r in train_rows.items()})
     return Prepared(panel, X, codes, sources, proxies, Q, chosen, skipped, device,
-                    clock.timings, parts)
+                    clock.timings, parts, panel.checksum())
 
 
 def _predict_rows(block: tuple[int, int], *, X: sp.csr_matrix, proxies: ProxySet) -> np.ndarray:
@@ -336,7 +327,7 @@ def run(panel: AssayPanel, *, targets: list[str] | None = None, config: RunConfi
     out = Path(out_dir) if out_dir is not None else None
     with _executor(cfg) as executor:
         prep = prepare(panel, targets=targets, config=cfg, out_dir=out, executor=executor)
-        clock = _Clock()
+        clock = StageClock()
         results = _solve_targets(prep, cfg)
         weights = _weights_frame({r.target: r.weights for r in results}, prep)
         solver_info = pd.DataFrame([{"target": r.target, "objective": r.objective,
@@ -398,7 +389,7 @@ def _fit_on_cluster(items: list[tuple], prep: Prepared, cfg: RunConfig, out: Pat
         prefit: dict[str, tuple[xgb.XGBClassifier, float]] = {}
         mixtures = _mixtures(target, w, w_plus, prep)
         big = len(mixture_rows(mixtures["natural"][0], None)[0]) >= cfg.dask_fit_rows
-        if big and _finished(target, w, w_plus, cfg, out) is None:
+        if big and _finished(target, w, w_plus, cfg, out, prep.data_key) is None:
             for method, (data, weights) in mixtures.items():
                 start = time.perf_counter()
                 model = fit_mixture_dask(executor.client, prep.parts, data, weights,
@@ -472,7 +463,7 @@ def _evaluate_target(target: str, w: pd.Series, w_plus: pd.Series | None, oof_se
                      prefit: dict[str, tuple[xgb.XGBClassifier, float]], prep: Prepared,
                      cfg: RunConfig, out: Path | None) -> tuple[dict, xgb.XGBClassifier]:
     X, Q, codes, labels = prep.X, prep.Q, prep.codes, prep.panel.labels
-    done = _finished(target, w, w_plus, cfg, out)
+    done = _finished(target, w, w_plus, cfg, out, prep.data_key)
     if done is not None:
         return done
     test = rows(codes, target, TEST)
@@ -522,7 +513,8 @@ def _evaluate_target(target: str, w: pd.Series, w_plus: pd.Series | None, oof_se
                    {"target": target, "kind": "mixmin_trained", "weights": w.to_dict(),
                     "config_key": cfg.key()})
         write_json_atomic(_result_file(out, target),
-                          {"key": _target_key(target, w, w_plus, cfg), "row": row})
+                          {"key": _target_key(target, w, w_plus, cfg, prep.data_key),
+                           "row": row})
     return row, models["mixmin_trained"]
 
 
@@ -548,18 +540,30 @@ def _result_file(out: Path, target: str) -> Path:
     return out / "targets" / f"{safe_name(target)}.json"
 
 
-def _target_key(target: str, w: pd.Series, w_plus: pd.Series | None, cfg: RunConfig) -> dict:
+def _target_key(target: str, w: pd.Series, w_plus: pd.Series | None, cfg: RunConfig,
+                data_key: str) -> dict:
+    """What a saved target result depends on: settings, weights and the panel's content (its
+    test labels too), never its name."""
     return {"config": cfg.key(), "target": target, "weights": _weights_hash(w),
-            "weights_plus": None if w_plus is None else _weights_hash(w_plus)}
+            "weights_plus": None if w_plus is None else _weights_hash(w_plus),
+            "data": data_key}
 
 
 def _finished(target: str, w: pd.Series, w_plus: pd.Series | None, cfg: RunConfig,
-              out: Path | None) -> tuple[dict, xgb.XGBClassifier] | None:
-    """A previous run's row and model for this target and these weights, if saved intact."""
-    if out is None or not _result_file(out, target).exists():
+              out: Path | None, data_key: str) -> tuple[dict, xgb.XGBClassifier] | None:
+    """A previous run's row and model for this target, these weights and this data, if saved
+    intact; an unreadable result file counts as missing."""
+    file = None if out is None else _result_file(out, target)
+    if file is None or not file.exists():
         return None
-    done = json.loads(_result_file(out, target).read_text(encoding="utf-8"))
-    if done.get("key") != _target_key(target, w, w_plus, cfg):
+    try:
+        done = json.loads(file.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError, OSError) as exc:
+        logger.warning("result cache %s is unreadable (%s); computing %s again", file, exc,
+                       target)
+        return None
+    if not isinstance(done, dict) or done.get("key") != _target_key(target, w, w_plus, cfg,
+                                                                     data_key):
         return None
     try:
         return done["row"], load_model(_model_file(out, target))[0]

@@ -106,3 +106,33 @@ def test_paper_leakage_mode_runs_and_differs(small_panel):
 def test_unknown_weight_rows_is_refused_before_any_work():
     with pytest.raises(ValueError, match="weight_rows must be one of"):
         RunConfig(weight_rows="test")
+
+
+def test_changed_labels_under_the_same_name_are_never_served_from_the_cache(small_panel,
+                                                                              tmp_path):
+    # issue 19: a panel file of the same name whose test labels flipped reused the old result
+    out = tmp_path / "out"
+    first = run(small_panel, targets=["SR-MMP"], config=config(seed=1), out_dir=out)
+    from bioassay_mix.splits import TEST, make_splits
+
+    # only the test labels: proxies and weights (fitted on training rows) stay the same
+    test = make_splits(small_panel, random_state=1)["SR-MMP"].to_numpy() == TEST
+    flipped = small_panel.labels.copy()
+    flipped.loc[test, "SR-MMP"] = 1 - flipped.loc[test, "SR-MMP"]
+    changed = AssayPanel(flipped, name=small_panel.name)
+    again = run(changed, targets=["SR-MMP"], config=config(seed=1), out_dir=out)
+    fresh = run(changed, targets=["SR-MMP"], config=config(seed=1))
+    timings = [c for c in first.report if c.startswith("seconds_")]
+    pd.testing.assert_frame_equal(again.report.drop(columns=timings),
+                                  fresh.report.drop(columns=timings))
+    assert again.report["n_test_positive"].iloc[0] != first.report["n_test_positive"].iloc[0]
+
+
+def test_truncated_result_file_is_recomputed(small_panel, result):
+    res, out = result
+    file = next((out / "targets").glob("SR-MMP*.json"))
+    file.write_text(file.read_text()[:40])
+    again = run(small_panel, targets=["NR-AR", "SR-MMP"], config=config(seed=1), out_dir=out)
+    timings = [c for c in res.report if c.startswith("seconds_")]
+    pd.testing.assert_frame_equal(res.report.drop(columns=timings),
+                                  again.report.drop(columns=timings))
