@@ -8,8 +8,10 @@ __version__ = "0.1.0"
 
 from .bundle import Bundle, load_bundle
 from .datasets import fetch, load_panel, manifests
+from .estimator import MixMinClassifier
 from .experiment import RunConfig, RunResult, run
 from .featurize import MorganFingerprint
+from .library import ProxyLibrary, load_library
 from .mixture import MixMin
 from .panel import AssayPanel, compose
 from .scoring import score, score_file
@@ -18,7 +20,8 @@ from .solver import MixMinResult, solve, solve_panel
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __all__ = [
-    "AssayPanel", "Bundle", "MixMin", "MixMinResult", "MorganFingerprint", "RunConfig", "RunResult",
-    "__version__", "compose", "fetch", "load_bundle", "load_panel", "manifests", "run", "score",
-    "score_file", "solve", "solve_panel",
+    "AssayPanel", "Bundle", "MixMin", "MixMinClassifier", "MixMinResult", "MorganFingerprint",
+    "ProxyLibrary", "RunConfig", "RunResult", "__version__", "compose", "fetch", "load_bundle",
+    "load_library", "load_panel", "manifests", "run", "score", "score_file", "solve",
+    "solve_panel",
 ]

@@ -8,6 +8,7 @@ import json
 import os
 import re
 import shutil
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -93,6 +94,85 @@ def write_dir_atomic(final: str | os.PathLike, write: Callable[[Path], None], *,
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return final
+
+
+_HELD_LOCKS: set[Path] = set()
+
+
+@contextlib.contextmanager
+def output_lock(path: str | os.PathLike, *, what: str = "output") -> Iterator[None]:
+    """Hold an exclusive lock on the output ``path`` (a folder, or a file's name) while a block
+    writes it; a second process asking for it is refused at once, naming the holder. The lock
+    is the kernel's (``flock``), so it dies with its process, kill -9 included, and its file is
+    removed on release; re-entering it in the same process is a no-op."""
+    target = Path(path).resolve()
+    if target in _HELD_LOCKS:
+        yield
+        return
+    lock = target / ".bioassay-mix.lock" if target.is_dir() or not target.suffix else \
+        target.with_name(f".{target.name}.lock")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    handle = _acquire(lock, target, what)
+    _HELD_LOCKS.add(target)
+    try:
+        yield
+    finally:
+        _HELD_LOCKS.discard(target)
+        lock.unlink(missing_ok=True)  # before unlocking: a waiter re-checks the inode
+        handle.close()
+
+
+def _acquire(lock: Path, target: Path, what: str):
+    import fcntl
+
+    while True:
+        handle = open(lock, "a+", encoding="utf-8")  # noqa: SIM115 (held by the caller)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "?"
+            handle.close()
+            raise DataError(f"another bioassay-mix process (pid {holder}) is writing {what} "
+                            f"{target}; wait for it to finish or choose another path") from None
+        try:
+            same = os.stat(lock).st_ino == os.fstat(handle.fileno()).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:  # else the holder removed it as we opened it: try the new file
+            handle.seek(0)
+            handle.truncate()
+            handle.write(str(os.getpid()))
+            handle.flush()
+            return handle
+        handle.close()
+
+
+def remove_stale_temporaries(final: str | os.PathLike) -> list[Path]:
+    """Delete what interrupted atomic writes of ``final`` left beside it (hidden
+    ``.NAME.tmp-*`` files); call it only while holding ``final``'s :func:`output_lock`."""
+    final = Path(final)
+    removed = []
+    for tmp in final.parent.glob(f".{final.name}.tmp-*"):
+        if tmp.is_file():
+            tmp.unlink(missing_ok=True)
+            removed.append(tmp)
+    return removed
+
+
+def die_with_parent() -> None:
+    """In a worker process: ask Linux to end it when its parent dies (a killed ``score`` left
+    its featurizing workers running). Elsewhere a no-op."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    pr_set_pdeathsig = 1
+    libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
+    if os.getppid() == 1:  # the parent is already gone
+        os._exit(1)
 
 
 def write_text_atomic(path: str | os.PathLike, text: str) -> None:

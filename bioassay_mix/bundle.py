@@ -180,8 +180,18 @@ def _read_manifest(folder: Path) -> dict:
         featurizer, entries = manifest["featurizer"], manifest["targets"]
         missing = [k for k in FEATURIZER_KEYS if k not in featurizer]
         bad = [e for e in entries if not {"name", "model_file", "sha256"} <= set(e)]
-    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError) as exc:
-        raise ModelFileError(f"{file} is corrupt: {type(exc).__name__}: {exc}") from exc
+        n_bits = int(featurizer.get("n_bits"))
+        names = [str(e["name"]) for e in entries if isinstance(e, dict) and "name" in e]
+    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError, ValueError,
+            RecursionError) as exc:
+        raise ModelFileError(f"{file} is corrupt: {type(exc).__name__}: "
+                             f"{str(exc)[:200]}") from exc
+    duplicated = sorted({n for n in names if names.count(n) > 1})
+    if duplicated:
+        raise ModelFileError(f"{file} names target {duplicated[0]!r} more than once; refusing "
+                             "to guess which model serves it")
+    if n_bits < 1:
+        raise ModelFileError(f"{file}: featurizer n_bits must be >= 1, got {n_bits}")
     if fmt != BUNDLE_FORMAT:
         raise ModelFileError(f"{file} has bundle format {fmt!r}; this bioassay-mix "
                              f"{__version__} reads format {BUNDLE_FORMAT}")

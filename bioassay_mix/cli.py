@@ -11,7 +11,7 @@ from pathlib import Path
 
 from . import __version__
 from .device import DEVICES
-from .errors import BioassayMixError
+from .errors import BioassayMixError, DataError
 from .featurize import FEATURIZERS
 from .proxies import ESTIMATORS
 from .splits import LEAKAGE_MODES
@@ -37,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run MixMin on a panel and write the AP report")
     _panel_and_protocol_options(run)
     run.add_argument("--out", default="bioassay-mix-results", help="output folder")
-    run.add_argument("--seed", type=int, default=0)
+    run.add_argument("--seed", type=_non_negative, default=0)
     run.add_argument("--leakage", choices=LEAKAGE_MODES, default="strict",
                      help="strict: a target's test compounds are in no source's training rows")
     run.add_argument("--bundle", help="where to write the scoring bundle (default: OUT/bundle)")
@@ -46,12 +46,12 @@ def build_parser() -> argparse.ArgumentParser:
                          "several seeds: mean AP with CIs, win/tie/loss, plots")
     _panel_and_protocol_options(exp)
     exp.add_argument("--out", default="bioassay-mix-experiment", help="output folder")
-    exp.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    exp.add_argument("--seeds", nargs="+", type=_non_negative, default=[0, 1, 2])
     exp.add_argument("--leakage", nargs="+", choices=LEAKAGE_MODES, default=["strict"],
                      help="one or both modes, reported side by side")
-    exp.add_argument("--random-search", type=int, default=16, metavar="N",
+    exp.add_argument("--random-search", type=_non_negative, default=16, metavar="N",
                      help="random-search trials per target (0: off)")
-    exp.add_argument("--regmix", type=int, default=32, metavar="M",
+    exp.add_argument("--regmix", type=_non_negative, default=32, metavar="M",
                      help="RegMix small-model runs per target (0: off)")
     exp.add_argument("--no-plus-target", action="store_true",
                      help="leave out MixMin + target (the target's rows as one more source)")
@@ -64,9 +64,10 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--targets", nargs="+", help="targets to score (default: all)")
     score.add_argument("--smiles-column", default="smiles")
     score.add_argument("--id-column", help="compound id column (SDF: a property; default _Name)")
-    score.add_argument("--chunk-size", type=int, default=20_000)
+    score.add_argument("--chunk-size", type=_positive, default=20_000)
     score.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
-    score.add_argument("--n-jobs", type=int, default=-1, help="featurizing processes (-1: all)")
+    score.add_argument("--n-jobs", type=_n_jobs, default=-1,
+                       help="featurizing processes (-1: all)")
     score.add_argument("--overwrite", action="store_true", help="replace an existing --out")
     score.add_argument("--quiet", action="store_true", help="no progress bars, warnings only")
 
@@ -76,18 +77,18 @@ def build_parser() -> argparse.ArgumentParser:
                     help="folder of source domains, one .txt/.txt.gz file each (a line a sequence)")
     lm.add_argument("--target", required=True, help="the target's text file (a line a sequence)")
     lm.add_argument("--out", default="bioassay-mix-lm", help="output folder")
-    lm.add_argument("--order", type=int, default=2, help="n-gram order of the proxies")
-    lm.add_argument("--final-order", type=int, help="n-gram order of the final model")
+    lm.add_argument("--order", type=_positive, default=2, help="n-gram order of the proxies")
+    lm.add_argument("--final-order", type=_positive, help="n-gram order of the final model")
     lm.add_argument("--level", choices=("word", "char"), default="word")
-    lm.add_argument("--min-count", type=int, default=2, help="rarer tokens become <unk>")
-    lm.add_argument("--n-tokens", type=int,
+    lm.add_argument("--min-count", type=_positive, default=2, help="rarer tokens become <unk>")
+    lm.add_argument("--n-tokens", type=_positive,
                     help="final model's token budget (default: the median domain's size)")
     lm.add_argument("--no-repeat", action="store_true",
                     help="never repeat a domain's lines to fill its quota (the corpus shrinks)")
     lm.add_argument("--sample", type=float, default=0.2,
                     help="fraction of the target's sequences MixMin sees (the rest is held out)")
-    lm.add_argument("--random-search", type=int, default=8, metavar="N")
-    lm.add_argument("--seed", type=int, default=0)
+    lm.add_argument("--random-search", type=_non_negative, default=8, metavar="N")
+    lm.add_argument("--seed", type=_non_negative, default=0)
     lm.add_argument("--quiet", action="store_true", help="no progress bars, warnings only")
 
     library = sub.add_parser("library", help="build or describe a proxy library (the sources "
@@ -129,15 +130,29 @@ def _model_options(parser: argparse.ArgumentParser, role: str) -> None:
                         help=f"{role} parameters in the estimator's own names, as JSON")
 
 
+def _integer(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
+
+
 def _non_negative(text: str) -> int:
-    value = int(text)
+    value = _integer(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
     return value
 
 
+def _positive(text: str) -> int:
+    value = _integer(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
 def _n_jobs(text: str) -> int:
-    value = int(text)
+    value = _integer(text)
     if value == 0:
         raise argparse.ArgumentTypeError("must be a non-zero integer (-1: all cores)")
     return value
@@ -152,7 +167,7 @@ def _panel_and_protocol_options(parser: argparse.ArgumentParser) -> None:
                         help="file panel layout: wide (a column per assay) or long")
     parser.add_argument("--targets", nargs="+", help="target assays (default: every eligible)")
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
-    parser.add_argument("--n-jobs", type=int, default=-1, help="threads (-1: all cores)")
+    parser.add_argument("--n-jobs", type=_n_jobs, default=-1, help="threads (-1: all cores)")
     parser.add_argument("--split", choices=("random", "scaffold"), default="random")
     parser.add_argument("--grid-search", action="store_true",
                         help="choose proxy hyperparameters by the paper's 5-fold CV grid")
@@ -166,13 +181,13 @@ def _panel_and_protocol_options(parser: argparse.ArgumentParser) -> None:
                         default="adaptive", help="MixMin solver: batched exponentiated gradient, "
                         "working-set Newton (both certified to a 1e-6 duality gap) or the "
                         "paper's 100-step loop")
-    parser.add_argument("--min-test-positives", type=int, default=5,
+    parser.add_argument("--min-test-positives", type=_positive, default=5,
                         help="a target needs this many positives in its test split")
     parser.add_argument("--executor", choices=("local", "dask"), default="local",
                         help="dask: proxies and per-target models as Dask tasks")
     parser.add_argument("--scheduler", help="Dask scheduler address (default: start a "
                         "LocalCluster of --n-jobs workers)")
-    parser.add_argument("--dask-fit-rows", type=int, default=2_000_000, metavar="N",
+    parser.add_argument("--dask-fit-rows", type=_positive, default=2_000_000, metavar="N",
                         help="with --executor dask, a target whose natural mixture has N rows "
                         "or more trains its mixture models with xgboost.dask across the cluster")
     parser.add_argument("--quiet", action="store_true", help="no progress bars, warnings only")
@@ -226,13 +241,26 @@ def _panel(args: argparse.Namespace):
 
 
 def _run(args: argparse.Namespace) -> int:
+    from ._utils import check_output_dir, output_lock
+    from .bundle import MANIFEST as BUNDLE_MANIFEST
     from .experiment import run
     from .report import ap_table, write_report
 
+    bundle_dir = Path(args.bundle) if args.bundle else Path(args.out) / "bundle"
+    if bundle_dir.resolve() == Path(args.out).resolve():
+        raise DataError("--bundle must differ from --out: the bundle folder is replaced as a "
+                        "whole, and --out holds the report and caches")
+    # replaced only if it is a bundle; a foreign non-empty folder is refused before any work
+    check_output_dir(bundle_dir, marker=BUNDLE_MANIFEST, overwrite=True, what="bundle")
     config = _config(args, seed=args.seed, leakage=args.leakage)
-    result = run(_panel(args), targets=args.targets, config=config, out_dir=args.out)
-    files = write_report(result, args.out)
-    bundle = result.save_bundle(args.bundle or Path(args.out) / "bundle", overwrite=True)
+    with output_lock(args.out, what="run output"):
+        result = run(_panel(args), targets=args.targets, config=config, out_dir=args.out)
+        files = write_report(result, args.out)
+        bundle = result.save_bundle(bundle_dir, overwrite=True)
+    if len(result.issues):
+        logging.getLogger(__name__).warning(
+            "%d input issues (invalid SMILES, merged duplicates, conflicting labels): %s",
+            len(result.issues), files["issues"])
     print(ap_table(result.report).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     print(f"\nwall time {result.metadata['wall_time_s']:.1f} s; report: {files['report_md']}; "
           f"bundle: {bundle}")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import csv
 import gzip
 import logging
 import os
 import tomllib
 import warnings
+import zlib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -97,7 +99,10 @@ def data_home(path: str | os.PathLike | None = None) -> Path:
     if path is None:
         env = os.environ.get(DATA_ENV)
         path = env if env else pooch.os_cache("bioassay-mix")
-    return Path(path).expanduser().resolve()
+    home = Path(path).expanduser().resolve()
+    if home.exists() and not home.is_dir():
+        raise DataError(f"the data cache {home} (${DATA_ENV} or cache=) is a file, not a folder")
+    return home
 
 
 def fetch(name: str, *, cache: str | os.PathLike | None = None) -> Path:
@@ -167,16 +172,33 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
         if suffixes.endswith((".parquet", ".pq")):
             frame = pd.read_parquet(path)
         elif suffixes.endswith((".csv", ".csv.gz", ".tsv", ".tsv.gz")):
-            frame = pd.read_csv(path, sep="\t" if ".tsv" in suffixes else ",", low_memory=False)
+            sep = "\t" if ".tsv" in suffixes else ","
+            _refuse_duplicate_columns(path, _header(path, sep))
+            frame = pd.read_csv(path, sep=sep, low_memory=False)
         else:
             raise DataError(f"{path}: unsupported file type (use .csv, .csv.gz, .tsv or .parquet)")
     except pd.errors.EmptyDataError as exc:
         raise DataError(f"{path} is empty") from exc
-    except (pd.errors.ParserError, UnicodeDecodeError, OSError) as exc:
-        raise DataError(f"{path} could not be read: {exc}") from exc
+    except (pd.errors.ParserError, UnicodeDecodeError, OSError, EOFError, zlib.error) as exc:
+        # a truncated .gz raises EOFError or zlib.error from inside the reader
+        raise DataError(f"{path} could not be read ({type(exc).__name__}): "
+                        f"{str(exc)[:200]}") from exc
     if frame.shape[0] == 0:
         raise DataError(f"{path} has a header but no rows")
     return frame
+
+
+def _header(path: Path, sep: str) -> list[str]:
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8", newline="") as handle:
+        return next(csv.reader(handle, delimiter=sep), [])
+
+
+def _refuse_duplicate_columns(path: Path, names: list[str]) -> None:
+    repeated = [n for n in names if names.count(n) > 1]
+    if repeated:
+        raise DataError(f"{path}: column {repeated[0]!r} appears {names.count(repeated[0])} "
+                        f"times; rename one (it would silently become {repeated[0]!r}.1)")
 
 
 def label_columns_of(m: Manifest, columns: list[str]) -> list[str]:

@@ -21,17 +21,26 @@ from sklearn.metrics import average_precision_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 from . import __version__
-from ._utils import StageClock, progress, safe_name, sha256_bytes, write_json_atomic
+from ._utils import (
+    StageClock,
+    output_lock,
+    progress,
+    resolve_n_jobs,
+    safe_name,
+    sha256_bytes,
+    write_json_atomic,
+)
 from .baselines import SourceRows, fit_mixture, mixture_rows, random_search, regmix
 from .device import resolve_device
 from .errors import DataError, ModelFileError
 from .executor import EXECUTORS, DaskExecutor, LocalExecutor, make_executor
 from .featurize import MorganFingerprint, fingerprint_partitions, stack
 from .mixture import DEFAULT_PRUNE, observed_label_proba
-from .panel import AssayPanel
+from .panel import ISSUE_COLUMNS, AssayPanel
 from .proxies import (
     PAPER_GRID,
     ProxySet,
+    check_xgb_params,
     fit_classifier,
     load_model,
     save_model,
@@ -106,6 +115,16 @@ class RunConfig:
         if self.solver_method not in SOLVER_METHODS:
             raise ValueError(f"solver_method must be one of {SOLVER_METHODS}, "
                              f"got {self.solver_method!r}")
+        for role, params in (("proxy_params", self.proxy_params),
+                             ("final_params", self.final_params)):
+            try:
+                check_xgb_params(params)
+            except DataError as exc:
+                raise DataError(f"{role}: {exc}") from exc
+        for name in ("seed", "random_search", "regmix"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+        resolve_n_jobs(self.n_jobs)  # 0 is refused here, not after the proxies
 
     def key(self) -> str:
         """Hash of everything that changes results (not where or how fast it runs)."""
@@ -127,6 +146,7 @@ class RunResult:
     metadata: dict
     models: dict[str, xgb.XGBClassifier] = field(default_factory=dict)
     weights_plus_target: pd.DataFrame | None = None
+    issues: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=ISSUE_COLUMNS))
 
     def save_bundle(self, path: str | Path, *, overwrite: bool = False) -> Path:
         """Write the MixMin-trained models as a scoring bundle (see :mod:`bioassay_mix.bundle`)."""
@@ -325,7 +345,8 @@ def run(panel: AssayPanel, *, targets: list[str] | None = None, config: RunConfi
     """
     cfg = config or RunConfig()
     out = Path(out_dir) if out_dir is not None else None
-    with _executor(cfg) as executor:
+    lock = output_lock(out, what="run output") if out is not None else contextlib.nullcontext()
+    with lock, _executor(cfg) as executor:
         prep = prepare(panel, targets=targets, config=cfg, out_dir=out, executor=executor)
         clock = StageClock()
         results = _solve_targets(prep, cfg)
@@ -348,7 +369,7 @@ def run(panel: AssayPanel, *, targets: list[str] | None = None, config: RunConfi
     return RunResult(report=report, weights=weights, skipped=pd.DataFrame(
         prep.skipped, columns=["assay", "role", "reason"]), solver=solver_info,
         metadata=metadata, models={row["target"]: model for row, model in evaluated},
-        weights_plus_target=weights_plus)
+        weights_plus_target=weights_plus, issues=panel.issues)
 
 
 def _solve(problems: list[pd.DataFrame], prep: Prepared, cfg: RunConfig) -> list:

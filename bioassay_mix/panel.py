@@ -163,8 +163,12 @@ def _canonicalise(
     parsed = parse_many(smiles.tolist())
     issues = [{"kind": "invalid_smiles", "row": i, "column": column, "smiles": str(smiles.iloc[i]),
                "detail": p.reason} for i, p in enumerate(parsed) if p.smiles is None]
-    if issues and strict:
+    if issues and (strict or len(issues) == len(parsed)):
         first = issues[0]
+        if len(issues) == len(parsed):
+            raise DataError(f"{name}: every SMILES in column {column!r} is invalid "
+                            f"({len(issues)} rows); first at row {first['row']} "
+                            f"({first['smiles']!r}): {first['detail']}")
         raise DataError(f"{name}: {len(issues)} invalid SMILES, first at row {first['row']} "
                         f"({first['smiles']!r}): {first['detail']}")
     if issues:

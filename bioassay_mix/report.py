@@ -69,12 +69,13 @@ def write_report(result: RunResult, out_dir: str | Path) -> dict[str, Path]:
         "report_csv": out / "report.csv", "report_parquet": out / "report.parquet",
         "report_md": out / "report.md", "weights": out / "weights.csv",
         "skipped": out / "skipped.csv", "solver": out / "solver.csv",
-        "plot": out / "ap.png", "metadata": out / "metadata.json",
+        "plot": out / "ap.png", "metadata": out / "metadata.json", "issues": out / "issues.csv",
     }
     for key, frame, index in (("report_csv", result.report, False),
                               ("weights", result.weights, True),
                               ("skipped", result.skipped, False),
-                              ("solver", result.solver, False)):
+                              ("solver", result.solver, False),
+                              ("issues", result.issues, False)):
         with atomic_path(files[key]) as tmp:
             frame.to_csv(tmp, index=index)
     with atomic_path(files["report_parquet"]) as tmp:
@@ -102,6 +103,10 @@ def summary_markdown(result: RunResult) -> str:
     ]
     if len(result.skipped):
         lines += ["## Skipped", "", markdown_table(result.skipped)]
+    if len(result.issues):
+        counts = result.issues["kind"].value_counts()
+        lines += ["## Input issues", "", ", ".join(f"{n} {k}" for k, n in counts.items())
+                  + ": every row, SMILES and reason in `issues.csv`.", ""]
     return "\n".join(lines)
 
 

@@ -12,6 +12,7 @@ import gzip
 import logging
 import os
 import time
+import zlib
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -27,9 +28,16 @@ import pyarrow.parquet as pq
 import scipy.sparse as sp
 from rdkit import Chem
 
-from ._utils import atomic_path, progress, resolve_n_jobs
+from ._utils import (
+    atomic_path,
+    die_with_parent,
+    output_lock,
+    progress,
+    remove_stale_temporaries,
+    resolve_n_jobs,
+)
 from .bundle import Bundle
-from .chem import parse_many
+from .chem import MAX_ATOMS, parse_many
 from .errors import DataError, DataUnavailableError
 from .featurize import MorganFingerprint
 
@@ -103,59 +111,93 @@ def _table_batches(path, kind, smiles_column, id_column, chunk_size) -> Iterator
     if missing:
         raise DataError(f"input {path} has no column {missing[0]!r} (columns: {names[:20]}); "
                         "set smiles_column / id_column (--smiles-column / --id-column)")
-    if kind == "parquet":
-        batches = source.iter_batches(batch_size=chunk_size, columns=wanted)
-    else:
-        batches = pacsv.open_csv(
-            path, parse_options=parse,
-            convert_options=pacsv.ConvertOptions(include_columns=wanted,
-                                                 column_types={c: pa.string() for c in wanted}))
     try:
+        if kind == "parquet":
+            batches = source.iter_batches(batch_size=chunk_size, columns=wanted)
+        else:
+            batches = pacsv.open_csv(
+                path, parse_options=parse,
+                convert_options=pacsv.ConvertOptions(include_columns=wanted, column_types={
+                    c: pa.string() for c in wanted}))
         for batch in batches:
             frame = batch.to_pandas()
+            smiles = frame[smiles_column]
+            text = smiles.map(lambda v: isinstance(v, str) or v is None)
+            errors = pd.Series(None, index=frame.index, dtype=object)
+            errors[~text] = [f"SMILES must be text, got {type(v).__name__} {v!r}"
+                             for v in smiles[~text]]
             yield pd.DataFrame({"id": frame[id_column] if id_column else None,
-                                "smiles": frame[smiles_column], "error": None})
-    except pa.ArrowInvalid as exc:
+                                "smiles": smiles.where(text, smiles.astype(str)),
+                                "error": errors})
+    except (pa.ArrowInvalid, OSError, EOFError) as exc:
         raise DataError(f"input {path} could not be read: {exc}") from exc
 
 
-def _open_text(path: Path):
-    opener = gzip.open if path.name.lower().endswith(".gz") else open
-    return opener(path, "rt", encoding="utf-8", errors="replace")
+def _open_bytes(path: Path):
+    return gzip.open(path, "rb") if path.name.lower().endswith(".gz") else open(path, "rb")
+
+
+def _lines(path: Path) -> Iterator[tuple[int, str]]:
+    """(line number from 1, text) of a UTF-8 file, optionally gzipped; a byte that is not
+    UTF-8, or a truncated gzip stream, is an error naming the file and line."""
+    number = 0
+    try:
+        with _open_bytes(path) as handle:
+            for number, raw in enumerate(handle, start=1):
+                try:
+                    yield number, raw.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    raise DataError(f"{path}, line {number}: byte {raw[exc.start]:#04x} at "
+                                    f"column {exc.start + 1} is not UTF-8") from exc
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        raise DataError(f"{path} is truncated or not gzip after line {number} "
+                        f"({type(exc).__name__}: {exc})") from exc
 
 
 def _smi_records(path: Path) -> Iterator[pd.DataFrame]:
     # Blank lines and '#' comments carry no compound and are not rows; a first line whose first
     # field is "smiles" is a header.
     ids, smiles = [], []
-    with _open_text(path) as handle:
-        for number, line in enumerate(handle):
-            text = line.strip()
-            if not text or text.startswith("#"):
-                continue
-            smi, *name = text.split(maxsplit=1)
-            if number == 0 and smi.lower() == "smiles":
-                continue
-            smiles.append(smi)
-            ids.append(name[0] if name else None)
-            if len(smiles) >= 10_000:
-                yield pd.DataFrame({"id": ids, "smiles": smiles, "error": None})
-                ids, smiles = [], []
+    for number, line in _lines(path):
+        text = line.strip()
+        if not text or text.startswith("#"):
+            continue
+        smi, *name = text.split(maxsplit=1)
+        if number == 1 and smi.lower() == "smiles":
+            continue
+        smiles.append(smi)
+        ids.append(name[0] if name else None)
+        if len(smiles) >= 10_000:
+            yield pd.DataFrame({"id": ids, "smiles": smiles, "error": None})
+            ids, smiles = [], []
     yield pd.DataFrame({"id": ids, "smiles": smiles, "error": None})
 
 
+def _sdf_blocks(path: Path) -> Iterator[str]:
+    # RDKit's ForwardSDMolSupplier loses its place after a malformed record: records
+    # (valid, "junk\n$$$$", valid x 3) came back as 4 molecules, one valid record lost and the
+    # later ones numbered wrongly. Records are cut at their $$$$ terminators here instead, so
+    # every record is one row, and each is parsed on its own.
+    lines: list[str] = []
+    for _, line in _lines(path):
+        if line.rstrip("\r\n") == "$$$$":
+            yield "".join(lines)
+            lines = []
+        else:
+            lines.append(line)
+    if "".join(lines).strip():
+        yield "".join(lines)
+
+
 def _sdf_records(path: Path, id_column: str | None) -> Iterator[pd.DataFrame]:
-    # RDKit's forward supplier streams records; it yields None for one it cannot read, which
-    # stays a row with its reason. Sanitisation is done here to report why a structure fails.
-    opener = gzip.open if path.name.lower().endswith(".gz") else open
     rows = []
-    with opener(path, "rb") as handle:
-        for number, mol in enumerate(Chem.ForwardSDMolSupplier(handle, sanitize=False,
-                                                                removeHs=False)):
-            rows.append(_sdf_row(number, mol, id_column))
-            if len(rows) >= 10_000:
-                yield pd.DataFrame(rows, columns=["id", "smiles", "error"])
-                rows = []
+    for number, block in enumerate(_sdf_blocks(path)):
+        supplier = Chem.SDMolSupplier()
+        supplier.SetData(block + "$$$$\n", sanitize=False, removeHs=False)
+        rows.append(_sdf_row(number, next(iter(supplier), None), id_column))
+        if len(rows) >= 10_000:
+            yield pd.DataFrame(rows, columns=["id", "smiles", "error"])
+            rows = []
     yield pd.DataFrame(rows, columns=["id", "smiles", "error"])
 
 
@@ -168,6 +210,9 @@ def _sdf_row(number: int, mol, id_column: str | None) -> tuple:
         Chem.SanitizeMol(mol)
     except Exception as exc:  # RDKit raises several sanitisation exception types
         return name, None, f"SDF record {number + 1}: sanitisation failed: {exc}"
+    if mol.GetNumHeavyAtoms() > MAX_ATOMS:
+        return name, None, (f"SDF record {number + 1}: {mol.GetNumHeavyAtoms()} heavy atoms, "
+                            f"above the limit of {MAX_ATOMS}")
     return name, Chem.MolToSmiles(mol), None
 
 
@@ -217,7 +262,8 @@ def _featurized(chunks: Iterable[pd.DataFrame], featurizer: dict,
         for chunk, smiles in todo:
             yield chunk, *_featurize(smiles, featurizer)
         return
-    with ProcessPoolExecutor(n_jobs, mp_context=get_context("spawn")) as pool:
+    with ProcessPoolExecutor(n_jobs, mp_context=get_context("spawn"),
+                             initializer=die_with_parent) as pool:
         queue: deque = deque()
         try:
             for chunk, smiles in todo:
@@ -258,13 +304,39 @@ def _scored_chunks(bundle: Bundle, chunks: Iterable[pd.DataFrame], *, n_jobs: in
         yield scored
 
 
-def _prepare(bundle: Bundle | str | os.PathLike, targets, device) -> tuple[Bundle, str]:
+def _prepare(bundle: Bundle | str | os.PathLike, targets, device, chunk_size: int,
+             id_column: str | None) -> tuple[Bundle, str]:
+    if not isinstance(chunk_size, int | np.integer) or isinstance(chunk_size, bool) \
+            or chunk_size < 1:
+        raise DataError(f"chunk_size must be an integer >= 1, got {chunk_size!r}")
     bundle = bundle if isinstance(bundle, Bundle) else Bundle.load(bundle, targets=targets)
     bundle = bundle.select(targets)
-    clash = [t for t in bundle.targets if t in RESERVED]
+    reserved = (*RESERVED, _id_name(id_column))
+    clash = [t for t in bundle.targets if t in reserved]
     if clash:
-        raise DataError(f"target name {clash[0]!r} clashes with an output column {RESERVED}")
+        raise DataError(f"target name {clash[0]!r} clashes with an output column "
+                        f"{sorted(set(reserved))}; choose another --id-column")
     return bundle, bundle.to_device(device)
+
+
+def _check_output(out: Path, input_path: Path, overwrite: bool) -> None:
+    """Refuse an output path before any scoring: it must be a Parquet file name, not a folder,
+    not under a file, not the input itself."""
+    if out.suffix.lower() not in (".parquet", ".pq"):
+        raise DataError(f"output {out} must end in .parquet or .pq (scores are written as "
+                        "Parquet; convert with pandas if you need CSV)")
+    if out.is_dir():
+        raise DataError(f"output {out} is a folder; give a file name")
+    for parent in out.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise DataError(f"output {out} lies under {parent}, which is a file")
+            break
+    if out.exists():
+        if input_path.exists() and out.resolve() == input_path.resolve():
+            raise DataError(f"output {out} is the input file; refusing to overwrite it")
+        if not overwrite:
+            raise DataError(f"output {out} already exists (pass overwrite=True / --overwrite)")
 
 
 def _id_name(id_column: str | None) -> str:
@@ -278,7 +350,7 @@ def score(bundle: Bundle | str | os.PathLike, compounds, *, smiles_column: str =
           chunk_size: int = DEFAULT_CHUNK_SIZE) -> pd.DataFrame:
     """Score ``compounds`` (a DataFrame with a SMILES column, a Series or a list of SMILES)
     against every target of ``bundle``: one row per input, in order, with an ``error`` column."""
-    bundle, _ = _prepare(bundle, targets, device)
+    bundle, _ = _prepare(bundle, targets, device, chunk_size, id_column)
     frame = _as_frame(compounds, smiles_column, id_column)
     chunks = _rechunk([frame], chunk_size)
     jobs = resolve_n_jobs(n_jobs) if len(frame) > chunk_size else 1
@@ -325,9 +397,19 @@ def score_file(bundle: Bundle | str | os.PathLike, input_path: str | os.PathLike
     """
     start = time.perf_counter()
     out = Path(out_path)
-    if out.exists() and not overwrite:
-        raise DataError(f"output {out} already exists (pass overwrite=True / --overwrite)")
-    bundle, device_used = _prepare(bundle, targets, device)
+    _check_output(out, Path(input_path), overwrite)
+    bundle, device_used = _prepare(bundle, targets, device, chunk_size, id_column)
+    with output_lock(out, what="scores"):
+        for tmp in remove_stale_temporaries(out):
+            logger.info("removed %s, left by an interrupted run", tmp)
+        return _score_file_locked(bundle, input_path, out, device_used, start,
+                                  smiles_column=smiles_column, id_column=id_column,
+                                  chunk_size=chunk_size, n_jobs=n_jobs, verbose=verbose)
+
+
+def _score_file_locked(bundle: Bundle, input_path, out: Path, device_used: str, start: float,
+                       *, smiles_column: str, id_column: str | None, chunk_size: int,
+                       n_jobs: int | None, verbose: bool) -> ScoreSummary:
     chunks = read_compounds(input_path, smiles_column=smiles_column, id_column=id_column,
                             chunk_size=chunk_size)
     id_name = _id_name(id_column)
@@ -345,7 +427,10 @@ def score_file(bundle: Bundle | str | os.PathLike, input_path: str | os.PathLike
         if n_rows == 0:
             raise DataError(f"input {input_path} has no compounds")
     timings["wall_s"] = time.perf_counter() - start
-    if n_errors:
+    if n_errors == n_rows:
+        logger.warning("none of the %d compounds could be scored (invalid SMILES or unreadable "
+                       "records); see the error column of %s", n_rows, out)
+    elif n_errors:
         logger.warning("%d of %d compounds could not be scored; see the error column of %s",
                        n_errors, n_rows, out)
     return ScoreSummary(out, n_rows, n_errors, bundle.targets, device_used,

@@ -55,7 +55,12 @@ def read_domain_dir(folder: str | os.PathLike) -> dict[str, list[str]]:
     files = sorted(p for p in folder.iterdir() if p.name.endswith(TEXT_SUFFIXES))
     if not files:
         raise DataError(f"{folder} has no .txt or .txt.gz domain files")
-    return {p.name.removesuffix(".gz").removesuffix(".txt"): read_sequences(p) for p in files}
+    names = [p.name.removesuffix(".gz").removesuffix(".txt") for p in files]
+    clash = sorted({n for n in names if names.count(n) > 1})
+    if clash:
+        same = [p.name for p, n in zip(files, names, strict=True) if n == clash[0]]
+        raise DataError(f"{folder}: files {same} are one domain {clash[0]!r}; keep one of them")
+    return {n: read_sequences(p) for n, p in zip(names, files, strict=True)}
 
 
 def split_target(texts: list[str], sample: int | float = 0.2, *,
