@@ -109,8 +109,7 @@ def output_lock(path: str | os.PathLike, *, what: str = "output") -> Iterator[No
     if target in _HELD_LOCKS:
         yield
         return
-    lock = target / ".bioassay-mix.lock" if target.is_dir() or not target.suffix else \
-        target.with_name(f".{target.name}.lock")
+    lock = target.with_name(f".{target.name}.lock")  # beside it: a folder's content stays its own
     lock.parent.mkdir(parents=True, exist_ok=True)
     handle = _acquire(lock, target, what)
     _HELD_LOCKS.add(target)
@@ -218,11 +217,15 @@ class StageClock:
 
 
 def resolve_n_jobs(n_jobs: int | None) -> int:
-    """scikit-learn's convention: None -> 1, -1 -> all cores, -2 -> all but one."""
+    """scikit-learn's convention: None -> 1, -1 -> all cores, -2 -> all but one. "All cores"
+    are those this process may use (CPU affinity and a container's CPU quota, as joblib counts
+    them), not the host's: ``os.cpu_count()`` in a 2-CPU container on a 64-core host is 64."""
     if n_jobs is None:
         return 1
     if n_jobs < 0:
-        return max(1, (os.cpu_count() or 1) + 1 + n_jobs)
+        from joblib import cpu_count
+
+        return max(1, cpu_count() + 1 + n_jobs)
     if n_jobs == 0:
         raise ValueError("n_jobs must be a non-zero integer (use -1 for all cores)")
     return n_jobs
