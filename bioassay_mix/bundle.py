@@ -1,13 +1,18 @@
-"""Model bundles: the MixMin-trained model of every target, ready to score new compounds.
+"""Model bundles: a model per target and the featurizer it was trained on, ready to score new
+compounds.
 
 A bundle is a directory::
 
-    bundle.json         format, package versions, featurizer, training panel checksum, and per
-                        target: model file, its sha256, MixMin weights and test-split AP
-    models/<name>.ubj   one XGBoost model per target, in XGBoost's own UBJ format
+    bundle.json         format, package versions, featurizer spec (class and parameters),
+                        training provenance, and per target: the model's file, format and
+                        sha256, its MixMin weights and its evaluation (test AP, or CV AP)
+    models/<name>.ubj   XGBoost models in XGBoost's own UBJ format, or
+    models/<name>.skops any other scikit-learn classifier, through skops' trusted types
 
-Loading checks the format and versions, then every model file's sha256, before XGBoost reads
-anything; a bundle is never unpickled. Saving writes a temporary directory and renames it.
+Loading checks the format and versions, then every model file's sha256, before any model is
+read, and rebuilds the featurizer from its spec; a bundle is never unpickled. Saving writes a
+temporary directory and puts it in place; a non-empty folder that is not a bundle is never
+replaced. Bundles of format 1 (XGBoost boosters and Morgan parameters) still load.
 """
 
 from __future__ import annotations
@@ -25,31 +30,33 @@ import scipy.sparse as sp
 import xgboost as xgb
 
 from . import __version__
-from ._utils import safe_name, sha256_file, write_dir_atomic, write_json_atomic
+from ._utils import safe_name, write_dir_atomic, write_json_atomic
 from .device import resolve_device
 from .errors import DataError, ModelFileError
-from .featurize import MorganFingerprint
-from .persist import load_verified
+from .featurize import Featurizer, MorganFingerprint, featurizer_from_spec
+from .persist import load_estimator, save_estimator
 
 if TYPE_CHECKING:
     from .experiment import RunResult
 
-BUNDLE_FORMAT = 1
+BUNDLE_FORMAT = 2
+READABLE_FORMATS = (1, 2)
 MANIFEST = "bundle.json"
-FEATURIZER_KEYS = ("radius", "n_bits", "counts", "include_chirality")
+_V1_FEATURIZER_KEYS = ("radius", "n_bits", "counts", "include_chirality")
 
 
 @dataclass
 class Bundle:
     """Fitted per-target models plus everything needed to featurize and score new compounds.
 
-    ``models`` maps target -> ``xgboost.Booster``; ``featurizer`` holds the
-    :class:`~bioassay_mix.featurize.MorganFingerprint` parameters the models were trained on;
-    ``weights`` is targets x sources (MixMin weights); ``info`` carries provenance (panel,
-    checksums, configuration, versions, per-target AP).
+    ``models`` maps target -> a fitted classifier with ``predict_proba`` (XGBoost models
+    predict through their booster, in place); ``featurizer`` is the spec
+    (:meth:`~bioassay_mix.featurize.Featurizer.spec`) of the featurizer the models were trained
+    on; ``weights`` is targets x sources (MixMin weights); ``info`` carries provenance (panel or
+    target file, checksums, configuration, versions, per-target evaluation).
     """
 
-    models: dict[str, xgb.Booster]
+    models: dict[str, Any]
     featurizer: dict[str, Any]
     weights: pd.DataFrame = field(default_factory=pd.DataFrame)
     info: dict[str, Any] = field(default_factory=dict)
@@ -59,9 +66,9 @@ class Bundle:
     def targets(self) -> list[str]:
         return list(self.models)
 
-    def fingerprinter(self, n_jobs: int | None = 1) -> MorganFingerprint:
-        """The featurizer the models were trained with."""
-        return MorganFingerprint(**self.featurizer, n_jobs=n_jobs).fit()
+    def fingerprinter(self, n_jobs: int | None = 1) -> Featurizer:
+        """The (fitted) featurizer the models were trained with."""
+        return featurizer_from_spec(self.featurizer, n_jobs=n_jobs)
 
     def select(self, targets: list[str] | None) -> Bundle:
         """The bundle restricted to ``targets`` (all when ``None``), in that order."""
@@ -72,20 +79,26 @@ class Bundle:
                       self.weights.reindex(index=targets), self.info, self.path)
 
     def to_device(self, device: str | None) -> str:
-        """Move prediction to ``device`` (auto|cpu|cuda); returns the device really used."""
+        """Move XGBoost models' prediction to ``device`` (auto|cpu|cuda); returns the device
+        really used (other estimators predict on the CPU)."""
         resolved = resolve_device(device)
-        for booster in self.models.values():
-            booster.set_param({"device": resolved})
+        for model in self.models.values():
+            if isinstance(model, xgb.XGBModel):
+                model.set_params(device=resolved)
+                model.get_booster().set_param({"device": resolved})
         return resolved
 
     def predict_proba(self, X: sp.csr_matrix) -> np.ndarray:
-        """Class-1 probability of every row of ``X`` (fingerprints) for every target:
+        """Class-1 probability of every row of ``X`` (features) for every target:
         an (n_rows, n_targets) float32 array."""
         out = np.empty((X.shape[0], len(self.models)), dtype=np.float32)
         if X.shape[0] == 0:
             return out
-        for j, booster in enumerate(self.models.values()):
-            out[:, j] = np.asarray(booster.inplace_predict(X), dtype=np.float32)
+        for j, model in enumerate(self.models.values()):
+            if isinstance(model, xgb.XGBClassifier):
+                out[:, j] = np.asarray(model.get_booster().inplace_predict(X), dtype=np.float32)
+            else:
+                out[:, j] = model.predict_proba(X)[:, 1]
         return out
 
     # -- building, saving and loading --------------------------------------------------------
@@ -95,8 +108,8 @@ class Bundle:
         if not result.models:
             raise DataError("this run trained no target models; nothing to bundle")
         cfg = result.metadata["config"]
-        featurizer = {"radius": cfg["radius"], "n_bits": cfg["n_bits"], "counts": cfg["counts"],
-                      "include_chirality": False}
+        featurizer = result.metadata.get("featurizer") or MorganFingerprint(
+            radius=cfg["radius"], n_bits=cfg["n_bits"], counts=cfg["counts"]).spec()
         ap = result.report.set_index("target").filter(like="ap_")
         info = {
             "panel": result.metadata["panel"],
@@ -105,8 +118,8 @@ class Bundle:
             "config": cfg, "config_key": result.metadata["config_key"],
             "test_ap": {t: ap.loc[t].to_dict() for t in result.models if t in ap.index},
         }
-        models = {t: m.get_booster() for t, m in result.models.items()}
-        return cls(models, featurizer, result.weights.reindex(index=list(models)), info)
+        return cls(dict(result.models), featurizer,
+                   result.weights.reindex(index=list(result.models)), info)
 
     def save(self, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
         """Write the bundle directory atomically. An existing bundle is replaced only with
@@ -118,11 +131,11 @@ class Bundle:
     def _write(self, folder: Path) -> None:
         (folder / "models").mkdir()
         targets = []
-        for t, booster in self.models.items():
-            rel = f"models/{safe_name(t)}.ubj"
-            booster.save_model(folder / rel)
+        for t, model in self.models.items():
+            record = save_estimator(model, folder / "models" / safe_name(t))
+            record["file"] = f"models/{record['file']}"
             w = self.weights.loc[t].dropna() if t in self.weights.index else pd.Series()
-            targets.append({"name": t, "model_file": rel, "sha256": sha256_file(folder / rel),
+            targets.append({"name": t, "model": record,
                             "weights": {s: float(v) for s, v in w.items() if v > 0},
                             "test_ap": self.info.get("test_ap", {}).get(t)})
         import rdkit
@@ -134,7 +147,7 @@ class Bundle:
             "versions": {"bioassay_mix": __version__, "xgboost": xgb.__version__,
                          "rdkit": rdkit.__version__, "scikit_learn": sklearn.__version__,
                          "numpy": np.__version__},
-            "featurizer": {"kind": "morgan", **self.featurizer},
+            "featurizer": self.featurizer,
             "training": {k: v for k, v in self.info.items() if k != "test_ap"},
             "targets": targets,
         }
@@ -148,12 +161,15 @@ class Bundle:
         entries = {e["name"]: e for e in manifest["targets"]}
         wanted = list(entries) if targets is None else list(targets)
         _check_known(wanted, list(entries), folder)
-        models = {t: _load_booster(folder, entries[t], manifest) for t in wanted}
+        try:
+            featurizer = featurizer_from_spec(manifest["featurizer"])
+        except DataError as exc:
+            raise ModelFileError(f"{folder / MANIFEST}: {exc}") from exc
+        models = {t: _load_model(folder, entries[t], featurizer) for t in wanted}
         weights = pd.DataFrame({t: entries[t]["weights"] for t in wanted}).T.reindex(wanted)
         info = {**manifest["training"], "test_ap": {t: entries[t]["test_ap"] for t in wanted},
                 "versions": manifest["versions"], "created": manifest["created"]}
-        featurizer = {k: manifest["featurizer"][k] for k in FEATURIZER_KEYS}
-        return cls(models, featurizer, weights.fillna(0.0), info, folder)
+        return cls(models, manifest["featurizer"], weights.fillna(0.0), info, folder)
 
 
 def load_bundle(path: str | os.PathLike, *, targets: list[str] | None = None) -> Bundle:
@@ -171,34 +187,50 @@ def _check_known(wanted: list[str], known: list[str], where: Path | None) -> Non
 
 
 def _read_manifest(folder: Path) -> dict:
+    """The manifest, checked and brought to the current format."""
     file = folder / MANIFEST
     if not file.is_file():
         raise ModelFileError(f"{folder} is not a bundle: {MANIFEST} is missing")
     try:
         manifest = json.loads(file.read_text(encoding="utf-8"))
         fmt, versions = manifest["format"], manifest["versions"]
+        if fmt == 1:
+            manifest = _upgrade_v1(manifest)
         featurizer, entries = manifest["featurizer"], manifest["targets"]
-        missing = [k for k in FEATURIZER_KEYS if k not in featurizer]
-        bad = [e for e in entries if not {"name", "model_file", "sha256"} <= set(e)]
-        n_bits = int(featurizer.get("n_bits"))
-        names = [str(e["name"]) for e in entries if isinstance(e, dict) and "name" in e]
+        complete = isinstance(featurizer, dict) and all(
+            {"name", "model"} <= set(e) and {"file", "sha256"} <= set(e["model"])
+            for e in entries)
+        names = [str(e["name"]) for e in entries]
+        _ = manifest["training"], manifest["created"]
     except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError, ValueError,
-            RecursionError) as exc:
+            AttributeError, RecursionError) as exc:
         raise ModelFileError(f"{file} is corrupt: {type(exc).__name__}: "
                              f"{str(exc)[:200]}") from exc
+    if fmt not in READABLE_FORMATS:
+        raise ModelFileError(f"{file} has bundle format {fmt!r}; this bioassay-mix "
+                             f"{__version__} reads formats {READABLE_FORMATS}")
+    if not complete:
+        raise ModelFileError(f"{file} is corrupt: featurizer or target entries incomplete")
     duplicated = sorted({n for n in names if names.count(n) > 1})
     if duplicated:
         raise ModelFileError(f"{file} names target {duplicated[0]!r} more than once; refusing "
                              "to guess which model serves it")
-    if n_bits < 1:
-        raise ModelFileError(f"{file}: featurizer n_bits must be >= 1, got {n_bits}")
-    if fmt != BUNDLE_FORMAT:
-        raise ModelFileError(f"{file} has bundle format {fmt!r}; this bioassay-mix "
-                             f"{__version__} reads format {BUNDLE_FORMAT}")
-    if missing or bad or featurizer.get("kind") != "morgan":
-        raise ModelFileError(f"{file} is corrupt: featurizer or target entries incomplete")
     _check_versions(file, versions)
     return manifest
+
+
+def _upgrade_v1(manifest: dict) -> dict:
+    """Format 1 (XGBoost boosters, Morgan parameters) in the shape of format 2."""
+    old = manifest["featurizer"]
+    if old.get("kind") != "morgan":
+        raise KeyError("featurizer kind")
+    params = {k: old[k] for k in _V1_FEATURIZER_KEYS}
+    params["n_bits"] = int(params["n_bits"])
+    targets = [{**e, "model": {"format": "xgboost-ubj", "file": e["model_file"],
+                               "sha256": e["sha256"],
+                               "class": "xgboost.sklearn.XGBClassifier"}}
+               for e in manifest["targets"]]
+    return {**manifest, "featurizer": MorganFingerprint(**params).spec(), "targets": targets}
 
 
 def _minor(version: str) -> tuple[int, int]:
@@ -220,16 +252,16 @@ def _check_versions(file: Path, versions: dict) -> None:
                              f"XGBoost {xgb.__version__} is older and may not read them")
 
 
-def _load_booster(folder: Path, entry: dict, manifest: dict) -> xgb.Booster:
-    file = folder / entry["model_file"]
-    if not file.resolve().is_relative_to(folder.resolve()):
-        raise ModelFileError(f"{folder / MANIFEST}: model path {entry['model_file']!r} leaves "
-                             "the bundle")
-    if not file.is_file():
-        raise ModelFileError(f"model file {file} of target {entry['name']!r} is missing")
-    booster = load_verified(xgb.Booster(), file, entry["sha256"], MANIFEST)
-    n_bits = int(manifest["featurizer"]["n_bits"])
-    if booster.num_features() != n_bits:
-        raise ModelFileError(f"model file {file} expects {booster.num_features()} features; the "
-                             f"bundle's featurizer makes {n_bits}")
-    return booster
+def _load_model(folder: Path, entry: dict, featurizer: Featurizer) -> Any:
+    model = load_estimator(folder, entry["model"], recorded_in=str(folder / MANIFEST))
+    if isinstance(model, xgb.XGBModel):
+        n_features = model.get_booster().num_features()
+    else:
+        n_features = getattr(model, "n_features_in_", featurizer.n_features_out_)
+    if n_features != featurizer.n_features_out_:
+        raise ModelFileError(f"model {entry['model']['file']} of target {entry['name']!r} "
+                             f"expects {n_features} features; the bundle's featurizer makes "
+                             f"{featurizer.n_features_out_}")
+    if not hasattr(model, "predict_proba"):
+        raise ModelFileError(f"model of target {entry['name']!r} has no predict_proba")
+    return model

@@ -193,9 +193,8 @@ def prepare(panel: AssayPanel, *, targets: list[str] | None = None,
     skipped: list[dict] = []
     usable = _usable_assays(panel, cfg, skipped)
     panel = panel.select(usable)
-    featurizer = MorganFingerprint(radius=cfg.radius, n_bits=cfg.n_bits, counts=cfg.counts,
-                                   n_jobs=cfg.n_jobs,
-                                   cache_dir=None if out is None else out / "cache").fit()
+    featurizer = run_featurizer(cfg).set_params(
+        n_jobs=cfg.n_jobs, cache_dir=None if out is None else out / "cache").fit()
     parts = None
     if executor.kind == "local":
         X = featurizer.transform_canonical(panel.smiles)
@@ -240,6 +239,11 @@ def prepare(panel: AssayPanel, *, targets: list[str] | None = None,
                                       for a, r in train_rows.items()})
     return Prepared(panel, X, codes, sources, proxies, Q, chosen, skipped, device,
                     clock.timings, parts, panel.checksum())
+
+
+def run_featurizer(cfg: RunConfig) -> MorganFingerprint:
+    """The featurizer of a run's settings (unfitted)."""
+    return MorganFingerprint(radius=cfg.radius, n_bits=cfg.n_bits, counts=cfg.counts)
 
 
 def _predict_rows(block: tuple[int, int], *, X: sp.csr_matrix, proxies: ProxySet) -> np.ndarray:
@@ -632,6 +636,7 @@ def _metadata(prep: Prepared, cfg: RunConfig, timings: dict) -> dict:
         "n_compounds": int(prep.panel.labels.shape[0]),
         "n_assays": int(prep.panel.labels.shape[1]), "n_proxies": len(prep.proxies.assays),
         "targets": prep.targets, "device": prep.device,
+        "featurizer": run_featurizer(cfg).spec(),
         "config": asdict(cfg), "config_key": cfg.key(), "timings_s": timings,
         "wall_time_s": round(sum(timings.values()), 3),
     }

@@ -39,7 +39,7 @@ from ._utils import (
 from .bundle import Bundle
 from .chem import MAX_ATOMS, parse_many
 from .errors import DataError, DataUnavailableError
-from .featurize import MorganFingerprint
+from .featurize import featurizer_from_spec
 
 logger = logging.getLogger(__name__)
 
@@ -240,16 +240,20 @@ def _numbered(frame: pd.DataFrame, start: int) -> pd.DataFrame:
 
 # -- featurizing (in worker processes: RDKit parsing holds the GIL) --------------------------
 def _featurize(smiles: list, featurizer: dict) -> tuple[sp.csr_matrix, list, float]:
+    # featurizer: a spec, rebuilt in the worker (nothing is pickled but plain data)
     # RDKit molecules are large (kilobytes each): parse and fingerprint a few thousand at a time
     # so that a chunk's molecules never all exist at once.
     start = time.process_time()
-    fp = MorganFingerprint(**featurizer, n_jobs=1).fit()
+    fp = featurizer_from_spec(featurizer, n_jobs=1)
     blocks, reasons = [], []
     for i in range(0, len(smiles), _MOL_BATCH):
         parsed = parse_many(smiles[i:i + _MOL_BATCH], canonical=False)
-        blocks.append(fp.transform_mols([p.mol for p in parsed if p.mol is not None]))
+        # CSR whatever the featurizer: the form models are trained on (see ProxyLibrary)
+        blocks.append(sp.csr_matrix(fp.transform_mols([p.mol for p in parsed if p.mol]),
+                                    dtype=np.float32))
         reasons += [p.reason for p in parsed]
-    X = sp.vstack(blocks, format="csr") if blocks else fp.transform_mols([])
+    X = sp.vstack(blocks, format="csr") if blocks else sp.csr_matrix(
+        (0, fp.n_features_out_), dtype=np.float32)
     return X, reasons, time.process_time() - start
 
 

@@ -32,8 +32,9 @@ def test_round_trip_predicts_as_the_trained_models(tox21_run):
     result, out = tox21_run
     bundle = load_bundle(out / "bundle")
     assert bundle.targets == ["NR-AR", "SR-MMP"]
-    assert bundle.featurizer == {"radius": 2, "n_bits": 1024, "counts": False,
-                                 "include_chirality": False}
+    assert bundle.featurizer == {"class": "MorganFingerprint", "params": {
+        "radius": 2, "n_bits": 1024, "counts": False, "include_chirality": False,
+        "use_features": False}}
     X = bundle.fingerprinter().transform(SMILES)
     expected = np.column_stack([result.models[t].predict_proba(X)[:, 1] for t in bundle.targets])
     np.testing.assert_allclose(bundle.predict_proba(X), expected, rtol=1e-6)
@@ -65,15 +66,15 @@ def test_select_targets_and_unknown_target(tox21_run):
 
 
 def test_truncated_model_file_is_refused_by_name(bundle_copy):
-    model = bundle_copy / manifest(bundle_copy)["targets"][1]["model_file"]
+    model = bundle_copy / manifest(bundle_copy)["targets"][1]["model"]["file"]
     model.write_bytes(model.read_bytes()[:100])
     with pytest.raises(ModelFileError, match=model.name):
         load_bundle(bundle_copy)
 
 
 def test_missing_model_file(bundle_copy):
-    (bundle_copy / manifest(bundle_copy)["targets"][0]["model_file"]).unlink()
-    with pytest.raises(ModelFileError, match="of target 'NR-AR' is missing"):
+    (bundle_copy / manifest(bundle_copy)["targets"][0]["model"]["file"]).unlink()
+    with pytest.raises(ModelFileError, match=r"NR-AR.*\.ubj named in .* is missing"):
         load_bundle(bundle_copy)
 
 
@@ -88,8 +89,8 @@ def test_bundle_from_another_version_is_refused(bundle_copy, key, version, messa
 
 
 def test_corrupt_manifest_and_escaping_model_path(bundle_copy):
-    rewrite(bundle_copy, lambda d: d["targets"][0].__setitem__("model_file", "../../x.ubj"))
-    with pytest.raises(ModelFileError, match="leaves the bundle"):
+    rewrite(bundle_copy, lambda d: d["targets"][0]["model"].__setitem__("file", "../../x.ubj"))
+    with pytest.raises(ModelFileError, match="leaves"):
         load_bundle(bundle_copy)
     (bundle_copy / "bundle.json").write_text('{"format": 1, "versions": ')
     with pytest.raises(ModelFileError, match=r"bundle\.json is corrupt"):
@@ -108,3 +109,34 @@ def test_save_refuses_an_existing_bundle_unless_overwrite(tox21_run, tmp_path):
     assert not (path / "stale.txt").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["b"]  # no temporary folders left
     assert load_bundle(path).targets == ["NR-AR", "SR-MMP"]
+
+
+def test_format_1_bundles_still_load_and_predict_the_same(tox21_run, bundle_copy):
+    # a bundle as bioassay-mix wrote it before format 2: boosters and Morgan parameters
+    data = manifest(bundle_copy)
+    data["format"] = 1
+    data["featurizer"] = {"kind": "morgan", **{k: data["featurizer"]["params"][k] for k in
+                                              ("radius", "n_bits", "counts",
+                                               "include_chirality")}}
+    for entry in data["targets"]:
+        model = entry.pop("model")
+        entry["model_file"], entry["sha256"] = model["file"], model["sha256"]
+    (bundle_copy / "bundle.json").write_text(json.dumps(data))
+    old = load_bundle(bundle_copy)
+    new = load_bundle(tox21_run[1] / "bundle")
+    X = new.fingerprinter().transform(SMILES)
+    np.testing.assert_array_equal(old.predict_proba(X), new.predict_proba(X))
+
+
+def test_any_classifier_bundles_through_skops(tox21_library, few_labels, tmp_path):
+    from sklearn.linear_model import LogisticRegression
+
+    from bioassay_mix import MixMinClassifier, score
+
+    X, y, X_test, _ = few_labels
+    clf = MixMinClassifier(tox21_library, final_estimator=LogisticRegression(max_iter=300),
+                           random_state=0).fit(X, y)
+    Bundle({"p53": clf.final_estimator_}, tox21_library.featurizer.spec()).save(tmp_path / "b")
+    assert list((tmp_path / "b" / "models").glob("*.skops"))
+    out = score(tmp_path / "b", X_test[:20])
+    np.testing.assert_allclose(out["p53"], clf.predict_proba(X_test[:20])[:, 1], rtol=1e-5)
