@@ -119,6 +119,31 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_argument("path", help="library folder")
     info.add_argument("--quiet", action="store_true", help=argparse.SUPPRESS)
 
+    fit = sub.add_parser("fit", help="your own assay against a library of public assays: "
+                         "weights, cross-validated report and verdict, scoring bundle")
+    fit.add_argument("--target", required=True,
+                     help="your labelled compounds: .csv/.tsv/.parquet (optionally .gz)")
+    fit.add_argument("--smiles-column", default="smiles")
+    fit.add_argument("--label-column", default="label", help="0/1 labels (empty: unlabelled)")
+    source = fit.add_mutually_exclusive_group()
+    source.add_argument("--library", help="a library folder (bioassay-mix library build)")
+    source.add_argument("--panel", nargs="+", metavar="NAME_OR_FILE",
+                        help="build (or reuse from the data cache) a library of these panels "
+                        "(default: the shipped tox21)")
+    fit.add_argument("--featurizer", choices=sorted(FEATURIZERS),
+                     help="featurizer of a library built from --panel (default morgan); with "
+                     "--library it must be the library's")
+    _model_options(fit, "estimator")
+    fit.add_argument("--cv", type=_positive, default=5, help="cross-validation folds")
+    fit.add_argument("--repeats", type=_positive, default=1, help="repeats of the k folds")
+    fit.add_argument("--seed", type=_non_negative, default=0)
+    fit.add_argument("--device", default="auto", choices=DEVICES)
+    fit.add_argument("--n-jobs", type=_n_jobs, default=-1, help="threads (-1: all cores)")
+    fit.add_argument("--out", required=True, help="output folder")
+    fit.add_argument("--overwrite", action="store_true",
+                     help="replace an earlier fit's output at --out")
+    fit.add_argument("--quiet", action="store_true", help="no progress bars, warnings only")
+
     sub.add_parser("datasets", help="list datasets, their cache status and licences")
     return parser
 
@@ -208,6 +233,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _lm_mix(args)
         if args.command == "library":
             return _library(args)
+        if args.command == "fit":
+            return _fit(args)
         return _run(args)
     except BioassayMixError as exc:
         print(f"bioassay-mix: error: {exc}", file=sys.stderr)
@@ -346,6 +373,44 @@ def _library(args: argparse.Namespace) -> int:
                              device=args.device, n_jobs=args.n_jobs, verbose=not args.quiet)
     path = lib.save(args.out, overwrite=args.overwrite)
     print(f"{lib!r}: {len(lib.skipped)} assays skipped; written to {path}")
+    return 0
+
+
+def _fit(args: argparse.Namespace) -> int:
+    from ._utils import check_output_dir, output_lock
+    from .datasets import data_home, load_panel
+    from .featurize import make_featurizer
+    from .library import cached_library, load_library
+    from .proxies import make_estimator
+    from .target import FIT_MARKER, fit_target, read_target, write_fit
+
+    # every option is checked before any work
+    check_output_dir(args.out, marker=FIT_MARKER, overwrite=args.overwrite, what="fit output")
+    final = make_estimator(args.estimator, args.estimator_params, device=args.device,
+                           random_state=args.seed)
+    target = read_target(args.target, smiles_column=args.smiles_column,
+                         label_column=args.label_column)
+    if args.library:
+        library = load_library(args.library)
+        if args.featurizer:
+            wanted = make_featurizer(args.featurizer).spec()
+            if wanted != library.featurizer.spec():
+                raise DataError(f"--featurizer {args.featurizer} ({wanted}) differs from the "
+                                f"library's {library.featurizer.spec()}; drop --featurizer or "
+                                "build a library with it")
+    else:
+        panels = [load_panel(p) for p in (args.panel or ["tox21"])]
+        library = cached_library(panels, featurizer=make_featurizer(args.featurizer or "morgan"),
+                                 random_state=args.seed, device=args.device, n_jobs=args.n_jobs,
+                                 cache=data_home() / "libraries", verbose=not args.quiet)
+    with output_lock(args.out, what="fit output"):
+        result = fit_target(target, library, final_estimator=final, cv=args.cv,
+                            repeats=args.repeats, random_state=args.seed, n_jobs=args.n_jobs,
+                            device=args.device, verbose=not args.quiet)
+        files = write_fit(result, args.out, overwrite=args.overwrite)
+    print(result.summary[["label", "mean_ap", "ap_ci_low", "ap_ci_high", "mean_delta_auprc"]]
+          .to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    print(f"\n{result.verdict}\nreport: {files['report']}; bundle: {files['bundle']}")
     return 0
 
 

@@ -188,20 +188,30 @@ class MixMinClassifier(ClassifierMixin, BaseEstimator):
         self : MixMinClassifier
         """
         self._validate_params()
+        clock = StageClock()
+        features = self._features(X, fitting=True)
+        clock.lap("featurize")
+        return self._fit_with(features, y, None, clock)
+
+    def _fit_with(self, features: sp.csr_matrix, y: Any, source_proba: np.ndarray | None,
+                  clock: StageClock | None = None) -> MixMinClassifier:
+        """``fit`` on features, with the sources' class-1 probabilities of these rows when they
+        are at hand (cross-validation computes them once for every fold)."""
+        self._validate_params()
         n_jobs = resolve_n_jobs(self.n_jobs)
         final = self._final_template()
         self._check_featurizer()
         labels = _binary_target(y)
-        clock = StageClock()
-        features = self._features(X, fitting=True)
+        clock = clock or StageClock()
         if features.shape[0] != len(labels):
             raise DataError(f"X has {features.shape[0]} compounds but y has {len(labels)} "
                             "labels")
         self.classes_, y01 = np.unique(labels, return_inverse=True)
         y01 = y01.astype(np.int32)
-        clock.lap("featurize")
         lib = self.library
-        P = observed_label_proba(lib.predict(features, n_jobs=n_jobs), y01)
+        if source_proba is None:
+            source_proba = lib.predict(features, n_jobs=n_jobs)
+        P = observed_label_proba(source_proba, y01)
         clock.lap("predict_sources")
         columns = list(lib.sources)
         self.target_column_note_ = None
@@ -224,7 +234,13 @@ class MixMinClassifier(ClassifierMixin, BaseEstimator):
         self.gap_ = float(result.gap)
         self.n_iter_ = int(result.n_iter)
         clock.lap("solve")
-        self.final_estimator_ = self._fit_final(final, features, y01, n_jobs)
+        counts = {s: len(lib.rows[s]) for s in lib.sources}
+        if TARGET in self.weights_.index:
+            counts[TARGET] = len(y01)
+        row_w = source_row_weights(self.weights_, counts, self.prune)
+        self.final_estimator_ = fit_on_mixture(final, lib, row_w, features, y01,
+                                               merge=self._merge(final),
+                                               random_state=self.random_state, n_jobs=n_jobs)
         clock.lap("final_fit")
         self.timings_ = clock.timings
         return self
@@ -270,32 +286,6 @@ class MixMinClassifier(ClassifierMixin, BaseEstimator):
         cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=self.random_state)
         return cross_val_predict(proxy, features, y01, cv=cv, method="predict_proba")[:, 1]
 
-    def _fit_final(self, template: Any, features, y01: np.ndarray, n_jobs: int) -> Any:
-        lib = self.library
-        counts = {s: len(lib.rows[s]) for s in lib.sources}
-        if TARGET in self.weights_.index:
-            counts[TARGET] = len(y01)
-        row_w = source_row_weights(self.weights_, counts, self.prune)
-        source_w = row_w.drop(TARGET, errors="ignore")
-        blocks, ys, sws = [], [], []
-        if (source_w > 0).any():
-            idx, y_src, sw_src = weighted_rows(lib.rows, lib.labels, source_w,
-                                               merge=self._merge(template))
-            blocks.append(lib.X[idx])
-            ys.append(y_src)
-            sws.append(sw_src)
-        if row_w.get(TARGET, 0.0) > 0:
-            blocks.append(features)
-            ys.append(y01)
-            sws.append(np.full(len(y01), row_w[TARGET]))
-        X_train = sp.vstack(blocks, format="csr")
-        y_train = np.concatenate(ys).astype(np.int32)
-        if len(np.unique(y_train)) < 2:
-            raise DataError("the weighted mixture's rows have one class only; the final model "
-                            "cannot be trained")
-        final = seeded(template, self.random_state, n_jobs=n_jobs)
-        return _fit_weighted(final, X_train, y_train, np.concatenate(sws))
-
     def _merge(self, template: Any) -> bool:
         exact = _weights_are_counts(template)
         if self.merge_rows == "auto":
@@ -331,6 +321,34 @@ class MixMinClassifier(ClassifierMixin, BaseEstimator):
         proba = self.predict_proba(X)[:, 1]
         return float(average_precision_score(np.asarray(y) == self.classes_[1], proba,
                                              sample_weight=sample_weight))
+
+
+def fit_on_mixture(template: Any, library: ProxyLibrary, row_weight: pd.Series,
+                   features: sp.csr_matrix, y: np.ndarray, *, merge: bool,
+                   random_state: int | None, n_jobs: int) -> Any:
+    """``clone(template)`` trained on the library's source rows and the target's rows
+    (``features``, 0/1 ``y``; the entry :data:`TARGET` of ``row_weight``), each row weighted by
+    its source's ``row_weight``; sources at weight 0 contribute no rows."""
+    source_w = row_weight.drop(TARGET, errors="ignore")
+    blocks, ys, sws = [], [], []
+    if (source_w > 0).any():
+        idx, y_src, sw_src = weighted_rows(library.rows, library.labels, source_w, merge=merge)
+        blocks.append(library.X[idx])
+        ys.append(y_src)
+        sws.append(sw_src)
+    if row_weight.get(TARGET, 0.0) > 0:
+        blocks.append(features)
+        ys.append(np.asarray(y, dtype=np.int32))
+        sws.append(np.full(len(y), float(row_weight[TARGET])))
+    if not blocks:
+        raise DataError("no source and no target rows carry weight")
+    X_train = sp.vstack(blocks, format="csr")
+    y_train = np.concatenate(ys).astype(np.int32)
+    if len(np.unique(y_train)) < 2:
+        raise DataError("the weighted mixture's rows have one class only; the final model "
+                        "cannot be trained")
+    model = seeded(template, random_state, n_jobs=n_jobs)
+    return _fit_weighted(model, X_train, y_train, np.concatenate(sws))
 
 
 def _binary_target(y: Any) -> np.ndarray:

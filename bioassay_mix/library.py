@@ -43,6 +43,7 @@ from . import __version__
 from ._utils import (
     progress,
     safe_name,
+    sha256_bytes,
     sha256_file,
     write_dir_atomic,
     write_json_atomic,
@@ -386,6 +387,33 @@ class ProxyLibrary:
                    skipped=pd.DataFrame(manifest.get("skipped", []),
                                         columns=["assay", "reason"]),
                    build=manifest.get("build", {}), path=folder)
+
+
+def cached_library(panels: Sequence[AssayPanel], *, featurizer: Featurizer,
+                   proxy: Any = None, min_labels: int = 50, random_state: int = 0,
+                   device: str = "auto", n_jobs: int | None = 1, cache: str | os.PathLike,
+                   verbose: bool = True) -> ProxyLibrary:
+    """The library of ``panels`` from ``cache``, built and saved there the first time. Keyed by
+    content: the panels' checksums, the featurizer's spec, the proxy's class and parameters,
+    ``min_labels`` and the seed, so another panel file of the same name builds another
+    library."""
+    template = proxy if proxy is not None else make_classifier(device=device, n_jobs=1)
+    key = {"panels": [p.checksum() for p in panels], "featurizer": featurizer.spec(),
+           "proxy": _estimator_spec(template), "min_labels": min_labels,
+           "random_state": random_state, "format": LIBRARY_FORMAT}
+    digest = sha256_bytes(json.dumps(key, sort_keys=True, default=str).encode())[:20]
+    folder = Path(cache) / f"{'+'.join(p.name for p in panels)[:60]}-{digest}"
+    if (folder / MANIFEST).is_file():
+        try:
+            return ProxyLibrary.load(folder)
+        except ModelFileError as exc:
+            logger.warning("cached library %s is unusable (%s); building it again", folder, exc)
+    lib = ProxyLibrary.build(list(panels), featurizer=featurizer, proxy=template,
+                             min_labels=min_labels, random_state=random_state, device=device,
+                             n_jobs=n_jobs, verbose=verbose)
+    lib.save(folder, overwrite=True)
+    logger.info("library of %s saved to %s", [p.name for p in panels], folder)
+    return lib
 
 
 def is_feature_matrix(X: Any) -> bool:

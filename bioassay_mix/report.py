@@ -174,6 +174,21 @@ def plot_weights(weights: pd.DataFrame, path: str | Path, title: str = "",
     return _save_png(fig, path)
 
 
+def plot_weight_bars(weights: pd.DataFrame, path: str | Path, title: str = "",
+                     max_sources: int = 20) -> Path:
+    """Horizontal bars of one target's weights (a ``source``, ``weight`` table), largest first;
+    the target's own weight in another colour."""
+    top = weights[weights["weight"] > 0].nlargest(max_sources, "weight").iloc[::-1]
+    fig, ax = plt.subplots(figsize=(7.0, max(2.5, 0.3 * len(top) + 1.2)))
+    colours = ["tab:orange" if s == "target" else "tab:blue" for s in top["source"]]
+    ax.barh(top["source"], top["weight"], color=colours)
+    ax.set_xlabel("MixMin weight")
+    ax.tick_params(axis="y", labelsize=7)
+    ax.set_title(title or "MixMin weights")
+    fig.tight_layout()
+    return _save_png(fig, path)
+
+
 def _save_png(fig, path: str | Path) -> Path:
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=120, format="png")

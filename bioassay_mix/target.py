@@ -1,0 +1,346 @@
+"""Your own assay against a library of public assays: which assays inform it and how much, and
+cross-validated evidence of whether mixing beats training on your own labels at your label
+count.
+
+``fit_target`` cross-validates four models on the user's labelled compounds (stratified k-fold,
+repeated): target-only (the final estimator on the fold's own rows), natural + target (every
+source row and the target's rows, unweighted), MixMin-trained (the sources weighted by MixMin)
+and MixMin + target (the target's rows as one more source, its P column out-of-fold). It reports
+each method's AP and ΔAUPRC (AP minus the test fold's positive rate, as FS-Mol reports it) with
+95% intervals over the folds, the paired difference of MixMin + target against target-only, and
+a one-line verdict; then fits MixMin + target on every labelled compound for the weights and the
+scoring bundle. The sources' predictions of the target's compounds are computed once and shared
+by every fold: only the target's own out-of-fold column depends on the fold.
+
+Mixing pays where a target has few labels: at 32 labels per Tox21 target, MixMin + target
+reached a mean test AP of 0.247 against target-only's 0.096 (12 of 12 targets), at 512 labels
+0.328 against 0.267 (issue 18's harness); with thousands of labels target-only catches up.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from scipy import stats
+from sklearn.metrics import average_precision_score
+from sklearn.model_selection import RepeatedStratifiedKFold
+
+from ._utils import StageClock, progress, resolve_n_jobs, sha256_file
+from .datasets import read_table
+from .errors import DataError
+from .estimator import TARGET, MixMinClassifier, fit_on_mixture
+from .library import ProxyLibrary
+from .panel import AssayPanel
+
+logger = logging.getLogger(__name__)
+
+METHODS = ("target_only", "natural_plus_target", "mixmin_trained", "mixmin_plus_target")
+LABELS = {"target_only": "target only", "natural_plus_target": "natural + target",
+          "mixmin_trained": "MixMin-trained", "mixmin_plus_target": "MixMin + target"}
+#: A difference whose 95% interval lies within +-TIE of zero is "no clear difference".
+TIE = 0.005
+
+
+@dataclass
+class TargetData:
+    """A user's labelled compounds: canonical SMILES, 0/1 labels, and what was reported while
+    reading them (invalid SMILES, merged duplicates, conflicting labels, missing labels)."""
+
+    smiles: list[str]
+    y: np.ndarray
+    name: str
+    issues: pd.DataFrame
+    source: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def n_positive(self) -> int:
+        return int(self.y.sum())
+
+
+def read_target(source: str | os.PathLike | pd.DataFrame, *, smiles_column: str = "smiles",
+                label_column: str = "label", name: str | None = None) -> TargetData:
+    """A target assay from a CSV/TSV/Parquet file (optionally gzipped) or a frame.
+
+    Parameters
+    ----------
+    source : path or pandas.DataFrame
+        One row per measurement: a SMILES column and a 0/1 label column.
+    smiles_column, label_column : str, default="smiles", "label"
+    name : str or None, default=None
+        The target's name (default: the file's stem, or ``"target"``).
+
+    Notes
+    -----
+    Invalid SMILES and rows without a label are reported in ``issues`` and left out;
+    duplicate compounds are merged; duplicates whose labels conflict are reported and left out
+    (their label becomes missing). Labels other than 0, 1 or empty are an error naming the row.
+    """
+    info: dict[str, str] = {}
+    if isinstance(source, pd.DataFrame):
+        frame, name = source, name or "target"
+    else:
+        path = Path(source)
+        frame = read_table(path)
+        name = name or path.name.split(".")[0]
+        info = {"file": str(path), "sha256": sha256_file(path)}
+    for column in (smiles_column, label_column):
+        if column not in frame.columns:
+            raise DataError(f"{name}: no column {column!r}; columns are {list(frame.columns)[:10]}"
+                            " (set --smiles-column / --label-column)")
+    panel = AssayPanel.from_frame(frame, smiles_column=smiles_column,
+                                  label_columns=[label_column], name=name)
+    y = panel.labels[label_column].dropna()
+    if y.empty:
+        raise DataError(f"{name}: no compound has both a valid SMILES and a label")
+    if y.nunique() < 2:
+        raise DataError(f"{name}: every labelled compound is {int(y.iloc[0])}; MixMin needs "
+                        "positives and negatives")
+    issues = panel.issues.copy()
+    if len(issues):
+        logger.warning("%s: %d rows reported (%s)", name, len(issues),
+                       ", ".join(f"{n} {k}" for k, n in issues["kind"].value_counts().items()))
+    return TargetData(list(y.index), y.to_numpy().astype(np.int32), name, issues, info)
+
+
+@dataclass
+class FitResult:
+    """What :func:`fit_target` found: the fitted classifier (MixMin + target on every labelled
+    compound), per-fold scores, their summary, the verdict and the weights with descriptions."""
+
+    classifier: MixMinClassifier
+    folds: pd.DataFrame
+    summary: pd.DataFrame
+    comparison: pd.DataFrame
+    verdict: str
+    weights: pd.DataFrame
+    target: TargetData
+    settings: dict[str, Any]
+    timings: dict[str, float]
+
+    def bundle(self):
+        """A scoring bundle of the fitted model (see :mod:`bioassay_mix.bundle`)."""
+        from .bundle import Bundle
+
+        clf = self.classifier
+        weights = pd.DataFrame([clf.weights_.rename(self.target.name)])
+        info = {"target": self.target.name, "target_source": self.target.source,
+                "library": clf.library.build_params, "settings": self.settings,
+                "test_ap": {self.target.name: self.summary.set_index("method")[
+                    "mean_ap"].to_dict()}}
+        return Bundle({self.target.name: clf.final_estimator_}, clf.library.featurizer.spec(),
+                      weights, info)
+
+
+def fit_target(target: TargetData, library: ProxyLibrary, *, final_estimator: Any = None,
+               cv: int = 5, repeats: int = 1, random_state: int = 0, n_jobs: int | None = None,
+               device: str = "auto", verbose: bool = True) -> FitResult:
+    """Cross-validate mixing against the target's own labels, then fit on every label.
+
+    Parameters
+    ----------
+    target : TargetData
+        From :func:`read_target`.
+    library : ProxyLibrary
+        The sources.
+    final_estimator : classifier or None, default=None
+        As in :class:`MixMinClassifier` (default XGBoost, 100 trees, depth 6).
+    cv : int, default=5
+        Folds; each class needs at least ``cv`` compounds.
+    repeats : int, default=1
+        Repeats of the k-fold split, each with its own shuffle.
+    random_state : int, default=0
+    n_jobs : int or None, default=None
+        Threads (proxies predicting, the final estimator).
+    device : {"auto", "cpu", "cuda"}, default="auto"
+    verbose : bool, default=True
+        Progress over folds.
+    """
+    counts = np.bincount(target.y, minlength=2)
+    if counts.min() < cv:
+        cls = int(np.argmin(counts))
+        raise DataError(f"{target.name}: {counts[cls]} compounds labelled {cls}, fewer than the "
+                        f"{cv} folds; use fewer folds (--cv) or label more compounds")
+    if cv < 2 or repeats < 1:
+        raise ValueError(f"cv must be >= 2 and repeats >= 1, got {cv}, {repeats}")
+    n_jobs = resolve_n_jobs(n_jobs)
+    clock = StageClock()
+    features = library.features(target.smiles)
+    source_proba = library.predict(features, n_jobs=n_jobs)
+    clock.lap("featurize_and_predict_sources")
+    model = {"final_estimator": final_estimator, "random_state": random_state,
+             "n_jobs": n_jobs, "device": device}
+    splitter = RepeatedStratifiedKFold(n_splits=cv, n_repeats=repeats,
+                                       random_state=random_state)
+    rows = []
+    for k, (train, test) in enumerate(progress(list(splitter.split(features, target.y)),
+                                               desc="folds", verbose=verbose)):
+        scores = _fold_scores(library, features, target.y, source_proba, train, test, model)
+        rate = float(target.y[test].mean())
+        rows += [{"repeat": k // cv, "fold": k % cv, "method": m, "n_train": len(train),
+                  "n_test": len(test), "positive_rate": rate, "ap": ap,
+                  "delta_auprc": ap - rate} for m, ap in scores.items()]
+    clock.lap("cross_validation")
+    folds = pd.DataFrame(rows)
+    final = MixMinClassifier(library, include_target=True, **model)
+    final._fit_with(features, target.y, source_proba)
+    clock.lap("final_fit")
+    summary, comparison = _summarise(folds)
+    settings = {"cv": cv, "repeats": repeats, "random_state": random_state,
+                "final_estimator": type(final.final_estimator_).__name__}
+    return FitResult(final, folds, summary, comparison, _verdict(comparison, target, cv),
+                     _weights_table(final, library), target, settings, clock.timings)
+
+
+def _fold_scores(library: ProxyLibrary, features: sp.csr_matrix, y: np.ndarray,
+                 source_proba: np.ndarray, train: np.ndarray, test: np.ndarray,
+                 model: dict) -> dict[str, float]:
+    X_train, y_train, X_test, y_test = features[train], y[train], features[test], y[test]
+    fitted = {}
+    for method, include in (("mixmin_trained", False), ("mixmin_plus_target", True)):
+        clf = MixMinClassifier(library, include_target=include, **model)
+        fitted[method] = clf._fit_with(X_train, y_train, source_proba[train]).final_estimator_
+    template = MixMinClassifier(library, **model)._final_template()
+    seed, n_jobs = model["random_state"], model["n_jobs"]
+    fitted["target_only"] = fit_on_mixture(
+        template, library, pd.Series({TARGET: 1.0}), X_train, y_train, merge=False,
+        random_state=seed, n_jobs=n_jobs)
+    natural = pd.Series(1.0, index=[*library.sources, TARGET])
+    fitted["natural_plus_target"] = fit_on_mixture(
+        template, library, natural, X_train, y_train, merge=True, random_state=seed,
+        n_jobs=n_jobs)
+    return {m: float(average_precision_score(y_test, fitted[m].predict_proba(X_test)[:, 1]))
+            for m in METHODS}
+
+
+def _interval(values: np.ndarray) -> tuple[float, float, float]:
+    mean = float(np.mean(values))
+    if len(values) < 2 or np.std(values) == 0:
+        return mean, mean, mean
+    half = float(stats.t.ppf(0.975, len(values) - 1) * stats.sem(values))
+    return mean, mean - half, mean + half
+
+
+def _summarise(folds: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    summary, comparison = [], []
+    wide = folds.pivot_table(index=["repeat", "fold"], columns="method", values="ap")
+    for m in METHODS:
+        part = folds[folds["method"] == m]
+        ap, lo, hi = _interval(part["ap"].to_numpy())
+        delta, dlo, dhi = _interval(part["delta_auprc"].to_numpy())
+        summary.append({"method": m, "label": LABELS[m], "mean_ap": ap, "ap_ci_low": lo,
+                        "ap_ci_high": hi, "mean_delta_auprc": delta, "delta_ci_low": dlo,
+                        "delta_ci_high": dhi, "n_folds": len(part)})
+    for baseline in ("target_only", "natural_plus_target", "mixmin_trained"):
+        diff = (wide["mixmin_plus_target"] - wide[baseline]).to_numpy()
+        mean, lo, hi = _interval(diff)
+        wins, losses = int((diff > TIE).sum()), int((diff < -TIE).sum())
+        comparison.append({"baseline": baseline, "label": LABELS[baseline], "mean_gain": mean,
+                           "ci_low": lo, "ci_high": hi, "folds_won": wins,
+                           "folds_tied": len(diff) - wins - losses, "folds_lost": losses})
+    return pd.DataFrame(summary), pd.DataFrame(comparison)
+
+
+def _verdict(comparison: pd.DataFrame, target: TargetData, cv: int) -> str:
+    row = comparison.set_index("baseline").loc["target_only"]
+    n = len(target.y)
+    where = (f"at {n} labelled compounds ({target.n_positive} positive), "
+             f"{cv}-fold cross-validation")
+    interval = f"{row.mean_gain:+.3f} AP, 95% CI [{row.ci_low:+.3f}, {row.ci_high:+.3f}]"
+    if row.ci_low > 0:
+        return f"Mixing helps {where}: MixMin + target beats target-only by {interval}."
+    if row.ci_high < 0:
+        return (f"Mixing does not help {where}: MixMin + target trails target-only by "
+                f"{interval}; train on your own labels.")
+    return (f"No clear difference {where}: MixMin + target against target-only {interval}; "
+            "more labels or folds would tell.")
+
+
+def _weights_table(clf: MixMinClassifier, library: ProxyLibrary) -> pd.DataFrame:
+    w = clf.weights_
+    info = library.info.reindex(w.index)
+    table = pd.DataFrame({"source": w.index, "weight": w.to_numpy(),
+                          "dataset": info["dataset"].fillna("(your assay)").to_numpy(),
+                          "title": info["title"].fillna("").to_numpy(),
+                          "n_train": info["n_train"].to_numpy(),
+                          "n_positive": info["n_positive"].to_numpy()})
+    return table.sort_values("weight", ascending=False, kind="stable").reset_index(drop=True)
+
+
+FIT_MARKER = "fit.json"
+
+
+def write_fit(result: FitResult, out_dir: str | os.PathLike, *,
+              overwrite: bool = False) -> dict[str, Path]:
+    """Write ``report.md`` (+ CSV/JSON), ``weights.csv`` and ``weights.png``, ``issues.csv``,
+    ``folds.csv`` and a scoring ``bundle/`` into ``out_dir``, as one atomic folder. A folder
+    that holds anything but an earlier fit's output is never replaced."""
+    from ._utils import write_dir_atomic
+
+    names = {"report": "report.md", "summary": "summary.csv", "comparison": "comparison.csv",
+             "weights": "weights.csv", "plot": "weights.png", "issues": "issues.csv",
+             "folds": "folds.csv", "json": FIT_MARKER, "bundle": "bundle"}
+
+    def write(folder: Path) -> None:
+        from .report import plot_weight_bars
+
+        for key in ("summary", "comparison", "weights", "issues", "folds"):
+            frame = {"summary": result.summary, "comparison": result.comparison,
+                     "weights": result.weights, "issues": result.target.issues,
+                     "folds": result.folds}[key]
+            frame.to_csv(folder / names[key], index=False)
+        plot_weight_bars(result.weights, folder / names["plot"],
+                         title=f"{result.target.name}: what informs it")
+        (folder / names["report"]).write_text(fit_markdown(result), encoding="utf-8")
+        result.bundle().save(folder / names["bundle"])
+        from ._utils import write_json_atomic
+
+        write_json_atomic(folder / FIT_MARKER, {
+            "target": result.target.name, "source": result.target.source,
+            "n_labelled": len(result.target.y), "n_positive": result.target.n_positive,
+            "verdict": result.verdict, "settings": result.settings,
+            "timings_s": result.timings,
+            "summary": result.summary.to_dict("records"),
+            "comparison": result.comparison.to_dict("records"),
+            "weights": result.weights.head(50).to_dict("records"),
+            "library": result.classifier.library.build_params,
+            "gap": result.classifier.gap_})
+
+    final = write_dir_atomic(out_dir, write, marker=FIT_MARKER, overwrite=overwrite,
+                             what="fit output")
+    return {k: final / v for k, v in names.items()}
+
+
+def fit_markdown(result: FitResult) -> str:
+    """The report: verdict, cross-validated AP and ΔAUPRC per method, paired gains, weights."""
+    from .report import markdown_table
+
+    t = result.target
+    top = result.weights.head(15)[["source", "weight", "dataset", "n_train", "n_positive"]]
+    issues = ""
+    if len(t.issues):
+        counts = t.issues["kind"].value_counts()
+        issues = ("Input rows reported: " + ", ".join(f"{n} {k}" for k, n in counts.items())
+                  + " (every row, SMILES and reason in `issues.csv`).")
+    return "\n".join([
+        f"# {t.name}: MixMin against a library of {len(result.classifier.library)} assays", "",
+        f"**{result.verdict}**", "",
+        f"{len(t.y)} labelled compounds, {t.n_positive} positive; "
+        f"{result.settings['cv']}-fold cross-validation x {result.settings['repeats']}; final "
+        f"estimator {result.settings['final_estimator']}. {issues}", "",
+        "## Cross-validated average precision", "",
+        "ΔAUPRC is AP minus the test fold's positive rate (0 for a random ranking); intervals "
+        "are 95% t-intervals over the folds.", "",
+        markdown_table(result.summary.drop(columns=["method"])), "",
+        "## MixMin + target against each baseline, fold by fold", "",
+        markdown_table(result.comparison.drop(columns=["baseline"])), "",
+        "## What informs the target (MixMin + target on every labelled compound)", "",
+        markdown_table(top, ".4f"), "",
+        f"Certified duality gap {result.classifier.gap_:.1e}; all weights in `weights.csv`, "
+        "a scoring bundle in `bundle/` (`bioassay-mix score --bundle ...`).", ""])

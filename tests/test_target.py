@@ -1,0 +1,138 @@
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bioassay_mix import load_bundle, score
+from bioassay_mix.cli import main
+from bioassay_mix.errors import DataError
+from bioassay_mix.proxies import make_classifier
+from bioassay_mix.target import METHODS, fit_target, read_target, write_fit
+
+FAST = make_classifier({"n_estimators": 30})
+
+
+@pytest.fixture(scope="module")
+def target_csv(few_labels, tmp_path_factory):
+    """96 real SR-p53 labels as a user's file, with the faults users' files have: an invalid
+    SMILES, a row without a label, a duplicate that agrees and one that conflicts."""
+    X, y, _, _ = few_labels
+    frame = pd.DataFrame({"compound": X, "active": y.astype(float)})
+    extra = pd.DataFrame({"compound": ["C1CC", X[0], X[1], X[2], "CCO"],
+                          "active": [1, y[0], 1 - y[1], np.nan, 0]})
+    path = tmp_path_factory.mktemp("target") / "my_assay.csv"
+    pd.concat([frame, extra], ignore_index=True).to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def fitted(target_csv, tox21_library):
+    target = read_target(target_csv, smiles_column="compound", label_column="active")
+    return fit_target(target, tox21_library, final_estimator=FAST, cv=3, n_jobs=2,
+                      verbose=False)
+
+
+def test_read_target_reports_what_it_left_out(target_csv):
+    t = read_target(target_csv, smiles_column="compound", label_column="active")
+    kinds = t.issues["kind"].value_counts().to_dict()
+    assert kinds["invalid_smiles"] == 1 and kinds["conflicting_labels"] == 1
+    assert kinds["duplicate_merged"] == 3 and kinds["no_labels"] == 1
+    # 96 compounds + CCO - the conflicting one
+    assert len(t.y) == 96 and t.source["sha256"] and t.name == "my_assay"
+
+
+@pytest.mark.parametrize("text, message", [
+    ("smiles,label\nCCO,1\nCCN,yes\n", "row 1: label 'yes' is not 0/1"),
+    ("smiles,label\nCCO,1\nCCN,1\n", "every labelled compound is 1"),
+    ("smiles,label\nnope,1\nC1CC,0\n", "every SMILES in column 'smiles' is invalid"),
+    ("smiles,label\nCCO,\nCCN,\n", "no compound has both"),
+    ("smile,label\nCCO,1\n", "no column 'smiles'"),
+], ids=["not-binary", "one-class", "all-invalid", "no-labels", "column"])
+def test_bad_target_files_are_named(tmp_path, text, message):
+    (tmp_path / "t.csv").write_text(text)
+    with pytest.raises(DataError, match=message):
+        read_target(tmp_path / "t.csv")
+
+
+def test_cross_validation_reports_every_method(fitted):
+    assert fitted.folds.shape[0] == 3 * len(METHODS)
+    s = fitted.summary.set_index("method")
+    assert list(s.index) == list(METHODS)
+    assert ((s["ap_ci_low"] <= s["mean_ap"]) & (s["mean_ap"] <= s["ap_ci_high"])).all()
+    np.testing.assert_allclose(fitted.folds["delta_auprc"],
+                               fitted.folds["ap"] - fitted.folds["positive_rate"])
+    assert fitted.verdict.split()[0] in ("Mixing", "No")
+    assert "96 labelled compounds" in fitted.verdict
+    w = fitted.weights
+    assert abs(w["weight"].sum() - 1) < 1e-9 and "target" in set(w["source"])
+    assert w.loc[w["source"] == "target", "dataset"].iloc[0] == "(your assay)"
+
+
+def test_same_seed_same_report(target_csv, tox21_library, fitted):
+    target = read_target(target_csv, smiles_column="compound", label_column="active")
+    again = fit_target(target, tox21_library, final_estimator=FAST, cv=3, n_jobs=1,
+                       verbose=False)
+    pd.testing.assert_frame_equal(again.folds, fitted.folds)
+    pd.testing.assert_frame_equal(again.weights, fitted.weights)
+
+
+def test_fewer_labels_than_folds_is_refused(tox21_library, few_labels):
+    from bioassay_mix.target import TargetData
+
+    X = few_labels[0]
+    small = np.zeros(20, dtype=np.int32)
+    small[:2] = 1
+    t = TargetData(X[:20], small, "tiny", pd.DataFrame())
+    with pytest.raises(DataError, match="2 compounds labelled 1, fewer than the 5 folds"):
+        fit_target(t, tox21_library, cv=5)
+
+
+def test_written_output_scores_and_is_never_written_over_a_foreign_folder(fitted, tmp_path,
+                                                                          few_labels):
+    files = write_fit(fitted, tmp_path / "out")
+    for key in ("report", "weights", "plot", "issues", "folds", "summary", "json"):
+        assert files[key].is_file(), key
+    text = files["report"].read_text()
+    assert fitted.verdict in text and "ΔAUPRC" in text
+    bundle = load_bundle(files["bundle"])
+    _, _, X_test, _ = few_labels
+    out = score(bundle, X_test[:10])
+    expected = fitted.classifier.predict_proba(X_test[:10])[:, 1]
+    np.testing.assert_allclose(out["my_assay"].to_numpy(), expected, rtol=1e-5)
+    with pytest.raises(DataError, match="already exists"):
+        write_fit(fitted, tmp_path / "out")
+    write_fit(fitted, tmp_path / "out", overwrite=True)
+    keep = tmp_path / "keep"
+    keep.mkdir()
+    (keep / "notes.txt").write_text("mine")
+    with pytest.raises(DataError, match="is not a fit output"):
+        write_fit(fitted, keep, overwrite=True)
+    assert [p.name for p in keep.iterdir()] == ["notes.txt"]
+
+
+def test_cli_fit_then_score(target_csv, tox21_library, tmp_path, capsys):
+    lib = tox21_library.save(tmp_path / "lib")
+    out = tmp_path / "fit"
+    code = main(["fit", "--target", str(target_csv), "--smiles-column", "compound",
+                 "--label-column", "active", "--library", str(lib), "--cv", "3",
+                 "--estimator-params", '{"n_estimators": 20}', "--n-jobs", "2",
+                 "--out", str(out), "--quiet"])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "MixMin + target" in printed and "report:" in printed
+    (tmp_path / "new.smi").write_text("CCO\nc1ccccc1O\nnot-a-smiles\n")
+    assert main(["score", "--bundle", str(out / "bundle"), "--input", str(tmp_path / "new.smi"),
+                 "--out", str(tmp_path / "s.parquet"), "--quiet"]) == 0
+    scores = pd.read_parquet(tmp_path / "s.parquet")
+    assert scores["my_assay"].notna().tolist() == [True, True, False]
+
+
+def test_cli_fit_refuses_a_featurizer_other_than_the_librarys(target_csv, tox21_library,
+                                                              tmp_path, capsys):
+    lib = tox21_library.save(tmp_path / "lib")
+    code = main(["fit", "--target", str(target_csv), "--smiles-column", "compound",
+                 "--label-column", "active", "--library", str(lib), "--featurizer", "maccs",
+                 "--out", str(tmp_path / "fit"), "--quiet"])
+    assert code == 2 and "differs from the library's" in capsys.readouterr().err
+    assert not (tmp_path / "fit").exists()
