@@ -295,14 +295,17 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _experiment(args: argparse.Namespace) -> int:
+    from ._utils import output_lock
     from .comparison import compare
     from .report import comparison_tables, write_comparison
 
     config = _config(args, random_search=args.random_search, regmix=args.regmix,
                      mixmin_plus_target=not args.no_plus_target)
-    comparison = compare(_panel(args), seeds=args.seeds, leakage=args.leakage,
-                         targets=args.targets, config=config, out_dir=Path(args.out) / "runs")
-    files = write_comparison(comparison, args.out)
+    with output_lock(args.out, what="experiment output"):
+        comparison = compare(_panel(args), seeds=args.seeds, leakage=args.leakage,
+                             targets=args.targets, config=config,
+                             out_dir=Path(args.out) / "runs")
+        files = write_comparison(comparison, args.out)
     for mode in args.leakage:
         print(f"leakage {mode}:")
         print(comparison_tables(comparison)[f"summary_{mode}"].to_string(

@@ -251,6 +251,10 @@ def write_comparison(comparison: Comparison, out_dir: str | Path,
     skipped = runs[0].skipped
     if len(skipped):
         tables["skipped"] = skipped
+    if len(runs[0].issues):  # the same panel in every run
+        tables["issues"] = runs[0].issues
+        notes.append(f"{len(runs[0].issues)} input issues (invalid SMILES, merged duplicates, "
+                     f"conflicting labels): every row in {name}_issues.csv.")
     files = write_tables(out, name, f"MixMin on {comparison.panel}: the paper's protocol and "
                          "baselines", tables, notes, {"config": cfg}, echo=echo)
     files["gain_plot"] = plot_gains(tables["gains"], out / f"{name}_gain.png",

@@ -97,6 +97,8 @@ def test_write_comparison_writes_tables_and_plots(comparison, tmp_path):
     payload = json.loads(files["json"].read_text())
     assert len(payload["tables"]["summary_strict"]) == 8
     assert not list(tmp_path.glob(".*tmp*"))
+    issues = pd.read_csv(files["issues"])  # the panel's 8 invalid Tox21 SMILES, by row
+    assert (issues["kind"] == "invalid_smiles").sum() == 8
 
 
 def test_compare_refuses_bad_settings(small_panel):
