@@ -31,11 +31,13 @@ import scipy.sparse as sp
 from scipy import stats
 from sklearn.metrics import average_precision_score
 from sklearn.model_selection import RepeatedStratifiedKFold
+from threadpoolctl import threadpool_limits
 
-from ._utils import StageClock, progress, resolve_n_jobs, sha256_file
+from ._utils import StageClock, resolve_n_jobs, sha256_file
 from .datasets import read_table
 from .errors import DataError
 from .estimator import TARGET, MixMinClassifier, fit_on_mixture
+from .executor import LocalExecutor
 from .library import ProxyLibrary
 from .panel import AssayPanel
 
@@ -178,14 +180,21 @@ def fit_target(target: TargetData, library: ProxyLibrary, *, final_estimator: An
              "n_jobs": n_jobs, "device": device}
     splitter = RepeatedStratifiedKFold(n_splits=cv, n_repeats=repeats,
                                        random_state=random_state)
+    splits = list(splitter.split(features, target.y))
+    # n_jobs folds at a time, one thread each: small XGBoost fits gain little from a second
+    # thread, and workers x threads stay within the cores
+    with threadpool_limits(limits=1):
+        scores = LocalExecutor(n_jobs).map(
+            _fold_scores, splits, shared={"library": library, "features": features,
+                                          "y": target.y, "source_proba": source_proba,
+                                          "model": {**model, "n_jobs": 1}},
+            desc="folds", verbose=verbose)
     rows = []
-    for k, (train, test) in enumerate(progress(list(splitter.split(features, target.y)),
-                                               desc="folds", verbose=verbose)):
-        scores = _fold_scores(library, features, target.y, source_proba, train, test, model)
+    for k, ((train, test), fold) in enumerate(zip(splits, scores, strict=True)):
         rate = float(target.y[test].mean())
         rows += [{"repeat": k // cv, "fold": k % cv, "method": m, "n_train": len(train),
                   "n_test": len(test), "positive_rate": rate, "ap": ap,
-                  "delta_auprc": ap - rate} for m, ap in scores.items()]
+                  "delta_auprc": ap - rate} for m, ap in fold.items()]
     clock.lap("cross_validation")
     folds = pd.DataFrame(rows)
     final = MixMinClassifier(library, include_target=True, **model)
@@ -198,9 +207,10 @@ def fit_target(target: TargetData, library: ProxyLibrary, *, final_estimator: An
                      _weights_table(final, library), target, settings, clock.timings)
 
 
-def _fold_scores(library: ProxyLibrary, features: sp.csr_matrix, y: np.ndarray,
-                 source_proba: np.ndarray, train: np.ndarray, test: np.ndarray,
+def _fold_scores(split: tuple[np.ndarray, np.ndarray], *, library: ProxyLibrary,
+                 features: sp.csr_matrix, y: np.ndarray, source_proba: np.ndarray,
                  model: dict) -> dict[str, float]:
+    train, test = split
     X_train, y_train, X_test, y_test = features[train], y[train], features[test], y[test]
     fitted = {}
     for method, include in (("mixmin_trained", False), ("mixmin_plus_target", True)):
