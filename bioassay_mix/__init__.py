@@ -13,8 +13,7 @@ import os
 # it is set here before either; a value the user set wins.
 os.environ.setdefault("GOMP_SPINCOUNT", "10000")
 
-__version__ = "0.1.0"
-
+from ._version import __version__
 from .bundle import Bundle, load_bundle
 from .datasets import fetch, load_panel, manifests
 from .estimator import MixMinClassifier

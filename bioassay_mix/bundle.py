@@ -22,22 +22,19 @@ import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 import xgboost as xgb
 
-from . import __version__
 from ._utils import safe_name, write_dir_atomic, write_json_atomic
+from ._version import __version__
 from .device import resolve_device
 from .errors import DataError, ModelFileError
 from .featurize import Featurizer, MorganFingerprint, featurizer_from_spec
 from .persist import load_estimator, save_estimator
-
-if TYPE_CHECKING:
-    from .experiment import RunResult
 
 BUNDLE_FORMAT = 2
 READABLE_FORMATS = (1, 2)
@@ -103,8 +100,10 @@ class Bundle:
 
     # -- building, saving and loading --------------------------------------------------------
     @classmethod
-    def from_run(cls, result: RunResult) -> Bundle:
-        """The MixMin-trained model of every target of ``result``."""
+    def from_run(cls, result: Any) -> Bundle:
+        """The MixMin-trained model of every target of ``result``, a
+        :class:`~bioassay_mix.experiment.RunResult` (not imported here: runs stand on
+        bundles, not the other way round)."""
         if not result.models:
             raise DataError("this run trained no target models; nothing to bundle")
         cfg = result.metadata["config"]
@@ -132,8 +131,7 @@ class Bundle:
         (folder / "models").mkdir()
         targets = []
         for t, model in self.models.items():
-            record = save_estimator(model, folder / "models" / safe_name(t))
-            record["file"] = f"models/{record['file']}"
+            record = save_estimator(model, folder, f"models/{safe_name(t)}")
             w = self.weights.loc[t].dropna() if t in self.weights.index else pd.Series()
             targets.append({"name": t, "model": record,
                             "weights": {s: float(v) for s, v in w.items() if v > 0},

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import __version__
+from ._version import __version__
 from .device import DEVICES
 from .errors import BioassayMixError, DataError
 from .featurize import FEATURIZERS

@@ -20,7 +20,6 @@ from sklearn.base import clone
 from sklearn.metrics import average_precision_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
-from . import __version__
 from ._utils import (
     StageClock,
     output_lock,
@@ -30,6 +29,7 @@ from ._utils import (
     sha256_bytes,
     write_json_atomic,
 )
+from ._version import __version__
 from .baselines import SourceRows, fit_mixture, mixture_rows, random_search, regmix
 from .device import resolve_device
 from .errors import DataError, ModelFileError

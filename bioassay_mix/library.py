@@ -39,7 +39,6 @@ import scipy.sparse as sp
 from sklearn.base import clone
 from threadpoolctl import threadpool_limits
 
-from . import __version__
 from ._utils import (
     progress,
     safe_name,
@@ -48,6 +47,7 @@ from ._utils import (
     write_dir_atomic,
     write_json_atomic,
 )
+from ._version import __version__
 from .chem import parse_many
 from .compute import seeded
 from .datasets import manifests
@@ -325,8 +325,7 @@ class ProxyLibrary:
         (folder / "proxies").mkdir()
         sources = []
         for i, s in enumerate(self.sources):
-            record = save_estimator(self.proxies[s], folder / "proxies" / safe_name(s))
-            record["file"] = f"proxies/{record['file']}"
+            record = save_estimator(self.proxies[s], folder, f"proxies/{safe_name(s)}")
             sources.append({"name": s, "index": i, "model": record,
                             **{k: _plain(v) for k, v in self.info.loc[s].items()}})
         import rdkit

@@ -33,22 +33,25 @@ TRUSTED_TYPES: tuple[str, ...] = (
 FORMATS = ("xgboost-ubj", "skops")
 
 
-def save_estimator(model: Any, path: str | os.PathLike) -> dict[str, str]:
-    """Write ``model`` to ``path`` (without suffix; ``.ubj`` or ``.skops`` is added) atomically.
+def save_estimator(model: Any, folder: str | os.PathLike, stem: str) -> dict[str, str]:
+    """Write ``model`` to ``folder / stem`` (``.ubj`` or ``.skops`` is added) atomically.
 
     Parameters
     ----------
     model : estimator
         A fitted ``xgboost.XGBModel`` or any estimator skops can write.
-    path : str or path-like
-        The file's path without its suffix.
+    folder : str or path-like
+        The folder the record's path is relative to (what :func:`load_estimator` is given).
+    stem : str
+        The file's path inside ``folder``, without its suffix (``"models/NR-AR"``).
 
     Returns
     -------
     dict
-        The record to keep beside it: ``format``, ``file`` (the name), ``sha256``, ``class``.
+        The record to keep: ``format``, ``file`` (relative to ``folder``), ``sha256``,
+        ``class``.
     """
-    path = Path(path)
+    path = Path(folder) / stem
     if isinstance(model, xgb.XGBModel):
         fmt, final = "xgboost-ubj", path.with_name(path.name + ".ubj")
         with atomic_path(final) as tmp:
@@ -59,7 +62,8 @@ def save_estimator(model: Any, path: str | os.PathLike) -> dict[str, str]:
         fmt, final = "skops", path.with_name(path.name + ".skops")
         with atomic_path(final) as tmp:
             sio.dump(model, tmp)
-    return {"format": fmt, "file": final.name, "sha256": sha256_file(final),
+    return {"format": fmt, "file": final.relative_to(folder).as_posix(),
+            "sha256": sha256_file(final),
             "class": f"{type(model).__module__}.{type(model).__qualname__}"}
 
 

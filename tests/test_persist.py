@@ -28,7 +28,7 @@ class _Payload:
 def test_xgboost_and_skops_round_trip(tmp_path):
     for model in (xgb.XGBClassifier(n_estimators=5).fit(X, Y),
                   LogisticRegression().fit(X, Y)):
-        record = save_estimator(model, tmp_path / type(model).__name__)
+        record = save_estimator(model, tmp_path, type(model).__name__)
         again = load_estimator(tmp_path, record)
         assert type(again) is type(model)
         np.testing.assert_array_equal(again.predict_proba(X), model.predict_proba(X))
@@ -37,7 +37,7 @@ def test_xgboost_and_skops_round_trip(tmp_path):
 
 def test_untrusted_type_is_refused_with_its_name(tmp_path):
     model = FunctionTransformer(func=np.random.default_rng).fit(X)
-    record = save_estimator(model, tmp_path / "f")
+    record = save_estimator(model, tmp_path, "f")
     with pytest.raises(ModelFileError, match=r"outside the trusted list: \['"):
         load_estimator(tmp_path, record)
 
@@ -58,7 +58,7 @@ def test_pickle_payload_is_never_unpickled(tmp_path, fmt, suffix):
 
 
 def test_checksum_and_record_errors(tmp_path):
-    record = save_estimator(LogisticRegression().fit(X, Y), tmp_path / "m")
+    record = save_estimator(LogisticRegression().fit(X, Y), tmp_path, "m")
     with pytest.raises(ModelFileError, match="unknown model format 'pickle'"):
         load_estimator(tmp_path, {**record, "format": "pickle"})
     with pytest.raises(ModelFileError, match="corrupt or was changed"):
