@@ -1,0 +1,225 @@
+"""The label-budget study: when does mixing public assays pay, by the number of labels a target
+has? FS-Mol's evaluation protocol (Stanley et al., NeurIPS 2021 datasets track), adapted.
+
+    python benchmarks/label_budget.py [--panels tox21 sider moleculenet toxcast]
+        [--sizes 16 32 64 128 256] [--draws 10] [--n-jobs 2]
+
+Per panel and draw (seed = draw): the panel's compounds are split once, a fifth held out. A
+target's test set is its labelled compounds in the held-out fifth, and no held-out compound is
+a training row of any source (strict): the library of every assay is built per draw with the
+held-out compounds excluded, and each target uses it without itself. Support sets of each size
+are drawn from the target's other labelled compounds, stratified (at least 2 positives). Targets
+need >= 20 test positives (>= 100 on ToxCast).
+
+Methods (all XGBoost at the package defaults unless named): target-only XGBoost; target-only
+random forest (500 trees, FS-Mol's strongest single-task baseline); natural + target (every
+source row and the support rows, unweighted); MixMin-trained; MixMin + target; MixMin ensemble
++ target (the proxies and a proxy of the support set, mixed by MixMin + target's weights).
+Reported per panel and size: mean AP and ΔAUPRC (AP minus the test positive rate) over
+targets, each target averaged over its draws, with 95% t-intervals over targets; win/tie/loss
+of MixMin + target against each method per target (tie: |ΔAP| <= 0.005) with a paired Wilcoxon
+test; the smallest size at which target-only XGBoost reaches MixMin + target; learning curves.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from _common import RESULTS, write_tables
+from scipy import stats
+from sklearn.base import clone
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.metrics import average_precision_score
+from sklearn.model_selection import train_test_split
+
+from bioassay_mix import load_panel
+from bioassay_mix.compute import seeded
+from bioassay_mix.estimator import TARGET, MixMinClassifier, fit_on_mixture
+from bioassay_mix.executor import LocalExecutor
+from bioassay_mix.library import ProxyLibrary
+from bioassay_mix.proxies import make_classifier
+
+METHODS = ("target_only_xgb", "target_only_rf", "natural_plus_target", "mixmin_trained",
+           "mixmin_plus_target", "mixmin_ensemble_plus_target")
+TIE = 0.005
+
+
+def support_set(y: np.ndarray, pool: np.ndarray, size: int, seed: int) -> np.ndarray | None:
+    """``size`` positions of ``pool``, stratified by ``y``, with >= 2 of each class; None when
+    the pool cannot give that."""
+    y_pool = y[pool]
+    if size >= len(pool) or y_pool.sum() < 2 or (1 - y_pool).sum() < 2:
+        return None
+    chosen, _ = train_test_split(pool, train_size=size, stratify=y_pool, random_state=seed)
+    n_pos = int(y[chosen].sum())
+    if n_pos < 2:  # stratification rounds a rare class down: top it up to 2
+        extra = np.setdiff1d(pool[y_pool == 1], chosen)[:2 - n_pos]
+        drop = chosen[y[chosen] == 0][:len(extra)]
+        chosen = np.concatenate([np.setdiff1d(chosen, drop), extra])
+    return chosen
+
+
+def evaluate(item: tuple, *, library: ProxyLibrary, panel, test_mask: np.ndarray,
+             sizes: list[int], seed: int) -> list[dict]:
+    target = item
+    lib = library.without([target])
+    labels = panel.labels[target]
+    labelled = np.flatnonzero(labels.notna().to_numpy())
+    y = labels.to_numpy()[labelled].astype(np.int32)
+    features = lib.features(list(panel.labels.index[labelled]))
+    proba = lib.predict(features)
+    test = np.flatnonzero(test_mask[labelled])
+    pool = np.flatnonzero(~test_mask[labelled])
+    y_test, rate = y[test], float(y[test].mean())
+    xgb_final = make_classifier(n_jobs=1)
+    rows = []
+    for size in sizes:
+        support = support_set(y, pool, size, seed)
+        if support is None:
+            continue
+        X_s, y_s = features[support], y[support]
+        scores = {}
+        scores["target_only_xgb"] = seeded(xgb_final, seed, n_jobs=1).fit(
+            X_s, y_s).predict_proba(features[test])[:, 1]
+        scores["target_only_rf"] = RandomForestClassifier(
+            n_estimators=500, random_state=seed, n_jobs=1).fit(X_s, y_s).predict_proba(
+            features[test])[:, 1]
+        natural = pd.Series(1.0, index=[*lib.sources, TARGET])
+        scores["natural_plus_target"] = fit_on_mixture(
+            xgb_final, lib, natural, X_s, y_s, merge=True, random_state=seed,
+            n_jobs=1).predict_proba(features[test])[:, 1]
+        fitted = {}
+        for method, include in (("mixmin_trained", False), ("mixmin_plus_target", True)):
+            clf = MixMinClassifier(lib, include_target=include, random_state=seed, n_jobs=1)
+            fitted[method] = clf._fit_with(X_s, y_s, proba[support])
+            scores[method] = fitted[method].final_estimator_.predict_proba(features[test])[:, 1]
+        w = fitted["mixmin_plus_target"].weights_
+        own = clone(lib.proxy_template()).set_params(random_state=seed).fit(X_s, y_s)
+        scores["mixmin_ensemble_plus_target"] = (
+            proba[test] @ w.reindex(lib.sources).fillna(0).to_numpy()
+            + w.get(TARGET, 0.0) * own.predict_proba(features[test])[:, 1])
+        for method, s in scores.items():
+            ap = float(average_precision_score(y_test, s))
+            rows.append({"target": target, "size": size, "draw": seed, "method": method,
+                         "n_support_positive": int(y_s.sum()), "n_test": len(test),
+                         "test_positive_rate": rate, "ap": ap, "delta_auprc": ap - rate,
+                         "weight_on_target": float(w.get(TARGET, 0.0))})
+    return rows
+
+
+def run_panel(name: str, sizes: list[int], draws: int, n_jobs: int) -> pd.DataFrame:
+    panel = load_panel(name)
+    min_test_pos = 100 if name == "toxcast" else 20
+    rows = []
+    for draw in range(draws):
+        start = time.perf_counter()
+        rng = np.random.default_rng(draw)
+        test_mask = rng.random(len(panel.labels)) < 0.2
+        test_compounds = list(panel.labels.index[test_mask])
+        library = ProxyLibrary.build(panel, exclude=test_compounds, n_jobs=n_jobs,
+                                     random_state=draw, verbose=False)
+        test_pos = (panel.labels[test_mask] == 1).sum()
+        targets = [t for t in library.sources if test_pos[t] >= min_test_pos]
+        results = LocalExecutor(n_jobs).map(
+            evaluate, targets, shared={"library": library, "panel": panel,
+                                       "test_mask": test_mask, "sizes": sizes, "seed": draw},
+            desc=f"{name} draw {draw}", verbose=False)
+        rows += [r for part in results for r in part]
+        print(f"{name} draw {draw}: {len(targets)} targets in "
+              f"{time.perf_counter() - start:.0f} s", flush=True)
+    return pd.DataFrame(rows)
+
+
+def interval(values: np.ndarray) -> tuple[float, float]:
+    if len(values) < 2:
+        return float("nan"), float("nan")
+    half = stats.t.ppf(0.975, len(values) - 1) * stats.sem(values)
+    return float(values.mean() - half), float(values.mean() + half)
+
+
+def summarise(raw: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    per_target = raw.groupby(["size", "method", "target"], as_index=False)[
+        ["ap", "delta_auprc", "weight_on_target"]].mean()
+    summary, wins = [], []
+    for (size, method), part in per_target.groupby(["size", "method"]):
+        lo, hi = interval(part["ap"].to_numpy())
+        dlo, dhi = interval(part["delta_auprc"].to_numpy())
+        summary.append({"size": size, "method": method, "n_targets": len(part),
+                        "mean_ap": part["ap"].mean(), "ap_ci_low": lo, "ap_ci_high": hi,
+                        "mean_delta_auprc": part["delta_auprc"].mean(), "delta_ci_low": dlo,
+                        "delta_ci_high": dhi})
+    wide = per_target.pivot_table(index=["size", "target"], columns="method", values="ap")
+    for size, part in wide.groupby(level="size"):
+        ours = part["mixmin_plus_target"]
+        for other in METHODS:
+            if other == "mixmin_plus_target":
+                continue
+            diff = (ours - part[other]).to_numpy()
+            p = stats.wilcoxon(diff).pvalue if len(diff) > 1 and np.any(diff) else float("nan")
+            wins.append({"size": size, "against": other, "mean_gain": float(diff.mean()),
+                         "win": int((diff > TIE).sum()), "tie": int((np.abs(diff) <= TIE).sum()),
+                         "loss": int((diff < -TIE).sum()), "wilcoxon_p": p,
+                         "share_not_worse": float((diff >= -TIE).mean())})
+    summary = pd.DataFrame(summary)
+    weight = per_target[per_target["method"] == "mixmin_plus_target"].groupby("size")[
+        "weight_on_target"].mean().rename("mean_weight_on_target").reset_index()
+    return {"summary": summary, "vs_mixmin_plus_target": pd.DataFrame(wins),
+            "weight_on_target": weight}
+
+
+def catch_up(summary: pd.DataFrame) -> str:
+    s = summary.pivot_table(index="size", columns="method", values="mean_ap")
+    caught = s.index[s["target_only_xgb"] >= s["mixmin_plus_target"]]
+    return f"{int(caught.min())}" if len(caught) else f"not within {int(s.index.max())}"
+
+
+def plot_curves(summary: pd.DataFrame, name: str):
+    fig, ax = plt.subplots(figsize=(6.5, 4.2))
+    for method, part in summary.groupby("method"):
+        part = part.sort_values("size")
+        err = [part["mean_ap"] - part["ap_ci_low"], part["ap_ci_high"] - part["mean_ap"]]
+        ax.errorbar(part["size"], part["mean_ap"], yerr=err, marker="o", capsize=3,
+                    label=method)
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel("labelled compounds of the target (support set)")
+    ax.set_ylabel("mean test AP over targets")
+    ax.set_title(f"{name}: AP by label budget")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(RESULTS / f"label_budget_{name}.png", dpi=120)
+    plt.close(fig)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--panels", nargs="+", default=["tox21", "sider", "moleculenet",
+                                                         "toxcast"])
+    parser.add_argument("--sizes", nargs="+", type=int, default=[16, 32, 64, 128, 256])
+    parser.add_argument("--draws", type=int, default=10)
+    parser.add_argument("--n-jobs", type=int, default=2)
+    args = parser.parse_args()
+    for name in args.panels:
+        start = time.perf_counter()
+        raw = run_panel(name, args.sizes, args.draws, args.n_jobs)
+        tables = summarise(raw)
+        plot_curves(tables["summary"], name)
+        notes = [f"Panel {name}: {raw['target'].nunique()} targets, {args.draws} draws, "
+                 f"support sizes {args.sizes}; {time.perf_counter() - start:.0f} s on "
+                 f"--n-jobs {args.n_jobs}.",
+                 f"Target-only XGBoost reaches MixMin + target at support size "
+                 f"{catch_up(tables['summary'])}.",
+                 "Mean over targets of each target's mean over draws; 95% t-intervals over "
+                 "targets. Learning curves: label_budget_" + name + ".png."]
+        write_tables(f"label_budget_{name}", f"Label budget on {name}",
+                     {**tables, "raw": raw}, notes, {"sizes": args.sizes, "draws": args.draws})
+
+
+if __name__ == "__main__":
+    main()
