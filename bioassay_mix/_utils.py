@@ -174,6 +174,25 @@ def die_with_parent() -> None:
         os._exit(1)
 
 
+class SavedFolder:
+    """``save(path, overwrite=)`` for an object written as one folder by ``self._write(tmp)``,
+    marked by the file ``MARKER``: written atomically, an existing one replaced only with
+    ``overwrite=True``, a non-empty folder without the marker never."""
+
+    MARKER: str = ""
+    KIND: str = ""
+    path: Path | None
+
+    def _write(self, folder: Path) -> None:
+        raise NotImplementedError
+
+    def save(self, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
+        """Write the folder atomically at ``path``; returns it (also set as ``self.path``)."""
+        self.path = write_dir_atomic(path, self._write, marker=self.MARKER, overwrite=overwrite,
+                                     what=self.KIND)
+        return self.path
+
+
 def write_text_atomic(path: str | os.PathLike, text: str) -> None:
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")

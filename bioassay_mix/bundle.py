@@ -22,14 +22,14 @@ import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 import xgboost as xgb
 
-from ._utils import safe_name, write_dir_atomic, write_json_atomic
+from ._utils import SavedFolder, safe_name, write_json_atomic
 from ._version import __version__
 from .device import resolve_device
 from .errors import DataError, ModelFileError
@@ -43,7 +43,7 @@ _V1_FEATURIZER_KEYS = ("radius", "n_bits", "counts", "include_chirality")
 
 
 @dataclass
-class Bundle:
+class Bundle(SavedFolder):
     """Fitted per-target models plus everything needed to featurize and score new compounds.
 
     ``models`` maps target -> a fitted classifier with ``predict_proba`` (XGBoost models
@@ -52,6 +52,9 @@ class Bundle:
     on; ``weights`` is targets x sources (MixMin weights); ``info`` carries provenance (panel or
     target file, checksums, configuration, versions, per-target evaluation).
     """
+
+    MARKER: ClassVar[str] = MANIFEST
+    KIND: ClassVar[str] = "bundle"
 
     models: dict[str, Any]
     featurizer: dict[str, Any]
@@ -119,13 +122,6 @@ class Bundle:
         }
         return cls(dict(result.models), featurizer,
                    result.weights.reindex(index=list(result.models)), info)
-
-    def save(self, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
-        """Write the bundle directory atomically. An existing bundle is replaced only with
-        ``overwrite=True``; a non-empty folder that is not a bundle never is."""
-        self.path = write_dir_atomic(path, self._write, marker=MANIFEST, overwrite=overwrite,
-                                     what="bundle")
-        return self.path
 
     def _write(self, folder: Path) -> None:
         (folder / "models").mkdir()

@@ -40,11 +40,11 @@ from sklearn.base import clone
 from threadpoolctl import threadpool_limits
 
 from ._utils import (
+    SavedFolder,
     progress,
     safe_name,
     sha256_bytes,
     sha256_file,
-    write_dir_atomic,
     write_json_atomic,
 )
 from ._version import __version__
@@ -66,7 +66,7 @@ DATA_FILES = ("features.npz", "compounds.parquet", "rows.npz")
 INFO_COLUMNS = ("dataset", "title", "n_train", "n_positive")
 
 
-class ProxyLibrary:
+class ProxyLibrary(SavedFolder):
     """Per source assay: a fitted proxy, its training rows (features and labels) and where
     it came from. Build with :meth:`build`, or :meth:`load` a saved one.
 
@@ -99,6 +99,9 @@ class ProxyLibrary:
     >>> lib.predict(["CCO", "c1ccccc1O"]).shape
     (2, 3)
     """
+
+    MARKER = MANIFEST
+    KIND = "library"
 
     def __init__(self, *, featurizer: Featurizer, proxies: dict[str, Any], compounds: pd.Index,
                  X: sp.csr_matrix, rows: dict[str, np.ndarray], labels: dict[str, np.ndarray],
@@ -306,13 +309,6 @@ class ProxyLibrary:
                    skipped=pd.DataFrame(skipped, columns=["assay", "reason"]), build=build)
 
     # -- saving and loading ----------------------------------------------------------------
-    def save(self, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
-        """Write the library folder atomically. An existing library is replaced only with
-        ``overwrite=True``; a non-empty folder that is not a library never is."""
-        self.path = write_dir_atomic(path, self._write, marker=MANIFEST, overwrite=overwrite,
-                                     what="library")
-        return self.path
-
     def _write(self, folder: Path) -> None:
         sp.save_npz(folder / "features.npz", self.X.astype(np.float32), compressed=True)
         pq.write_table(pa.table({"smiles": pa.array(list(self.compounds), pa.string())}),
