@@ -174,6 +174,21 @@ def die_with_parent() -> None:
         os._exit(1)
 
 
+def read_manifest_json(folder: Path, name: str, what: str) -> Any:
+    """The JSON file ``name`` that marks ``folder`` as a ``what``; a missing or unreadable one
+    is a :class:`ModelFileError` naming it."""
+    from .errors import ModelFileError
+
+    file = folder / name
+    if not file.is_file():
+        raise ModelFileError(f"{folder} is not a {what}: {name} is missing")
+    try:
+        return json.loads(file.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+        raise ModelFileError(f"{file} is corrupt: {type(exc).__name__}: "
+                             f"{str(exc)[:200]}") from exc
+
+
 class SavedFolder:
     """``save(path, overwrite=)`` for an object written as one folder by ``self._write(tmp)``,
     marked by the file ``MARKER``: written atomically, an existing one replaced only with

@@ -17,7 +17,6 @@ replaced. Bundles of format 1 (XGBoost boosters and Morgan parameters) still loa
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -29,7 +28,7 @@ import pandas as pd
 import scipy.sparse as sp
 import xgboost as xgb
 
-from ._utils import SavedFolder, safe_name, write_json_atomic
+from ._utils import SavedFolder, read_manifest_json, safe_name, write_json_atomic
 from ._version import __version__
 from .device import resolve_device
 from .errors import DataError, ModelFileError
@@ -183,10 +182,8 @@ def _check_known(wanted: list[str], known: list[str], where: Path | None) -> Non
 def _read_manifest(folder: Path) -> dict:
     """The manifest, checked and brought to the current format."""
     file = folder / MANIFEST
-    if not file.is_file():
-        raise ModelFileError(f"{folder} is not a bundle: {MANIFEST} is missing")
+    manifest = read_manifest_json(folder, MANIFEST, "bundle")
     try:
-        manifest = json.loads(file.read_text(encoding="utf-8"))
         fmt, versions = manifest["format"], manifest["versions"]
         if fmt == 1:
             manifest = _upgrade_v1(manifest)
@@ -196,8 +193,7 @@ def _read_manifest(folder: Path) -> dict:
             for e in entries)
         names = [str(e["name"]) for e in entries]
         _ = manifest["training"], manifest["created"]
-    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError, ValueError,
-            AttributeError, RecursionError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ModelFileError(f"{file} is corrupt: {type(exc).__name__}: "
                              f"{str(exc)[:200]}") from exc
     if fmt not in READABLE_FORMATS:

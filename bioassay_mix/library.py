@@ -42,6 +42,7 @@ from threadpoolctl import threadpool_limits
 from ._utils import (
     SavedFolder,
     progress,
+    read_manifest_json,
     safe_name,
     sha256_bytes,
     sha256_file,
@@ -424,16 +425,13 @@ def load_library(path: str | os.PathLike) -> ProxyLibrary:
 
 def _read_manifest(folder: Path) -> dict:
     file = folder / MANIFEST
-    if not file.is_file():
-        raise ModelFileError(f"{folder} is not a proxy library: {MANIFEST} is missing")
+    manifest = read_manifest_json(folder, MANIFEST, "proxy library")
     try:
-        manifest = json.loads(file.read_text(encoding="utf-8"))
         fmt, written = manifest["format"], manifest["versions"]["bioassay_mix"]
         entries = manifest["sources"]
         complete = all({"name", "index", "model"} <= set(e) for e in entries)
         _ = manifest["files"], manifest["featurizer"], manifest["n_features"]
-    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError,
-            RecursionError) as exc:
+    except (KeyError, TypeError) as exc:
         raise ModelFileError(f"{file} is corrupt: {type(exc).__name__}: {exc}") from exc
     if fmt != LIBRARY_FORMAT:
         raise ModelFileError(f"{file} has library format {fmt!r}; this bioassay-mix "
