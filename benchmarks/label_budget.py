@@ -42,11 +42,10 @@ from sklearn.metrics import average_precision_score
 from sklearn.model_selection import train_test_split
 
 from bioassay_mix import load_panel
-from bioassay_mix.compute import seeded
-from bioassay_mix.estimator import TARGET, MixMinClassifier, fit_on_mixture
+from bioassay_mix.estimator import TARGET
 from bioassay_mix.executor import LocalExecutor
 from bioassay_mix.library import ProxyLibrary
-from bioassay_mix.proxies import make_classifier
+from bioassay_mix.target import method_probabilities
 
 METHODS = ("target_only_xgb", "target_only_rf", "natural_plus_target", "mixmin_trained",
            "mixmin_plus_target", "mixmin_ensemble_plus_target")
@@ -68,45 +67,40 @@ def support_set(y: np.ndarray, pool: np.ndarray, size: int, seed: int) -> np.nda
     return chosen
 
 
-def evaluate(item: tuple, *, library: ProxyLibrary, panel, test_mask: np.ndarray,
-             sizes: list[int], seed: int) -> list[dict]:
-    target = item
+def evaluate(target: str, *, library: ProxyLibrary, panel, features, proba: np.ndarray,
+             test_mask: np.ndarray, sizes: list[int], seed: int) -> list[dict]:
+    """Every method at every size for ``target``; ``features`` and ``proba`` (the whole
+    library's class-1 probabilities) cover every panel compound, computed once per draw."""
     lib = library.without([target])
+    sources = [library.sources.index(s) for s in lib.sources]
     labels = panel.labels[target]
     labelled = np.flatnonzero(labels.notna().to_numpy())
     y = labels.to_numpy()[labelled].astype(np.int32)
-    features = lib.features(list(panel.labels.index[labelled]))
-    proba = lib.predict(features)
+    X, P = features[labelled], proba[labelled][:, sources]
     test = np.flatnonzero(test_mask[labelled])
     pool = np.flatnonzero(~test_mask[labelled])
     y_test, rate = y[test], float(y[test].mean())
-    xgb_final = make_classifier(n_jobs=1)
+    model = {"final_estimator": None, "random_state": seed, "n_jobs": 1, "device": "auto"}
     rows = []
     for size in sizes:
         support = support_set(y, pool, size, seed)
         if support is None:
             continue
-        X_s, y_s = features[support], y[support]
-        scores = {}
-        scores["target_only_xgb"] = seeded(xgb_final, seed, n_jobs=1).fit(
-            X_s, y_s).predict_proba(features[test])[:, 1]
-        scores["target_only_rf"] = RandomForestClassifier(
-            n_estimators=500, random_state=seed, n_jobs=1).fit(X_s, y_s).predict_proba(
-            features[test])[:, 1]
-        natural = pd.Series(1.0, index=[*lib.sources, TARGET])
-        scores["natural_plus_target"] = fit_on_mixture(
-            xgb_final, lib, natural, X_s, y_s, merge=True, random_state=seed,
-            n_jobs=1).predict_proba(features[test])[:, 1]
-        fitted = {}
-        for method, include in (("mixmin_trained", False), ("mixmin_plus_target", True)):
-            clf = MixMinClassifier(lib, include_target=include, random_state=seed, n_jobs=1)
-            fitted[method] = clf._fit_with(X_s, y_s, proba[support])
-            scores[method] = fitted[method].final_estimator_.predict_proba(features[test])[:, 1]
-        w = fitted["mixmin_plus_target"].weights_
+        X_s, y_s = X[support], y[support]
+        shared, plus = method_probabilities(lib, X_s, y_s, P[support], X[test], model)
+        w = plus.weights_
         own = clone(lib.proxy_template()).set_params(random_state=seed).fit(X_s, y_s)
-        scores["mixmin_ensemble_plus_target"] = (
-            proba[test] @ w.reindex(lib.sources).fillna(0).to_numpy()
-            + w.get(TARGET, 0.0) * own.predict_proba(features[test])[:, 1])
+        scores = {
+            "target_only_xgb": shared["target_only"],
+            "target_only_rf": RandomForestClassifier(
+                n_estimators=500, random_state=seed, n_jobs=1).fit(X_s, y_s).predict_proba(
+                X[test])[:, 1],
+            **{m: shared[m] for m in ("natural_plus_target", "mixmin_trained",
+                                      "mixmin_plus_target")},
+            "mixmin_ensemble_plus_target": (
+                P[test] @ w.reindex(lib.sources).fillna(0).to_numpy()
+                + w.get(TARGET, 0.0) * own.predict_proba(X[test])[:, 1]),
+        }
         for method, s in scores.items():
             ap = float(average_precision_score(y_test, s))
             rows.append({"target": target, "size": size, "draw": seed, "method": method,
@@ -129,8 +123,11 @@ def run_panel(name: str, sizes: list[int], draws: int, n_jobs: int) -> pd.DataFr
                                      random_state=draw, verbose=False)
         test_pos = (panel.labels[test_mask] == 1).sum()
         targets = [t for t in library.sources if test_pos[t] >= min_test_pos]
+        features = library.features(panel.smiles)
+        proba = library.predict(features, n_jobs=n_jobs)
         results = LocalExecutor(n_jobs).map(
             evaluate, targets, shared={"library": library, "panel": panel,
+                                       "features": features, "proba": proba,
                                        "test_mask": test_mask, "sizes": sizes, "seed": draw},
             desc=f"{name} draw {draw}", verbose=False)
         rows += [r for part in results for r in part]
@@ -182,7 +179,7 @@ def catch_up(summary: pd.DataFrame) -> str:
     return f"{int(caught.min())}" if len(caught) else f"not within {int(s.index.max())}"
 
 
-def plot_curves(summary: pd.DataFrame, name: str):
+def plot_curves(summary: pd.DataFrame, name: str, out_name: str):
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
     for method, part in summary.groupby("method"):
         part = part.sort_values("size")
@@ -195,7 +192,7 @@ def plot_curves(summary: pd.DataFrame, name: str):
     ax.set_title(f"{name}: AP by label budget")
     ax.legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(RESULTS / f"label_budget_{name}.png", dpi=120)
+    fig.savefig(RESULTS / f"{out_name}_{name}.png", dpi=120)
     plt.close(fig)
 
 
@@ -206,19 +203,22 @@ def main() -> None:
     parser.add_argument("--sizes", nargs="+", type=int, default=[16, 32, 64, 128, 256])
     parser.add_argument("--draws", type=int, default=10)
     parser.add_argument("--n-jobs", type=int, default=2)
+    parser.add_argument("--out-name", default="label_budget",
+                        help="results/<out-name>_<panel>.* (another name keeps the committed "
+                        "results)")
     parser.add_argument("--from-raw", action="store_true",
                         help="summarise results/label_budget_<panel>_raw.csv again")
     args = parser.parse_args()
     for name in args.panels:
         start = time.perf_counter()
-        raw_file = RESULTS / f"label_budget_{name}_raw.csv"
+        raw_file = RESULTS / f"{args.out_name}_{name}_raw.csv"
         if args.from_raw:
             raw = pd.read_csv(raw_file)
         else:
             raw = run_panel(name, args.sizes, args.draws, args.n_jobs)
             raw.to_csv(raw_file, index=False)
         tables = summarise(raw)
-        plot_curves(tables["summary"], name)
+        plot_curves(tables["summary"], name, args.out_name)
         elapsed = "" if args.from_raw else \
             f"; {time.perf_counter() - start:.0f} s on --n-jobs {args.n_jobs}"
         notes = [f"Panel {name}: {raw['target'].nunique()} targets, {raw['draw'].nunique()} "
@@ -226,9 +226,9 @@ def main() -> None:
                  f"Target-only XGBoost reaches MixMin + target at support size "
                  f"{catch_up(tables['summary'])}.",
                  "Mean over targets of each target's mean over draws; 95% t-intervals over "
-                 "targets. Learning curves: label_budget_" + name + ".png; every score: "
-                 f"label_budget_{name}_raw.csv."]
-        write_tables(f"label_budget_{name}", f"Label budget on {name}", tables, notes,
+                 f"targets. Learning curves: {args.out_name}_{name}.png; every score: "
+                 f"{args.out_name}_{name}_raw.csv."]
+        write_tables(f"{args.out_name}_{name}", f"Label budget on {name}", tables, notes,
                      {"sizes": args.sizes, "draws": args.draws})
 
 

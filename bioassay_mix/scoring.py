@@ -121,14 +121,8 @@ def _table_batches(path, kind, smiles_column, id_column, chunk_size) -> Iterator
                     c: pa.string() for c in wanted}))
         for batch in batches:
             frame = batch.to_pandas()
-            smiles = frame[smiles_column]
-            text = smiles.map(lambda v: isinstance(v, str) or v is None)
-            errors = pd.Series(None, index=frame.index, dtype=object)
-            errors[~text] = [f"SMILES must be text, got {type(v).__name__} {v!r}"
-                             for v in smiles[~text]]
             yield pd.DataFrame({"id": frame[id_column] if id_column else None,
-                                "smiles": smiles.where(text, smiles.astype(str)),
-                                "error": errors})
+                                "smiles": frame[smiles_column], "error": None})
     except (pa.ArrowInvalid, OSError, EOFError) as exc:
         raise DataError(f"input {path} could not be read: {exc}") from exc
 
@@ -424,7 +418,10 @@ def _score_file_locked(bundle: Bundle, input_path, out: Path, device_used: str, 
         scored = _scored_chunks(bundle, chunks, n_jobs=resolve_n_jobs(n_jobs), timings=timings)
         for part in progress(scored, desc="scoring chunks", verbose=verbose):
             part = part.rename(columns={"id": id_name})
+            # a Parquet column of numbers arrives as numbers: each row's error says so
+            # (parse_smiles), and the output's text columns hold them as text
             part[id_name] = part[id_name].astype("string")
+            part["smiles"] = part["smiles"].astype("string")
             writer.write_table(pa.Table.from_pandas(part, schema=schema, preserve_index=False))
             n_rows += len(part)
             n_errors += int(part["error"].notna().sum())

@@ -207,26 +207,38 @@ def fit_target(target: TargetData, library: ProxyLibrary, *, final_estimator: An
                      _weights_table(final, library), target, settings, clock.timings)
 
 
+def method_probabilities(library: ProxyLibrary, X_train: sp.csr_matrix, y_train: np.ndarray,
+                         proba_train: np.ndarray, X_test: sp.csr_matrix, model: dict,
+                         ) -> tuple[dict[str, np.ndarray], MixMinClassifier]:
+    """Class-1 probabilities on ``X_test`` of each of :data:`METHODS` trained on the target's
+    rows ``X_train``, ``y_train`` (``proba_train``: the sources' class-1 probabilities of those
+    rows), and the fitted MixMin + target classifier. ``model``: ``final_estimator``,
+    ``random_state``, ``n_jobs`` and ``device`` of :class:`MixMinClassifier`."""
+    fitted = {}
+    for method, include in (("mixmin_trained", False), ("mixmin_plus_target", True)):
+        clf = MixMinClassifier(library, include_target=include, **model)
+        fitted[method] = clf._fit_with(X_train, y_train, proba_train)
+    template = fitted["mixmin_trained"]._final_template()
+    seed, n_jobs = model["random_state"], model["n_jobs"]
+    models = {m: c.final_estimator_ for m, c in fitted.items()}
+    models["target_only"] = fit_on_mixture(
+        template, library, pd.Series({TARGET: 1.0}), X_train, y_train, merge=False,
+        random_state=seed, n_jobs=n_jobs)
+    natural = pd.Series(1.0, index=[*library.sources, TARGET])
+    models["natural_plus_target"] = fit_on_mixture(
+        template, library, natural, X_train, y_train, merge=True, random_state=seed,
+        n_jobs=n_jobs)
+    return ({m: models[m].predict_proba(X_test)[:, 1] for m in METHODS},
+            fitted["mixmin_plus_target"])
+
+
 def _fold_scores(split: tuple[np.ndarray, np.ndarray], *, library: ProxyLibrary,
                  features: sp.csr_matrix, y: np.ndarray, source_proba: np.ndarray,
                  model: dict) -> dict[str, float]:
     train, test = split
-    X_train, y_train, X_test, y_test = features[train], y[train], features[test], y[test]
-    fitted = {}
-    for method, include in (("mixmin_trained", False), ("mixmin_plus_target", True)):
-        clf = MixMinClassifier(library, include_target=include, **model)
-        fitted[method] = clf._fit_with(X_train, y_train, source_proba[train]).final_estimator_
-    template = MixMinClassifier(library, **model)._final_template()
-    seed, n_jobs = model["random_state"], model["n_jobs"]
-    fitted["target_only"] = fit_on_mixture(
-        template, library, pd.Series({TARGET: 1.0}), X_train, y_train, merge=False,
-        random_state=seed, n_jobs=n_jobs)
-    natural = pd.Series(1.0, index=[*library.sources, TARGET])
-    fitted["natural_plus_target"] = fit_on_mixture(
-        template, library, natural, X_train, y_train, merge=True, random_state=seed,
-        n_jobs=n_jobs)
-    return {m: float(average_precision_score(y_test, fitted[m].predict_proba(X_test)[:, 1]))
-            for m in METHODS}
+    proba, _ = method_probabilities(library, features[train], y[train], source_proba[train],
+                                    features[test], model)
+    return {m: float(average_precision_score(y[test], p)) for m, p in proba.items()}
 
 
 def _interval(values: np.ndarray) -> tuple[float, float, float]:
