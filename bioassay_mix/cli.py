@@ -106,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--exclude", metavar="FILE",
                        help="compounds no proxy may train on (a file scoring reads: .csv with a "
                        "smiles column, .smi, .sdf, ...), e.g. your test set")
-    build.add_argument("--min-labels", type=int, default=50,
+    build.add_argument("--min-labels", type=_at_least(2), default=50,
                        help="assays with fewer labelled compounds are skipped")
     build.add_argument("--seed", type=_non_negative, default=0)
     build.add_argument("--device", default="auto", choices=DEVICES)
@@ -134,7 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="featurizer of a library built from --panel (default morgan); with "
                      "--library it must be the library's")
     _model_options(fit, "estimator")
-    fit.add_argument("--cv", type=_positive, default=5, help="cross-validation folds")
+    fit.add_argument("--cv", type=_at_least(2), default=5, help="cross-validation folds")
     fit.add_argument("--repeats", type=_positive, default=1, help="repeats of the k folds")
     fit.add_argument("--seed", type=_non_negative, default=0)
     fit.add_argument("--device", default="auto", choices=DEVICES)
@@ -169,11 +169,16 @@ def _non_negative(text: str) -> int:
     return value
 
 
-def _positive(text: str) -> int:
-    value = _integer(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
+def _at_least(low: int):
+    def check(text: str) -> int:
+        value = _integer(text)
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be >= {low}, got {value}")
+        return value
+    return check
+
+
+_positive = _at_least(1)
 
 
 def _n_jobs(text: str) -> int:

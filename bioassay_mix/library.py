@@ -256,7 +256,7 @@ class ProxyLibrary(SavedFolder):
         if not panels:
             raise DataError("ProxyLibrary.build needs at least one panel")
         if min_labels < 2:
-            raise ValueError(f"min_labels must be >= 2, got {min_labels}")
+            raise DataError(f"min_labels must be >= 2, got {min_labels}")
         datasets = _datasets_of(panels)
         joined = panels[0] if len(panels) == 1 else compose(panels, name="+".join(
             p.name for p in panels))

@@ -164,13 +164,13 @@ def fit_target(target: TargetData, library: ProxyLibrary, *, final_estimator: An
     verbose : bool, default=True
         Progress over folds.
     """
+    if cv < 2 or repeats < 1:
+        raise DataError(f"cv must be >= 2 and repeats >= 1, got {cv}, {repeats}")
     counts = np.bincount(target.y, minlength=2)
     if counts.min() < cv:
         cls = int(np.argmin(counts))
         raise DataError(f"{target.name}: {counts[cls]} compounds labelled {cls}, fewer than the "
                         f"{cv} folds; use fewer folds (--cv) or label more compounds")
-    if cv < 2 or repeats < 1:
-        raise ValueError(f"cv must be >= 2 and repeats >= 1, got {cv}, {repeats}")
     n_jobs = resolve_n_jobs(n_jobs)
     clock = StageClock()
     features = library.features(target.smiles)

@@ -293,6 +293,8 @@ def test_id_column_equal_to_a_target_is_refused(bundle_dir):
     (["lm-mix", "--domains", "d", "--target", "t", "--order", "0"], "must be >= 1"),
     (["lm-mix", "--domains", "d", "--target", "t", "--random-search", "-3"], "must be >= 0"),
     (["lm-mix", "--domains", "d", "--target", "t", "--n-tokens", "0"], "must be >= 1"),
+    (["fit", "--target", "t.csv", "--out", "o", "--cv", "1"], "must be >= 2"),
+    (["library", "build", "--out", "o", "--min-labels", "1"], "must be >= 2"),
 ], ids=lambda v: " ".join(v) if isinstance(v, list) else None)
 def test_numeric_options_are_refused_by_the_parser(argv, message, capsys):
     with pytest.raises(SystemExit) as info:

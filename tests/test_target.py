@@ -86,6 +86,8 @@ def test_fewer_labels_than_folds_is_refused(tox21_library, few_labels):
     t = TargetData(X[:20], small, "tiny", pd.DataFrame())
     with pytest.raises(DataError, match="2 compounds labelled 1, fewer than the 5 folds"):
         fit_target(t, tox21_library, cv=5)
+    with pytest.raises(DataError, match="cv must be >= 2"):
+        fit_target(t, tox21_library, cv=1)
 
 
 def test_written_output_scores_and_is_never_written_over_a_foreign_folder(fitted, tmp_path,
