@@ -44,11 +44,21 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.tmp-", suffix=final.suffix, dir=final.parent)
     os.close(fd)
     tmp_path = Path(tmp)
+    tmp_path.chmod(0o666 & ~_umask())
     try:
         yield tmp_path
         os.replace(tmp_path, final)
     finally:
         tmp_path.unlink(missing_ok=True)
+
+
+def _umask() -> int:
+    """The process umask. tempfile creates files 0600 and folders 0700, private to their
+    owner, which is right for a temporary but not for a result: results, bundles and libraries
+    get the permissions ``open`` and ``mkdir`` would give them."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def check_output_dir(final: str | os.PathLike, *, marker: str, overwrite: bool,
@@ -82,6 +92,7 @@ def write_dir_atomic(final: str | os.PathLike, write: Callable[[Path], None], *,
     final = check_output_dir(final, marker=marker, overwrite=overwrite, what=what)
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
+    tmp.chmod(0o777 & ~_umask())
     try:
         write(tmp)
         if final.is_dir() and any(final.iterdir()):  # one of ours, checked above
