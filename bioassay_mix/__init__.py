@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 
@@ -14,22 +15,31 @@ import os
 os.environ.setdefault("GOMP_SPINCOUNT", "10000")
 
 from ._version import __version__
-from .bundle import Bundle, load_bundle
-from .datasets import fetch, load_panel, manifests
-from .estimator import MixMinClassifier
-from .experiment import RunConfig, RunResult, run
-from .featurize import MorganFingerprint
-from .library import ProxyLibrary, load_library
-from .mixture import MixMin
-from .panel import AssayPanel, compose
-from .scoring import score, score_file
-from .solver import MixMinResult, solve, solve_panel
+
+# Public names, imported on first use (PEP 562): a featurizing worker process imports this
+# package, and importing every module (XGBoost, Dask, ...) would add a second to its start.
+_EXPORTS = {
+    "AssayPanel": "panel", "Bundle": "bundle", "MixMin": "mixture",
+    "MixMinClassifier": "estimator", "MixMinResult": "solver",
+    "MorganFingerprint": "featurize", "ProxyLibrary": "library", "RunConfig": "experiment",
+    "RunResult": "experiment", "compose": "panel", "fetch": "datasets",
+    "load_bundle": "bundle", "load_library": "library", "load_panel": "datasets",
+    "manifests": "datasets", "run": "experiment", "score": "scoring",
+    "score_file": "scoring", "solve": "solver", "solve_panel": "solver",
+}
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
-__all__ = [
-    "AssayPanel", "Bundle", "MixMin", "MixMinClassifier", "MixMinResult", "MorganFingerprint",
-    "ProxyLibrary", "RunConfig", "RunResult", "__version__", "compose", "fetch", "load_bundle",
-    "load_library", "load_panel", "manifests", "run", "score", "score_file", "solve",
-    "solve_panel",
-]
+__all__ = ["__version__", *sorted(_EXPORTS)]
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})

@@ -360,11 +360,11 @@ def _library(args: argparse.Namespace) -> int:
             print(f"\nskipped at build time:\n{lib.skipped.to_string(index=False)}")
         return 0
     from ._utils import check_output_dir
+    from .compound_files import read_compounds
     from .datasets import load_panel
     from .featurize import make_featurizer
     from .library import MANIFEST
     from .proxies import make_estimator
-    from .scoring import read_compounds
 
     # every option is checked before any training
     check_output_dir(args.out, marker=MANIFEST, overwrite=args.overwrite, what="library")

@@ -197,7 +197,7 @@ def prepare(panel: AssayPanel, *, targets: list[str] | None = None,
         n_jobs=cfg.n_jobs, cache_dir=None if out is None else out / "cache").fit()
     parts = None
     if executor.kind == "local":
-        X = featurizer.transform_canonical(panel.smiles)
+        X = featurizer.transform_valid(panel.smiles)
     else:  # computed and cached per partition on the workers, joined and kept there
         parts = fingerprint_partitions(featurizer, panel.smiles, executor, verbose=cfg.verbose)
         X = executor.combine(stack, parts)

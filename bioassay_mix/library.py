@@ -289,7 +289,7 @@ class ProxyLibrary(SavedFolder):
         position = np.full(len(labels), -1, dtype=np.int64)
         position[used] = np.arange(len(used))
         compounds = labels.index[used]
-        X = sp.csr_matrix(featurizer.transform_canonical(list(compounds)), dtype=np.float32)
+        X = sp.csr_matrix(featurizer.transform_valid(list(compounds)), dtype=np.float32)
         rows = {a: position[r] for a, (r, _) in train.items()}
         ys = {a: y for a, (_, y) in train.items()}
         items = [(a, seeded(template, random_state, n_jobs=1)) for a in train]

@@ -24,8 +24,8 @@ from rdkit import Chem
 
 from bioassay_mix import AssayPanel, RunConfig, load_bundle, load_panel, score, score_file
 from bioassay_mix.cli import main
+from bioassay_mix.compound_files import read_compounds
 from bioassay_mix.errors import DataError, ModelFileError
-from bioassay_mix.scoring import read_compounds
 
 
 @pytest.fixture(scope="module")
@@ -189,37 +189,42 @@ def test_leftover_temporary_files_are_cleaned_on_the_next_run(bundle_dir, tmp_pa
 
 
 def test_featurizing_workers_die_with_their_parent(tmp_path):
+    # the engine's workers (loky's, reused between calls) outlived a killed parent before
+    # they were started with die_with_parent
     script = textwrap.dedent("""
-        import os, time
-        from concurrent.futures import ProcessPoolExecutor
-        from multiprocessing import get_context
-        from bioassay_mix._utils import die_with_parent
-
-        def pid():
-            return os.getpid()
+        import time
+        import psutil
+        from bioassay_mix.featurize import MorganFingerprint
 
         if __name__ == "__main__":
-            pool = ProcessPoolExecutor(1, mp_context=get_context("spawn"),
-                                       initializer=die_with_parent)
-            print(pool.submit(pid).result(), flush=True)
+            smiles = ["C" * (i % 40 + 1) + "O" * (i // 40) for i in range(5000)]
+            MorganFingerprint(n_jobs=2).fit().transform(smiles)
+            workers = [c.pid for c in psutil.Process().children(recursive=True)]
+            print(" ".join(map(str, workers)), flush=True)
             time.sleep(60)
     """)
     (tmp_path / "parent.py").write_text(script)
     parent = subprocess.Popen([sys.executable, str(tmp_path / "parent.py")],
                               stdout=subprocess.PIPE, text=True)
-    child = int(parent.stdout.readline())
+    workers = [int(pid) for pid in parent.stdout.readline().split()]
+    assert len(workers) >= 2
     parent.send_signal(signal.SIGKILL)
     parent.wait()
     for _ in range(100):
-        try:
-            with open(f"/proc/{child}/status") as handle:
-                if "State:\tZ" in handle.read():
-                    break
-        except FileNotFoundError:
+        alive = [pid for pid in workers if _running(pid)]
+        if not alive:
             break
         time.sleep(0.1)
     else:
-        pytest.fail(f"worker {child} outlived its killed parent")
+        pytest.fail(f"workers {alive} outlived their killed parent")
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/status") as handle:
+            return "State:\tZ" not in handle.read()
+    except FileNotFoundError:
+        return False
 
 
 # -- tracebacks instead of messages ------------------------------------------------------------

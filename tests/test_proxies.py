@@ -12,7 +12,7 @@ from bioassay_mix.splits import PROXY_TRAIN, make_splits, rows
 
 @pytest.fixture(scope="module")
 def setup(small_panel):
-    X = MorganFingerprint(n_bits=1024).fit().transform_canonical(small_panel.smiles)
+    X = MorganFingerprint(n_bits=1024).fit().transform_valid(small_panel.smiles)
     codes = make_splits(small_panel, random_state=0)
     train = {a: rows(codes, a, PROXY_TRAIN) for a in small_panel.assays}
     return X, small_panel.labels, train

@@ -8,8 +8,8 @@ from rdkit import Chem
 from bioassay_mix import load_bundle, score, score_file
 from bioassay_mix.bundle import Bundle
 from bioassay_mix.cli import main
+from bioassay_mix.compound_files import read_compounds
 from bioassay_mix.errors import DataError
-from bioassay_mix.scoring import read_compounds
 
 TARGETS = ["NR-AR", "SR-MMP"]
 

@@ -9,10 +9,12 @@
 =============================== ===================================================
 
 All share :class:`~bioassay_mix.featurize.base.Featurizer`: one row per input SMILES, parsing
-equal to ``Chem.MolFromSmiles``, a content-keyed cache, and a JSON spec to rebuild them from.
+equal to ``Chem.MolFromSmiles``, a content-keyed cache, and a JSON spec to rebuild them from;
+and one engine (:mod:`~bioassay_mix.featurize.engine`) that parses each distinct string once,
+in worker processes, for every featurizer and for scoring.
 """
 
-from .base import COMPUTE_PARAMS, REGISTRY, Featurizer, as_smiles_list, featurizer_from_spec
+from .base import Featurizer, as_smiles_list
 from .descriptors import DESCRIPTOR_NAMES, RDKitDescriptors
 from .fingerprints import (
     AtomPairFingerprint,
@@ -21,6 +23,7 @@ from .fingerprints import (
     TopologicalTorsionFingerprint,
 )
 from .partitions import fingerprint_partitions, stack
+from .spec import COMPUTE_PARAMS, REGISTRY, featurizer_from_spec
 
 #: Featurizers by the names the command line takes: (class, parameters).
 FEATURIZERS: dict[str, tuple[type[Featurizer], dict]] = {

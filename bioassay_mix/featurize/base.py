@@ -6,13 +6,17 @@ molecule (:meth:`Featurizer._compute`). The base owns everything else, so that a
 behave alike:
 
 * parameters validated declaratively (``_parameter_constraints``) at ``fit``, before any work;
-* parsing through :func:`bioassay_mix.chem.parse_smiles`, equal to RDKit's ``MolFromSmiles``;
+* parsing through :func:`bioassay_mix.chem.parse_smiles`, equal to RDKit's ``MolFromSmiles``,
+  once per distinct string, in worker processes with ``n_jobs`` (see
+  :mod:`bioassay_mix.featurize.engine`);
 * one output row per input row, always: an invalid SMILES raises (``strict=True``, naming the
   row) or keeps its row, all zeros (NaN for descriptors), and is listed in ``invalid_``;
-* an optional on-disk cache keyed by canonical SMILES and the featurizer's spec (class and
-  science parameters), so it never serves features computed with other parameters;
-* a JSON spec (:meth:`Featurizer.spec`, :func:`featurizer_from_spec`), which libraries and
-  bundles record and rebuild from: a featurizer is never pickled.
+* an optional on-disk cache keyed by the input text, the featurizer's spec (class and science
+  parameters) and RDKit's version, so it never serves features computed otherwise; the text
+  and not the canonical SMILES, because canonicalising costs as much as the parse it would
+  save (a panel's compounds are stored canonical, so panels sharing compounds share entries);
+* a JSON spec (:meth:`Featurizer.spec`, :func:`~bioassay_mix.featurize.featurizer_from_spec`),
+  which libraries and bundles record and rebuild from: a featurizer is never pickled.
 """
 
 from __future__ import annotations
@@ -29,21 +33,20 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+import rdkit
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
 from .._utils import atomic_path, sha256_bytes
-from ..chem import parse_many
+from ..chem import parse_smiles
 from ..errors import DataError
+from .engine import featurize
+from .spec import COMPUTE_PARAMS, REGISTRY
 
 logger = logging.getLogger(__name__)
 
-#: Featurizer classes by name, for :func:`featurizer_from_spec` (filled by ``__init_subclass__``).
-REGISTRY: dict[str, type[Featurizer]] = {}
-#: Parameters that change where or how fast features are computed, never their values.
-COMPUTE_PARAMS = ("n_jobs", "cache_dir", "strict")
 
 
 class Featurizer(TransformerMixin, BaseEstimator):
@@ -114,8 +117,8 @@ class Featurizer(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self, "n_features_out_")
         smiles = as_smiles_list(X)
-        parsed = parse_many(smiles)
-        bad = [(i, smiles[i], p.reason) for i, p in enumerate(parsed) if p.smiles is None]
+        features, reasons = self._features(smiles)
+        bad = [(i, smiles[i], r) for i, r in enumerate(reasons) if r is not None]
         self.invalid_ = pd.DataFrame(bad, columns=["row", "smiles", "reason"])
         if bad:
             row, smi, reason = bad[0]
@@ -123,54 +126,56 @@ class Featurizer(TransformerMixin, BaseEstimator):
             if self.strict:
                 raise DataError(message)
             logger.warning("%s; their rows are left empty (see invalid_)", message)
-        ok = np.flatnonzero([p.smiles is not None for p in parsed])
-        good = self.transform_canonical([parsed[i].smiles for i in ok],
-                                        mols=[parsed[i].mol for i in ok])
-        return self._placed(good, ok, len(smiles))
+        return self._output(features, reasons)
 
-    def _placed(self, good, rows: np.ndarray, n: int):
-        """``good``'s rows at positions ``rows`` of an ``n``-row output, the rest empty."""
-        if len(rows) == n:
-            return good
-        if self.sparse_output:
-            select = sp.csr_matrix((np.ones(len(rows), np.float32), (rows, np.arange(len(rows)))),
-                                   shape=(n, len(rows)))
-            return (select @ good).tocsr()
-        out = np.full((n, self.n_features_out_), np.nan, dtype=np.float32)
-        out[rows] = good
-        return out
-
-    def transform_canonical(self, smiles: Sequence[str], mols: Sequence | None = None):
-        """Features of SMILES that are already canonical and valid (as in a panel's index),
-        through the cache when ``cache_dir`` is set. ``mols``: their parsed molecules, if
-        at hand."""
+    def transform_valid(self, smiles: Sequence[str]) -> sp.csr_matrix | np.ndarray:
+        """Features of SMILES that must all be valid (a panel's compounds): the first that is
+        not raises :class:`~bioassay_mix.errors.DataError`, whatever ``strict`` says."""
         check_is_fitted(self, "n_features_out_")
-        keys = pd.Index(smiles)
-        if not len(keys):
-            return self.transform_mols([])
-        unique = keys.unique()
+        features, reasons = self._features(list(smiles))
+        for i, reason in enumerate(reasons):
+            if reason is not None:
+                raise DataError(f"SMILES {smiles[i]!r} (row {i}) does not parse: {reason}")
+        return self._output(features, reasons)
+
+    def _features(self, smiles: list) -> tuple[sp.csr_matrix, list]:
+        """CSR features of every row and why each failed (``None`` where valid): each distinct
+        string looked up in the cache, else featurized once by the engine."""
+        codes, distinct = pd.factorize(pd.Series(
+            [s if isinstance(s, str) else None for s in smiles], dtype=object))
         table, known = self._load_cache()
-        todo = unique[~unique.isin(known)] if known is not None else unique
-        if len(todo):
-            if mols is not None:
-                lookup = dict(zip(keys, mols, strict=True))
-                todo_mols = [lookup[s] for s in todo]
-            else:
-                todo_mols = [p.mol for p in parse_many(todo)]
-            if any(m is None for m in todo_mols):
-                bad = todo[[m is None for m in todo_mols].index(True)]
-                raise DataError(f"SMILES {bad!r} passed as canonical does not parse")
-            new = _as_csr(self.transform_mols(todo_mols))
-            table = new if table is None else sp.vstack([table, new], format="csr")
-            known = todo if known is None else known.append(todo)
+        hit = distinct.isin(known) if known is not None else np.zeros(len(distinct), bool)
+        todo = list(distinct[~hit])
+        block = featurize(todo, self.spec(), n_jobs=self.n_jobs)
+        fresh = block.valid
+        if fresh.any() and self.cache_dir is not None:
+            new_keys = pd.Index(todo)[fresh]
+            table = block.X[fresh] if table is None else sp.vstack([table, block.X[fresh]],
+                                                                   format="csr")
+            known = new_keys if known is None else known.append(new_keys)
             self._save_cache(table, known)
-        out = table[known.get_indexer(keys)]
-        return out if self.sparse_output else out.toarray()
+        # rows: the cached ones, then this call's, then one empty row for the non-strings
+        n_table = 0 if table is None or not hit.any() else table.shape[0]
+        pool = sp.vstack([*([table] if n_table else []), block.X,
+                          sp.csr_matrix((1, self.n_features_out_), dtype=np.float32)],
+                         format="csr")
+        position = np.empty(len(distinct) + 1, dtype=np.int64)
+        if n_table:
+            position[:-1][hit] = known.get_indexer(distinct[hit])
+        position[:-1][~hit] = n_table + np.arange(len(todo))
+        position[-1] = pool.shape[0] - 1
+        reason_of = np.full(len(distinct), None, dtype=object)
+        reason_of[~hit] = block.reasons
+        reasons = [reason_of[c] if c >= 0 else parse_smiles(s).reason
+                   for c, s in zip(codes, smiles, strict=True)]
+        return pool[position[np.where(codes < 0, len(distinct), codes)]], reasons
 
-    def transform_mols(self, mols: Sequence) -> sp.csr_matrix | np.ndarray:
-        """Features of RDKit molecules (all valid), computed without the cache."""
-        check_is_fitted(self, "n_features_out_")
-        return self._compute(list(mols))
+    def _output(self, features: sp.csr_matrix, reasons: list) -> sp.csr_matrix | np.ndarray:
+        if self.sparse_output:
+            return features
+        out = features.toarray()
+        out[[r is not None for r in reasons]] = np.nan
+        return out
 
     def spec(self) -> dict[str, Any]:
         """The class and science parameters: what libraries and bundles record."""
@@ -185,11 +190,12 @@ class Featurizer(TransformerMixin, BaseEstimator):
     def _compute(self, mols: list) -> sp.csr_matrix | np.ndarray:
         raise NotImplementedError
 
-    # -- on-disk cache: one Parquet file per spec, rows keyed by canonical SMILES ------------
+    # -- on-disk cache: one Parquet file per spec, rows keyed by input text ------------------
     def _cache_file(self) -> Path | None:
         if self.cache_dir is None:
             return None
-        key = json.dumps(self.spec(), sort_keys=True, default=str)
+        key = json.dumps({**self.spec(), "rdkit": rdkit.__version__}, sort_keys=True,
+                         default=str)
         return Path(self.cache_dir) / f"{self.kind}-{sha256_bytes(key.encode())[:16]}.parquet"
 
     def _load_cache(self) -> tuple[sp.csr_matrix | None, pd.Index | None]:
@@ -222,30 +228,6 @@ class Featurizer(TransformerMixin, BaseEstimator):
             pq.write_table(tab, tmp, compression="zstd")
 
 
-def featurizer_from_spec(spec: dict[str, Any], **compute: Any) -> Featurizer:
-    """Rebuild (and fit) a featurizer from :meth:`Featurizer.spec`; ``compute`` sets
-    ``n_jobs``, ``cache_dir`` or ``strict``.
-
-    Examples
-    --------
-    >>> from bioassay_mix.featurize import MorganFingerprint
-    >>> spec = MorganFingerprint(radius=3).spec()
-    >>> featurizer_from_spec(spec).radius
-    3
-    """
-    if not isinstance(spec, dict) or not isinstance(spec.get("params"), dict):
-        raise DataError(f"featurizer spec must be {{'class': ..., 'params': {{...}}}}, got "
-                        f"{str(spec)[:200]}")
-    cls = REGISTRY.get(spec.get("class"))  # type: ignore[arg-type]
-    if cls is None:
-        raise DataError(f"unknown featurizer class {spec.get('class')!r}; known: "
-                        f"{sorted(REGISTRY)}")
-    try:
-        return cls(**spec["params"], **compute).fit()
-    except (TypeError, ValueError) as exc:
-        raise DataError(f"featurizer spec {spec} is not valid: {exc}") from exc
-
-
 def as_smiles_list(X: Any) -> list:
     """``X`` (a sequence, array, Series or one-column frame of SMILES) as a list."""
     if isinstance(X, pd.DataFrame):
@@ -262,7 +244,3 @@ def as_smiles_list(X: Any) -> list:
         return list(X)
     except TypeError as exc:
         raise DataError(f"expected a sequence of SMILES, got {type(X).__name__}") from exc
-
-
-def _as_csr(matrix) -> sp.csr_matrix:
-    return matrix if sp.issparse(matrix) else sp.csr_matrix(matrix)

@@ -85,23 +85,30 @@ def test_inside_pipeline_and_cross_validation(small_panel):
     assert scores.shape == (3,) and (scores > y[:400].mean()).all()
 
 
-def test_cache_is_keyed_by_canonical_smiles_and_spec(tmp_path):
+def test_cache_is_keyed_by_text_spec_and_rdkit_version(tmp_path, monkeypatch):
     fp = MorganFingerprint(n_bits=512, cache_dir=tmp_path).fit()
     first = fp.transform(SMILES)
     files = list(tmp_path.glob("morgan-*.parquet"))
     assert len(files) == 1
     mtime = files[0].stat().st_mtime_ns
-    # "OCC" is "CCO" written differently: served from the cache, file untouched
-    again = fp.transform(["OCC", "c1ccccc1O"])
+    # the same text again: served from the cache, file untouched
+    np.testing.assert_array_equal(fp.transform(SMILES[:2]).toarray(), first[:2].toarray())
     assert files[0].stat().st_mtime_ns == mtime
-    np.testing.assert_array_equal(again.toarray(), first[:2].toarray())
-    # other science parameters: another cache file, other values
+    # "OCC" is "CCO" spelled otherwise: computed once (canonicalising would cost a parse),
+    # with the same features, and added to the cache
+    np.testing.assert_array_equal(fp.transform(["OCC"]).toarray(), first[:1].toarray())
+    assert files[0].stat().st_mtime_ns != mtime
+    # other science parameters or another RDKit: another cache file, never the old values
     other = MorganFingerprint(n_bits=512, use_features=True, cache_dir=tmp_path).fit()
     assert abs(other.transform(SMILES) - first).sum() > 0
     assert len(list(tmp_path.glob("morgan-*.parquet"))) == 2
+    monkeypatch.setattr("bioassay_mix.featurize.base.rdkit.__version__", "1999.01.1")
+    fp.transform(SMILES)
+    assert len(list(tmp_path.glob("morgan-*.parquet"))) == 3
+    monkeypatch.undo()
     # compute parameters do not change the key
     MorganFingerprint(n_bits=512, n_jobs=2, cache_dir=tmp_path).fit().transform(SMILES)
-    assert len(list(tmp_path.glob("morgan-*.parquet"))) == 2
+    assert len(list(tmp_path.glob("morgan-*.parquet"))) == 3
 
 
 def test_unreadable_cache_is_recomputed(tmp_path):
@@ -130,7 +137,7 @@ def test_partitioned_fingerprints_equal_the_whole_and_cache_per_partition(tox21,
                                    verbose=False)
     assert [p.shape[0] for p in parts] == [1000, 1000, 500]
     X = stack(parts)
-    expected = MorganFingerprint(n_bits=512).fit().transform_canonical(smiles)
+    expected = MorganFingerprint(n_bits=512).fit().transform_valid(smiles)
     assert abs(X - expected).sum() == 0 and X.shape == (2500, 512)
     assert len(list(tmp_path.glob("part-*/morgan-*.parquet"))) == 3
 

@@ -1,0 +1,78 @@
+"""The featurization engine: one parse per distinct string, worker processes that give the same
+rows as one process, in order, and a stream consumed only a few blocks ahead."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bioassay_mix.featurize import MorganFingerprint, RDKitDescriptors, engine
+from bioassay_mix.featurize.engine import BLOCK_SIZE, featurize, featurize_stream
+
+
+@pytest.fixture(scope="module")
+def mixed(tox21):
+    """Real SMILES, more than two blocks, with repeats, a non-canonical spelling and failures
+    mixed in at known rows."""
+    smiles = list(tox21.smiles[: 2 * BLOCK_SIZE + 500])
+    smiles[10], smiles[2500], smiles[4000] = "C1CC", None, 7
+    return smiles + smiles[:300] + ["OCC"]
+
+
+@pytest.mark.parametrize("featurizer", [MorganFingerprint(n_bits=1024, counts=True),
+                                        RDKitDescriptors(names=["MolWt", "TPSA", "BCUT2D_MWHI"])],
+                         ids=["morgan_counts", "descriptors"])
+def test_worker_processes_give_the_rows_of_one_process(featurizer, mixed):
+    one = featurizer.set_params(strict=False, n_jobs=1).fit().transform(mixed)
+    two = featurizer.set_params(n_jobs=2).fit().transform(mixed)
+    assert featurizer.invalid_["row"].tolist() == [10, 2500, 4000, 2 * BLOCK_SIZE + 500 + 10]
+    np.testing.assert_array_equal(_dense(one), _dense(two))
+    assert _dense(one).shape == (len(mixed), featurizer.n_features_out_)
+
+
+def test_a_block_parses_each_distinct_string_once(monkeypatch):
+    calls = []
+    real = engine.parse_smiles
+    monkeypatch.setattr(engine, "parse_smiles", lambda s, **kw: calls.append(s) or real(s, **kw))
+    block = engine.featurize_block(["CCO"] * 5 + ["OCC", None, "CCO"],
+                                   MorganFingerprint(n_bits=64).spec())
+    assert calls == ["CCO", "OCC", None], "one parse per distinct string, one per non-string"
+    assert block.reasons == [None] * 6 + ["missing SMILES", None]
+    np.testing.assert_array_equal(block.X[5].toarray(), block.X[0].toarray())
+
+
+def test_the_transformer_parses_each_distinct_string_once(monkeypatch, mixed):
+    calls = []
+    real = engine.parse_smiles
+    monkeypatch.setattr(engine, "parse_smiles", lambda s, **kw: calls.append(s) or real(s, **kw))
+    MorganFingerprint(strict=False).fit().transform(mixed)
+    strings = [c for c in calls if isinstance(c, str)]
+    assert len(strings) == len(set(strings)) == len({s for s in mixed if isinstance(s, str)})
+
+
+def test_stream_is_consumed_a_few_blocks_ahead():
+    pulled = []
+
+    def chunks():
+        for i in range(50):
+            pulled.append(i)
+            yield ["CCO", "c1ccccc1"] * (BLOCK_SIZE // 2)
+
+    stream = featurize_stream(chunks(), MorganFingerprint(n_bits=64).spec(), n_jobs=2)
+    first = next(stream)
+    assert first.X.shape == (BLOCK_SIZE, 64) and first.valid.all()
+    assert len(pulled) <= 5, "two blocks per worker in flight, not the whole input"
+    assert sum(1 for _ in stream) == 49
+
+
+def test_small_inputs_stay_in_process_and_empty_input_works():
+    spec = MorganFingerprint(n_bits=64).spec()
+    empty = featurize([], spec, n_jobs=2)
+    assert empty.X.shape == (0, 64) and empty.reasons == []
+    block = featurize(["CCO", None, "C1CC"], spec, n_jobs=2)
+    assert block.reasons == [None, "missing SMILES", "SMILES syntax error"]
+    assert block.X[1:].nnz == 0 and block.X[0].nnz > 0
+
+
+def _dense(X):
+    return X.toarray() if hasattr(X, "toarray") else X
