@@ -18,18 +18,15 @@ import argparse
 import json
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import pandas as pd
-import psutil
-from _common import RESULTS, write_tables
+from _common import PANELS, RESULTS, PeakRSS, tox21_bundle, write_tables
 
-from bioassay_mix import RunConfig, load_bundle, load_panel, run, score_file
+from bioassay_mix import load_bundle, load_panel, score_file
 
 CACHE = RESULTS / "cache" / "scoring"
-PANELS = ("toxcast", "tox21", "sider", "clintox", "hiv", "bbbp", "bace")
 
 
 def library(size: int) -> Path:
@@ -44,48 +41,10 @@ def library(size: int) -> Path:
     return path
 
 
-def bundle() -> Path:
-    path = CACHE / "tox21" / "bundle"
-    if not path.exists():
-        result = run(load_panel("tox21"), config=RunConfig(seed=0, n_jobs=-1, verbose=False),
-                     out_dir=CACHE / "tox21")
-        result.save_bundle(path)
-    return path
-
-
-class PeakRSS(threading.Thread):
-    """Samples the RSS of this process and of its featurizing workers every 0.1 s.
-
-    (``getrusage``'s ru_maxrss is not used: Linux carries it over from the parent across
-    fork/exec, so a child started by a large parent reports the parent's peak.)
-    """
-
-    def __init__(self) -> None:
-        super().__init__(daemon=True)
-        self.main = self.total = 0
-        self.done = threading.Event()
-        self.start()
-
-    def run(self) -> None:
-        me = psutil.Process()
-        while not self.done.wait(0.1):
-            try:
-                main = me.memory_info().rss
-                kids = sum(c.memory_info().rss for c in me.children(recursive=True))
-            except psutil.Error:
-                continue
-            self.main, self.total = max(self.main, main), max(self.total, main + kids)
-
-    def stop(self) -> dict:
-        self.done.set()
-        self.join()
-        return {"peak_rss_main_mb": self.main / 2**20, "peak_rss_total_mb": self.total / 2**20}
-
-
 def measure_streaming(size: int, n_jobs: int) -> dict:
     out = CACHE / f"scores-{size}.parquet"
     rss = PeakRSS()
-    summary = score_file(bundle(), library(size), out, id_column="compound_id", n_jobs=n_jobs,
+    summary = score_file(tox21_bundle(), library(size), out, id_column="compound_id", n_jobs=n_jobs,
                          overwrite=True, verbose=False)
     t = summary.timings
     return {"method": "streaming score_file", "compounds": size, "wall_s": t["wall_s"],
@@ -96,7 +55,7 @@ def measure_streaming(size: int, n_jobs: int) -> dict:
 def measure_naive(size: int) -> dict:
     rss = PeakRSS()
     start = time.perf_counter()
-    b = load_bundle(bundle())
+    b = load_bundle(tox21_bundle())
     frame = pd.read_parquet(library(size))
     fp = b.fingerprinter(n_jobs=1)
     fp.strict = False
@@ -131,7 +90,7 @@ def main() -> None:
         row = measure_streaming(size, args.n_jobs) if kind == "stream" else measure_naive(size)
         print(json.dumps(row))
         return
-    bundle()
+    tox21_bundle()
     for size in {*args.sizes, args.naive_size}:
         library(size)
     rows = [in_subprocess("stream", s, args.n_jobs) for s in sorted(args.sizes)]
@@ -145,7 +104,7 @@ def main() -> None:
     naive = table[table.method.str.startswith("naive")]
     ratio = (float(stream.compounds_per_s.iloc[0] / naive.compounds_per_s.iloc[0])
              if len(stream) else float("nan"))
-    n_targets = len(load_bundle(bundle()).targets)
+    n_targets = len(load_bundle(tox21_bundle()).targets)
     unique = int((CACHE / "unique.txt").read_text())
     notes = [
         f"Library: {unique:,} distinct real SMILES from {', '.join(PANELS)}, repeated in order to "
