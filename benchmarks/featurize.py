@@ -3,6 +3,9 @@ scikit-fingerprints and RDKit called directly, in one run.
 
     python benchmarks/featurize.py [--repeats 3] [--score-rows 1000000] [--skfp-python PATH]
 
+scikit-fingerprints lives in its own environment, made once (2.1.0 pinned RDKit 2026.03.5):
+``python3 -m venv /tmp/skfp-venv && /tmp/skfp-venv/bin/pip install scikit-fingerprints``.
+
 Featurizing: every distinct SMILES of the shared panels, to a 2048-bit radius-2 CSR matrix, by
 (a) ``MorganFingerprint`` with ``n_jobs`` 1 and 2 (no cache, so nothing is served from disk);
 (b) scikit-fingerprints' ``ECFPFingerprint(sparse=True)`` with ``n_jobs`` 1 and 2, in its own

@@ -34,6 +34,7 @@ from sklearn.model_selection import RepeatedStratifiedKFold
 from threadpoolctl import threadpool_limits
 
 from ._utils import StageClock, resolve_n_jobs, sha256_file
+from .compound_files import input_format, read_records
 from .datasets import read_table
 from .errors import DataError
 from .estimator import TARGET, MixMinClassifier, fit_on_mixture
@@ -68,12 +69,15 @@ class TargetData:
 
 def read_target(source: str | os.PathLike | pd.DataFrame, *, smiles_column: str = "smiles",
                 label_column: str = "label", name: str | None = None) -> TargetData:
-    """A target assay from a CSV/TSV/Parquet file (optionally gzipped) or a frame.
+    """A target assay from a CSV/TSV/Parquet, ``.smi`` or SDF file (optionally gzipped) or a
+    frame.
 
     Parameters
     ----------
     source : path or pandas.DataFrame
-        One row per measurement: a SMILES column and a 0/1 label column.
+        One row per measurement: a SMILES column and a 0/1 label column. An SDF file's SMILES
+        come from its molecule blocks and its labels from the SD property ``label_column``; a
+        ``.smi`` file is read by :func:`~bioassay_mix.compound_files.read_records`.
     smiles_column, label_column : str, default="smiles", "label"
     name : str or None, default=None
         The target's name (default: the file's stem, or ``"target"``).
@@ -85,11 +89,13 @@ def read_target(source: str | os.PathLike | pd.DataFrame, *, smiles_column: str 
     (their label becomes missing). Labels other than 0, 1 or empty are an error naming the row.
     """
     info: dict[str, str] = {}
+    unreadable: dict[int, str] = {}
     if isinstance(source, pd.DataFrame):
         frame, name = source, name or "target"
     else:
         path = Path(source)
-        frame = read_table(path)
+        records = input_format(path) in ("smi", "sdf")
+        frame, unreadable = read_records(path) if records else (read_table(path), {})
         name = name or path.name.split(".")[0]
         info = {"file": str(path), "sha256": sha256_file(path)}
     for column in (smiles_column, label_column):
@@ -105,6 +111,9 @@ def read_target(source: str | os.PathLike | pd.DataFrame, *, smiles_column: str 
         raise DataError(f"{name}: every labelled compound is {int(y.iloc[0])}; MixMin needs "
                         "positives and negatives")
     issues = panel.issues.copy()
+    if unreadable:  # an SDF record without a molecule: say why, not just "missing SMILES"
+        lost = issues["row"].isin(list(unreadable)) & (issues["kind"] == "invalid_smiles")
+        issues.loc[lost, "detail"] = issues.loc[lost, "row"].map(unreadable)
     if len(issues):
         logger.warning("%s: %d rows reported (%s)", name, len(issues),
                        ", ".join(f"{n} {k}" for k, n in issues["kind"].value_counts().items()))

@@ -55,6 +55,46 @@ def test_bad_target_files_are_named(tmp_path, text, message):
         read_target(tmp_path / "t.csv")
 
 
+def test_smi_and_sdf_targets_read_as_the_csv(target_csv, tmp_path):
+    from rdkit import Chem
+
+    csv = read_target(target_csv, smiles_column="compound", label_column="active")
+    frame = pd.read_csv(target_csv)
+    # rows without a label are left out of the .smi (it has no empty fields)
+    smi = tmp_path / "my_assay.smi"
+    smi.write_text("smiles name active\n" + "\n".join(
+        f"{s} c{i} {'' if np.isnan(a) else int(a)}" for i, (s, a) in
+        enumerate(zip(frame["compound"], frame["active"], strict=True))
+        if not np.isnan(a)) + "\n# a comment\n")
+    t = read_target(smi, label_column="active")
+    assert sorted(t.smiles) == sorted(csv.smiles) and t.name == "my_assay"
+    sdf = tmp_path / "my_assay.sdf"
+    with Chem.SDWriter(str(sdf)) as writer:
+        for s, a in zip(frame["compound"], frame["active"], strict=True):
+            mol = Chem.MolFromSmiles(s)
+            if mol is None:
+                continue
+            if not np.isnan(a):
+                mol.SetProp("active", str(int(a)))
+            writer.write(mol)
+    with open(sdf, "a") as handle:
+        handle.write("junk\n$$$$\n")
+    t = read_target(sdf, label_column="active")
+    assert dict(zip(t.smiles, t.y, strict=True)) == dict(zip(csv.smiles, csv.y, strict=True))
+    unreadable = t.issues[t.issues["kind"] == "invalid_smiles"]
+    assert unreadable["detail"].str.contains(r"SDF record \d+ could not be read").all()
+
+
+@pytest.mark.parametrize("text, message", [
+    ("CCO 1 x y\n", r"line 1: 4 fields; without a header"),
+    ("smiles label\nCCO 1\nCCN\n", r"line 3: 1 fields, the header has 2"),
+], ids=["fields", "ragged"])
+def test_bad_smi_targets_name_the_line(tmp_path, text, message):
+    (tmp_path / "t.smi").write_text(text)
+    with pytest.raises(DataError, match=message):
+        read_target(tmp_path / "t.smi")
+
+
 def test_cross_validation_reports_every_method(fitted):
     assert fitted.folds.shape[0] == 3 * len(METHODS)
     s = fitted.summary.set_index("method")
