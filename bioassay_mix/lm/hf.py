@@ -100,7 +100,7 @@ class HFCausalLM:
                     owner.append(i)
         return pieces, owner
 
-    def score(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    def log_likelihood(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Per sequence: summed natural-log likelihood and number of predicted tokens."""
         torch = self._torch
         pieces, owner = self._pieces(texts)

@@ -28,7 +28,7 @@ class SequenceScorer(Protocol):
     """What a proxy must do: per sequence, the summed natural-log likelihood and the number of
     predicted tokens (KneserNeyLM, HFCausalLM or your own)."""
 
-    def score(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]: ...
+    def log_likelihood(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]: ...
 
 
 @dataclass
@@ -75,7 +75,7 @@ def proxy_loglik(proxies: Mapping[str, SequenceScorer],
     token counts, which all proxies must agree on (the objective is per token)."""
     columns, lengths = {}, None
     for name, model in proxies.items():
-        ll, n = (np.asarray(v, dtype=np.float64) for v in model.score(texts))
+        ll, n = (np.asarray(v, dtype=np.float64) for v in model.log_likelihood(texts))
         if ll.shape != (len(texts),) or n.shape != (len(texts),):
             raise DataError(f"proxy {name!r} returned {ll.shape[0]} scores for {len(texts)} "
                             "sequences")
@@ -199,7 +199,7 @@ def lm_mix(domains: Mapping[str, list[str]], target: list[str], *, target_name: 
 
 
 def _nll(model: SequenceScorer, texts: Sequence[str]) -> float:
-    ll, n = model.score(texts)
+    ll, n = model.log_likelihood(texts)
     return float(-np.sum(ll) / np.sum(n))
 
 

@@ -12,9 +12,14 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from numbers import Integral
+from typing import Any, ClassVar
 
 import numpy as np
+import pandas as pd
 from sklearn.base import BaseEstimator
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
 
 from ..errors import DataError
 
@@ -58,14 +63,44 @@ class KneserNeyLM(BaseEstimator):
     """Interpolated Kneser-Ney n-gram model (Chen & Goodman's formulation, one discount per
     order estimated as n1 / (n1 + 2 n2)).
 
-    ``fit(texts)`` learns from a list of sequences; ``score(texts)`` returns each sequence's
-    summed natural-log likelihood and its number of predicted tokens (its tokens plus the end
-    marker). Tokens seen fewer than ``min_count`` times in training, or outside ``vocabulary``
-    when one is given, become ``<unk>``. Give models that will be compared or mixed the same
+    Tokens seen fewer than ``min_count`` times in training, or outside ``vocabulary`` when one
+    is given, become ``<unk>``. Give models that will be compared or mixed the same
     ``vocabulary`` (see :func:`build_vocabulary`): only then is ``<unk>`` the same event for
     all of them. Every token has a probability above zero (the unigram level is interpolated
     with the uniform distribution), so no log-likelihood is ever -inf.
+
+    Parameters
+    ----------
+    order : int, default=2
+        The n of the n-grams.
+    level : {"word", "char"}, default="word"
+        Tokens: lower-cased words and punctuation marks, or characters.
+    min_count : int, default=1
+        Training tokens seen fewer times become ``<unk>``.
+    vocabulary : sequence of str or None, default=None
+        A fixed vocabulary instead of the training tokens.
+
+    Attributes
+    ----------
+    vocabulary_ : dict of str to int
+        Token ids, the specials ``<unk>``, ``<s>``, ``</s>`` first.
+
+    Examples
+    --------
+    >>> lm = KneserNeyLM(order=2).fit(["the cat sat", "the dog sat"])
+    >>> ll, n = lm.log_likelihood(["the cat sat"])
+    >>> n.tolist(), bool(ll[0] < 0)
+    ([4.0], True)
+    >>> round(lm.score(["the cat sat"]), 3) == round(float(ll[0] / n[0]), 3)
+    True
     """
+
+    _parameter_constraints: ClassVar[dict] = {
+        "order": [Interval(Integral, 1, None, closed="left")],
+        "level": [StrOptions({"word", "char"})],
+        "min_count": [Interval(Integral, 1, None, closed="left")],
+        "vocabulary": ["array-like", None],
+    }
 
     def __init__(self, order: int = 2, level: str = "word", min_count: int = 1,
                  vocabulary: Sequence[str] | None = None):
@@ -74,10 +109,28 @@ class KneserNeyLM(BaseEstimator):
         self.min_count = min_count
         self.vocabulary = vocabulary
 
-    def fit(self, texts: Sequence[str], y=None) -> KneserNeyLM:
-        if self.order < 1:
-            raise ValueError(f"order must be >= 1, got {self.order}")
-        tokens = [tokenize(t, self.level) for t in texts]
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        tags.target_tags.required = False
+        return tags
+
+    def fit(self, X: Any, y: Any = None) -> KneserNeyLM:
+        """Count the n-grams of ``X``.
+
+        Parameters
+        ----------
+        X : sequence of str, pandas.Series or one-column pandas.DataFrame
+            Training sequences (documents, sentences, SMILES, ...).
+        y : ignored
+
+        Returns
+        -------
+        self : KneserNeyLM
+        """
+        self._validate_params()
+        tokens = [tokenize(t, self.level) for t in _as_texts(X)]
         if not any(tokens):
             raise DataError("cannot fit a language model on no text (every sequence is empty)")
         kept = build_vocabulary(tokens, self.min_count) if self.vocabulary is None \
@@ -132,17 +185,42 @@ class KneserNeyLM(BaseEstimator):
             key = key * V + ids[pos - i]
         return key
 
-    def score(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        """Per sequence: summed natural-log likelihood and number of predicted tokens."""
-        if not hasattr(self, "orders_"):
-            raise DataError("this KneserNeyLM is not fitted; call fit(texts) first")
-        tokens = [tokenize(t, self.level) for t in texts]
+    def log_likelihood(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Per sequence: summed natural-log likelihood and number of predicted tokens (its
+        tokens plus the end marker): what MixMin over text domains mixes.
+
+        Parameters
+        ----------
+        X : sequence of str, pandas.Series or one-column pandas.DataFrame
+
+        Returns
+        -------
+        loglik, n_tokens : numpy.ndarray of shape (n_sequences,)
+        """
+        check_is_fitted(self, "orders_")
+        tokens = [tokenize(t, self.level) for t in _as_texts(X)]
         if not tokens:
             return np.zeros(0), np.zeros(0)
         ids, pos, seq = self._encode(tokens)
         p = self._probabilities(ids, pos)
         loglik = np.bincount(seq, weights=np.log(p), minlength=len(tokens))
         return loglik, np.bincount(seq, minlength=len(tokens)).astype(np.float64)
+
+    def score(self, X: Any, y: Any = None) -> float:
+        """Mean log-likelihood per token of ``X`` (nats; higher is better), so that
+        ``cross_val_score`` and ``GridSearchCV`` select the model that predicts held-out text
+        best.
+
+        Parameters
+        ----------
+        X : sequence of str, pandas.Series or one-column pandas.DataFrame
+        y : ignored
+
+        Returns
+        -------
+        float
+        """
+        return -self.nll_per_token(X)
 
     def _probabilities(self, ids: np.ndarray, pos: np.ndarray) -> np.ndarray:
         """P(ids[t] | the order-1 tokens before it) at every position t in ``pos``."""
@@ -161,10 +239,32 @@ class KneserNeyLM(BaseEstimator):
             p = np.where(seen, np.maximum(c - o.discount, 0) / T + o.discount * N / T * p, p)
         return p
 
-    def nll_per_token(self, texts: Sequence[str]) -> float:
-        """Negative log-likelihood per token (nats) over ``texts``."""
-        ll, n = self.score(texts)
+    def nll_per_token(self, X: Any) -> float:
+        """Negative log-likelihood per token (nats) over the sequences ``X``."""
+        ll, n = self.log_likelihood(X)
         return float(-ll.sum() / n.sum())
+
+
+def _as_texts(X: Any) -> list:
+    """``X`` (a sequence, array, Series or one-column frame of text) as a list of str."""
+    if isinstance(X, str):
+        raise DataError("expected a sequence of texts, got a single string")
+    if isinstance(X, pd.DataFrame):
+        if X.shape[1] != 1:
+            raise DataError(f"expected one text column, got {X.shape[1]} columns")
+        X = X.iloc[:, 0]
+    if isinstance(X, np.ndarray) and X.ndim == 2:
+        if X.shape[1] != 1:
+            raise DataError(f"expected one text column, got an array of shape {X.shape}")
+        X = X[:, 0]
+    try:
+        texts = list(X)
+    except TypeError as exc:
+        raise DataError(f"expected a sequence of texts, got {type(X).__name__}") from exc
+    bad = next((i for i, t in enumerate(texts) if not isinstance(t, str)), None)
+    if bad is not None:
+        raise DataError(f"text {bad} is {type(texts[bad]).__name__}, not str")
+    return texts
 
 
 def _lookup(keys: np.ndarray, values: np.ndarray, query: np.ndarray) -> np.ndarray:

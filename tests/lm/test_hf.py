@@ -52,8 +52,8 @@ def test_batched_padded_scores_equal_one_at_a_time_and_a_direct_computation(tiny
     model, tokenizer = tiny
     sample = [t for t in texts["legal"][100:140] if len(t.split()) < 40]
     lm = HFCausalLM(model, tokenizer, device="cpu", batch_size=7)
-    ll, n = lm.score(sample)
-    single = HFCausalLM(model, tokenizer, device="cpu", batch_size=1).score(sample)
+    ll, n = lm.log_likelihood(sample)
+    single = HFCausalLM(model, tokenizer, device="cpu", batch_size=1).log_likelihood(sample)
     np.testing.assert_allclose(ll, single[0], rtol=1e-5, atol=1e-4)
     np.testing.assert_array_equal(n, single[1])
     ids = [2, *tokenizer(sample[0], add_special_tokens=False)["input_ids"], 3]
@@ -69,10 +69,10 @@ def test_trained_model_prefers_its_domain_and_loads_from_a_folder(tiny, texts, t
     model.save_pretrained(tmp_path)
     tokenizer.save_pretrained(tmp_path)
     lm = HFCausalLM(tmp_path, device="cpu")
-    legal = lm.score(texts["legal"][300:340])
-    other = lm.score(texts["scripture"][300:340])
+    legal = lm.log_likelihood(texts["legal"][300:340])
+    other = lm.log_likelihood(texts["scripture"][300:340])
     assert -legal[0].sum() / legal[1].sum() < -other[0].sum() / other[1].sum()
-    from_object = HFCausalLM(model, tokenizer, device="cpu").score(texts["legal"][300:340])
+    from_object = HFCausalLM(model, tokenizer, device="cpu").log_likelihood(texts["legal"][300:340])
     np.testing.assert_allclose(legal[0], from_object[0], rtol=1e-5)
 
 
@@ -80,8 +80,9 @@ def test_long_sequences_error_or_windows(tiny):
     model, tokenizer = tiny
     long_text = " ".join(["the license"] * 60)  # 120 words > 64 positions
     with pytest.raises(DataError, match=r"sequence 0 has \d+ tokens, more than"):
-        HFCausalLM(model, tokenizer, device="cpu").score([long_text])
-    ll, n = HFCausalLM(model, tokenizer, device="cpu", long="window").score([long_text, "the"])
+        HFCausalLM(model, tokenizer, device="cpu").log_likelihood([long_text])
+    windowed = HFCausalLM(model, tokenizer, device="cpu", long="window")
+    ll, n = windowed.log_likelihood([long_text, "the"])
     assert n[0] == 121 and np.isfinite(ll).all() and n[1] == 2
 
 

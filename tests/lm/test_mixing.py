@@ -101,7 +101,7 @@ def test_proxies_must_agree_on_token_counts_and_give_numbers(domains):
         def __init__(self, ll, n):
             self.ll, self.n = ll, n
 
-        def score(self, texts):
+        def log_likelihood(self, texts):
             return np.full(len(texts), self.ll), np.full(len(texts), self.n)
 
     with pytest.raises(DataError, match="'b' and 'c' count 3 and 4 tokens in sequence 0"):
@@ -123,7 +123,7 @@ class _Scripted:
     def __init__(self, ll):
         self.ll = np.asarray(ll, dtype=float)
 
-    def score(self, texts):
+    def log_likelihood(self, texts):
         return self.ll[: len(texts)], np.full(len(texts), 2.0)
 
 

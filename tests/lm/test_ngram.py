@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
+from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from bioassay_mix.errors import DataError
 from bioassay_mix.lm import KneserNeyLM, load_text_domain, tokenize
@@ -32,7 +36,7 @@ def test_higher_order_fits_held_out_text_better_and_scores_count_tokens(kjv):
     train, test = kjv
     nll = [KneserNeyLM(order=k).fit(train).nll_per_token(test) for k in (1, 2, 3)]
     assert nll[0] > nll[1] > nll[2]
-    ll, n = KneserNeyLM(order=2).fit(train).score(["In the beginning God", ""])
+    ll, n = KneserNeyLM(order=2).fit(train).log_likelihood(["In the beginning God", ""])
     assert n.tolist() == [5.0, 1.0] and (ll < 0).all()  # 4 words + end; an empty line: end only
 
 
@@ -41,7 +45,7 @@ def test_unseen_tokens_get_finite_log_likelihood_and_vocabulary_is_shared(kjv):
     shared = ["god", "the", "zebra"]
     m = KneserNeyLM(order=2, vocabulary=shared).fit(train[:200])
     assert list(m.vocabulary_)[3:] == shared
-    ll, _ = m.score(["quantum chromodynamics zebra"])
+    ll, _ = m.log_likelihood(["quantum chromodynamics zebra"])
     assert np.isfinite(ll).all()
     assert tokenize("Hello, World!", "word") == ["hello", ",", "world", "!"]
 
@@ -49,10 +53,30 @@ def test_unseen_tokens_get_finite_log_likelihood_and_vocabulary_is_shared(kjv):
 def test_bad_settings_and_empty_training_text():
     with pytest.raises(DataError, match="no text"):
         KneserNeyLM().fit(["", "   "])
-    with pytest.raises(DataError, match="not fitted"):
-        KneserNeyLM().score(["a"])
+    with pytest.raises(NotFittedError):
+        KneserNeyLM().log_likelihood(["a"])
+    with pytest.raises(DataError, match="text 1 is int"):
+        KneserNeyLM().fit(["a b", 3])
     with pytest.raises(ValueError, match="level"):
         KneserNeyLM(level="byte").fit(["a"])
     words = [f"w{i}" for i in range(5000)]
     with pytest.raises(DataError, match="overflow"):
         KneserNeyLM(order=6).fit([" ".join(words)])
+
+
+@parametrize_with_checks([KneserNeyLM()])
+def test_sklearn_checks(estimator, check):
+    # text input is declared (input_tags.string), as scikit-learn's text vectorizers declare
+    # theirs, so the numeric-array checks do not apply; the text contract is tested here
+    check(estimator)
+
+
+def test_model_selection_over_text(kjv):
+    train, _ = kjv
+    texts = train[:600]
+    # score is the mean log-likelihood per token: higher is better, as model selection wants
+    scores = cross_val_score(KneserNeyLM(order=2), texts, cv=3)
+    assert scores.shape == (3,) and (scores < 0).all()
+    search = GridSearchCV(KneserNeyLM(), {"order": [1, 2]}, cv=3).fit(pd.Series(texts))
+    assert search.best_params_ == {"order": 2}
+    assert search.best_estimator_.score(texts) > search.cv_results_["mean_test_score"].max()
