@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
 from tqdm.auto import tqdm
 
 from .errors import DataError
@@ -183,6 +185,25 @@ def die_with_parent() -> None:
     libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
     if os.getppid() == 1:  # the parent is already gone
         os._exit(1)
+
+
+def one_column(X: Any, *, item: str, items: str) -> list:
+    """``X``, a sequence, array, Series or one-column frame of ``items`` (SMILES, texts), as a
+    list: what estimators that take one column of strings accept."""
+    if isinstance(X, pd.DataFrame):
+        if X.shape[1] != 1:
+            raise DataError(f"expected one {item} column, got {X.shape[1]} columns")
+        X = X.iloc[:, 0]
+    if isinstance(X, str):
+        raise DataError(f"expected a sequence of {items}, got a single string")
+    if isinstance(X, np.ndarray) and X.ndim == 2:
+        if X.shape[1] != 1:
+            raise DataError(f"expected one {item} column, got an array of shape {X.shape}")
+        X = X[:, 0]
+    try:
+        return list(X)
+    except TypeError as exc:
+        raise DataError(f"expected a sequence of {items}, got {type(X).__name__}") from exc
 
 
 def read_manifest_json(folder: Path, name: str, what: str) -> Any:

@@ -39,10 +39,9 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
-from .._utils import atomic_path, sha256_bytes
-from ..chem import parse_smiles
+from .._utils import atomic_path, one_column, sha256_bytes
 from ..errors import DataError
-from .engine import featurize
+from .engine import distinct, featurize, spread
 from .spec import COMPUTE_PARAMS, REGISTRY
 
 logger = logging.getLogger(__name__)
@@ -141,34 +140,29 @@ class Featurizer(TransformerMixin, BaseEstimator):
     def _features(self, smiles: list) -> tuple[sp.csr_matrix, list]:
         """CSR features of every row and why each failed (``None`` where valid): each distinct
         string looked up in the cache, else featurized once by the engine."""
-        codes, distinct = pd.factorize(pd.Series(
-            [s if isinstance(s, str) else None for s in smiles], dtype=object))
+        codes, strings = distinct(smiles)
         table, known = self._load_cache()
-        hit = distinct.isin(known) if known is not None else np.zeros(len(distinct), bool)
-        todo = list(distinct[~hit])
+        hit = pd.Index(strings).isin(known) if known is not None else \
+            np.zeros(len(strings), bool)
+        todo = [s for s, h in zip(strings, hit, strict=True) if not h]
         block = featurize(todo, self.spec(), n_jobs=self.n_jobs)
         fresh = block.valid
         if fresh.any() and self.cache_dir is not None:
             new_keys = pd.Index(todo)[fresh]
+            known = new_keys if known is None else known.append(new_keys)
             table = block.X[fresh] if table is None else sp.vstack([table, block.X[fresh]],
                                                                    format="csr")
-            known = new_keys if known is None else known.append(new_keys)
             self._save_cache(table, known)
-        # rows: the cached ones, then this call's, then one empty row for the non-strings
-        n_table = 0 if table is None or not hit.any() else table.shape[0]
-        pool = sp.vstack([*([table] if n_table else []), block.X,
-                          sp.csr_matrix((1, self.n_features_out_), dtype=np.float32)],
-                         format="csr")
-        position = np.empty(len(distinct) + 1, dtype=np.int64)
-        if n_table:
-            position[:-1][hit] = known.get_indexer(distinct[hit])
-        position[:-1][~hit] = n_table + np.arange(len(todo))
-        position[-1] = pool.shape[0] - 1
-        reason_of = np.full(len(distinct), None, dtype=object)
-        reason_of[~hit] = block.reasons
-        reasons = [reason_of[c] if c >= 0 else parse_smiles(s).reason
-                   for c, s in zip(codes, smiles, strict=True)]
-        return pool[position[np.where(codes < 0, len(distinct), codes)]], reasons
+        # each distinct string's row and reason: from the cache (always valid) or this call
+        order = np.empty(len(strings), dtype=np.int64)
+        order[hit] = np.arange(int(hit.sum()))
+        order[~hit] = int(hit.sum()) + np.arange(len(todo))
+        cached = table[known.get_indexer(pd.Index(strings)[hit])] if hit.any() else \
+            sp.csr_matrix((0, self.n_features_out_), dtype=np.float32)
+        rows = sp.vstack([cached, block.X], format="csr")[order]
+        reasons = np.full(len(strings), None, dtype=object)
+        reasons[~hit] = block.reasons
+        return spread(rows, list(reasons), codes, smiles)
 
     def _output(self, features: sp.csr_matrix, reasons: list) -> sp.csr_matrix | np.ndarray:
         if self.sparse_output:
@@ -230,17 +224,4 @@ class Featurizer(TransformerMixin, BaseEstimator):
 
 def as_smiles_list(X: Any) -> list:
     """``X`` (a sequence, array, Series or one-column frame of SMILES) as a list."""
-    if isinstance(X, pd.DataFrame):
-        if X.shape[1] != 1:
-            raise DataError(f"expected one SMILES column, got {X.shape[1]} columns")
-        X = X.iloc[:, 0]
-    if isinstance(X, str):
-        raise DataError("expected a sequence of SMILES, got a single string")
-    if isinstance(X, np.ndarray) and X.ndim == 2:
-        if X.shape[1] != 1:
-            raise DataError(f"expected one SMILES column, got an array of shape {X.shape}")
-        X = X[:, 0]
-    try:
-        return list(X)
-    except TypeError as exc:
-        raise DataError(f"expected a sequence of SMILES, got {type(X).__name__}") from exc
+    return one_column(X, item="SMILES", items="SMILES")

@@ -74,22 +74,37 @@ def featurize_block(smiles: Sequence[Any], spec: dict[str, Any]) -> Block:
     featurize the valid ones with the featurizer of ``spec``; runs in a worker or in-process."""
     start = time.process_time()
     featurizer = _featurizer(json.dumps(spec, sort_keys=True, default=str))
-    # only strings are deduplicated: anything else gets its own row's reason below
-    codes, distinct = pd.factorize(pd.Series(
-        [s if isinstance(s, str) else None for s in smiles], dtype=object))
-    parsed = [parse_smiles(s, canonical=False) for s in distinct]
+    codes, strings = distinct(smiles)
+    parsed = [parse_smiles(s, canonical=False) for s in strings]
     ok = [i for i, p in enumerate(parsed) if p.mol is not None]
     good = featurizer._compute([parsed[i].mol for i in ok])
     good = sp.csr_matrix(good, dtype=np.float32) if not sp.issparse(good) else good
-    # every distinct string's row, then one empty row for the failures and the non-strings
-    position = np.full(len(distinct) + 1, len(ok), dtype=np.int64)
+    # each distinct string's row: its features, or the empty row after them
+    position = np.full(len(strings), len(ok), dtype=np.int64)
     position[ok] = np.arange(len(ok))
-    rows = position[np.where(codes < 0, len(distinct), codes)]
     empty = sp.csr_matrix((1, featurizer.n_features_out_), dtype=np.float32)
-    X = sp.vstack([good.astype(np.float32), empty], format="csr")[rows]
-    reasons = [parsed[c].reason if c >= 0 else parse_smiles(s).reason
-               for c, s in zip(codes, smiles, strict=True)]
+    rows = sp.vstack([good.astype(np.float32), empty], format="csr")[position]
+    X, reasons = spread(rows, [p.reason for p in parsed], codes, smiles)
     return Block(X, reasons, time.process_time() - start)
+
+
+def distinct(smiles: Sequence[Any]) -> tuple[np.ndarray, list[str]]:
+    """The distinct strings of ``smiles`` and each input's index among them (-1 for anything
+    but a string: those are not deduplicated, each gets its own reason from :func:`spread`)."""
+    codes, strings = pd.factorize(pd.Series(
+        [s if isinstance(s, str) else None for s in smiles], dtype=object))
+    return codes, list(strings)
+
+
+def spread(rows: sp.csr_matrix, reasons: Sequence[str | None], codes: np.ndarray,
+           smiles: Sequence[Any]) -> tuple[sp.csr_matrix, list]:
+    """Every input's features and reason from those of its distinct string (``rows``,
+    ``reasons``: one per distinct string, as :func:`distinct` numbered them); a non-string
+    input gets an empty row and the reason :func:`~bioassay_mix.chem.parse_smiles` gives."""
+    empty = sp.csr_matrix((1, rows.shape[1]), dtype=np.float32)
+    X = sp.vstack([rows, empty], format="csr")[np.where(codes < 0, rows.shape[0], codes)]
+    return X, [reasons[c] if c >= 0 else parse_smiles(s).reason
+               for c, s in zip(codes, smiles, strict=True)]
 
 
 @lru_cache(maxsize=8)

@@ -16,11 +16,11 @@ from numbers import Integral
 from typing import Any, ClassVar
 
 import numpy as np
-import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from .._utils import one_column
 from ..errors import DataError
 
 UNK, BOS, EOS = 0, 1, 2
@@ -245,22 +245,9 @@ class KneserNeyLM(BaseEstimator):
         return float(-ll.sum() / n.sum())
 
 
-def _as_texts(X: Any) -> list:
+def _as_texts(X: Any) -> list[str]:
     """``X`` (a sequence, array, Series or one-column frame of text) as a list of str."""
-    if isinstance(X, str):
-        raise DataError("expected a sequence of texts, got a single string")
-    if isinstance(X, pd.DataFrame):
-        if X.shape[1] != 1:
-            raise DataError(f"expected one text column, got {X.shape[1]} columns")
-        X = X.iloc[:, 0]
-    if isinstance(X, np.ndarray) and X.ndim == 2:
-        if X.shape[1] != 1:
-            raise DataError(f"expected one text column, got an array of shape {X.shape}")
-        X = X[:, 0]
-    try:
-        texts = list(X)
-    except TypeError as exc:
-        raise DataError(f"expected a sequence of texts, got {type(X).__name__}") from exc
+    texts = one_column(X, item="text", items="texts")
     bad = next((i for i, t in enumerate(texts) if not isinstance(t, str)), None)
     if bad is not None:
         raise DataError(f"text {bad} is {type(texts[bad]).__name__}, not str")
