@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import psutil
 
-from bioassay_mix import RunConfig, load_panel, run
+from bioassay_mix import Compute, RunConfig, load_panel, run
 from bioassay_mix.report import write_tables as _write_tables
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -28,8 +28,8 @@ def tox21_bundle() -> Path:
     """The MixMin-trained model of every Tox21 target (package defaults, seed 0), built once."""
     path = CACHE / "tox21" / "bundle"
     if not path.exists():
-        result = run(load_panel("tox21"), config=RunConfig(seed=0, n_jobs=-1, verbose=False),
-                     out_dir=CACHE / "tox21")
+        config = RunConfig(seed=0, compute=Compute(n_jobs=-1, verbose=False))
+        result = run(load_panel("tox21"), config=config, out_dir=CACHE / "tox21")
         result.save_bundle(path)
     return path
 

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from _common import write_tables
 
-from bioassay_mix import RunConfig, load_panel
+from bioassay_mix import Compute, RunConfig, load_panel
 from bioassay_mix.baselines import fit_mixture, mixture_rows
 from bioassay_mix.dask_fit import fit_mixture_dask
 from bioassay_mix.executor import DaskExecutor, LocalExecutor
@@ -33,7 +33,7 @@ def noop(i: int) -> int:
 
 
 def proxies(panel, executor, workers: int) -> Prepared:
-    return prepare(panel, config=RunConfig(seed=0, n_jobs=workers, verbose=False),
+    return prepare(panel, config=RunConfig(seed=0, compute=Compute(n_jobs=workers, verbose=False)),
                    executor=executor)
 
 

@@ -20,7 +20,7 @@ import pandas as pd
 import psutil
 from _common import RESULTS, write_tables
 
-from bioassay_mix import RunConfig, load_panel
+from bioassay_mix import Compute, RunConfig, load_panel
 from bioassay_mix.comparison import compare, method_summary, win_tie_loss
 from bioassay_mix.report import LABELS, write_comparison
 
@@ -69,11 +69,11 @@ def main() -> None:
     overview, wins = [], []
     for name in args.panels:
         panel = load_panel(name)
-        config = RunConfig(n_jobs=args.n_jobs,
-                           grid_search=not args.no_grid_search and name not in NO_GRID,
+        config = RunConfig(grid_search=not args.no_grid_search and name not in NO_GRID,
                            random_search=args.random_search, regmix=args.regmix,
-                           mixmin_plus_target=True, verbose=False,
-                           min_test_positives=MIN_TEST_POSITIVES.get(name, 5))
+                           mixmin_plus_target=True,
+                           min_test_positives=MIN_TEST_POSITIVES.get(name, 5),
+                           compute=Compute(n_jobs=args.n_jobs, verbose=False))
         start = time.perf_counter()
         with PeakRSS() as rss:
             comparison = compare(panel, seeds=args.seeds, leakage=LEAKAGE.get(

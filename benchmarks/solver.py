@@ -33,7 +33,7 @@ import pandas as pd
 from _common import RESULTS, write_tables
 from scipy.optimize import minimize
 
-from bioassay_mix import RunConfig, load_panel
+from bioassay_mix import Compute, RunConfig, load_panel
 from bioassay_mix.device import cuda_available
 from bioassay_mix.experiment import mixmin_labels, mixmin_problems, prepare
 from bioassay_mix.solver import solve, solve_panel
@@ -82,7 +82,7 @@ def bandwidth_gbs() -> float:
 def real_problems(panel: str, max_targets: int | None, clip: float = 1e-12,
                   ) -> tuple[list[np.ndarray], tuple[pd.DataFrame, pd.DataFrame]]:
     """Each target's matrix, and the panel form (proxy table, labels) they are built from."""
-    cfg = RunConfig(n_jobs=-1, verbose=True, min_test_positives=1)
+    cfg = RunConfig(min_test_positives=1, compute=Compute(n_jobs=-1))
     prep = prepare(load_panel(panel), config=cfg, out_dir=RESULTS / "cache" / f"{panel}-solver")
     if max_targets and len(prep.targets) > max_targets:
         rng = np.random.default_rng(0)

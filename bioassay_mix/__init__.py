@@ -19,7 +19,7 @@ from ._version import __version__
 # Public names, imported on first use (PEP 562): a featurizing worker process imports this
 # package, and importing every module (XGBoost, Dask, ...) would add a second to its start.
 _EXPORTS = {
-    "AssayPanel": "panel", "Bundle": "bundle", "MixMin": "mixture",
+    "AssayPanel": "panel", "Bundle": "bundle", "Compute": "experiment", "MixMin": "mixture",
     "MixMinClassifier": "estimator", "MixMinResult": "solver",
     "MorganFingerprint": "featurize", "ProxyLibrary": "library", "RunConfig": "experiment",
     "RunResult": "experiment", "compose": "panel", "fetch": "datasets",

@@ -10,11 +10,16 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ._version import __version__
+from .datasets import LAYOUTS
 from .device import DEVICES
 from .errors import BioassayMixError, DataError
+from .executor import EXECUTORS
+from .experiment import WEIGHT_ROWS
 from .featurize import FEATURIZERS
+from .lm.ngram import LEVELS
 from .proxies import ESTIMATORS
-from .splits import LEAKAGE_MODES
+from .solver import METHODS as SOLVER_METHODS
+from .splits import LEAKAGE_MODES, STRATEGIES
 
 
 def _parse_params(text: str | None) -> dict:
@@ -65,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--smiles-column", default="smiles")
     score.add_argument("--id-column", help="compound id column (SDF: a property; default _Name)")
     score.add_argument("--chunk-size", type=_positive, default=20_000)
-    score.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    score.add_argument("--device", default="auto", choices=DEVICES)
     score.add_argument("--n-jobs", type=_n_jobs, default=-1,
                        help="featurizing processes (-1: all)")
     score.add_argument("--overwrite", action="store_true", help="replace an existing --out")
@@ -79,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     lm.add_argument("--out", default="bioassay-mix-lm", help="output folder")
     lm.add_argument("--order", type=_positive, default=2, help="n-gram order of the proxies")
     lm.add_argument("--final-order", type=_positive, help="n-gram order of the final model")
-    lm.add_argument("--level", choices=("word", "char"), default="word")
+    lm.add_argument("--level", choices=LEVELS, default="word")
     lm.add_argument("--min-count", type=_positive, default=2, help="rarer tokens become <unk>")
     lm.add_argument("--n-tokens", type=_positive,
                     help="final model's token budget (default: the median domain's size)")
@@ -193,27 +198,27 @@ def _panel_and_protocol_options(parser: argparse.ArgumentParser) -> None:
                         help="dataset name (tox21, toxcast, moleculenet, ...) or a CSV/Parquet "
                         "file")
     parser.add_argument("--smiles-column", default="smiles", help="SMILES column of a file panel")
-    parser.add_argument("--layout", choices=("wide", "long"), default="wide",
+    parser.add_argument("--layout", choices=LAYOUTS, default="wide",
                         help="file panel layout: wide (a column per assay) or long")
     parser.add_argument("--targets", nargs="+", help="target assays (default: every eligible)")
-    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    parser.add_argument("--device", default="auto", choices=DEVICES)
     parser.add_argument("--n-jobs", type=_n_jobs, default=-1, help="threads (-1: all cores)")
-    parser.add_argument("--split", choices=("random", "scaffold"), default="random")
+    parser.add_argument("--split", choices=STRATEGIES, default="random")
     parser.add_argument("--grid-search", action="store_true",
                         help="choose proxy hyperparameters by the paper's 5-fold CV grid")
-    parser.add_argument("--weight-rows", choices=("proxy_train", "validation"),
+    parser.add_argument("--weight-rows", choices=sorted(WEIGHT_ROWS),
                         default="proxy_train", help="target rows that MixMin is fitted on")
     parser.add_argument("--proxy-params", type=_parse_params,
                         help='XGBoost parameters for proxies as JSON, e.g. \'{"max_depth": 4}\'')
     parser.add_argument("--final-params", type=_parse_params,
                         help="XGBoost parameters for the final models as JSON")
-    parser.add_argument("--solver", choices=("adaptive", "active_set", "reference"),
+    parser.add_argument("--solver", choices=SOLVER_METHODS,
                         default="adaptive", help="MixMin solver: batched exponentiated gradient, "
                         "working-set Newton (both certified to a 1e-6 duality gap) or the "
                         "paper's 100-step loop")
     parser.add_argument("--min-test-positives", type=_positive, default=5,
                         help="a target needs this many positives in its test split")
-    parser.add_argument("--executor", choices=("local", "dask"), default="local",
+    parser.add_argument("--executor", choices=EXECUTORS, default="local",
                         help="dask: proxies and per-target models as Dask tasks")
     parser.add_argument("--scheduler", help="Dask scheduler address (default: start a "
                         "LocalCluster of --n-jobs workers)")
@@ -255,15 +260,16 @@ def _datasets() -> int:
 
 
 def _config(args: argparse.Namespace, **extra):
-    from .experiment import RunConfig
+    from .experiment import Compute, RunConfig
 
-    return RunConfig(device=args.device, n_jobs=args.n_jobs, split=args.split,
-                     grid_search=args.grid_search, weight_rows=args.weight_rows,
-                     proxy_params=args.proxy_params or {}, final_params=args.final_params or {},
+    compute = Compute(device=args.device, n_jobs=args.n_jobs, executor=args.executor,
+                      scheduler=args.scheduler, dask_fit_rows=args.dask_fit_rows,
+                      verbose=not args.quiet)
+    return RunConfig(split=args.split, grid_search=args.grid_search,
+                     weight_rows=args.weight_rows, proxy_params=args.proxy_params or {},
+                     final_params=args.final_params or {},
                      min_test_positives=args.min_test_positives, solver_method=args.solver,
-                     executor=args.executor,
-                     scheduler=args.scheduler, dask_fit_rows=args.dask_fit_rows,
-                     verbose=not args.quiet, **extra)
+                     compute=compute, **extra)
 
 
 def _panel(args: argparse.Namespace):

@@ -23,6 +23,8 @@ from .panel import AssayPanel, compose
 logger = logging.getLogger(__name__)
 
 DATA_ENV = "BIOASSAY_MIX_DATA"
+#: Layouts of a panel file: a column per assay, or one (compound, assay, label) row per label.
+LAYOUTS = ("wide", "long")
 
 
 @dataclass(frozen=True)
@@ -240,7 +242,7 @@ def load_panel(
                                       label_columns=label_columns, name=path.stem, strict=strict,
                                       on_conflict=on_conflict)
     else:
-        raise ValueError(f"layout must be 'wide' or 'long', got {layout!r}")
+        raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
     panel.sources[path.stem] = sha256_file(path)
     return panel
 

@@ -32,12 +32,12 @@ def small_panel(tox21):
 @pytest.fixture(scope="session")
 def tox21_run(small_panel, tmp_path_factory):
     """A fast real run on two Tox21 targets, its output folder holding a scoring bundle."""
-    from bioassay_mix import RunConfig, run
+    from bioassay_mix import Compute, RunConfig, run
 
     out = tmp_path_factory.mktemp("tox21_run")
     fast = {"n_estimators": 30}
-    config = RunConfig(proxy_params=fast, final_params=fast, n_bits=1024, n_jobs=2, seed=3,
-                       verbose=False)
+    config = RunConfig(proxy_params=fast, final_params=fast, n_bits=1024, seed=3,
+                       compute=Compute(n_jobs=2, verbose=False))
     result = run(small_panel, targets=["NR-AR", "SR-MMP"], config=config, out_dir=out)
     result.save_bundle(out / "bundle")
     return result, out

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bioassay_mix import RunConfig
+from bioassay_mix import Compute, RunConfig
 from bioassay_mix.baselines import fit_mixture, mixture_rows
 from bioassay_mix.experiment import prepare
 from bioassay_mix.mixture import source_row_weights
@@ -17,8 +17,8 @@ from bioassay_mix.splits import TEST, rows
 @pytest.fixture(scope="module")
 def prep(small_panel):
     fast = {"n_estimators": 20}
-    return prepare(small_panel, config=RunConfig(proxy_params=fast, n_bits=1024, n_jobs=2,
-                                                 seed=1, verbose=False))
+    return prepare(small_panel, config=RunConfig(proxy_params=fast, n_bits=1024, seed=1,
+                                                 compute=Compute(n_jobs=2, verbose=False)))
 
 
 @pytest.mark.parametrize("weights", [None, "dirichlet"])

@@ -46,12 +46,13 @@ def test_round_trip_predicts_as_the_trained_models(tox21_run):
 
 
 def test_resumed_run_reloads_the_same_models(tox21_run, small_panel):
-    from bioassay_mix import RunConfig, run
+    from bioassay_mix import Compute, RunConfig, run
 
     result, out = tox21_run
     fast = {"n_estimators": 30}
     again = run(small_panel, targets=["NR-AR", "SR-MMP"], out_dir=out, config=RunConfig(
-        proxy_params=fast, final_params=fast, n_bits=1024, n_jobs=2, seed=3, verbose=False))
+        proxy_params=fast, final_params=fast, n_bits=1024, seed=3,
+        compute=Compute(n_jobs=2, verbose=False)))
     X = Bundle.from_run(result).fingerprinter().transform(SMILES)
     for t in ("NR-AR", "SR-MMP"):
         np.testing.assert_array_equal(again.models[t].predict_proba(X),

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from bioassay_mix import RunConfig
+from bioassay_mix import Compute, RunConfig
 from bioassay_mix.comparison import compare, compute_table, gains, method_summary, win_tie_loss
 from bioassay_mix.report import write_comparison
 
@@ -17,8 +18,9 @@ FAST = {"n_estimators": 10}
 
 @pytest.fixture(scope="module")
 def comparison(small_panel, tmp_path_factory):
-    config = RunConfig(proxy_params=FAST, final_params=FAST, n_bits=1024, n_jobs=2,
-                       random_search=2, regmix=3, mixmin_plus_target=True, verbose=False)
+    config = RunConfig(proxy_params=FAST, final_params=FAST, n_bits=1024, random_search=2,
+                       regmix=3, mixmin_plus_target=True,
+                       compute=Compute(n_jobs=2, verbose=False))
     return compare(small_panel, seeds=[0, 1], leakage=["strict", "paper"],
                    targets=["NR-AR", "SR-ARE", "SR-MMP"], config=config,
                    out_dir=tmp_path_factory.mktemp("cmp"))
@@ -74,7 +76,7 @@ def test_mixmin_plus_target_weights_the_target_itself(comparison, small_panel):
         np.testing.assert_allclose(plus.loc[t].fillna(0).sum(), 1.0)
     assert np.isnan(res.weights.loc["NR-AR", "NR-AR"])  # plain MixMin never uses the target
     # The target's own column is out of fold: less confident than its in-sample predictions.
-    cfg = RunConfig(**{**res.metadata["config"], "verbose": False})
+    cfg = replace(RunConfig.from_dict(res.metadata["config"]), compute=Compute(verbose=False))
     prep = prepare(small_panel, targets=["SR-MMP"], config=cfg)
     problems, seconds = mixmin_target_problems(prep, cfg)
     from bioassay_mix.splits import PROXY_TRAIN, rows

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bioassay_mix import RunConfig, run
+from bioassay_mix import Compute, RunConfig, run
 from bioassay_mix.errors import BioassayMixError
 from bioassay_mix.executor import DaskExecutor, LocalExecutor, make_executor
 
@@ -18,8 +18,8 @@ TARGETS = ["NR-AR", "SR-MMP"]
 
 
 def config(**kw):
-    return RunConfig(proxy_params=FAST, final_params=FAST, n_bits=1024, seed=5, n_jobs=2,
-                     verbose=False, **kw)
+    return RunConfig(proxy_params=FAST, final_params=FAST, n_bits=1024, seed=5,
+                     compute=Compute(n_jobs=2, verbose=False, **kw))
 
 
 @pytest.fixture(scope="module")
@@ -135,8 +135,10 @@ def test_missing_extra_gives_a_clear_error(monkeypatch):
 
 
 def test_bad_executor_settings():
-    with pytest.raises(ValueError, match="executor must be one of"):
-        RunConfig(executor="spark")
+    with pytest.raises(ValueError, match="'executor' parameter of Compute"):
+        Compute(executor="spark")
+    with pytest.raises(ValueError, match="scheduler is only used with executor='dask'"):
+        Compute(scheduler="tcp://127.0.0.1:8786")
     with pytest.raises(ValueError, match="only used with executor='dask'"):
         make_executor("local", scheduler="tcp://127.0.0.1:8786")
     assert isinstance(make_executor("local", n_jobs=2), LocalExecutor)

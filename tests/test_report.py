@@ -6,11 +6,11 @@ from bioassay_mix.report import ap_table, markdown_table, write_report
 
 
 def test_write_report_writes_every_file_atomically(tmp_path, small_panel):
-    from bioassay_mix import RunConfig, run
+    from bioassay_mix import Compute, RunConfig, run
 
     res = run(small_panel, targets=["SR-ARE"], config=RunConfig(
         n_bits=512, proxy_params={"n_estimators": 10}, final_params={"n_estimators": 10},
-        verbose=False))
+        compute=Compute(verbose=False)))
     files = write_report(res, tmp_path)
     for path in files.values():
         assert path.exists() and path.stat().st_size > 0

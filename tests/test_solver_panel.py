@@ -9,11 +9,11 @@ from bioassay_mix.solver import solve, solve_panel
 
 @pytest.fixture(scope="module")
 def prepared(small_panel):
-    from bioassay_mix import RunConfig
+    from bioassay_mix import Compute, RunConfig
     from bioassay_mix.experiment import prepare
 
-    cfg = RunConfig(proxy_params={"n_estimators": 30}, n_bits=1024, n_jobs=2, verbose=False,
-                    min_test_positives=1)
+    cfg = RunConfig(proxy_params={"n_estimators": 30}, n_bits=1024, min_test_positives=1,
+                    compute=Compute(n_jobs=2, verbose=False))
     return prepare(small_panel, config=cfg)
 
 

@@ -26,6 +26,8 @@ from ..errors import DataError
 UNK, BOS, EOS = 0, 1, 2
 _SPECIALS = ("<unk>", "<s>", "</s>")
 _WORD = re.compile(r"\w+|[^\w\s]")
+#: Tokenisation levels: lower-cased words and punctuation, or characters.
+LEVELS = ("word", "char")
 
 
 def tokenize(text: str, level: str) -> list[str]:
@@ -34,7 +36,7 @@ def tokenize(text: str, level: str) -> list[str]:
         return _WORD.findall(text.lower())
     if level == "char":
         return list(text)
-    raise ValueError(f"level must be 'word' or 'char', got {level!r}")
+    raise ValueError(f"level must be one of {LEVELS}, got {level!r}")
 
 
 def build_vocabulary(tokenized: Sequence[Sequence[str]], min_count: int = 1) -> list[str]:
@@ -97,7 +99,7 @@ class KneserNeyLM(BaseEstimator):
 
     _parameter_constraints: ClassVar[dict] = {
         "order": [Interval(Integral, 1, None, closed="left")],
-        "level": [StrOptions({"word", "char"})],
+        "level": [StrOptions(set(LEVELS))],
         "min_count": [Interval(Integral, 1, None, closed="left")],
         "vocabulary": ["array-like", None],
     }

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bioassay_mix import RunConfig, run
+from bioassay_mix import Compute, RunConfig, run
 from bioassay_mix.errors import DataError
 from bioassay_mix.experiment import METHODS, OPTIONAL_METHODS
 from bioassay_mix.panel import AssayPanel
@@ -11,8 +11,8 @@ FAST = {"n_estimators": 30}
 
 
 def config(**kw):
-    return RunConfig(proxy_params=FAST, final_params=FAST, n_bits=1024, n_jobs=2,
-                     verbose=False, **kw)
+    return RunConfig(proxy_params=FAST, final_params=FAST, n_bits=1024,
+                     compute=Compute(n_jobs=2, verbose=False), **kw)
 
 
 @pytest.fixture(scope="module")
@@ -101,11 +101,6 @@ def test_paper_leakage_mode_runs_and_differs(small_panel):
     paper = run(small_panel, targets=["SR-MMP"], config=config(leakage="paper"))
     assert strict.metadata["config"]["leakage"] == "strict"
     assert paper.report["n_test"].iloc[0] != strict.report["n_test"].iloc[0]
-
-
-def test_unknown_weight_rows_is_refused_before_any_work():
-    with pytest.raises(ValueError, match="weight_rows must be one of"):
-        RunConfig(weight_rows="test")
 
 
 def test_changed_labels_under_the_same_name_are_never_served_from_the_cache(small_panel,

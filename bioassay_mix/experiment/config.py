@@ -1,0 +1,213 @@
+"""A run's settings, in two parts: the science (what the results depend on, hashed into every
+cache key) and the compute context (where and how fast it runs, never in a key)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from numbers import Integral, Real
+from typing import Any, ClassVar
+
+from sklearn.utils._param_validation import Interval, StrOptions, validate_parameter_constraints
+
+from .._utils import resolve_n_jobs, sha256_bytes
+from ..device import DEVICES
+from ..errors import DataError
+from ..executor import EXECUTORS
+from ..mixture import DEFAULT_PRUNE
+from ..proxies import check_xgb_params
+from ..solver import METHODS as SOLVER_METHODS
+from ..splits import LEAKAGE_MODES, PROXY_TRAIN, STRATEGIES, VALID
+
+#: The target rows MixMin's weights may be fitted on, and their split codes.
+WEIGHT_ROWS = {"proxy_train": PROXY_TRAIN, "validation": VALID}
+
+
+def _validate(obj: Any) -> None:
+    """Check ``obj``'s fields against its ``_parameter_constraints`` (scikit-learn's own
+    checker, so a bad value is named as an estimator's would be), before any work."""
+    validate_parameter_constraints(obj._parameter_constraints, asdict(obj),
+                                   caller_name=type(obj).__name__)
+
+
+@dataclass(frozen=True)
+class Compute:
+    """Where and how fast a run goes; changing any of these never changes a result.
+
+    Parameters
+    ----------
+    device : {"auto", "cpu", "cuda"}, default="auto"
+        XGBoost's device; ``"auto"`` takes a GPU when one is visible.
+    n_jobs : int, default=1
+        Threads (local executor) or worker processes (a Dask ``LocalCluster``); -1 = every
+        core this process may use.
+    executor : {"local", "dask"}, default="local"
+        ``"dask"`` trains the proxies and the per-target models as Dask tasks.
+    scheduler : str or None, default=None
+        Address of an existing Dask cluster (``executor="dask"``); None starts a local one.
+    dask_fit_rows : int or None, default=2_000_000
+        With ``executor="dask"``, a target whose natural mixture has this many rows trains its
+        mixture models with ``xgboost.dask`` across the cluster; 0 = every target, None =
+        never.
+    verbose : bool, default=True
+        Progress bars.
+
+    Examples
+    --------
+    >>> Compute(n_jobs=2).n_jobs
+    2
+    """
+
+    device: str = "auto"
+    n_jobs: int = 1
+    executor: str = "local"
+    scheduler: str | None = None
+    dask_fit_rows: int | None = 2_000_000
+    verbose: bool = True
+
+    _parameter_constraints: ClassVar[dict] = {
+        "device": [StrOptions(set(DEVICES))],
+        "n_jobs": [Interval(Integral, None, None, closed="neither")],
+        "executor": [StrOptions(set(EXECUTORS))],
+        "scheduler": [str, None],
+        "dask_fit_rows": [Interval(Integral, 0, None, closed="left"), None],
+        "verbose": ["boolean"],
+    }
+
+    def __post_init__(self) -> None:
+        _validate(self)
+        resolve_n_jobs(self.n_jobs)  # 0 is refused here, not after the proxies
+        if self.scheduler is not None and self.executor != "dask":
+            raise ValueError(f"scheduler is only used with executor='dask', got executor="
+                             f"{self.executor!r}")
+
+
+@dataclass
+class RunConfig:
+    """The science settings of a run; every random step derives from ``seed``.
+
+    Every field changes results and goes into :meth:`key`; where and how fast the run goes is
+    ``compute`` (a :class:`Compute`), which does not.
+
+    Parameters
+    ----------
+    seed : int, default=0
+        Seed of the splits, the proxies, the out-of-fold folds and the final models.
+    test_size, valid_size : float, default=0.2
+        Each assay's test fraction, and the validation fraction of the rest.
+    split : {"random", "scaffold"}, default="random"
+        ``"scaffold"`` holds out whole Bemis-Murcko scaffolds.
+    leakage : {"strict", "paper"}, default="strict"
+        ``"strict"`` splits compounds once for the whole panel (no target's test compound is a
+        source's training row); ``"paper"`` splits each assay on its own, as the authors did.
+    radius, n_bits, counts : int, int, bool, default=2, 2048, False
+        The Morgan fingerprint.
+    proxy_params, final_params : dict, default={}
+        XGBoost parameters (xgboost's own names) of the proxies and the final models; unknown
+        keys are refused.
+    grid_search : bool, default=False
+        The paper's 3x3 grid by 5-fold CV for every proxy.
+    min_labels : int, default=50
+        Assays with fewer labelled compounds are skipped.
+    min_test_positives : int, default=5
+        A target needs this many positives in its test split.
+    weight_rows : {"proxy_train", "validation"}, default="proxy_train"
+        The target rows MixMin's weights are fitted on.
+    random_search, regmix : int, default=0
+        Trials of the random-search baseline and small-model runs of RegMix; 0 = off.
+    mixmin_plus_target : bool, default=False
+        Also MixMin with the target's own training rows as one more source.
+    oof_folds : int, default=5
+        Folds of the target proxy's out-of-fold predictions (``mixmin_plus_target``).
+    prune : float, default=1e-4
+        Sources below ``prune * max(w)`` get no rows in the final model.
+    solver_method : {"adaptive", "reference", "active_set"}, default="adaptive"
+        The simplex solver (all certify the same optimum).
+    tol : float, default=1e-6
+        Duality-gap tolerance of the solver.
+    compute : Compute, default=Compute()
+        Device, jobs, executor and progress: not part of the science.
+
+    Examples
+    --------
+    >>> cfg = RunConfig(seed=1, compute=Compute(n_jobs=2))
+    >>> cfg.key() == RunConfig(seed=1).key()   # compute settings do not change results
+    True
+    >>> cfg.key() == RunConfig(seed=2).key()
+    False
+    """
+
+    seed: int = 0
+    test_size: float = 0.2
+    valid_size: float = 0.2
+    split: str = "random"
+    leakage: str = "strict"
+    radius: int = 2
+    n_bits: int = 2048
+    counts: bool = False
+    proxy_params: dict[str, Any] = field(default_factory=dict)
+    final_params: dict[str, Any] = field(default_factory=dict)
+    grid_search: bool = False
+    min_labels: int = 50
+    min_test_positives: int = 5
+    weight_rows: str = "proxy_train"
+    random_search: int = 0
+    regmix: int = 0
+    mixmin_plus_target: bool = False
+    oof_folds: int = 5
+    prune: float = DEFAULT_PRUNE
+    solver_method: str = "adaptive"
+    tol: float = 1e-6
+    compute: Compute = field(default_factory=Compute)
+
+    _parameter_constraints: ClassVar[dict] = {
+        "seed": [Interval(Integral, 0, None, closed="left")],
+        "test_size": [Interval(Real, 0, 1, closed="neither")],
+        "valid_size": [Interval(Real, 0, 1, closed="neither")],
+        "split": [StrOptions(set(STRATEGIES))],
+        "leakage": [StrOptions(set(LEAKAGE_MODES))],
+        "radius": [Interval(Integral, 0, None, closed="left")],
+        "n_bits": [Interval(Integral, 1, None, closed="left")],
+        "counts": ["boolean"],
+        "proxy_params": [dict],
+        "final_params": [dict],
+        "grid_search": ["boolean"],
+        "min_labels": [Interval(Integral, 1, None, closed="left")],
+        "min_test_positives": [Interval(Integral, 1, None, closed="left")],
+        "weight_rows": [StrOptions(set(WEIGHT_ROWS))],
+        "random_search": [Interval(Integral, 0, None, closed="left")],
+        "regmix": [Interval(Integral, 0, None, closed="left")],
+        "mixmin_plus_target": ["boolean"],
+        "oof_folds": [Interval(Integral, 2, None, closed="left")],
+        "prune": [Interval(Real, 0, 1, closed="left")],
+        "solver_method": [StrOptions(set(SOLVER_METHODS))],
+        "tol": [Interval(Real, 0, None, closed="neither")],
+        "compute": [dict],  # asdict turns the nested Compute into a dict; it checked itself
+    }
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.compute, Compute):
+            raise TypeError(f"compute must be a Compute, got {type(self.compute).__name__}")
+        _validate(self)
+        for role in ("proxy_params", "final_params"):
+            try:
+                check_xgb_params(getattr(self, role))
+            except DataError as exc:
+                raise DataError(f"{role}: {exc}") from exc
+
+    def science(self) -> dict[str, Any]:
+        """Every setting that changes results, as plain JSON-able values."""
+        d = asdict(self)
+        d.pop("compute")
+        return d
+
+    def key(self) -> str:
+        """Hash of :meth:`science`: what a cached result depends on."""
+        return sha256_bytes(json.dumps(self.science(), sort_keys=True, default=str).encode())[:16]
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> RunConfig:
+        """The inverse of ``dataclasses.asdict`` (e.g. a run's ``metadata["config"]``)."""
+        d = dict(d)
+        compute = Compute(**d.pop("compute", {}))
+        return cls(**d, compute=compute)
