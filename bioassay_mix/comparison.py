@@ -81,8 +81,8 @@ def method_summary(report: pd.DataFrame, methods: Sequence[str]) -> pd.DataFrame
 def win_tie_loss(report: pd.DataFrame, methods: Sequence[str],
                  method: str = "mixmin_trained", tie: float = TIE) -> pd.DataFrame:
     """``method`` against each other method, per target (AP averaged over seeds): wins, ties
-    (|difference| <= ``tie``), losses, mean difference, and the Wilcoxon signed-rank p-value of
-    the paired differences across targets."""
+    (absolute difference <= ``tie``), losses, mean difference, and the Wilcoxon signed-rank
+    p-value of the paired differences across targets."""
     per_target = report.groupby("target")[[f"ap_{m}" for m in methods]].mean()
     rows = []
     for other in methods:
