@@ -14,7 +14,7 @@ from .datasets import LAYOUTS
 from .device import DEVICES
 from .errors import BioassayMixError, DataError
 from .executor import EXECUTORS
-from .experiment import WEIGHT_ROWS
+from .experiment import WEIGHT_ROWS, Compute, RunConfig
 from .featurize import FEATURIZERS
 from .lm.ngram import LEVELS
 from .proxies import ESTIMATORS
@@ -259,9 +259,7 @@ def _datasets() -> int:
     return 0
 
 
-def _config(args: argparse.Namespace, **extra):
-    from .experiment import Compute, RunConfig
-
+def _config(args: argparse.Namespace, **extra) -> RunConfig:
     compute = Compute(device=args.device, n_jobs=args.n_jobs, executor=args.executor,
                       scheduler=args.scheduler, dask_fit_rows=args.dask_fit_rows,
                       verbose=not args.quiet)

@@ -143,15 +143,20 @@ class DaskExecutor:
         self.close()
 
 
+def check_executor(kind: str, scheduler: str | None) -> None:
+    """Refuse an unknown executor, or a scheduler address without ``kind="dask"``."""
+    if kind not in EXECUTORS:
+        raise ValueError(f"executor must be one of {EXECUTORS}, got {kind!r}")
+    if scheduler and kind != "dask":
+        raise ValueError("scheduler is only used with executor='dask'")
+
+
 def make_executor(kind: str = "local", *, n_jobs: int | None = 1,
                   scheduler: str | None = None) -> LocalExecutor | DaskExecutor:
     """``local`` (threads) or ``dask`` (``scheduler`` address, else a LocalCluster of
     ``n_jobs`` workers)."""
-    if kind not in EXECUTORS:
-        raise ValueError(f"executor must be one of {EXECUTORS}, got {kind!r}")
+    check_executor(kind, scheduler)
     if kind == "local":
-        if scheduler:
-            raise ValueError("scheduler is only used with executor='dask'")
         return LocalExecutor(n_jobs)
     return DaskExecutor(scheduler, n_workers=n_jobs)
 

@@ -4,7 +4,7 @@ cache key) and the compute context (where and how fast it runs, never in a key).
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from numbers import Integral, Real
 from typing import Any, ClassVar
 
@@ -13,7 +13,7 @@ from sklearn.utils._param_validation import Interval, StrOptions, validate_param
 from .._utils import resolve_n_jobs, sha256_bytes
 from ..device import DEVICES
 from ..errors import DataError
-from ..executor import EXECUTORS
+from ..executor import EXECUTORS, check_executor
 from ..mixture import DEFAULT_PRUNE
 from ..proxies import check_xgb_params
 from ..solver import METHODS as SOLVER_METHODS
@@ -26,7 +26,8 @@ WEIGHT_ROWS = {"proxy_train": PROXY_TRAIN, "validation": VALID}
 def _validate(obj: Any) -> None:
     """Check ``obj``'s fields against its ``_parameter_constraints`` (scikit-learn's own
     checker, so a bad value is named as an estimator's would be), before any work."""
-    validate_parameter_constraints(obj._parameter_constraints, asdict(obj),
+    validate_parameter_constraints(obj._parameter_constraints,
+                                   {f.name: getattr(obj, f.name) for f in fields(obj)},
                                    caller_name=type(obj).__name__)
 
 
@@ -77,9 +78,7 @@ class Compute:
     def __post_init__(self) -> None:
         _validate(self)
         resolve_n_jobs(self.n_jobs)  # 0 is refused here, not after the proxies
-        if self.scheduler is not None and self.executor != "dask":
-            raise ValueError(f"scheduler is only used with executor='dask', got executor="
-                             f"{self.executor!r}")
+        check_executor(self.executor, self.scheduler)
 
 
 @dataclass
@@ -182,7 +181,6 @@ class RunConfig:
         "prune": [Interval(Real, 0, 1, closed="left")],
         "solver_method": [StrOptions(set(SOLVER_METHODS))],
         "tol": [Interval(Real, 0, None, closed="neither")],
-        "compute": [dict],  # asdict turns the nested Compute into a dict; it checked itself
     }
 
     def __post_init__(self) -> None:

@@ -56,22 +56,9 @@ def mixmin_problems(prep: Prepared, weight_rows: str = "proxy_train") -> list[pd
 
 
 def mixmin_labels(prep: Prepared, weight_rows: str = "proxy_train") -> pd.DataFrame:
-    """Each target's labels on its ``weight_rows`` compounds, NaN elsewhere, indexed as
-    ``prep.Q``: with ``prep.Q`` the panel form of :func:`mixmin_problems`
-    (see :func:`bioassay_mix.solver.solve_panel`).
-
-    Parameters
-    ----------
-    prep : Prepared
-        The output of :func:`~bioassay_mix.experiment.prepare`.
-    weight_rows : {"proxy_train", "validation"}, default="proxy_train"
-        Which of each target's rows.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Compounds x targets.
-    """
+    """Each target's labels on its ``weight_rows`` compounds, NaN elsewhere: a compounds x
+    targets frame indexed as ``prep.Q``, with which it is the panel form of
+    :func:`mixmin_problems` (same parameters; see :func:`bioassay_mix.solver.solve_panel`)."""
     code = _weight_code(weight_rows)
     L = np.full((len(prep.Q), len(prep.targets)), np.nan)
     for j, t in enumerate(prep.targets):
