@@ -234,7 +234,21 @@ class SavedFolder:
         raise NotImplementedError
 
     def save(self, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
-        """Write the folder atomically at ``path``; returns it (also set as ``self.path``)."""
+        """Write the folder atomically at ``path``.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The folder; its parent is created.
+        overwrite : bool, default=False
+            Replace a folder this tool wrote before (one holding its marker file). A non-empty
+            folder without the marker is never replaced.
+
+        Returns
+        -------
+        pathlib.Path
+            The folder, also set as ``self.path``.
+        """
         self.path = write_dir_atomic(path, self._write, marker=self.MARKER, overwrite=overwrite,
                                      what=self.KIND)
         return self.path

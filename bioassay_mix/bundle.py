@@ -35,6 +35,8 @@ from .errors import DataError, ModelFileError
 from .featurize import Featurizer, MorganFingerprint, featurizer_from_spec
 from .persist import load_estimator, save_estimator
 
+__all__ = ["BUNDLE_FORMAT", "Bundle", "load_bundle"]
+
 BUNDLE_FORMAT = 2
 READABLE_FORMATS = (1, 2)
 MANIFEST = "bundle.json"
@@ -45,11 +47,25 @@ _V1_FEATURIZER_KEYS = ("radius", "n_bits", "counts", "include_chirality")
 class Bundle(SavedFolder):
     """Fitted per-target models plus everything needed to featurize and score new compounds.
 
-    ``models`` maps target -> a fitted classifier with ``predict_proba`` (XGBoost models
-    predict through their booster, in place); ``featurizer`` is the spec
-    (:meth:`~bioassay_mix.featurize.Featurizer.spec`) of the featurizer the models were trained
-    on; ``weights`` is targets x sources (MixMin weights); ``info`` carries provenance (panel or
-    target file, checksums, configuration, versions, per-target evaluation).
+    Parameters
+    ----------
+    models : dict of str to classifier
+        Target -> a fitted classifier with ``predict_proba`` (XGBoost models predict through
+        their booster, in place).
+    featurizer : dict
+        The spec (:meth:`~bioassay_mix.featurize.Featurizer.spec`) of the featurizer the
+        models were trained on.
+    weights : pandas.DataFrame, default=empty
+        Targets x sources, the MixMin weights.
+    info : dict, default={}
+        Provenance: panel or target file, checksums, configuration, versions, per-target
+        evaluation.
+    path : pathlib.Path or None, default=None
+        The folder it was loaded from.
+
+    See Also
+    --------
+    bioassay_mix.score : score compounds with a bundle.
     """
 
     MARKER: ClassVar[str] = MANIFEST
@@ -63,14 +79,35 @@ class Bundle(SavedFolder):
 
     @property
     def targets(self) -> list[str]:
+        """The targets, in the order of :meth:`predict_proba`'s columns."""
         return list(self.models)
 
     def fingerprinter(self, n_jobs: int | None = 1) -> Featurizer:
-        """The (fitted) featurizer the models were trained with."""
+        """The (fitted) featurizer the models were trained with.
+
+        Parameters
+        ----------
+        n_jobs : int or None, default=1
+            Its worker processes.
+
+        Returns
+        -------
+        Featurizer
+        """
         return featurizer_from_spec(self.featurizer, n_jobs=n_jobs)
 
     def select(self, targets: list[str] | None) -> Bundle:
-        """The bundle restricted to ``targets`` (all when ``None``), in that order."""
+        """The bundle restricted to ``targets``, in that order.
+
+        Parameters
+        ----------
+        targets : list of str or None
+            Targets of this bundle; None keeps all.
+
+        Returns
+        -------
+        Bundle
+        """
         if targets is None:
             return self
         _check_known(targets, self.targets, self.path)
@@ -78,8 +115,18 @@ class Bundle(SavedFolder):
                       self.weights.reindex(index=targets), self.info, self.path)
 
     def to_device(self, device: str | None) -> str:
-        """Move XGBoost models' prediction to ``device`` (auto|cpu|cuda); returns the device
-        really used (other estimators predict on the CPU)."""
+        """Move the XGBoost models' prediction to ``device``.
+
+        Parameters
+        ----------
+        device : {"auto", "cpu", "cuda"} or None
+            None and "auto" pick CUDA when a GPU is present.
+
+        Returns
+        -------
+        str
+            The device really used (other estimators predict on the CPU).
+        """
         resolved = resolve_device(device)
         for model in self.models.values():
             if isinstance(model, xgb.XGBModel):
@@ -88,8 +135,17 @@ class Bundle(SavedFolder):
         return resolved
 
     def predict_proba(self, X: sp.csr_matrix) -> np.ndarray:
-        """Class-1 probability of every row of ``X`` (features) for every target:
-        an (n_rows, n_targets) float32 array."""
+        """Class-1 probability of every row of ``X`` for every target.
+
+        Parameters
+        ----------
+        X : scipy.sparse.csr_matrix
+            Features from :meth:`fingerprinter`.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_rows, n_targets), float32
+        """
         out = np.empty((X.shape[0], len(self.models)), dtype=np.float32)
         if X.shape[0] == 0:
             return out
@@ -103,9 +159,18 @@ class Bundle(SavedFolder):
     # -- building, saving and loading --------------------------------------------------------
     @classmethod
     def from_run(cls, result: Any) -> Bundle:
-        """The MixMin-trained model of every target of ``result``, a
-        :class:`~bioassay_mix.experiment.RunResult` (not imported here: runs stand on
-        bundles, not the other way round)."""
+        """The MixMin-trained model of every target of a run.
+
+        Parameters
+        ----------
+        result : RunResult
+            From :func:`bioassay_mix.run` (not imported here: runs stand on bundles, not the
+            other way round).
+
+        Returns
+        -------
+        Bundle
+        """
         if not result.models:
             raise DataError("this run trained no target models; nothing to bundle")
         cfg = result.metadata["config"]
@@ -148,7 +213,24 @@ class Bundle(SavedFolder):
 
     @classmethod
     def load(cls, path: str | os.PathLike, *, targets: list[str] | None = None) -> Bundle:
-        """Read a bundle written by :meth:`save`, verifying versions and checksums first."""
+        """Read a bundle written by :meth:`save`, verifying versions and checksums first.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The bundle folder.
+        targets : list of str or None, default=None
+            Load only these targets' models.
+
+        Returns
+        -------
+        Bundle
+
+        Raises
+        ------
+        ModelFileError
+            A missing, edited or corrupt file, named; a format from a newer version.
+        """
         folder = Path(path)
         manifest = _read_manifest(folder)
         entries = {e["name"]: e for e in manifest["targets"]}
@@ -166,7 +248,19 @@ class Bundle(SavedFolder):
 
 
 def load_bundle(path: str | os.PathLike, *, targets: list[str] | None = None) -> Bundle:
-    """Shorthand for :meth:`Bundle.load`."""
+    """Read a bundle folder: :meth:`Bundle.load`.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The bundle folder.
+    targets : list of str or None, default=None
+        Load only these targets' models.
+
+    Returns
+    -------
+    Bundle
+    """
     return Bundle.load(path, targets=targets)
 
 

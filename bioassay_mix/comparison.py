@@ -17,6 +17,9 @@ from .experiment import BASELINES, RunConfig, RunResult, methods_in, run
 from .panel import AssayPanel
 from .splits import LEAKAGE_MODES
 
+__all__ = ["MIXMIN_METHODS", "MIXMIN_STAGES", "Comparison", "compare", "compute_table", "gains",
+           "method_summary", "win_tie_loss"]
+
 logger = logging.getLogger(__name__)
 
 #: |AP difference| at or below this counts as a tie.

@@ -20,6 +20,9 @@ from ._utils import sha256_bytes, sha256_file
 from .errors import ChecksumError, DataError, DataUnavailableError
 from .panel import AssayPanel, compose
 
+__all__ = ["DATA_ENV", "LAYOUTS", "Manifest", "data_home", "fetch", "get_manifest", "load_panel",
+           "manifest_dir", "manifests", "read_table", "status"]
+
 logger = logging.getLogger(__name__)
 
 DATA_ENV = "BIOASSAY_MIX_DATA"
@@ -81,7 +84,18 @@ def manifest_dir() -> Path:
 
 
 def manifests() -> dict[str, Manifest]:
-    """Every known dataset (assay panels and, under ``text/``, text domains), by name."""
+    """Every known dataset: assay panels and, under ``text/``, text domains.
+
+    Returns
+    -------
+    dict of str to Manifest
+        By dataset name.
+
+    Examples
+    --------
+    >>> "tox21" in manifests()
+    True
+    """
     found = {}
     for path in sorted(manifest_dir().rglob("*.toml")):
         m = Manifest.from_toml(path)
@@ -108,7 +122,26 @@ def data_home(path: str | os.PathLike | None = None) -> Path:
 
 
 def fetch(name: str, *, cache: str | os.PathLike | None = None) -> Path:
-    """Path to a dataset's file, verified against its manifest's sha256, downloaded if absent."""
+    """Path to a dataset's file, verified against its manifest's sha256, downloaded if absent.
+
+    Parameters
+    ----------
+    name : str
+        A dataset of :func:`manifests` (not a composite one).
+    cache : str or os.PathLike or None, default=None
+        The data cache; default ``$BIOASSAY_MIX_DATA``, else the user cache folder.
+
+    Returns
+    -------
+    pathlib.Path
+
+    Raises
+    ------
+    DataUnavailableError
+        Not in the cache and not downloadable.
+    ChecksumError
+        The file's sha256 differs from its manifest's.
+    """
     m = get_manifest(name)
     if m.is_composite:
         raise DataError(f"{name!r} is composed of {list(m.components)}; fetch those instead")
@@ -223,9 +256,39 @@ def load_panel(
     strict: bool = False,
     on_conflict: str = "missing",
 ) -> AssayPanel:
-    """Load a panel by dataset name (``tox21``, ``toxcast``, ``moleculenet``, ...) or from a
-    CSV/Parquet file: ``layout="wide"`` (a SMILES column and one column per assay) or
-    ``layout="long"`` (``smiles_column``, ``assay_column``, ``label_column``)."""
+    """Load a panel by dataset name or from a CSV/Parquet file.
+
+    Parameters
+    ----------
+    source : str or os.PathLike
+        A dataset name (``tox21``, ``toxcast``, ``moleculenet``, ...; see :func:`manifests`)
+        or a file.
+    cache : str or os.PathLike or None, default=None
+        The data cache for named datasets (see :func:`fetch`).
+    smiles_column : str, default="smiles"
+        A file's SMILES column.
+    label_columns : list of str or None, default=None
+        A wide file's assay columns; default every other column.
+    layout : {"wide", "long"}, default="wide"
+        ``"wide"``: a SMILES column and one column per assay; ``"long"``: one row per
+        (``smiles_column``, ``assay_column``, ``label_column``).
+    assay_column, label_column : str, default="assay", "label"
+        A long file's columns.
+    strict : bool, default=False
+        Raise on the first invalid SMILES instead of excluding and reporting it.
+    on_conflict : {"missing", "any_active", "raise"}, default="missing"
+        Disagreeing labels of one compound (see :meth:`AssayPanel.from_frame`).
+
+    Returns
+    -------
+    AssayPanel
+
+    Examples
+    --------
+    >>> panel = load_panel("tox21")  # shipped inside the package: works offline
+    >>> len(panel.assays), panel.labels.shape[0] > 7000
+    (12, True)
+    """
     text = str(source)
     if text.lower() in manifests():
         return _load_named(text.lower(), cache=cache, strict=strict, on_conflict=on_conflict)

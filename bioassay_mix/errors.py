@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+__all__ = ["BioassayMixError", "ChecksumError", "DataError", "DataUnavailableError",
+           "ModelFileError"]
+
 
 class BioassayMixError(Exception):
     """Base class of every error bioassay-mix raises on purpose."""

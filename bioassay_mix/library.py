@@ -59,6 +59,8 @@ from .panel import AssayPanel, compose
 from .persist import check_sha256, load_estimator, save_estimator
 from .proxies import make_classifier
 
+__all__ = ["LIBRARY_FORMAT", "ProxyLibrary", "cached_library", "is_feature_matrix", "load_library"]
+
 logger = logging.getLogger(__name__)
 
 LIBRARY_FORMAT = 1
@@ -69,9 +71,10 @@ INFO_COLUMNS = ("dataset", "title", "n_train", "n_positive")
 
 class ProxyLibrary(SavedFolder):
     """Per source assay: a fitted proxy, its training rows (features and labels) and where
-    it came from. Build with :meth:`build`, or :meth:`load` a saved one.
+    it came from. Build with :meth:`build`, or :meth:`load` a saved one; the constructor
+    assembles one from its parts, each kept as the attribute of the same name.
 
-    Attributes
+    Parameters
     ----------
     featurizer : Featurizer
         The fitted featurizer every proxy was trained on.
@@ -82,11 +85,16 @@ class ProxyLibrary(SavedFolder):
     X : scipy.sparse.csr_matrix
         Features of ``compounds``.
     rows, labels : dict of str to numpy.ndarray
-        Each source's training rows (positions into ``X``) and 0/1 labels.
+        Each source's training rows (positions into ``X``) and 0/1 labels; same sources, in
+        the same order, as ``proxies``.
     info : pandas.DataFrame
         Per source: ``dataset``, ``title``, ``n_train``, ``n_positive``.
-    skipped : pandas.DataFrame
+    skipped : pandas.DataFrame or None, default=None
         Assays left out at build time, with the reason.
+    build : dict or None, default=None
+        How it was built (proxy, seed, excluded compounds), kept as ``build_params``.
+    path : pathlib.Path or None, default=None
+        The folder it was loaded from.
 
     Examples
     --------
@@ -134,6 +142,7 @@ class ProxyLibrary(SavedFolder):
 
     @property
     def n_features(self) -> int:
+        """The width of the featurizer's output, and of :meth:`features`."""
         return int(self.X.shape[1])
 
     def __len__(self) -> int:
@@ -145,14 +154,29 @@ class ProxyLibrary(SavedFolder):
                 f"{self.featurizer.spec()['class']}{where})")
 
     def proxy_template(self) -> Any:
-        """An unfitted clone of the proxies' estimator (all sources share its parameters)."""
+        """An unfitted clone of the proxies' estimator (all sources share its parameters).
+
+        Returns
+        -------
+        estimator
+        """
         if not self.proxies:
             raise DataError("the library has no sources")
         return clone(next(iter(self.proxies.values())))
 
     def without(self, sources: Iterable[str]) -> ProxyLibrary:
-        """The same library less ``sources`` (a target is never its own source); shares the
-        features and models, copies nothing."""
+        """The same library less ``sources``: a target is never its own source.
+
+        Parameters
+        ----------
+        sources : iterable of str
+            Sources of this library.
+
+        Returns
+        -------
+        ProxyLibrary
+            Shares the features and models; copies nothing.
+        """
         drop = set(sources)
         unknown = drop - set(self.proxies)
         if unknown:
@@ -167,16 +191,37 @@ class ProxyLibrary(SavedFolder):
                             skipped=self.skipped, build=self.build_params, path=self.path)
 
     def source_rows(self, source: str) -> tuple[sp.csr_matrix, np.ndarray]:
-        """The features and labels ``source``'s proxy was trained on."""
+        """The features and labels ``source``'s proxy was trained on.
+
+        Parameters
+        ----------
+        source : str
+            A source of this library.
+
+        Returns
+        -------
+        X : scipy.sparse.csr_matrix
+        y : numpy.ndarray of 0/1
+        """
         if source not in self.rows:
             raise DataError(f"library has no source {source!r}; it has {self.sources[:10]}")
         return self.X[self.rows[source]], self.labels[source]
 
     # -- predicting ------------------------------------------------------------------------
     def features(self, X: Any) -> sp.csr_matrix:
-        """``X`` as the proxies' input, a CSR matrix (the form they were trained on, whatever the
-        featurizer): SMILES are featurized with the library's featurizer; a numeric matrix
-        (sparse or dense) must have the library's number of features."""
+        """``X`` as the proxies' input.
+
+        Parameters
+        ----------
+        X : SMILES (sequence, Series, one-column frame) or feature matrix
+            SMILES are featurized with the library's featurizer; a numeric matrix (sparse or
+            dense) must have :attr:`n_features` columns.
+
+        Returns
+        -------
+        scipy.sparse.csr_matrix
+            The form the proxies were trained on, whatever the featurizer.
+        """
         if is_feature_matrix(X):
             if X.shape[1] != self.n_features:
                 raise DataError(f"feature matrix has {X.shape[1]} columns; the library's "
@@ -212,7 +257,12 @@ class ProxyLibrary(SavedFolder):
         return out
 
     def summary(self) -> pd.DataFrame:
-        """One row per source: dataset, training rows, positives, proxy class."""
+        """One row per source: dataset, training rows, positives, proxy class.
+
+        Returns
+        -------
+        pandas.DataFrame
+        """
         out = self.info.copy()
         out["proxy"] = [type(m).__name__ for m in self.proxies.values()]
         return out
@@ -345,7 +395,22 @@ class ProxyLibrary(SavedFolder):
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> ProxyLibrary:
-        """Read a library written by :meth:`save`, verifying versions and checksums first."""
+        """Read a library written by :meth:`save`, verifying versions and checksums first.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The library folder.
+
+        Returns
+        -------
+        ProxyLibrary
+
+        Raises
+        ------
+        ModelFileError
+            A missing, edited or corrupt file, named; another version's format.
+        """
         folder = Path(path)
         manifest = _read_manifest(folder)
         file = folder / MANIFEST
@@ -419,7 +484,17 @@ def is_feature_matrix(X: Any) -> bool:
 
 
 def load_library(path: str | os.PathLike) -> ProxyLibrary:
-    """Shorthand for :meth:`ProxyLibrary.load`."""
+    """Read a library folder: :meth:`ProxyLibrary.load`.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The library folder.
+
+    Returns
+    -------
+    ProxyLibrary
+    """
     return ProxyLibrary.load(path)
 
 

@@ -21,6 +21,9 @@ from .errors import DataError
 from .solver import DEFAULT_EPS, METHODS, solve
 from .solver.objectives import observed_label_proba
 
+__all__ = ["DEFAULT_PRUNE", "MixMin", "dirichlet_mixtures", "regmix_choose", "source_row_weights",
+           "weighted_rows"]
+
 #: Sources whose weight is below this fraction of the largest weight are left out of the final
 #: model's training set: they would carry less than 1e-4 of the top source's mass.
 DEFAULT_PRUNE = 1e-4
@@ -154,7 +157,18 @@ class MixMin(BaseEstimator):
         return self
 
     def mix(self, P) -> np.ndarray:
-        """The mixed predictor sum_p w_p P[:, p] (a class-1 probability for cross-entropy)."""
+        """The mixed predictor sum_p w_p P[:, p].
+
+        Parameters
+        ----------
+        P : array-like of shape (n_samples, n_sources)
+            Each source's prediction (for cross-entropy, its class-1 probability).
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_samples,)
+            A class-1 probability for cross-entropy.
+        """
         check_is_fitted(self, "weights_")
         X = validate_data(self, P, reset=False, dtype=np.float64,
                           ensure_all_finite=self.loss != "cross_entropy")
@@ -164,19 +178,53 @@ class MixMin(BaseEstimator):
 
     @available_if(lambda self: self.loss == "cross_entropy")
     def predict_proba(self, P) -> np.ndarray:
-        """Class probabilities ``[1 - p, p]`` of the mixture (cross-entropy only)."""
+        """Class probabilities ``[1 - p, p]`` of the mixture (cross-entropy only).
+
+        Parameters
+        ----------
+        P : array-like of shape (n_samples, n_sources)
+            Each source's class-1 probability.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_samples, 2)
+        """
         p1 = self.mix(P)
         return np.column_stack([1.0 - p1, p1])
 
     def predict(self, P) -> np.ndarray:
-        """The more probable class (cross-entropy) or the mixed prediction (squared error)."""
+        """The more probable class (cross-entropy) or the mixed prediction (squared error).
+
+        Parameters
+        ----------
+        P : array-like of shape (n_samples, n_sources)
+            Each source's prediction.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_samples,)
+        """
         if self.loss == "cross_entropy":
             p1 = self.mix(P)
             return self.classes_[(p1 >= 0.5).astype(np.int64)]
         return self.mix(P)
 
     def score(self, P, y, sample_weight=None) -> float:
-        """Average precision of the mixture (cross-entropy) or R^2 (squared error)."""
+        """Average precision of the mixture (cross-entropy) or R^2 (squared error).
+
+        Parameters
+        ----------
+        P : array-like of shape (n_samples, n_sources)
+            Each source's prediction.
+        y : array-like of shape (n_samples,)
+            True labels or values.
+        sample_weight : array-like of shape (n_samples,) or None, default=None
+            Row weights of the metric.
+
+        Returns
+        -------
+        float
+        """
         if self.loss == "cross_entropy":
             return float(average_precision_score(np.asarray(y) == self.classes_[1], self.mix(P),
                                                  sample_weight=sample_weight))

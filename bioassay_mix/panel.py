@@ -15,6 +15,8 @@ from .errors import DataError
 
 logger = logging.getLogger(__name__)
 
+__all__ = ["CONFLICT_RULES", "ISSUE_COLUMNS", "AssayPanel", "compose"]
+
 ISSUE_COLUMNS = ["kind", "row", "column", "smiles", "detail"]
 CONFLICT_RULES = ("missing", "raise", "any_active")
 
@@ -23,8 +25,25 @@ CONFLICT_RULES = ("missing", "raise", "any_active")
 class AssayPanel:
     """Binary labels of compounds (rows, indexed by canonical SMILES) in assays (columns).
 
-    ``labels`` holds 1.0, 0.0 or NaN (not measured). ``issues`` lists every input row or label that
-    was excluded, merged or changed while building the panel, with the reason.
+    Parameters
+    ----------
+    labels : pandas.DataFrame
+        Compounds x assays, 1.0, 0.0 or NaN (not measured), indexed by canonical SMILES.
+    name : str, default="panel"
+        The panel's name in messages and reports.
+    issues : pandas.DataFrame, default=empty
+        Every input row or label that was excluded, merged or changed while building the
+        panel, with the reason (columns ``kind, row, column, smiles, detail``).
+    sources : dict of str to str, default={}
+        Where each input came from (file and checksum), for the run's metadata.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> panel = AssayPanel.from_frame(pd.DataFrame(
+    ...     {"smiles": ["CCO", "OCC", "c1ccccc1", "not a molecule"], "a": [1, 1, 0, 1]}))
+    >>> panel.smiles, panel.issues["kind"].tolist()
+    (['CCO', 'c1ccccc1'], ['invalid_smiles', 'duplicate_merged'])
     """
 
     labels: pd.DataFrame
@@ -44,21 +63,35 @@ class AssayPanel:
 
     @property
     def assays(self) -> list[str]:
+        """The assay names, in column order."""
         return list(self.labels.columns)
 
     @property
     def smiles(self) -> list[str]:
+        """The compounds' canonical SMILES, in row order."""
         return list(self.labels.index)
 
     def checksum(self) -> str:
-        """sha256 of the labels (compounds, assays and values): identifies the training data."""
+        """The sha256 of the labels (compounds, assays and values): it identifies the data.
+
+        Returns
+        -------
+        str
+            64 hexadecimal digits.
+        """
         digest = hashlib.sha256()
         digest.update("\x1f".join(map(str, self.labels.columns)).encode())
         digest.update(pd.util.hash_pandas_object(self.labels, index=True).to_numpy().tobytes())
         return digest.hexdigest()
 
     def summary(self) -> pd.DataFrame:
-        """Per assay: labelled compounds, positives, negatives."""
+        """Labelled compounds, positives and negatives per assay.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed by assay, columns ``n_labelled``, ``n_positive``, ``n_negative``.
+        """
         lab = self.labels
         out = pd.DataFrame({
             "n_labelled": lab.notna().sum(),
@@ -69,6 +102,17 @@ class AssayPanel:
         return out
 
     def select(self, assays: Sequence[str]) -> AssayPanel:
+        """The panel restricted to ``assays`` (and the compounds labelled in one of them).
+
+        Parameters
+        ----------
+        assays : sequence of str
+            Assay names of this panel; an unknown one raises :class:`DataError`.
+
+        Returns
+        -------
+        AssayPanel
+        """
         missing = [a for a in assays if a not in self.labels.columns]
         if missing:
             raise DataError(f"panel {self.name!r} has no assay {missing[0]!r} "
@@ -90,10 +134,26 @@ class AssayPanel:
     ) -> AssayPanel:
         """Build a panel from a wide table: one SMILES column and one 0/1 column per assay.
 
-        Invalid SMILES are excluded and reported (``strict=True`` raises instead). Several rows
-        with the same canonical SMILES are merged per assay; labels that disagree follow
-        ``on_conflict``: ``"missing"`` (default; the label becomes NaN), ``"any_active"``
-        (1 wins, the PubChem convention) or ``"raise"``. Every exclusion or merge is in ``issues``.
+        Parameters
+        ----------
+        frame : pandas.DataFrame
+            The table.
+        smiles_column : str, default="smiles"
+            The column of SMILES.
+        label_columns : sequence of str or None, default=None
+            The assay columns (0, 1 or empty); default every other column.
+        name : str, default="panel"
+            The panel's name in messages.
+        strict : bool, default=False
+            Raise on the first invalid SMILES instead of excluding and reporting it.
+        on_conflict : {"missing", "any_active", "raise"}, default="missing"
+            Rows with the same canonical SMILES are merged per assay; labels that disagree
+            become NaN (``"missing"``), 1 (``"any_active"``, the PubChem convention) or raise.
+
+        Returns
+        -------
+        AssayPanel
+            Every exclusion or merge is in its ``issues``.
         """
         if on_conflict not in CONFLICT_RULES:
             raise ValueError(f"on_conflict must be one of {CONFLICT_RULES}, got {on_conflict!r}")
@@ -138,7 +198,25 @@ class AssayPanel:
         strict: bool = False,
         on_conflict: str = "missing",
     ) -> AssayPanel:
-        """Build a panel from a long table: one row per (compound, assay, label)."""
+        """Build a panel from a long table: one row per (compound, assay, label).
+
+        Parameters
+        ----------
+        frame : pandas.DataFrame
+            The table.
+        smiles_column, assay_column, label_column : str, default="smiles", "assay", "label"
+            Its columns.
+        name : str, default="panel"
+            The panel's name in messages.
+        strict : bool, default=False
+            Raise on the first invalid SMILES instead of excluding and reporting it.
+        on_conflict : {"missing", "any_active", "raise"}, default="missing"
+            As in :meth:`from_frame`.
+
+        Returns
+        -------
+        AssayPanel
+        """
         if on_conflict not in CONFLICT_RULES:
             raise ValueError(f"on_conflict must be one of {CONFLICT_RULES}, got {on_conflict!r}")
         for col in (smiles_column, assay_column, label_column):
@@ -225,8 +303,22 @@ def _binary_labels(frame: pd.DataFrame, name: str) -> pd.DataFrame:
 
 def compose(panels: Sequence[AssayPanel], *, name: str = "composed",
             on_conflict: str = "missing") -> AssayPanel:
-    """Join panels on canonical SMILES. An assay present in several panels is merged; its
-    disagreeing labels are reported and resolved by ``on_conflict``."""
+    """Join panels on canonical SMILES.
+
+    Parameters
+    ----------
+    panels : sequence of AssayPanel
+        At least one.
+    name : str, default="composed"
+        The joined panel's name.
+    on_conflict : {"missing", "any_active", "raise"}, default="missing"
+        An assay present in several panels is merged; its disagreeing labels are reported
+        and resolved as in :meth:`AssayPanel.from_frame`.
+
+    Returns
+    -------
+    AssayPanel
+    """
     if not panels:
         raise DataError("compose() needs at least one panel")
     if on_conflict not in CONFLICT_RULES:

@@ -19,6 +19,9 @@ import xgboost as xgb
 from ._utils import atomic_path, sha256_file
 from .errors import ModelFileError
 
+__all__ = ["FORMATS", "TRUSTED_TYPES", "check_sha256", "load_estimator", "load_verified",
+           "save_estimator"]
+
 #: Types a skops file may hold beyond those skops trusts by default (scikit-learn estimators,
 #: NumPy arrays and builtins): the fitted parts of scikit-learn's tree ensembles and
 #: LightGBM's booster, which carries its model as text, never as a pickle.

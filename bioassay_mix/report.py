@@ -16,6 +16,10 @@ from ._utils import atomic_path, write_json_atomic, write_text_atomic
 from .comparison import TIE, Comparison, compute_table, gains, method_summary, win_tie_loss
 from .experiment import RunResult, methods_in
 
+__all__ = ["ap_table", "comparison_tables", "markdown_table", "plot_ap", "plot_gains",
+           "plot_weight_bars", "plot_weights", "summary_markdown", "write_comparison",
+           "write_report", "write_tables"]
+
 LABELS = {"target_only": "target only", "natural": "natural", "balanced": "balanced",
           "random_search": "random search", "regmix": "RegMix",
           "mixmin_ensemble": "MixMin ensemble", "mixmin_trained": "MixMin-trained",

@@ -33,6 +33,8 @@ from .compound_files import DEFAULT_CHUNK_SIZE, read_compounds, rechunk
 from .errors import DataError
 from .featurize.engine import Block, featurize_stream
 
+__all__ = ["ScoreSummary", "score", "score_file"]
+
 logger = logging.getLogger(__name__)
 
 RESERVED = ("row", "smiles", "error")
@@ -133,8 +135,34 @@ def score(bundle: Bundle | str | os.PathLike, compounds, *, smiles_column: str =
           id_column: str | None = None, targets: list[str] | None = None,
           device: str | None = "auto", n_jobs: int | None = 1,
           chunk_size: int = DEFAULT_CHUNK_SIZE) -> pd.DataFrame:
-    """Score ``compounds`` (a DataFrame with a SMILES column, a Series or a list of SMILES)
-    against every target of ``bundle``: one row per input, in order, with an ``error`` column."""
+    """Score compounds against every target of a bundle.
+
+    Parameters
+    ----------
+    bundle : Bundle or str or os.PathLike
+        A bundle or its folder.
+    compounds : DataFrame, Series or sequence of str
+        A frame with a SMILES column, or the SMILES.
+    smiles_column : str, default="smiles"
+        A frame's SMILES column.
+    id_column : str or None, default=None
+        A frame's compound id column, copied to the output.
+    targets : list of str or None, default=None
+        Score only these targets of the bundle.
+    device : {"auto", "cpu", "cuda"} or None, default="auto"
+        Where XGBoost models predict.
+    n_jobs : int or None, default=1
+        Featurizing worker processes (inputs over one chunk).
+    chunk_size : int, default=20000
+        Rows per chunk.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per input, in order (a pandas input keeps its index): the id, the SMILES, one
+        probability column per target and an ``error`` column, set where a SMILES failed
+        (its probabilities are then NaN).
+    """
     bundle, _ = _prepare(bundle, targets, device, chunk_size, id_column)
     frame = _as_frame(compounds, smiles_column, id_column)
     chunks = rechunk([frame], chunk_size)
@@ -175,10 +203,40 @@ def score_file(bundle: Bundle | str | os.PathLike, input_path: str | os.PathLike
                chunk_size: int = DEFAULT_CHUNK_SIZE, device: str | None = "auto",
                n_jobs: int | None = 1, overwrite: bool = False,
                verbose: bool = True) -> ScoreSummary:
-    """Stream ``input_path`` through ``bundle`` into a Parquet file at ``out_path``.
+    """Stream a compound file through a bundle into a Parquet file.
 
     The output is written incrementally to a temporary file beside ``out_path`` and renamed at
     the end, so an interrupted run never leaves a partial file under the final name.
+
+    Parameters
+    ----------
+    bundle : Bundle or str or os.PathLike
+        A bundle or its folder.
+    input_path : str or os.PathLike
+        CSV/TSV (optionally .gz), Parquet, ``.smi`` or SDF (optionally .gz).
+    out_path : str or os.PathLike
+        The Parquet file to write.
+    smiles_column : str, default="smiles"
+        A table's SMILES column.
+    id_column : str or None, default=None
+        A table's compound id column (an SDF's title line is the id).
+    targets : list of str or None, default=None
+        Score only these targets of the bundle.
+    chunk_size : int, default=20000
+        Rows per chunk: memory stays flat in the input's size.
+    device : {"auto", "cpu", "cuda"} or None, default="auto"
+        Where XGBoost models predict.
+    n_jobs : int or None, default=1
+        Featurizing worker processes.
+    overwrite : bool, default=False
+        Replace an existing ``out_path`` (never the input).
+    verbose : bool, default=True
+        Show progress.
+
+    Returns
+    -------
+    ScoreSummary
+        Rows scored and failed, timings, the device used.
     """
     start = time.perf_counter()
     out = Path(out_path)

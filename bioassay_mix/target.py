@@ -42,6 +42,9 @@ from .executor import LocalExecutor
 from .library import ProxyLibrary
 from .panel import AssayPanel
 
+__all__ = ["FIT_MARKER", "LABELS", "METHODS", "FitResult", "TargetData", "fit_markdown",
+           "fit_target", "method_probabilities", "read_target", "write_fit"]
+
 logger = logging.getLogger(__name__)
 
 METHODS = ("target_only", "natural_plus_target", "mixmin_trained", "mixmin_plus_target")

@@ -11,7 +11,8 @@ MODULES = ["bioassay_mix.chem", "bioassay_mix.compound_files", "bioassay_mix.fea
            "bioassay_mix.featurize.spec", "bioassay_mix.featurize.engine",
            "bioassay_mix.featurize.fingerprints", "bioassay_mix.featurize.descriptors",
            "bioassay_mix.library", "bioassay_mix.estimator", "bioassay_mix.mixture",
-           "bioassay_mix.proxies", "bioassay_mix.lm.ngram", "bioassay_mix.experiment.config"]
+           "bioassay_mix.proxies", "bioassay_mix.lm.ngram", "bioassay_mix.experiment.config",
+           "bioassay_mix.panel", "bioassay_mix.datasets", "bioassay_mix.solver"]
 
 
 @pytest.mark.parametrize("name", MODULES)
@@ -20,3 +21,47 @@ def test_docstring_examples_run(name):
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0, f"{name} has no examples"
     assert result.failed == 0
+
+
+def _public_api() -> list[str]:
+    """Every name in ``bioassay_mix.__all__`` and the public methods its classes define."""
+    import inspect
+
+    import bioassay_mix as bm
+
+    names = []
+    for name in bm.__all__:
+        if name == "__version__":
+            continue
+        obj = getattr(bm, name)
+        names.append(f"{obj.__module__}.{obj.__qualname__}")
+        if inspect.isclass(obj):
+            names += [f"{obj.__module__}.{obj.__qualname__}.{attr}"
+                      for attr, member in vars(obj).items() if not attr.startswith("_") and (
+                          inspect.isfunction(member)
+                          or isinstance(member, classmethod | staticmethod | property))]
+    return names
+
+
+#: numpydoc's checks that every public name must pass: it has a docstring, every parameter is
+#: documented and no unknown one is, and what it returns is described.
+NUMPYDOC_CHECKS = {"GL08", "PR01", "PR02", "RT01"}
+
+
+@pytest.mark.parametrize("name", _public_api())
+def test_public_names_have_numpydoc_docstrings(name):
+    from numpydoc.validate import validate
+
+    errors = [f"{code}: {message}" for code, message in validate(name)["errors"]
+              if code in NUMPYDOC_CHECKS]
+    assert not errors, errors
+
+
+@pytest.mark.parametrize("name", ["bioassay_mix." + m for m in (
+    "bundle", "comparison", "datasets", "errors", "estimator", "library", "mixture", "panel",
+    "persist", "report", "scoring", "target", "solver", "experiment")])
+def test_module_all_lists_what_it_defines(name):
+    module = importlib.import_module(name)
+    assert len(module.__all__) == len(set(module.__all__))
+    missing = [n for n in module.__all__ if not hasattr(module, n)]
+    assert not missing

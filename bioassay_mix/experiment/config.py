@@ -194,18 +194,40 @@ class RunConfig:
                 raise DataError(f"{role}: {exc}") from exc
 
     def science(self) -> dict[str, Any]:
-        """Every setting that changes results, as plain JSON-able values."""
+        """Every setting that changes results, as plain JSON-able values.
+
+        Returns
+        -------
+        dict
+            The fields, less ``compute``.
+        """
         d = asdict(self)
         d.pop("compute")
         return d
 
     def key(self) -> str:
-        """Hash of :meth:`science`: what a cached result depends on."""
+        """Hash of :meth:`science`: what a cached result depends on.
+
+        Returns
+        -------
+        str
+            16 hexadecimal digits.
+        """
         return sha256_bytes(json.dumps(self.science(), sort_keys=True, default=str).encode())[:16]
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> RunConfig:
-        """The inverse of ``dataclasses.asdict`` (e.g. a run's ``metadata["config"]``)."""
+        """The inverse of ``dataclasses.asdict``.
+
+        Parameters
+        ----------
+        d : dict
+            E.g. a run's ``metadata["config"]``; ``compute`` optional.
+
+        Returns
+        -------
+        RunConfig
+        """
         d = dict(d)
         compute = Compute(**d.pop("compute", {}))
         return cls(**d, compute=compute)

@@ -85,10 +85,28 @@ class TargetOutcome:
 
 @dataclass
 class RunResult:
-    """Per-target report, weights (targets x sources), skipped assays, solver certificates and
-    the MixMin-trained model of every target (what a bundle deploys). ``weights_plus_target``
-    (with ``mixmin_plus_target``) holds the MixMin + target weights: a target's own weight is in
-    its own column."""
+    """What :func:`bioassay_mix.run` returns.
+
+    Parameters
+    ----------
+    report : pandas.DataFrame
+        One row per target: counts, each method's test AP (``ap_<method>``), gains, seconds.
+    weights : pandas.DataFrame
+        Targets x sources, the MixMin weights.
+    skipped : pandas.DataFrame
+        Assays that were not targets or sources, with the reason.
+    solver : pandas.DataFrame
+        Per target: objective, duality gap, iterations, converged.
+    metadata : dict
+        Panel, checksums, configuration, cache key, versions, timings.
+    models : dict of str to XGBClassifier, default={}
+        The MixMin-trained model of every target (what a bundle deploys).
+    weights_plus_target : pandas.DataFrame or None, default=None
+        With ``mixmin_plus_target``, the MixMin + target weights: a target's own weight is in
+        its own column.
+    issues : pandas.DataFrame, default=empty
+        The panel's input issues (excluded, merged or changed rows).
+    """
 
     report: pd.DataFrame
     weights: pd.DataFrame

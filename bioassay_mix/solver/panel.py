@@ -51,20 +51,29 @@ def solve_panel(
     """Cross-entropy MixMin weights for every target of a panel, each certified to
     ``gap <= tol``.
 
+    The same optimum as ``solve([P_t, ...], method="active_set")`` on the targets' matrices
+    ``P_t`` (see :func:`bioassay_mix.solver.objectives.observed_label_proba`), without building
+    them: the memory is that of ``Q`` and ``labels``, and the full gradients are one matrix
+    product per round.
+
     Parameters
     ----------
-    Q : (compounds x sources) DataFrame of each source proxy's class-1 probability.
-    labels : (compounds x targets) DataFrame with ``Q``'s index: each target's 0/1 labels on
-        the compounds its weights are fitted to, NaN elsewhere.
-    tol : Frank-Wolfe gap to certify.
-    eps : probabilities are clipped to ``[eps, 1 - eps]``.
-    exclude_self : a target that is also a column of ``Q`` is not one of its own sources.
+    Q : pandas.DataFrame
+        Compounds x sources, each source proxy's class-1 probability.
+    labels : pandas.DataFrame
+        Compounds x targets with ``Q``'s index: each target's 0/1 labels on the compounds its
+        weights are fitted to, NaN elsewhere.
+    tol : float, default=1e-6
+        Frank-Wolfe gap to certify.
+    eps : float, default=1e-12
+        Probabilities are clipped to ``[eps, 1 - eps]``.
+    exclude_self : bool, default=True
+        A target that is also a column of ``Q`` is not one of its own sources.
 
-    The same optimum as ``solve([P_t, ...], method="active_set")`` on the targets' matrices
-    ``P_t`` (see :func:`bioassay_mix.mixture.observed_label_proba`), without building them: the
-    memory is that of ``Q`` and ``labels``, and the full gradients are one matrix product per
-    round. Returns one :class:`MixMinResult` per target, in ``labels``' column order, with
-    weights over the target's sources.
+    Returns
+    -------
+    list of MixMinResult
+        One per target, in ``labels``' column order, with weights over the target's sources.
     """
     Qc, sources = _proxy_table(Q, eps)
     targets = _targets(labels, Q, sources, exclude_self)

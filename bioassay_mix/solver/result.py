@@ -16,10 +16,26 @@ logger = logging.getLogger("bioassay_mix.solver")
 class MixMinResult:
     """Mixture weights for one target and the evidence for them.
 
-    ``gap`` is the Frank-Wolfe duality gap at ``weights``: the objective is provably within
-    ``gap`` of the optimum. ``converged`` says whether the method's stopping rule was met
-    (``gap <= tol`` for ``adaptive`` and ``active_set``; the paper's gradient rule for
-    ``reference``).
+    Parameters
+    ----------
+    weights : pandas.Series
+        The weights over sources, summing to 1.
+    objective : float
+        The objective at ``weights``.
+    gap : float
+        The Frank-Wolfe duality gap at ``weights``: the objective is provably within ``gap``
+        of the optimum.
+    n_iter : int
+        The method's iterations (Newton steps for ``active_set``).
+    converged : bool
+        Whether the method's stopping rule was met (``gap <= tol`` for ``adaptive`` and
+        ``active_set``; the paper's gradient rule for ``reference``).
+    loss, method : str
+        What was solved, and how.
+    target : str, default="target"
+        The target's name.
+    trace : numpy.ndarray, default=empty
+        The objective after each step or round.
     """
 
     weights: pd.Series
