@@ -2,7 +2,8 @@
 has? FS-Mol's evaluation protocol (Stanley et al., NeurIPS 2021 datasets track), adapted.
 
     python benchmarks/label_budget.py [--panels tox21 sider moleculenet toxcast]
-        [--sizes 16 32 64 128 256] [--draws 10] [--n-jobs 2] [--from-raw]
+        [--sizes 16 32 64 128 256] [--draws 10] [--first-draw 0] [--priors 8 ...]
+        [--n-jobs 2] [--out-name label_budget] [--from-raw]
 
 Per panel and draw (seed = draw): the panel's compounds are split once, a fifth held out. A
 target's test set is its labelled compounds in the held-out fifth, and no held-out compound is
@@ -19,14 +20,19 @@ Reported per panel and size: mean AP and ΔAUPRC (AP minus the test positive rat
 targets, each target averaged over its draws, with 95% t-intervals over targets; win/tie/loss
 of MixMin + target against each method per target (tie: |ΔAP| <= 0.005) with a paired Wilcoxon
 test; the smallest size at which target-only XGBoost reaches MixMin + target; learning curves.
-Every score is kept in ``label_budget_<panel>_raw.csv``; ``--from-raw`` summarises that file
-again without recomputing.
+MixMin-trained and MixMin + target are plain MixMin (``natural_prior=0``); each of
+``--priors`` adds MixMin + target with that prior toward natural pooling
+(``mixmin_plus_target_prior<C>``; the package's default is 8). Every score is kept in
+``<out-name>_<panel>_raw.csv``, written after each draw, so a long panel can be stopped and
+still summarised; ``--from-raw`` summarises that file again without recomputing, and
+``--first-draw`` lets several processes share a panel's draws (concatenate their raw files).
 """
 
 from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 import matplotlib
 
@@ -42,14 +48,18 @@ from sklearn.metrics import average_precision_score
 from sklearn.model_selection import train_test_split
 
 from bioassay_mix import load_panel
-from bioassay_mix.estimator import TARGET
+from bioassay_mix._utils import atomic_path
+from bioassay_mix.estimator import TARGET, MixMinClassifier
 from bioassay_mix.executor import LocalExecutor
 from bioassay_mix.library import ProxyLibrary
 from bioassay_mix.target import method_probabilities
 
-METHODS = ("target_only_xgb", "target_only_rf", "natural_plus_target", "mixmin_trained",
-           "mixmin_plus_target", "mixmin_ensemble_plus_target")
 TIE = 0.005
+
+
+def prior_method(strength: float) -> str:
+    """The method name of MixMin + target with ``natural_prior=strength``."""
+    return f"mixmin_plus_target_prior{strength:g}"
 
 
 def support_set(y: np.ndarray, pool: np.ndarray, size: int, seed: int) -> np.ndarray | None:
@@ -68,9 +78,11 @@ def support_set(y: np.ndarray, pool: np.ndarray, size: int, seed: int) -> np.nda
 
 
 def evaluate(target: str, *, library: ProxyLibrary, panel, features, proba: np.ndarray,
-             test_mask: np.ndarray, sizes: list[int], seed: int) -> list[dict]:
+             test_mask: np.ndarray, sizes: list[int], seed: int,
+             priors: list[float]) -> list[dict]:
     """Every method at every size for ``target``; ``features`` and ``proba`` (the whole
-    library's class-1 probabilities) cover every panel compound, computed once per draw."""
+    library's class-1 probabilities) cover every panel compound, computed once per draw.
+    Each of ``priors`` adds MixMin + target with that ``natural_prior``."""
     lib = library.without([target])
     sources = [library.sources.index(s) for s in lib.sources]
     labels = panel.labels[target]
@@ -80,7 +92,10 @@ def evaluate(target: str, *, library: ProxyLibrary, panel, features, proba: np.n
     test = np.flatnonzero(test_mask[labelled])
     pool = np.flatnonzero(~test_mask[labelled])
     y_test, rate = y[test], float(y[test].mean())
-    model = {"final_estimator": None, "random_state": seed, "n_jobs": 1, "device": "auto"}
+    # MixMin-trained and MixMin + target are plain MixMin (no prior): each of ``priors`` is
+    # its own method
+    model = {"final_estimator": None, "random_state": seed, "n_jobs": 1, "device": "auto",
+             "natural_prior": 0.0}
     rows = []
     for size in sizes:
         support = support_set(y, pool, size, seed)
@@ -101,20 +116,30 @@ def evaluate(target: str, *, library: ProxyLibrary, panel, features, proba: np.n
                 P[test] @ w.reindex(lib.sources).fillna(0).to_numpy()
                 + w.get(TARGET, 0.0) * own.predict_proba(X[test])[:, 1]),
         }
+        on_target = dict.fromkeys(scores, float(w.get(TARGET, 0.0)))
+        for strength in priors:
+            clf = MixMinClassifier(lib, **{**model, "natural_prior": strength})._fit_with(
+                X_s, y_s, P[support])
+            name = prior_method(strength)
+            scores[name] = clf.predict_proba(X[test])[:, 1]
+            on_target[name] = float(clf.weights_.get(TARGET, 0.0))
         for method, s in scores.items():
             ap = float(average_precision_score(y_test, s))
             rows.append({"target": target, "size": size, "draw": seed, "method": method,
                          "n_support_positive": int(y_s.sum()), "n_test": len(test),
                          "test_positive_rate": rate, "ap": ap, "delta_auprc": ap - rate,
-                         "weight_on_target": float(w.get(TARGET, 0.0))})
+                         "weight_on_target": on_target[method]})
     return rows
 
 
-def run_panel(name: str, sizes: list[int], draws: int, n_jobs: int) -> pd.DataFrame:
+def run_panel(name: str, sizes: list[int], draws: range, n_jobs: int, raw_file: Path,
+              priors: list[float]) -> pd.DataFrame:
+    """Every draw of ``name``; the scores so far are written to ``raw_file`` after each draw,
+    so a long panel stopped early can still be summarised (``--from-raw``)."""
     panel = load_panel(name)
     min_test_pos = 100 if name == "toxcast" else 20
     rows = []
-    for draw in range(draws):
+    for draw in draws:
         start = time.perf_counter()
         rng = np.random.default_rng(draw)
         test_mask = rng.random(len(panel.labels)) < 0.2
@@ -128,9 +153,12 @@ def run_panel(name: str, sizes: list[int], draws: int, n_jobs: int) -> pd.DataFr
         results = LocalExecutor(n_jobs).map(
             evaluate, targets, shared={"library": library, "panel": panel,
                                        "features": features, "proba": proba,
-                                       "test_mask": test_mask, "sizes": sizes, "seed": draw},
+                                       "test_mask": test_mask, "sizes": sizes, "seed": draw,
+                                       "priors": priors},
             desc=f"{name} draw {draw}", verbose=False)
         rows += [r for part in results for r in part]
+        with atomic_path(raw_file) as tmp:
+            pd.DataFrame(rows).to_csv(tmp, index=False)
         print(f"{name} draw {draw}: {len(targets)} targets in "
               f"{time.perf_counter() - start:.0f} s", flush=True)
     return pd.DataFrame(rows)
@@ -157,7 +185,7 @@ def summarise(raw: pd.DataFrame) -> dict[str, pd.DataFrame]:
     wide = per_target.pivot_table(index=["size", "target"], columns="method", values="ap")
     for size, part in wide.groupby(level="size"):
         ours = part["mixmin_plus_target"]
-        for other in METHODS:
+        for other in part.columns:
             if other == "mixmin_plus_target":
                 continue
             diff = (ours - part[other]).to_numpy()
@@ -167,8 +195,9 @@ def summarise(raw: pd.DataFrame) -> dict[str, pd.DataFrame]:
                          "loss": int((diff < -TIE).sum()), "wilcoxon_p": p,
                          "share_not_worse": float((diff >= -TIE).mean())})
     summary = pd.DataFrame(summary)
-    weight = per_target[per_target["method"] == "mixmin_plus_target"].groupby("size")[
-        "weight_on_target"].mean().rename("mean_weight_on_target").reset_index()
+    mixmin = per_target["method"].str.startswith("mixmin_plus_target")
+    weight = per_target[mixmin].pivot_table(index="size", columns="method",
+                                            values="weight_on_target").reset_index()
     return {"summary": summary, "vs_mixmin_plus_target": pd.DataFrame(wins),
             "weight_on_target": weight}
 
@@ -202,7 +231,11 @@ def main() -> None:
                                                          "toxcast"])
     parser.add_argument("--sizes", nargs="+", type=int, default=[16, 32, 64, 128, 256])
     parser.add_argument("--draws", type=int, default=10)
+    parser.add_argument("--first-draw", type=int, default=0,
+                        help="seed of the first draw (split a panel's draws across processes)")
     parser.add_argument("--n-jobs", type=int, default=2)
+    parser.add_argument("--priors", nargs="*", type=float, default=[],
+                        help="also MixMin + target with each natural_prior (pseudo-compounds)")
     parser.add_argument("--out-name", default="label_budget",
                         help="results/<out-name>_<panel>.* (another name keeps the committed "
                         "results)")
@@ -215,8 +248,8 @@ def main() -> None:
         if args.from_raw:
             raw = pd.read_csv(raw_file)
         else:
-            raw = run_panel(name, args.sizes, args.draws, args.n_jobs)
-            raw.to_csv(raw_file, index=False)
+            draws = range(args.first_draw, args.first_draw + args.draws)
+            raw = run_panel(name, args.sizes, draws, args.n_jobs, raw_file, args.priors)
         tables = summarise(raw)
         plot_curves(tables["summary"], name, args.out_name)
         elapsed = "" if args.from_raw else \

@@ -13,6 +13,7 @@ from ._version import __version__
 from .datasets import LAYOUTS
 from .device import DEVICES
 from .errors import BioassayMixError, DataError
+from .estimator import DEFAULT_NATURAL_PRIOR
 from .executor import EXECUTORS
 from .experiment import WEIGHT_ROWS, Compute, RunConfig
 from .featurize import FEATURIZERS
@@ -139,6 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="featurizer of a library built from --panel (default morgan); with "
                      "--library it must be the library's")
     _model_options(fit, "estimator")
+    fit.add_argument("--natural-prior", type=_non_negative_float, default=DEFAULT_NATURAL_PRIOR,
+                     metavar="C", help="pull MixMin's weights toward natural pooling by C "
+                     "pseudo-compounds (0: plain MixMin)")
     fit.add_argument("--cv", type=_at_least(2), default=5, help="cross-validation folds")
     fit.add_argument("--repeats", type=_positive, default=1, help="repeats of the k folds")
     fit.add_argument("--seed", type=_non_negative, default=0)
@@ -171,6 +175,16 @@ def _non_negative(text: str) -> int:
     value = _integer(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text}")
     return value
 
 
@@ -416,7 +430,8 @@ def _fit(args: argparse.Namespace) -> int:
                                  random_state=args.seed, device=args.device, n_jobs=args.n_jobs,
                                  cache=data_home() / "libraries", verbose=not args.quiet)
     with output_lock(args.out, what="fit output"):
-        result = fit_target(target, library, final_estimator=final, cv=args.cv,
+        result = fit_target(target, library, final_estimator=final,
+                            natural_prior=args.natural_prior, cv=args.cv,
                             repeats=args.repeats, random_state=args.seed, n_jobs=args.n_jobs,
                             device=args.device, verbose=not args.quiet)
         files = write_fit(result, args.out, overwrite=args.overwrite)

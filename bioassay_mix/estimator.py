@@ -39,7 +39,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.metrics import average_precision_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import Pipeline
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils._param_validation import HasMethods, Interval, Options, StrOptions
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter
 
@@ -54,11 +54,18 @@ from .proxies import make_classifier
 from .solver import METHODS as SOLVER_METHODS
 from .solver import solve
 from .solver.objectives import observed_label_proba
+from .solver.prior import PRIOR_METHOD, solve_dirichlet
+
+__all__ = ["DEFAULT_NATURAL_PRIOR", "TARGET", "MixMinClassifier", "fit_on_mixture",
+           "natural_prior_counts"]
 
 logger = logging.getLogger(__name__)
 
 #: The name of the target's own column in ``weights_``.
 TARGET = "target"
+#: Pseudo-compounds of the default prior toward natural pooling: the best of 8, 32 and 128 on
+#: Tox21 at 16-128 labels (benchmarks/results/natural_prior_tox21.md).
+DEFAULT_NATURAL_PRIOR = 8.0
 
 
 class MixMinClassifier(ClassifierMixin, BaseEstimator):
@@ -79,10 +86,20 @@ class MixMinClassifier(ClassifierMixin, BaseEstimator):
         Add the target's own rows as one more source (MixMin + target).
     oof_folds : int, default=5
         Folds of the target proxy's out-of-fold predictions (fewer when a class has fewer rows).
-    solver : {"active_set", "adaptive", "reference"}, default="active_set"
-        MixMin solver (see :func:`bioassay_mix.solve`).
+    solver : {"auto", "dirichlet_newton", "active_set", "adaptive", "reference"}, \
+default="auto"
+        With ``natural_prior > 0``: ``"dirichlet_newton"``
+        (:func:`~bioassay_mix.solver.prior.solve_dirichlet`, whose optimum puts mass on every
+        source); with ``natural_prior=0``, one of :func:`bioassay_mix.solve`'s methods.
+        ``"auto"`` picks ``"dirichlet_newton"`` or ``"active_set"``.
     tol : float, default=1e-6
         Duality gap the solver certifies.
+    natural_prior : float, default=8.0
+        Strength, in pseudo-compounds, of a prior that pulls the weights toward natural
+        pooling (each source's share of the rows); see :func:`natural_prior_counts`. With n
+        labelled compounds it matters as ``natural_prior / (n + natural_prior)``: it steadies
+        weights fitted to a few dozen labels and fades with more. ``objective_`` is then the
+        penalised objective. 0: plain MixMin.
     prune : float, default=1e-4
         Sources below ``prune * max(weight)`` contribute no rows to the final model.
     merge_rows : "auto" or bool, default="auto"
@@ -138,8 +155,12 @@ class MixMinClassifier(ClassifierMixin, BaseEstimator):
         "final_estimator": [HasMethods(["fit", "predict_proba"]), None],
         "include_target": ["boolean"],
         "oof_folds": [Interval(Integral, 2, None, closed="left")],
-        "solver": [StrOptions(set(SOLVER_METHODS))],
+        "solver": [StrOptions({"auto", PRIOR_METHOD, *SOLVER_METHODS})],
         "tol": [Interval(Real, 0, None, closed="neither")],
+        # 0 (plain MixMin) or >= 1 pseudo-compound: below 1, the prior no longer keeps
+        # Newton's steps well conditioned (measured: 200 steps, uncertified, at 1e-3)
+        "natural_prior": [Interval(Real, 1, None, closed="left"),
+                          Options(Real, {0})],
         "prune": [Interval(Real, 0, 1, closed="left")],
         "merge_rows": [StrOptions({"auto"}), "boolean"],
         "n_jobs": [Interval(Integral, None, None, closed="neither"), None],
@@ -149,7 +170,8 @@ class MixMinClassifier(ClassifierMixin, BaseEstimator):
 
     def __init__(self, library: ProxyLibrary, *, featurizer: Featurizer | None = None,
                  final_estimator: Any = None, include_target: bool = True, oof_folds: int = 5,
-                 solver: str = "active_set", tol: float = 1e-6, prune: float = DEFAULT_PRUNE,
+                 solver: str = "auto", tol: float = 1e-6,
+                 natural_prior: float = DEFAULT_NATURAL_PRIOR, prune: float = DEFAULT_PRUNE,
                  merge_rows: str | bool = "auto", n_jobs: int | None = None,
                  random_state: int | None = None, device: str = "auto"):
         self.library = library
@@ -159,6 +181,7 @@ class MixMinClassifier(ClassifierMixin, BaseEstimator):
         self.oof_folds = oof_folds
         self.solver = solver
         self.tol = tol
+        self.natural_prior = natural_prior
         self.prune = prune
         self.merge_rows = merge_rows
         self.n_jobs = n_jobs
@@ -191,6 +214,7 @@ class MixMinClassifier(ClassifierMixin, BaseEstimator):
         self : MixMinClassifier
         """
         self._validate_params()
+        self._solver_method()  # a solver that does not fit natural_prior fails before work
         clock = StageClock()
         features = self._features(X, fitting=True)
         clock.lap("featurize")
@@ -201,6 +225,7 @@ class MixMinClassifier(ClassifierMixin, BaseEstimator):
         """``fit`` on features, with the sources' class-1 probabilities of these rows when they
         are at hand (cross-validation computes them once for every fold)."""
         self._validate_params()
+        method = self._solver_method()
         n_jobs = resolve_n_jobs(self.n_jobs)
         final = self._final_template()
         self._check_featurizer()
@@ -228,18 +253,22 @@ class MixMinClassifier(ClassifierMixin, BaseEstimator):
                 P = np.column_stack([P, observed_label_proba(own[:, None], y01)[:, 0]])
                 columns.append(TARGET)
         clock.lap("out_of_fold")
-        device = "cpu" if self.solver == "active_set" else resolve_device(self.device)
-        result = solve(pd.DataFrame(P, columns=columns), method=self.solver, tol=self.tol,
-                       device=device)
+        counts = {s: len(lib.rows[s]) for s in lib.sources}
+        if TARGET in columns:
+            counts[TARGET] = len(y01)
+        P = pd.DataFrame(P, columns=columns)
+        if method == PRIOR_METHOD:
+            beta = natural_prior_counts(pd.Series(counts)[columns], self.natural_prior)
+            result = solve_dirichlet(P, beta.to_numpy(), tol=self.tol)
+        else:
+            device = "cpu" if method == "active_set" else resolve_device(self.device)
+            result = solve(P, method=method, tol=self.tol, device=device)
         self.result_ = result
         self.weights_ = result.weights.rename("weight")
         self.objective_ = float(result.objective)
         self.gap_ = float(result.gap)
         self.n_iter_ = int(result.n_iter)
         clock.lap("solve")
-        counts = {s: len(lib.rows[s]) for s in lib.sources}
-        if TARGET in self.weights_.index:
-            counts[TARGET] = len(y01)
         row_w = source_row_weights(self.weights_, counts, self.prune)
         self.final_estimator_ = fit_on_mixture(final, lib, row_w, features, y01,
                                                merge=self._merge(final),
@@ -247,6 +276,16 @@ class MixMinClassifier(ClassifierMixin, BaseEstimator):
         clock.lap("final_fit")
         self.timings_ = clock.timings
         return self
+
+    def _solver_method(self) -> str:
+        prior = self.natural_prior > 0
+        if self.solver == "auto":
+            return PRIOR_METHOD if prior else "active_set"
+        if prior != (self.solver == PRIOR_METHOD):
+            raise ValueError(f"solver={self.solver!r} with natural_prior={self.natural_prior}: "
+                             f"{PRIOR_METHOD!r} solves MixMin with a prior (natural_prior > 0), "
+                             f"the others plain MixMin (natural_prior=0); 'auto' picks")
+        return self.solver
 
     def _final_template(self) -> Any:
         if self.final_estimator is None:
@@ -316,14 +355,71 @@ class MixMinClassifier(ClassifierMixin, BaseEstimator):
         return self.final_estimator_.predict_proba(self._features(X, fitting=False))
 
     def predict(self, X: Any) -> np.ndarray:
-        """The more probable class of each row of ``X``."""
+        """The more probable class of each row of ``X``.
+
+        Parameters
+        ----------
+        X : SMILES or feature matrix
+            As in :meth:`fit`.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_samples,)
+            Values of ``classes_``.
+        """
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
     def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
-        """Average precision of ``predict_proba(X)`` for the positive class ``classes_[1]``."""
+        """Average precision of ``predict_proba(X)`` for the positive class ``classes_[1]``.
+
+        Parameters
+        ----------
+        X : SMILES or feature matrix
+            As in :meth:`fit`.
+        y : array-like of shape (n_samples,)
+            True labels.
+        sample_weight : array-like of shape (n_samples,) or None, default=None
+            Row weights of the metric.
+
+        Returns
+        -------
+        float
+        """
         proba = self.predict_proba(X)[:, 1]
         return float(average_precision_score(np.asarray(y) == self.classes_[1], proba,
                                              sample_weight=sample_weight))
+
+
+def natural_prior_counts(counts: pd.Series, strength: float) -> pd.Series:
+    """The pseudo-counts of MixMin's Dirichlet prior toward natural pooling.
+
+    Natural pooling (every row of every source, unweighted) gives source p the share
+    ``pi_p = counts_p / sum(counts)`` of the training mass; the prior is a Dirichlet with
+    pseudo-counts ``strength * pi_p``, so its MAP weights are MixMin's with ``strength``
+    pseudo-compounds explained by the sources in natural pooling's proportions
+    (:func:`bioassay_mix.solver.prior.solve_dirichlet`). With n labelled compounds the weights
+    lean on natural pooling about as ``strength / (n + strength)``, and the data take over as
+    n grows.
+
+    Parameters
+    ----------
+    counts : pandas.Series
+        Training rows per source (the target's own labelled compounds under ``"target"``).
+    strength : float
+        Pseudo-compounds, > 0.
+
+    Returns
+    -------
+    pandas.Series
+        Pseudo-count per source, summing to ``strength``.
+
+    Examples
+    --------
+    >>> natural_prior_counts(pd.Series({"a": 300, "b": 100}), 8.0).tolist()
+    [6.0, 2.0]
+    """
+    counts = counts.astype(np.float64)
+    return strength * counts / counts.sum()
 
 
 def fit_on_mixture(template: Any, library: ProxyLibrary, row_weight: pd.Series,

@@ -37,7 +37,7 @@ from ._utils import StageClock, resolve_n_jobs, sha256_file
 from .compound_files import input_format, read_records
 from .datasets import read_table
 from .errors import DataError
-from .estimator import TARGET, MixMinClassifier, fit_on_mixture
+from .estimator import DEFAULT_NATURAL_PRIOR, TARGET, MixMinClassifier, fit_on_mixture
 from .executor import LocalExecutor
 from .library import ProxyLibrary
 from .panel import AssayPanel
@@ -153,8 +153,9 @@ class FitResult:
 
 
 def fit_target(target: TargetData, library: ProxyLibrary, *, final_estimator: Any = None,
-               cv: int = 5, repeats: int = 1, random_state: int = 0, n_jobs: int | None = None,
-               device: str = "auto", verbose: bool = True) -> FitResult:
+               natural_prior: float = DEFAULT_NATURAL_PRIOR, cv: int = 5, repeats: int = 1,
+               random_state: int = 0, n_jobs: int | None = None, device: str = "auto",
+               verbose: bool = True) -> FitResult:
     """Cross-validate mixing against the target's own labels, then fit on every label.
 
     Parameters
@@ -165,6 +166,8 @@ def fit_target(target: TargetData, library: ProxyLibrary, *, final_estimator: An
         The sources.
     final_estimator : classifier or None, default=None
         As in :class:`MixMinClassifier` (default XGBoost, 100 trees, depth 6).
+    natural_prior : float, default=8.0
+        As in :class:`MixMinClassifier`: the MixMin methods' pull toward natural pooling.
     cv : int, default=5
         Folds; each class needs at least ``cv`` compounds.
     repeats : int, default=1
@@ -188,8 +191,8 @@ def fit_target(target: TargetData, library: ProxyLibrary, *, final_estimator: An
     features = library.features(target.smiles)
     source_proba = library.predict(features, n_jobs=n_jobs)
     clock.lap("featurize_and_predict_sources")
-    model = {"final_estimator": final_estimator, "random_state": random_state,
-             "n_jobs": n_jobs, "device": device}
+    model = {"final_estimator": final_estimator, "natural_prior": natural_prior,
+             "random_state": random_state, "n_jobs": n_jobs, "device": device}
     splitter = RepeatedStratifiedKFold(n_splits=cv, n_repeats=repeats,
                                        random_state=random_state)
     splits = list(splitter.split(features, target.y))
@@ -214,6 +217,7 @@ def fit_target(target: TargetData, library: ProxyLibrary, *, final_estimator: An
     clock.lap("final_fit")
     summary, comparison = _summarise(folds)
     settings = {"cv": cv, "repeats": repeats, "random_state": random_state,
+                "natural_prior": natural_prior,
                 "final_estimator": type(final.final_estimator_).__name__}
     return FitResult(final, folds, summary, comparison, _verdict(comparison, target, cv),
                      _weights_table(final, library), target, settings, clock.timings)
@@ -367,7 +371,8 @@ def fit_markdown(result: FitResult) -> str:
         f"**{result.verdict}**", "",
         f"{len(t.y)} labelled compounds, {t.n_positive} positive; "
         f"{result.settings['cv']}-fold cross-validation x {result.settings['repeats']}; final "
-        f"estimator {result.settings['final_estimator']}. {issues}", "",
+        f"estimator {result.settings['final_estimator']}; MixMin's prior toward natural "
+        f"pooling: {result.settings['natural_prior']:g} pseudo-compounds. {issues}", "",
         "## Cross-validated average precision", "",
         "ΔAUPRC is AP minus the test fold's positive rate (0 for a random ranking); intervals "
         "are 95% t-intervals over the folds.", "",

@@ -158,7 +158,8 @@ def test_invalid_smiles_is_named_and_featurizer_must_match(tox21_library, few_la
 def test_parameters_are_validated_before_work(tox21_library, few_labels):
     X, y, _, _ = few_labels
     for bad in ({"solver": "newton"}, {"oof_folds": 1}, {"tol": 0}, {"device": "tpu"},
-                {"n_jobs": 0}):
+                {"n_jobs": 0}, {"natural_prior": -1.0}, {"natural_prior": 0.5},
+                {"solver": "adaptive"}, {"solver": "dirichlet_newton", "natural_prior": 0}):
         with pytest.raises(ValueError, match=next(iter(bad))):
             MixMinClassifier(tox21_library, **bad).fit(X, y)
     with pytest.raises(ValueError, match="library"):
@@ -171,3 +172,29 @@ def test_target_with_one_positive_falls_back_to_sources(tox21_library, few_label
     y1[np.flatnonzero(y)[0]] = 1
     clf = MixMinClassifier(tox21_library, final_estimator=FAST, random_state=0).fit(X, y1)
     assert TARGET not in clf.weights_ and "left out" in clf.target_column_note_
+
+
+def test_natural_prior_pulls_the_weights_toward_natural_pooling(tox21_library, few_labels):
+    X, y, _, _ = few_labels
+    counts = pd.Series({s: len(tox21_library.rows[s]) for s in tox21_library.sources})
+    counts[TARGET] = len(y)
+    natural = counts / counts.sum()
+    distance = []
+    for strength in (0.0, 96.0, 1e7):
+        clf = MixMinClassifier(tox21_library, final_estimator=FAST, natural_prior=strength,
+                               random_state=0).fit(X, y)
+        assert clf.gap_ <= 1e-6 and abs(clf.weights_.sum() - 1) < 1e-9
+        distance.append(float((clf.weights_ - natural).abs().sum()))
+    # plain MixMin is far from natural pooling; 96 pseudo-compounds (as many as the labels)
+    # move it part of the way; an overwhelming prior gives natural pooling's shares
+    assert distance[0] > 0.5 and distance[0] > distance[1] > distance[2]
+    assert distance[2] < 1e-4
+
+
+def test_auto_solver_is_the_active_set_without_a_prior(tox21_library, few_labels):
+    X, y, _, _ = few_labels
+    plain = MixMinClassifier(tox21_library, final_estimator=FAST, natural_prior=0.0,
+                             random_state=0).fit(X, y)
+    assert plain.result_.method == "active_set"
+    prior = MixMinClassifier(tox21_library, final_estimator=FAST, random_state=0).fit(X, y)
+    assert prior.result_.method == "dirichlet_newton" and prior.natural_prior == 8.0

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -178,3 +180,21 @@ def test_cli_fit_refuses_a_featurizer_other_than_the_librarys(target_csv, tox21_
                  "--out", str(tmp_path / "fit"), "--quiet"])
     assert code == 2 and "differs from the library's" in capsys.readouterr().err
     assert not (tmp_path / "fit").exists()
+
+
+def test_cli_fit_natural_prior_reaches_the_report_and_bad_values_are_refused(
+        target_csv, tox21_library, tmp_path, capsys):
+    lib = tox21_library.save(tmp_path / "lib")
+    common = ["fit", "--target", str(target_csv), "--smiles-column", "compound",
+              "--label-column", "active", "--library", str(lib), "--cv", "2",
+              "--estimator-params", '{"n_estimators": 10}', "--quiet"]
+    for bad in ("-1", "inf", "lots"):
+        with pytest.raises(SystemExit):
+            main([*common, "--natural-prior", bad, "--out", str(tmp_path / "bad")])
+        assert "--natural-prior" in capsys.readouterr().err
+    assert not (tmp_path / "bad").exists()
+    assert main([*common, "--natural-prior", "0", "--out", str(tmp_path / "plain")]) == 0
+    report = json.loads((tmp_path / "plain" / "fit.json").read_text())
+    assert report["settings"]["natural_prior"] == 0.0
+    assert "prior toward natural pooling: 0 pseudo-compounds" in (
+        tmp_path / "plain" / "report.md").read_text()

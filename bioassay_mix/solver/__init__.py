@@ -1,8 +1,10 @@
-"""MixMin: the convex problem over the simplex, solved for one target or a batch of targets.
+"""MixMin: the convex problem over the simplex, solved for one target or a batch of targets::
 
->>> from bioassay_mix.solver import solve
->>> result = solve(P)                      # P: rows x sources, probability of the observed label
->>> result.weights, result.gap, result.converged
+    from bioassay_mix.solver import solve
+    result = solve(P)         # P: rows x sources, probability of the observed label
+    result.weights, result.gap, result.converged
+
+With a Dirichlet prior on the weights (a few labels, many sources): :mod:`.prior`.
 """
 
 from __future__ import annotations
@@ -45,23 +47,49 @@ def solve(
 
     Parameters
     ----------
-    P : a (rows x sources) array or DataFrame, or a list of them (a batch; sizes may differ).
-        ``cross_entropy``: each source's probability of the row's observed label.
-        ``squared_error``: each source's prediction. ``log_likelihood``: each source model's
-        summed log-likelihood of the sequence (-inf allowed where a source gives probability 0).
-    y : regression targets (``squared_error``); a list for a batch.
-    lengths : token counts per sequence (``log_likelihood``); a list for a batch.
-    method : ``"adaptive"`` (line-searched exponentiated gradient, batched, stops at
-        ``gap <= tol``), ``"reference"`` (the paper's loop: eta 1, <= 100 steps,
-        max|grad| < 1e-4) or ``"active_set"`` (working-set Newton/NNLS steps per target, stops
-        at ``gap <= tol``; cross-entropy and log-likelihood, CPU only; usually the fastest to a
-        certified optimum because the optimum puts its mass on few sources).
-    tol : Frank-Wolfe gap to certify; default 1e-6 in float64 and 1e-4 in float32, whose
+    P : array-like or DataFrame of shape (n_rows, n_sources), or a list of them
+        A list is a batch (sizes may differ). ``cross_entropy``: each source's probability of
+        the row's observed label. ``squared_error``: each source's prediction.
+        ``log_likelihood``: each source model's summed log-likelihood of the sequence (-inf
+        allowed where a source gives probability 0).
+    loss : {"cross_entropy", "squared_error", "log_likelihood"}, default="cross_entropy"
+        The objective.
+    y : array-like or None, default=None
+        Regression targets (``squared_error``); a list for a batch.
+    lengths : array-like or None, default=None
+        Token counts per sequence (``log_likelihood``); a list for a batch.
+    method : {"adaptive", "reference", "active_set"}, default="adaptive"
+        ``"adaptive"``: line-searched exponentiated gradient, batched, stops at
+        ``gap <= tol``. ``"reference"``: the paper's loop (eta 1, <= 100 steps,
+        max|grad| < 1e-4). ``"active_set"``: working-set Newton/NNLS steps per target, stops
+        at ``gap <= tol``; cross-entropy and log-likelihood, CPU only; usually the fastest to
+        a certified optimum because the optimum puts its mass on few sources.
+    tol : float or None, default=None
+        Frank-Wolfe gap to certify; default 1e-6 in float64 and 1e-4 in float32, whose
         rounding hides objective decreases below about 1e-5.
-    eps : probabilities are clipped to at least ``eps`` before the log.
-    device : ``cpu``, ``cuda`` or ``auto``; CuPy inputs also select the GPU.
-    dtype : ``float64`` or ``float32``.
-    names : target names for messages and results.
+    max_iter : int or None, default=None
+        Iteration cap; default 100 for ``reference`` and 5000 for ``adaptive``.
+    eps : float, default=1e-12
+        Probabilities are clipped to at least ``eps`` before the log.
+    device : {"cpu", "cuda", "auto"} or None, default="cpu"
+        CuPy inputs also select the GPU.
+    dtype : {"float64", "float32"}, default="float64"
+        Precision of the iterations.
+    names : sequence of str or None, default=None
+        Target names for messages and results.
+
+    Returns
+    -------
+    MixMinResult or list of MixMinResult
+        One result, or a list for a batch.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> P = np.array([[0.9, 0.5], [0.8, 0.5], [0.2, 0.5]])
+    >>> result = solve(P, method="active_set")
+    >>> result.weights.round(3).tolist(), bool(result.gap <= 1e-6)
+    ([0.632, 0.368], True)
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")

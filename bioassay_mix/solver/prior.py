@@ -1,0 +1,120 @@
+"""MixMin with a Dirichlet prior on the weights: the MAP weights, by damped Newton steps.
+
+With a few dozen labels, MixMin's weights are fitted to a few dozen compounds, and on a library
+of hundreds of sources they overfit: on ToxCast at 16 labels, plain MixMin + target reached a
+mean test AP of 0.264 where natural pooling of every source + target reached 0.398
+(``benchmarks/label_budget.py``, draw 0). A Dirichlet prior with pseudo-counts ``beta_p``
+(natural pooling's shares times a strength, :func:`bioassay_mix.estimator.with_natural_prior`)
+gives the MAP problem
+
+    min_w  -(sum_j a_j log(P_j . w) + sum_p beta_p log w_p) / (sum_j a_j + sum_p beta_p)
+
+over the simplex: MixMin's own objective with ``sum(beta)`` pseudo-compounds, ``beta_p`` of
+which only source p explains. Every ``beta_p > 0`` keeps the optimum inside the simplex, where
+MixMin's sparse solvers are at their worst: the active set must hold every source, and
+exponentiated gradient took 128 steps (4 s) on 1,000 rows x 618 sources. The objective is a sum
+of logarithms of affine functions, smooth inside the simplex, so Newton's method on the
+simplex's affine hull, damped by 1/(1 + Newton decrement) while the decrement is large and
+backtracked to stay inside and descend (Boyd and Vandenberghe, Convex Optimization, 9.5 and
+10.2), converges quadratically near the optimum: 4-23 steps, 0.1-0.8 s on one core, at 16 to
+1,000 rows x 618 sources with 1 to 512 pseudo-compounds. A step costs rows x sources^2 for the
+Hessian and sources^3 for its factor. Written here because no library solves this problem
+with a certificate; the result is certified by the same Frank-Wolfe gap as every other
+solver's.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.linalg import cho_factor, cho_solve
+
+from ..errors import DataError
+from .objectives import DEFAULT_EPS, check_probabilities, min_max
+from .result import MixMinResult
+
+MAX_STEPS = 200
+#: The ``method`` of its results, and MixMinClassifier's name for it.
+PRIOR_METHOD = "dirichlet_newton"
+
+
+def solve_dirichlet(P, beta, *, tol: float = 1e-6, eps: float = DEFAULT_EPS,
+                    name: str = "target") -> MixMinResult:
+    """The MAP mixture weights under a Dirichlet prior (see the module docstring).
+
+    Parameters
+    ----------
+    P : array-like or DataFrame of shape (n_rows, n_sources)
+        Each source's probability of the row's observed label (clipped at ``eps``).
+    beta : array-like of shape (n_sources,)
+        The prior's pseudo-counts, each > 0.
+    tol : float, default=1e-6
+        Frank-Wolfe gap to certify.
+    eps : float, default=1e-12
+        Probabilities are clipped to at least ``eps`` before the log.
+    name : str, default="target"
+        The target's name, for messages and the result.
+
+    Returns
+    -------
+    MixMinResult
+        ``objective`` is the penalised objective above; ``method`` is ``"dirichlet_newton"``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> P = np.array([[0.9, 0.5], [0.8, 0.5], [0.2, 0.5]])
+    >>> r = solve_dirichlet(P, beta=[1.0, 1.0])
+    >>> r.weights.round(3).tolist(), bool(r.gap <= 1e-6)
+    ([0.519, 0.481], True)
+    """
+    columns = P.columns if isinstance(P, pd.DataFrame) else range(np.shape(P)[1])
+    A = np.asarray(P, dtype=np.float64)
+    if A.ndim != 2 or 0 in A.shape:
+        raise DataError(f"{name}: expected a non-empty 2-D (rows x sources) matrix, got shape "
+                        f"{A.shape}")
+    check_probabilities(A, *min_max(A), name)
+    A = np.maximum(A, eps)
+    b = np.asarray(beta, dtype=np.float64).reshape(-1)
+    if b.shape != (A.shape[1],) or not np.all(np.isfinite(b) & (b > 0)):
+        raise DataError(f"{name}: the prior needs one finite pseudo-count > 0 per source "
+                        f"({A.shape[1]}), got {b[:5]}")
+    total = A.shape[0] + b.sum()
+
+    def objective(w: np.ndarray) -> float:
+        return -(np.log(A @ w).sum() + b @ np.log(w)) / total
+
+    w = b / b.sum()  # the prior's mean: inside the simplex
+    f, trace, steps = objective(w), [], 0
+    while True:
+        pred = A @ w
+        g = -(A.T @ (1.0 / pred) + b / w) / total
+        gap = float(g @ w - g.min())
+        trace.append(f)
+        if gap <= tol or steps == MAX_STEPS:
+            break
+        B = A / pred[:, None]
+        H = (B.T @ B + np.diag(b / w**2)) / total
+        # Newton's step on sum(w) = 1, in the variables w_p * sqrt(H_pp): the curvature of a
+        # source at weight 1e-5 is 1e10 times another's, and the scaled system is well posed.
+        d = 1.0 / np.sqrt(np.diagonal(H))
+        factor = cho_factor(H * d[:, None] * d[None, :])
+        u, v = d * cho_solve(factor, d * g), d * cho_solve(factor, d)
+        step = -(u - (u.sum() / v.sum()) * v)
+        decrement = float(np.sqrt(max(-g @ step, 0.0)))
+        t = 1.0 if decrement < 0.25 else 1.0 / (1.0 + decrement)
+        while np.any(w + t * step <= 0):
+            t *= 0.5
+        while True:  # Armijo backtracking on the damped step
+            w_new = w + t * step
+            f_new = objective(w_new)
+            if f_new <= f + 0.25 * t * float(g @ step) or t < 1e-12:
+                break
+            t *= 0.5
+        if f_new > f:  # rounding hides any further decrease
+            break
+        w, f, steps = w_new, f_new, steps + 1
+    w = w / w.sum()
+    return MixMinResult(weights=pd.Series(w, index=columns, name=name), objective=float(f),
+                        gap=gap, n_iter=steps, converged=gap <= tol, loss="cross_entropy",
+                        method=PRIOR_METHOD, target=name, trace=np.asarray(trace))
