@@ -28,6 +28,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from scipy.linalg import cho_factor, cho_solve
+from scipy.linalg.blas import dsyrk
 
 from ..errors import DataError
 from .objectives import DEFAULT_EPS, check_probabilities, min_max
@@ -93,12 +94,15 @@ def solve_dirichlet(P, beta, *, tol: float = 1e-6, eps: float = DEFAULT_EPS,
         trace.append(f)
         if gap <= tol or steps == MAX_STEPS:
             break
+        # The Hessian's upper triangle (all that the Cholesky factor reads), by one symmetric
+        # rank-k update: half the flops of B'B. A C-ordered B is B' in Fortran order.
         B = A / pred[:, None]
-        H = (B.T @ B + np.diag(b / w**2)) / total
+        H = dsyrk(1.0 / total, B.T, trans=0)
+        H[np.diag_indices_from(H)] += b / w**2 / total
         # Newton's step on sum(w) = 1, in the variables w_p * sqrt(H_pp): the curvature of a
         # source at weight 1e-5 is 1e10 times another's, and the scaled system is well posed.
         d = 1.0 / np.sqrt(np.diagonal(H))
-        factor = cho_factor(H * d[:, None] * d[None, :])
+        factor = cho_factor(H * d[:, None] * d[None, :], lower=False)
         u, v = d * cho_solve(factor, d * g), d * cho_solve(factor, d)
         step = -(u - (u.sum() / v.sum()) * v)
         decrement = float(np.sqrt(max(-g @ step, 0.0)))
