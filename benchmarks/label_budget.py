@@ -4,6 +4,7 @@ has? FS-Mol's evaluation protocol (Stanley et al., NeurIPS 2021 datasets track),
     python benchmarks/label_budget.py [--panels tox21 sider moleculenet toxcast]
         [--sizes 16 32 64 128 256] [--draws 10] [--first-draw 0] [--priors 8 ...]
         [--n-jobs 2] [--out-name label_budget] [--from-raw]
+    python benchmarks/label_budget.py --headline results/<out-name>_<panel>_raw.csv ...
 
 Per panel and draw (seed = draw): the panel's compounds are split once, a fifth held out. A
 target's test set is its labelled compounds in the held-out fifth, and no held-out compound is
@@ -208,6 +209,30 @@ def catch_up(summary: pd.DataFrame) -> str:
     return f"{int(caught.min())}" if len(caught) else f"not within {int(s.index.max())}"
 
 
+#: The headline's methods: the baselines, plain MixMin + target and the package's default.
+HEADLINE = {"target_only_xgb": "target only (XGBoost)", "natural_plus_target": "natural + target",
+            "mixmin_plus_target": "MixMin + target, no prior",
+            "mixmin_plus_target_prior8": "MixMin + target (default prior, 8)"}
+
+
+def headline(raw_files: list[Path]) -> pd.DataFrame:
+    """Mean test AP of :data:`HEADLINE`'s methods per panel and support size, from raw score
+    files named ``<out-name>_<panel>_raw.csv``; a panel's draws and targets are in its row."""
+    rows = []
+    for file in raw_files:
+        raw = pd.read_csv(file)
+        panel = file.name.removesuffix("_raw.csv").rsplit("_", 1)[1]
+        per_target = raw.groupby(["method", "size", "target"])["ap"].mean()
+        mean = per_target.groupby(["method", "size"]).mean().unstack("size")
+        for method, label in HEADLINE.items():
+            if method in mean.index:
+                rows.append({"panel": f"{panel} ({raw['target'].nunique()} targets, "
+                             f"{raw['draw'].nunique()} draws)", "method": label,
+                             **{f"{size} labels": mean.loc[method, size]
+                                for size in mean.columns}})
+    return pd.DataFrame(rows)
+
+
 def plot_curves(summary: pd.DataFrame, name: str, out_name: str):
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
     for method, part in summary.groupby("method"):
@@ -241,7 +266,14 @@ def main() -> None:
                         "results)")
     parser.add_argument("--from-raw", action="store_true",
                         help="summarise results/label_budget_<panel>_raw.csv again")
+    parser.add_argument("--headline", nargs="+", type=Path, metavar="RAW",
+                        help="only write results/label_budget_headline.* from these raw files")
     args = parser.parse_args()
+    if args.headline:
+        write_tables("label_budget_headline", "Label budget: mean test AP by support size",
+                     {"mean_ap": headline(args.headline)},
+                     [f"From {', '.join(f.name for f in args.headline)}."])
+        return
     for name in args.panels:
         start = time.perf_counter()
         raw_file = RESULTS / f"{args.out_name}_{name}_raw.csv"
