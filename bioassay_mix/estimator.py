@@ -24,8 +24,8 @@ natural pooling + target at 16-32 labels: its weights are fitted to that handful
 and the target's own out-of-fold column (a proxy on ~13 compounds per fold) gets weight
 0.02-0.04. The prior steadies them: on Tox21 (5 draws, ``--priors 8 32 128``) 8 pseudo-compounds
 lift MixMin + target at 16 labels from 0.230 to 0.246 (natural + target: 0.234) and keep it
-within 0.006 of plain MixMin from 64 labels on; 32 or 128 pull it to natural pooling's 0.234-
-0.253 at every size. With thousands of labels target-only catches up
+within 0.006 of plain MixMin from 64 labels on; 32 or 128 pull it to natural pooling's level
+(0.234 to 0.253) at every size. With thousands of labels target-only catches up
 (``benchmarks/results/paper_*.md``).
 """
 
@@ -218,8 +218,7 @@ default="auto"
         -------
         self : MixMinClassifier
         """
-        self._validate_params()
-        self._solver_method()  # a solver that does not fit natural_prior fails before work
+        self._check_params()
         clock = StageClock()
         features = self._features(X, fitting=True)
         clock.lap("featurize")
@@ -229,8 +228,7 @@ default="auto"
                   clock: StageClock | None = None) -> MixMinClassifier:
         """``fit`` on features, with the sources' class-1 probabilities of these rows when they
         are at hand (cross-validation computes them once for every fold)."""
-        self._validate_params()
-        method = self._solver_method()
+        method = self._check_params()
         n_jobs = resolve_n_jobs(self.n_jobs)
         final = self._final_template()
         self._check_featurizer()
@@ -282,7 +280,9 @@ default="auto"
         self.timings_ = clock.timings
         return self
 
-    def _solver_method(self) -> str:
+    def _check_params(self) -> str:
+        """Validate the parameters, declared and joint, before any work; return the solver."""
+        self._validate_params()
         prior = self.natural_prior > 0
         if self.solver == "auto":
             return PRIOR_METHOD if prior else "active_set"

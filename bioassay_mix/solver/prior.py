@@ -4,10 +4,10 @@ With a few dozen labels, MixMin's weights are fitted to a few dozen compounds, a
 of hundreds of sources they overfit: on ToxCast at 16 labels, plain MixMin + target reached a
 mean test AP of 0.264 where natural pooling of every source + target reached 0.398
 (``benchmarks/label_budget.py``, draw 0). A Dirichlet prior with pseudo-counts ``beta_p``
-(natural pooling's shares times a strength, :func:`bioassay_mix.estimator.with_natural_prior`)
-gives the MAP problem
+(natural pooling's shares times a strength, :func:`bioassay_mix.estimator.natural_prior_counts`)
+gives, for n rows, the MAP problem
 
-    min_w  -(sum_j a_j log(P_j . w) + sum_p beta_p log w_p) / (sum_j a_j + sum_p beta_p)
+    min_w  -(sum_j log(P_j . w) + sum_p beta_p log w_p) / (n + sum_p beta_p)
 
 over the simplex: MixMin's own objective with ``sum(beta)`` pseudo-compounds, ``beta_p`` of
 which only source p explains. Every ``beta_p > 0`` keeps the optimum inside the simplex, where
