@@ -35,8 +35,9 @@ from scipy.optimize import minimize
 
 from bioassay_mix import Compute, RunConfig, load_panel
 from bioassay_mix.device import cuda_available
-from bioassay_mix.experiment import mixmin_labels, mixmin_problems, prepare
+from bioassay_mix.experiment import mixmin_labels, prepare
 from bioassay_mix.solver import solve, solve_panel
+from bioassay_mix.solver.objectives import observed_label_proba
 
 
 def reference_loop(P: np.ndarray, eta: float = 1.0, steps: int = 100,
@@ -87,8 +88,14 @@ def real_problems(panel: str, max_targets: int | None, clip: float = 1e-12,
     if max_targets and len(prep.targets) > max_targets:
         rng = np.random.default_rng(0)
         prep.targets = sorted(rng.choice(prep.targets, max_targets, replace=False).tolist())
-    return ([np.maximum(p.to_numpy(), clip) for p in mixmin_problems(prep)],
-            (prep.Q, mixmin_labels(prep)))
+    labels = mixmin_labels(prep)
+    problems = []
+    for t in prep.targets:  # P[j, p]: source p's probability of target t's label on row j
+        r = labels[t].notna().to_numpy()
+        sources = [s for s in prep.Q.columns if s != t]
+        problems.append(np.maximum(observed_label_proba(
+            prep.Q.loc[r, sources].to_numpy(), labels.loc[r, t].to_numpy()), clip))
+    return problems, (prep.Q, labels)
 
 
 def value_sample(problems: list[np.ndarray], per_problem: int = 10000,

@@ -89,6 +89,9 @@ class MixMinClassifier(ClassifierMixin, BaseEstimator):
         XGBoost with the paper's setting (100 trees, depth 6, learning rate 0.1).
     include_target : bool, default=True
         Add the target's own rows as one more source (MixMin + target).
+    target_proxy : classifier or None, default=None
+        Cloned for the target's own column: its out-of-fold predictions on the target's rows.
+        Default: the library's proxy template (the sources' estimator).
     oof_folds : int, default=5
         Folds of the target proxy's out-of-fold predictions (fewer when a class has fewer rows).
     solver : {"auto", "dirichlet_newton", "active_set", "adaptive", "reference"}, \
@@ -159,6 +162,7 @@ default="auto"
         "featurizer": [Featurizer, None],
         "final_estimator": [HasMethods(["fit", "predict_proba"]), None],
         "include_target": ["boolean"],
+        "target_proxy": [HasMethods(["fit", "predict_proba"]), None],
         "oof_folds": [Interval(Integral, 2, None, closed="left")],
         "solver": [StrOptions({"auto", PRIOR_METHOD, *SOLVER_METHODS})],
         "tol": [Interval(Real, 0, None, closed="neither")],
@@ -174,7 +178,8 @@ default="auto"
     }
 
     def __init__(self, library: ProxyLibrary, *, featurizer: Featurizer | None = None,
-                 final_estimator: Any = None, include_target: bool = True, oof_folds: int = 5,
+                 final_estimator: Any = None, include_target: bool = True,
+                 target_proxy: Any = None, oof_folds: int = 5,
                  solver: str = "auto", tol: float = 1e-6,
                  natural_prior: float = DEFAULT_NATURAL_PRIOR, prune: float = DEFAULT_PRUNE,
                  merge_rows: str | bool = "auto", n_jobs: int | None = None,
@@ -183,6 +188,7 @@ default="auto"
         self.featurizer = featurizer
         self.final_estimator = final_estimator
         self.include_target = include_target
+        self.target_proxy = target_proxy
         self.oof_folds = oof_folds
         self.solver = solver
         self.tol = tol
@@ -228,9 +234,20 @@ default="auto"
                   clock: StageClock | None = None) -> MixMinClassifier:
         """``fit`` on features, with the sources' class-1 probabilities of these rows when they
         are at hand (cross-validation computes them once for every fold)."""
+        clock = clock or StageClock()
+        y01 = self._fit_weights(features, y, source_proba, clock)
+        return self._fit_final(features, y01, clock)
+
+    def _fit_weights(self, features: sp.csr_matrix, y: Any, source_proba: np.ndarray | None,
+                     clock: StageClock | None = None,
+                     target_proba: np.ndarray | None = None) -> np.ndarray:
+        """Steps 1-3 of ``fit``: ``classes_``, ``weights_`` and the certificate from the
+        target's rows; returns their labels as 0/1. The paper's protocol calls it apart from
+        :meth:`_fit_final` to look up a finished target by its weights before training, and
+        passes ``target_proba`` (class 1) when a proxy of the target that never saw these rows
+        has predicted them already (its validation rows), in place of the out-of-fold column."""
         method = self._check_params()
-        n_jobs = resolve_n_jobs(self.n_jobs)
-        final = self._final_template()
+        self._final_template()  # a learner without sample_weight is refused before any work
         self._check_featurizer()
         labels = _binary_target(y)
         clock = clock or StageClock()
@@ -241,13 +258,13 @@ default="auto"
         y01 = y01.astype(np.int32)
         lib = self.library
         if source_proba is None:
-            source_proba = lib.predict(features, n_jobs=n_jobs)
+            source_proba = lib.predict(features, n_jobs=resolve_n_jobs(self.n_jobs))
         P = observed_label_proba(source_proba, y01)
         clock.lap("predict_sources")
         columns = list(lib.sources)
         self.target_column_note_ = None
         if self.include_target:
-            own = self._out_of_fold(features, y01)
+            own = self._out_of_fold(features, y01) if target_proba is None else target_proba
             if own is None:
                 self.target_column_note_ = ("fewer than 2 compounds in a class: the target's "
                                             "own out-of-fold column was left out")
@@ -256,12 +273,10 @@ default="auto"
                 P = np.column_stack([P, observed_label_proba(own[:, None], y01)[:, 0]])
                 columns.append(TARGET)
         clock.lap("out_of_fold")
-        counts = {s: len(lib.rows[s]) for s in lib.sources}
-        if TARGET in columns:
-            counts[TARGET] = len(y01)
         P = pd.DataFrame(P, columns=columns)
         if method == PRIOR_METHOD:
-            beta = natural_prior_counts(pd.Series(counts)[columns], self.natural_prior)
+            counts = self._row_counts(len(y01))
+            beta = natural_prior_counts(counts[columns], self.natural_prior)
             result = solve_dirichlet(P, beta.to_numpy(), tol=self.tol)
         else:
             device = "cpu" if method == "active_set" else resolve_device(self.device)
@@ -272,13 +287,31 @@ default="auto"
         self.gap_ = float(result.gap)
         self.n_iter_ = int(result.n_iter)
         clock.lap("solve")
-        row_w = source_row_weights(self.weights_, counts, self.prune)
-        self.final_estimator_ = fit_on_mixture(final, lib, row_w, features, y01,
+        self.timings_ = dict(clock.timings)
+        return y01
+
+    def _fit_final(self, features: sp.csr_matrix, y01: np.ndarray,
+                   clock: StageClock | None = None) -> MixMinClassifier:
+        """Step 4 of ``fit``, once ``weights_`` are set: ``clone(final_estimator)`` on the
+        sources' rows and the target's rows ``features`` with 0/1 labels ``y01``. These are
+        usually the rows the weights were fitted on; the paper's protocol adds the target's
+        validation rows here."""
+        check_is_fitted(self, "weights_")
+        n_jobs = resolve_n_jobs(self.n_jobs)
+        final = self._final_template()
+        clock = clock or StageClock()
+        row_w = source_row_weights(self.weights_, self._row_counts(len(y01)), self.prune)
+        self.final_estimator_ = fit_on_mixture(final, self.library, row_w, features, y01,
                                                merge=self._merge(final),
                                                random_state=self.random_state, n_jobs=n_jobs)
         clock.lap("final_fit")
-        self.timings_ = clock.timings
+        self.timings_ = {**self.timings_, **clock.timings}
         return self
+
+    def _row_counts(self, n_target: int) -> pd.Series:
+        """Training rows per source, and ``n_target`` for the target's own rows."""
+        counts = {s: len(self.library.rows[s]) for s in self.library.sources}
+        return pd.Series({**counts, TARGET: n_target}, dtype=np.int64)
 
     def _check_params(self) -> str:
         """Validate the parameters, declared and joint, before any work; return the solver."""
@@ -329,7 +362,9 @@ default="auto"
         folds = min(self.oof_folds, int(np.bincount(y01, minlength=2).min()))
         if folds < 2:
             return None
-        proxy = seeded(self.library.proxy_template(), self.random_state, n_jobs=1)
+        template = self.target_proxy if self.target_proxy is not None \
+            else self.library.proxy_template()
+        proxy = seeded(template, self.random_state, n_jobs=1)
         cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=self.random_state)
         return cross_val_predict(proxy, features, y01, cv=cv, method="predict_proba")[:, 1]
 

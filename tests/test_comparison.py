@@ -67,7 +67,8 @@ def test_compare_runs_every_seed_and_mode_with_every_method(comparison):
 
 
 def test_mixmin_plus_target_weights_the_target_itself(comparison, small_panel):
-    from bioassay_mix.experiment import mixmin_target_problems, prepare
+    from bioassay_mix.experiment import plan_target, prepare
+    from bioassay_mix.splits import PROXY_TRAIN, rows
 
     res = comparison.runs[("strict", 0)]
     plus = res.weights_plus_target
@@ -78,13 +79,15 @@ def test_mixmin_plus_target_weights_the_target_itself(comparison, small_panel):
     # The target's own column is out of fold: less confident than its in-sample predictions.
     cfg = replace(RunConfig.from_dict(res.metadata["config"]), compute=Compute(verbose=False))
     prep = prepare(small_panel, targets=["SR-MMP"], config=cfg)
-    problems, seconds = mixmin_target_problems(prep, cfg)
-    from bioassay_mix.splits import PROXY_TRAIN, rows
+    plan = plan_target("SR-MMP", prep, cfg)
+    np.testing.assert_allclose(plan.weights_plus, plus.loc["SR-MMP"].dropna()
+                               .reindex(plan.weights_plus.index), atol=1e-12)
     r = rows(prep.codes, "SR-MMP", PROXY_TRAIN)
-    y = prep.panel.labels["SR-MMP"].to_numpy()[r]
+    y = prep.panel.labels["SR-MMP"].to_numpy()[r].astype(np.int32)
     in_sample = np.where(y == 1, prep.Q["SR-MMP"].to_numpy()[r], 1 - prep.Q["SR-MMP"].to_numpy()[r])
-    own = problems[0]["SR-MMP"].to_numpy()
-    assert -np.log(own).mean() > -np.log(in_sample).mean() and seconds[0] > 0
+    oof = plan.plus._out_of_fold(prep.X[r], y)
+    own = np.where(y == 1, oof, 1 - oof)
+    assert -np.log(own).mean() > -np.log(in_sample).mean() and plan.plus_seconds > 0
 
 
 def test_write_comparison_writes_tables_and_plots(comparison, tmp_path):

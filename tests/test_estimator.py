@@ -159,11 +159,30 @@ def test_parameters_are_validated_before_work(tox21_library, few_labels):
     X, y, _, _ = few_labels
     for bad in ({"solver": "newton"}, {"oof_folds": 1}, {"tol": 0}, {"device": "tpu"},
                 {"n_jobs": 0}, {"natural_prior": -1.0}, {"natural_prior": 0.5},
-                {"solver": "adaptive"}, {"solver": "dirichlet_newton", "natural_prior": 0}):
+                {"solver": "adaptive"}, {"solver": "dirichlet_newton", "natural_prior": 0},
+                {"target_proxy": MaxAbsScaler()}):
         with pytest.raises(ValueError, match=next(iter(bad))):
             MixMinClassifier(tox21_library, **bad).fit(X, y)
     with pytest.raises(ValueError, match="library"):
         MixMinClassifier(library="tox21").fit(X, y)
+
+
+def test_target_proxy_makes_the_targets_own_column(tox21_library, few_labels, fitted):
+    """The target's column is the out-of-fold predictions of a clone of target_proxy; the
+    default is the library's proxy."""
+    X, y, _, _ = few_labels
+    features = tox21_library.features(X)
+    own = {}
+    for name, proxy in {"default": None, "logistic": LogisticRegression(C=0.01, max_iter=500),
+                        "k-NN": KNeighborsClassifier(1)}.items():
+        clf = MixMinClassifier(tox21_library, final_estimator=FAST, target_proxy=proxy,
+                               random_state=0)
+        clf._fit_weights(features, y, None)
+        own[name] = clf.weights_[TARGET]
+        assert clf.gap_ <= 1e-6
+    assert own["default"] == pytest.approx(fitted.weights_[TARGET], abs=1e-12)
+    assert len({round(w, 9) for w in own.values()}) == 3  # each proxy gives its own column
+    assert not hasattr(clf.target_proxy, "classes_")  # cloned, never fitted in place
 
 
 def test_target_with_one_positive_falls_back_to_sources(tox21_library, few_labels):

@@ -31,12 +31,12 @@ def matrix_form(Q: pd.DataFrame, labels: pd.DataFrame, eps: float = 1e-12) -> li
 
 
 def test_real_panel_matches_the_per_target_matrices(prepared):
-    from bioassay_mix.experiment import mixmin_labels, mixmin_problems
+    from bioassay_mix.experiment import mixmin_labels
 
     labels = mixmin_labels(prepared)
     assert labels.shape == (len(prepared.Q), len(prepared.targets))
     panel = solve_panel(prepared.Q, labels)
-    one_by_one = solve(mixmin_problems(prepared), method="active_set")
+    one_by_one = solve(matrix_form(prepared.Q, labels), method="active_set")
     for p, m in zip(panel, one_by_one, strict=True):
         assert p.converged and p.gap <= 1e-6 and p.method == "active_set"
         assert p.target not in p.weights.index  # a target is never its own source

@@ -1,5 +1,6 @@
-"""The protocol's last stage, per target: the final models of every method (target-only, the
-natural, balanced and MixMin-weighted mixtures, the optional searches) and their test AP."""
+"""The protocol's per-target stage: each target's MixMin classifiers (:mod:`.mixmin`), the final
+models of every method (target-only, the natural and balanced mixtures, MixMin-trained and MixMin +
+target through the classifiers, the optional searches) and their test AP."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -17,85 +19,135 @@ from sklearn.metrics import average_precision_score
 from .._utils import progress
 from ..baselines import SourceRows, fit_mixture, mixture_rows, random_search, regmix
 from ..executor import DaskExecutor, LocalExecutor
-from ..proxies import ProxySet, fit_classifier
+from ..library import ProxyLibrary
+from ..proxies import fit_classifier
 from ..splits import PROXY_TRAIN, TEST, VALID, rows
 from . import resume
-from .config import RunConfig
-from .records import METHODS, Prepared, TargetOutcome, TargetPlan
+from .config import WEIGHT_ROWS, RunConfig
+from .mixmin import panel_library, plan_target
+from .records import METHODS, Prepared, TargetOutcome
+
+#: Models trained ahead across a Dask cluster: per target, per method, (model, seconds).
+Prefit = dict[str, dict[str, tuple[Any, float]]]
 
 
-def fit_on_cluster(plans: list[TargetPlan], prep: Prepared, cfg: RunConfig, out: Path | None,
-                   executor: LocalExecutor | DaskExecutor) -> None:
+def fit_on_cluster(prep: Prepared, cfg: RunConfig, out: Path | None,
+                   executor: LocalExecutor | DaskExecutor) -> Prefit:
     """Train ahead with ``xgboost.dask`` the mixture models of targets whose natural mixture
     (every row of every source) has ``cfg.compute.dask_fit_rows`` rows or more and no finished
-    result, one model at a time over the whole cluster (into each plan's ``prefit``)."""
+    result, one model at a time over the whole cluster. Their weights come from the targets'
+    MixMin classifiers, fitted in Dask tasks; each target's own task fits them again (same
+    seed, same weights) before using these models."""
     limit = cfg.compute.dask_fit_rows
     if executor.kind != "dask" or limit is None or \
             len(mixture_rows(prep.sources, None)[0]) < limit:  # none can be big
-        return
+        return {}
+    big = [t for t in prep.targets
+           if len(mixture_rows(prep.sources.without(t), None)[0]) >= limit]
+    if not big:
+        return {}
     from ..dask_fit import fit_mixture_dask
 
-    for plan in plans:
-        mixtures = _mixtures(plan, prep)
-        big = len(mixture_rows(mixtures["natural"][0], None)[0]) >= limit
-        if not big or resume.finished(plan, cfg, out, prep.data_key) is not None:
+    slim, task_cfg = _task_inputs(prep, cfg)
+    weights = executor.map(_weights_task, big, shared={"prep": slim, "X": prep.X,
+                                                       "cfg": task_cfg},
+                           desc="weights of large targets", verbose=cfg.compute.verbose)
+    prefit: Prefit = {}
+    for target, (w, w_plus) in zip(big, weights, strict=True):
+        if resume.is_finished(target, w, w_plus, cfg, out, prep.data_key):
             continue
-        for method, (data, weights) in mixtures.items():
+        prefit[target] = {}
+        for method, (data, mix) in _mixtures(target, prep, w, w_plus).items():
             start = time.perf_counter()
-            model = fit_mixture_dask(executor.client, prep.parts, data, weights,
+            model = fit_mixture_dask(executor.client, prep.parts, data, mix,
                                      params=cfg.final_params, prune=cfg.prune,
                                      device=prep.device, random_state=cfg.seed)
-            plan.prefit[method] = (model, time.perf_counter() - start)
+            prefit[target][method] = (model, time.perf_counter() - start)
+    return prefit
 
 
-def evaluate_targets(plans: list[TargetPlan], prep: Prepared, cfg: RunConfig, out: Path | None,
-                     executor: LocalExecutor | DaskExecutor) -> list[TargetOutcome]:
-    """Every target's outcome: locally one target at a time, each fit on all the threads; on
-    Dask one task per target, one thread each."""
+def evaluate_targets(prep: Prepared, cfg: RunConfig, out: Path | None,
+                     executor: LocalExecutor | DaskExecutor,
+                     prefit: Prefit | None = None) -> list[TargetOutcome]:
+    """Every target's outcome, in ``prep.targets`` order: locally one target at a time, each
+    fit on all the threads; on Dask one task per target, one thread each."""
+    prefit = prefit or {}
     if executor.kind == "local":
-        return [evaluate_target(plan, prep, cfg, out)
-                for plan in progress(plans, desc="targets", verbose=cfg.compute.verbose)]
-    # The proxies stay here (tasks need only Q) and the fingerprints are already on the workers.
-    slim = replace(prep, X=None, parts=None,
-                   proxies=ProxySet(models={}, info=prep.proxies.info))
-    task_cfg = replace(cfg, compute=replace(cfg.compute, n_jobs=1))
-    return executor.map(_evaluate_task, plans, shared={"prep": slim, "X": prep.X,
-                                                       "cfg": task_cfg, "out": out},
+        library = panel_library(prep)
+        return [evaluate_target(t, prep, cfg, out, prefit.get(t), library)
+                for t in progress(prep.targets, desc="targets", verbose=cfg.compute.verbose)]
+    slim, task_cfg = _task_inputs(prep, cfg)
+    return executor.map(_evaluate_task, [(t, prefit.get(t)) for t in prep.targets],
+                        shared={"prep": slim, "X": prep.X, "cfg": task_cfg, "out": out},
                         desc="targets", verbose=cfg.compute.verbose)
 
 
-def _evaluate_task(plan: TargetPlan, *, prep: Prepared, X: sp.csr_matrix, cfg: RunConfig,
-                   out: Path | None) -> TargetOutcome:
-    return evaluate_target(plan, replace(prep, X=X), cfg, out)
+def _task_inputs(prep: Prepared, cfg: RunConfig) -> tuple[Prepared, RunConfig]:
+    """What a Dask task gets: the prepared panel without its features (already on the
+    workers, passed as their future) and one thread."""
+    return (replace(prep, X=None, parts=None),
+            replace(cfg, compute=replace(cfg.compute, n_jobs=1)))
 
 
-def evaluate_target(plan: TargetPlan, prep: Prepared, cfg: RunConfig,
-                    out: Path | None) -> TargetOutcome:
-    """One target's final models and test AP (or its saved outcome, when one matches)."""
+def _weights_task(target: str, *, prep: Prepared, X: sp.csr_matrix,
+                  cfg: RunConfig) -> tuple[pd.Series, pd.Series | None]:
+    plan = plan_target(target, replace(prep, X=X), cfg)
+    return plan.weights, plan.weights_plus
+
+
+def _evaluate_task(item: tuple[str, dict | None], *, prep: Prepared, X: sp.csr_matrix,
+                   cfg: RunConfig, out: Path | None) -> TargetOutcome:
+    target, prefit = item
+    return evaluate_target(target, replace(prep, X=X), cfg, out, prefit)
+
+
+def evaluate_target(target: str, prep: Prepared, cfg: RunConfig, out: Path | None,
+                    prefit: dict[str, tuple[Any, float]] | None = None,
+                    library: ProxyLibrary | None = None) -> TargetOutcome:
+    """One target: its MixMin classifiers' weights, then (unless a saved outcome matches
+    them) every method's final model and test AP.
+
+    MixMin-trained is the classifier against every other assay, its weights and final model
+    both from the target's ``weight_rows`` rows; MixMin + target's final model also takes the
+    target's validation rows, as target-only does. ``prefit``: models trained ahead across a
+    cluster, by method; ``library``: :func:`~.mixmin.panel_library` of ``prep``, when built.
+    """
+    plan = plan_target(target, prep, cfg, library)
     done = resume.finished(plan, cfg, out, prep.data_key)
     if done is not None:
         return done
-    target, w = plan.target, plan.weights
-    X, Q, codes, labels = prep.X, prep.Q, prep.codes, prep.panel.labels
+    prefit = prefit or {}
+    w = plan.weights
+    X, Q, codes, labels = prep.X, prep.Q, prep.codes, prep.panel.labels[target].to_numpy()
     test = rows(codes, target, TEST)
-    y_test = labels[target].to_numpy()[test]
+    y_test = labels[test]
     train = rows(codes, target, PROXY_TRAIN, VALID)
-    y_train = labels[target].to_numpy()[train].astype(np.int32)
+    y_train = labels[train].astype(np.int32)
     valid = rows(codes, target, VALID)
-    y_valid = labels[target].to_numpy()[valid].astype(np.int32)
-    mixtures = _mixtures(plan, prep)
-    data = mixtures["natural"][0]  # every other source's rows
+    y_valid = labels[valid].astype(np.int32)
+    fitted = rows(codes, target, WEIGHT_ROWS[cfg.weight_rows])
     fit = {"params": cfg.final_params, "device": prep.device, "n_jobs": cfg.compute.n_jobs}
     mix = {**fit, "prune": cfg.prune}
     seconds: dict[str, float] = {}
     with _timed(seconds, "target_only"):
         models = {"target_only": fit_classifier(X[train], y_train, random_state=cfg.seed, **fit)}
-    for method, (mixture, weights) in mixtures.items():
-        if method in plan.prefit:  # trained across the cluster
-            models[method], seconds[method] = plan.prefit[method]
+    data = prep.sources.without(target)
+    uniform = pd.Series(1.0, index=list(data.rows))
+    trainers = {
+        "natural": lambda: fit_mixture(X, data, None, random_state=cfg.seed, **mix),
+        "balanced": lambda: fit_mixture(X, data, uniform, random_state=cfg.seed, **mix),
+        "mixmin_trained": lambda: plan.mixmin._fit_final(
+            X[fitted], labels[fitted].astype(np.int32)).final_estimator_,
+    }
+    if plan.plus is not None:
+        trainers["mixmin_target_trained"] = lambda: plan.plus._fit_final(
+            X[train], y_train).final_estimator_
+    for method, train_model in trainers.items():
+        if method in prefit:  # trained across the cluster
+            models[method], seconds[method] = prefit[method]
             continue
         with _timed(seconds, method):
-            models[method] = fit_mixture(X, mixture, weights, random_state=cfg.seed, **mix)
+            models[method] = train_model()
     if cfg.random_search:
         with _timed(seconds, "random_search"):
             models["random_search"] = random_search(
@@ -105,8 +157,8 @@ def evaluate_target(plan: TargetPlan, prep: Prepared, cfg: RunConfig,
         with _timed(seconds, "regmix"):
             models["regmix"] = regmix(X, data, valid, y_valid, n_runs=cfg.regmix,
                                       random_state=cfg.seed, **mix).model
-    if plan.weights_plus is not None:
-        seconds["mixmin_target_trained"] += plan.oof_seconds
+    if plan.plus is not None:
+        seconds["mixmin_target_trained"] += plan.plus_seconds
     scores = {m: model.predict_proba(X[test])[:, 1] for m, model in models.items()}
     scores["mixmin_ensemble"] = Q.iloc[test][list(w.index)].to_numpy() @ w.to_numpy()
     row = {"target": target, "n_train": len(train), "n_train_positive": int(y_train.sum()),
@@ -119,25 +171,24 @@ def evaluate_target(plan: TargetPlan, prep: Prepared, cfg: RunConfig,
                 else np.nan for m in METHODS})
     row.update({f"seconds_{m}": seconds.get(m, 0.0 if m in scores else np.nan)
                 for m in METHODS})
-    outcome = TargetOutcome(row, models["mixmin_trained"])
+    outcome = TargetOutcome.of(plan, row, models["mixmin_trained"])
     if out is not None:
-        resume.save(outcome, plan, cfg, out, prep.data_key)
+        resume.save(outcome, cfg, out, prep.data_key)
     return outcome
 
 
-def _mixtures(plan: TargetPlan, prep: Prepared,
+def _mixtures(target: str, prep: Prepared, weights: pd.Series, weights_plus: pd.Series | None,
               ) -> dict[str, tuple[SourceRows, pd.Series | None]]:
-    """The rows and source weights of each mixture model of ``plan.target``."""
-    target = plan.target
+    """The rows and source weights of each mixture model of ``target``, as ``xgboost.dask``
+    trains them: the same rows and weights as the MixMin classifiers' final models."""
     data = prep.sources.without(target)
     out = {"natural": (data, None), "balanced": (data, pd.Series(1.0, index=list(data.rows))),
-           "mixmin_trained": (data, plan.weights)}
-    if plan.weights_plus is not None:  # the target's own training rows join as one more source
+           "mixmin_trained": (data, weights)}
+    if weights_plus is not None:  # the target's own training rows join as one more source
         train = rows(prep.codes, target, PROXY_TRAIN, VALID)
         y = prep.panel.labels[target].to_numpy()[train].astype(np.int32)
         out["mixmin_target_trained"] = (SourceRows({**data.rows, target: train},
-                                                   {**data.labels, target: y}),
-                                        plan.weights_plus)
+                                                   {**data.labels, target: y}), weights_plus)
     return out
 
 

@@ -18,7 +18,7 @@ from ..featurize import MorganFingerprint, fingerprint_partitions, stack
 from ..panel import AssayPanel
 from ..proxies import PAPER_GRID, ProxySet, train_proxies
 from ..splits import PROXY_TRAIN, TEST, make_splits, rows
-from .config import RunConfig
+from .config import WEIGHT_ROWS, RunConfig
 from .records import Prepared
 
 #: Rows per proxy-prediction task on a Dask executor.
@@ -130,7 +130,7 @@ def prepare(panel: AssayPanel, *, targets: list[str] | None = None,
     sources = SourceRows(train_rows, {a: labels[a].to_numpy()[r].astype(np.int32)
                                       for a, r in train_rows.items()})
     return Prepared(panel, X, codes, sources, proxies, Q, chosen, skipped, device,
-                    clock.timings, parts, panel.checksum())
+                    clock.timings, featurizer, parts, panel.checksum())
 
 
 def _predict_rows(block: tuple[int, int], *, X: sp.csr_matrix, proxies: ProxySet) -> np.ndarray:
@@ -170,6 +170,11 @@ def _eligible_targets(wanted, sources, codes, labels, cfg, skipped) -> list[str]
             skipped.append({"assay": t, "role": "target", "reason":
                             f"{n_pos} test positives of {len(y_test)} (need >= "
                             f"{cfg.min_test_positives} and a negative)"})
+            continue
+        y_weights = labels[t].to_numpy()[rows(codes, t, WEIGHT_ROWS[cfg.weight_rows])]
+        if len(np.unique(y_weights)) < 2:
+            skipped.append({"assay": t, "role": "target", "reason":
+                            f"its {cfg.weight_rows} rows (MixMin's weights) have one class"})
             continue
         chosen.append(t)
     return chosen

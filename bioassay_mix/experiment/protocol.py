@@ -1,7 +1,7 @@
 """The protocol over a panel, stage by stage: :func:`~.prepare.prepare` (features, splits,
-proxies, their predictions), :mod:`.weights` (every target's MixMin weights in one batched
-solve), :mod:`.evaluate` (each target's final models and test AP), with finished targets saved
-and resumed by :mod:`.resume`."""
+proxies, their predictions), then per target :mod:`.evaluate`: its MixMin classifiers against
+the library of every other assay (:mod:`.mixmin`) and every method's final model and test AP,
+with finished targets saved and resumed by :mod:`.resume`."""
 
 from __future__ import annotations
 
@@ -18,9 +18,9 @@ from .._version import __version__
 from ..panel import AssayPanel
 from .config import RunConfig
 from .evaluate import evaluate_targets, fit_on_cluster
+from .mixmin import weights_frame
 from .prepare import executor_for, prepare, run_featurizer
 from .records import BASELINES, REPORT_COLUMNS, Prepared, RunResult
-from .weights import plan_targets, solve_targets, weights_frame
 
 
 def run(panel: AssayPanel, *, targets: list[str] | None = None, config: RunConfig | None = None,
@@ -54,24 +54,20 @@ def run(panel: AssayPanel, *, targets: list[str] | None = None, config: RunConfi
     with lock, executor_for(cfg) as executor:
         prep = prepare(panel, targets=targets, config=cfg, out_dir=out, executor=executor)
         clock = StageClock()
-        results = solve_targets(prep, cfg)
-        weights = weights_frame({r.target: r.weights for r in results}, prep)
-        solver_info = pd.DataFrame([{"target": r.target, "objective": r.objective,
-                                     "gap": r.gap, "n_iter": r.n_iter,
-                                     "converged": r.converged} for r in results])
-        clock.lap("mixmin")
-        plans = plan_targets(prep, cfg, results, executor)
-        weights_plus = weights_frame({p.target: p.weights_plus for p in plans}, prep) \
-            if cfg.mixmin_plus_target else None
-        clock.lap("mixmin_plus_target")
-        fit_on_cluster(plans, prep, cfg, out, executor)
+        prefit = fit_on_cluster(prep, cfg, out, executor)
         clock.lap("cluster_models")
-        outcomes = evaluate_targets(plans, prep, cfg, out, executor)
-        clock.lap("final_models")
+        outcomes = evaluate_targets(prep, cfg, out, executor, prefit)
+        clock.lap("targets")
     report = _add_gains(pd.DataFrame([o.row for o in outcomes], columns=REPORT_COLUMNS))
-    metadata = _metadata(prep, cfg, {**prep.timings, **clock.timings})
+    weights = weights_frame({o.row["target"]: o.weights for o in outcomes}, prep)
+    weights_plus = weights_frame({o.row["target"]: o.weights_plus for o in outcomes}, prep) \
+        if cfg.mixmin_plus_target else None
+    solver = pd.DataFrame([o.solver for o in outcomes])
+    skipped = prep.skipped + [s for o in outcomes for s in o.skipped]
+    timings = {**prep.timings, **clock.timings}
+    metadata = _metadata(prep, cfg, timings, mixmin_s=float(solver["solve_s"].sum()))
     return RunResult(report=report, weights=weights, skipped=pd.DataFrame(
-        prep.skipped, columns=["assay", "role", "reason"]), solver=solver_info,
+        skipped, columns=["assay", "role", "reason"]), solver=solver.drop(columns="solve_s"),
         metadata=metadata, models={o.row["target"]: o.model for o in outcomes},
         weights_plus_target=weights_plus, issues=panel.issues)
 
@@ -84,7 +80,9 @@ def _add_gains(report: pd.DataFrame) -> pd.DataFrame:
     return report
 
 
-def _metadata(prep: Prepared, cfg: RunConfig, timings: dict) -> dict:
+def _metadata(prep: Prepared, cfg: RunConfig, timings: dict, mixmin_s: float) -> dict:
+    """The run's provenance; ``timings`` are its stages' wall seconds, and ``mixmin`` (inside
+    ``targets``) the seconds every target's MixMin solve took together."""
     import rdkit
     import sklearn
     import xgboost
@@ -99,6 +97,7 @@ def _metadata(prep: Prepared, cfg: RunConfig, timings: dict) -> dict:
         "n_assays": int(prep.panel.labels.shape[1]), "n_proxies": len(prep.proxies.assays),
         "targets": prep.targets, "device": prep.device,
         "featurizer": run_featurizer(cfg).spec(),
-        "config": asdict(cfg), "config_key": cfg.key(), "timings_s": timings,
+        "config": asdict(cfg), "config_key": cfg.key(),
+        "timings_s": {**timings, "mixmin": round(mixmin_s, 3)},
         "wall_time_s": round(sum(timings.values()), 3),
     }

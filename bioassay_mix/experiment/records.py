@@ -1,5 +1,5 @@
 """What flows between the protocol's stages, as named records: the prepared panel, each target's
-plan (its weights and any models trained ahead), each target's outcome, and the run's result."""
+plan (its MixMin classifiers, weights fitted), each target's outcome, and the run's result."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ import pandas as pd
 import xgboost as xgb
 
 from ..baselines import SourceRows
+from ..estimator import TARGET, MixMinClassifier
+from ..featurize import Featurizer
 from ..panel import ISSUE_COLUMNS, AssayPanel
 from ..proxies import ProxySet
 
@@ -55,32 +57,68 @@ class Prepared:
     skipped: list[dict]
     device: str
     timings: dict[str, float]
+    featurizer: Featurizer           # fitted; the spec every proxy's features came from
     parts: list | None = None        # Dask executor: the fingerprint partitions (futures)
     data_key: str = ""               # the panel's content (compounds, assays, every label)
 
 
 @dataclass
 class TargetPlan:
-    """One target's solved weights, before its final models.
+    """One target's MixMin classifiers (:func:`~.mixmin.plan_target`): weights fitted, final
+    models not yet trained.
 
-    ``weights_plus`` (MixMin + target) holds the target's own weight under its own name;
-    ``oof_seconds`` is what its out-of-fold column cost; ``prefit`` holds mixture models
-    trained ahead across a Dask cluster, by method, with their seconds.
+    ``mixmin`` is MixMin against every other assay; ``plus``, with ``mixmin_plus_target``,
+    MixMin + target.
     """
 
     target: str
-    weights: pd.Series
-    weights_plus: pd.Series | None = None
-    oof_seconds: float = 0.0
-    prefit: dict[str, tuple[xgb.XGBClassifier, float]] = field(default_factory=dict)
+    mixmin: MixMinClassifier
+    plus: MixMinClassifier | None = None
+
+    @property
+    def weights(self) -> pd.Series:
+        """MixMin's weights over the other assays."""
+        return self.mixmin.weights_.rename(None)
+
+    @property
+    def weights_plus(self) -> pd.Series | None:
+        """MixMin + target's weights, the target's own under the target's name."""
+        if self.plus is None:
+            return None
+        return self.plus.weights_.rename(None).rename(index={TARGET: self.target})
+
+    @property
+    def plus_seconds(self) -> float:
+        """What MixMin + target's own weights cost: its out-of-fold column and its solve."""
+        if self.plus is None:
+            return 0.0
+        return sum(self.plus.timings_.get(s, 0.0) for s in ("out_of_fold", "solve"))
 
 
 @dataclass
 class TargetOutcome:
-    """One target's report row and its MixMin-trained model (what a bundle deploys)."""
+    """One target's report row, its MixMin-trained model (what a bundle deploys), its weights
+    and the solver's certificate: what comes back from the target's task."""
 
     row: dict[str, Any]
     model: xgb.XGBClassifier
+    weights: pd.Series
+    weights_plus: pd.Series | None
+    solver: dict[str, Any]
+    skipped: list[dict] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, plan: TargetPlan, row: dict[str, Any], model: xgb.XGBClassifier,
+           ) -> TargetOutcome:
+        """The outcome of ``plan`` with its report ``row`` and MixMin-trained ``model``."""
+        result = plan.mixmin.result_
+        solver = {"target": plan.target, "objective": result.objective, "gap": result.gap,
+                  "n_iter": result.n_iter, "converged": result.converged,
+                  "solve_s": plan.mixmin.timings_.get("solve", 0.0)}
+        note = None if plan.plus is None else plan.plus.target_column_note_
+        skipped = [] if note is None else [{"assay": plan.target,
+                                            "role": "target (MixMin + target)", "reason": note}]
+        return cls(row, model, plan.weights, plan.weights_plus, solver, skipped)
 
 
 @dataclass

@@ -60,20 +60,37 @@ def test_rerun_resumes_from_disk(small_panel, result):
                                   again.report.drop(columns=timings))
 
 
-def test_active_set_solves_from_the_proxy_table_to_the_same_optimum(small_panel, result,
-                                                                     monkeypatch):
-    import bioassay_mix.experiment as experiment
-
-    def refuse(*args, **kwargs):
-        raise AssertionError("active_set must not build the per-target matrices")
-
-    monkeypatch.setattr(experiment, "mixmin_problems", refuse)
+def test_active_set_and_adaptive_solvers_reach_the_same_optimum(small_panel, result):
     res, _ = result
     fast = run(small_panel, targets=["NR-AR", "SR-MMP"],
                config=config(seed=1, solver_method="active_set"))
     assert (fast.solver["gap"] <= 1e-6).all()
     assert np.allclose(fast.solver["objective"], res.solver["objective"], atol=1e-6)
     assert np.allclose(fast.weights.fillna(0), res.weights.fillna(0), atol=1e-2)
+
+
+def test_a_target_is_a_mixmin_classifier_against_the_other_assays(small_panel, result):
+    """run's MixMin-trained model is what a user gets from MixMinClassifier against the library
+    of the other assays, fitted on the target's proxy-train compounds as SMILES."""
+    from bioassay_mix import MixMinClassifier
+    from bioassay_mix.experiment import panel_library, prepare
+    from bioassay_mix.proxies import make_classifier
+    from bioassay_mix.splits import PROXY_TRAIN, TEST, rows
+
+    res, _ = result
+    prep = prepare(small_panel, targets=["NR-AR"], config=config(seed=1))
+    labels = prep.panel.labels["NR-AR"].to_numpy()
+    smiles = np.asarray(prep.panel.smiles, dtype=object)
+    fitted, test = rows(prep.codes, "NR-AR", PROXY_TRAIN), rows(prep.codes, "NR-AR", TEST)
+    clf = MixMinClassifier(panel_library(prep).without(["NR-AR"]),
+                           final_estimator=make_classifier(FAST, n_jobs=2, random_state=1),
+                           include_target=False, solver="adaptive", natural_prior=0,
+                           n_jobs=2, random_state=1).fit(smiles[fitted], labels[fitted])
+    expected = res.weights.loc["NR-AR"].dropna()
+    np.testing.assert_allclose(clf.weights_.reindex(expected.index), expected, atol=1e-12)
+    row = res.report.set_index("target").loc["NR-AR"]
+    assert clf.score(smiles[test], labels[test]) == pytest.approx(row["ap_mixmin_trained"],
+                                                                  abs=1e-9)
 
 
 def test_one_class_and_tiny_assays_are_skipped_with_reasons(small_panel):
