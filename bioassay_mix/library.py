@@ -63,7 +63,9 @@ __all__ = ["LIBRARY_FORMAT", "ProxyLibrary", "cached_library", "is_feature_matri
 
 logger = logging.getLogger(__name__)
 
-LIBRARY_FORMAT = 1
+#: 2: each XGBoost proxy's scikit-learn parameters are recorded beside its UBJ file, so a
+#: loaded library's proxy template is the proxies' estimator, not XGBoost's default.
+LIBRARY_FORMAT = 2
 MANIFEST = "library.json"
 DATA_FILES = ("features.npz", "compounds.parquet", "rows.npz")
 INFO_COLUMNS = ("dataset", "title", "n_train", "n_positive")

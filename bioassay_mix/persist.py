@@ -9,18 +9,20 @@ refused naming the file: nothing a user hands the toolkit is ever unpickled.
 
 from __future__ import annotations
 
+import json
 import os
 import zipfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import xgboost as xgb
 
 from ._utils import atomic_path, sha256_file
 from .errors import ModelFileError
 
-__all__ = ["FORMATS", "TRUSTED_TYPES", "check_sha256", "load_estimator", "load_verified",
-           "save_estimator"]
+__all__ = ["FORMATS", "TRUSTED_TYPES", "check_sha256", "constructor_params", "load_estimator",
+           "load_verified", "save_estimator"]
 
 #: Types a skops file may hold beyond those skops trusts by default (scikit-learn estimators,
 #: NumPy arrays and builtins): the fitted parts of scikit-learn's tree ensembles and
@@ -65,9 +67,12 @@ def save_estimator(model: Any, folder: str | os.PathLike, stem: str) -> dict[str
         fmt, final = "skops", path.with_name(path.name + ".skops")
         with atomic_path(final) as tmp:
             sio.dump(model, tmp)
-    return {"format": fmt, "file": final.relative_to(folder).as_posix(),
-            "sha256": sha256_file(final),
-            "class": f"{type(model).__module__}.{type(model).__qualname__}"}
+    record = {"format": fmt, "file": final.relative_to(folder).as_posix(),
+              "sha256": sha256_file(final),
+              "class": f"{type(model).__module__}.{type(model).__qualname__}"}
+    if fmt == "xgboost-ubj":
+        record["params"] = constructor_params(model)
+    return record
 
 
 def load_estimator(folder: str | os.PathLike, record: dict[str, str], *,
@@ -94,7 +99,7 @@ def load_estimator(folder: str | os.PathLike, record: dict[str, str], *,
         raise ModelFileError(f"model file {file} named in {recorded_in} is missing")
     if fmt == "xgboost-ubj":
         return load_verified(_xgb_class(record.get("class", ""))(), file, record.get("sha256"),
-                             recorded_in)
+                             recorded_in, params=record.get("params"))
     check_sha256(file, record.get("sha256"), recorded_in)
     return _load_skops(file)
 
@@ -107,10 +112,42 @@ def check_sha256(path: Path, sha256: str | None, recorded_in: str) -> None:
                              f"{recorded_in} records {sha256}")
 
 
+def constructor_params(model: xgb.XGBModel) -> dict[str, Any]:
+    """The scikit-learn parameters of an XGBoost model, which its model file does not keep.
+
+    UBJ holds the trees, and loading sets ``base_score`` from them, but not the constructor's
+    ``n_estimators``, ``max_depth``, ``learning_rate`` or ``random_state``: a loaded model
+    predicts the same, while a ``clone`` of it is XGBoost's default (100 trees, learning rate
+    0.3, a fixed base score), which is what a library's proxy template and a target's
+    out-of-fold proxy are made from. Every parameter that JSON holds, unset ones as None;
+    compute settings (``device``, ``n_jobs``) are left to the machine that loads it.
+
+    Parameters
+    ----------
+    model : xgboost.XGBModel
+
+    Returns
+    -------
+    dict
+    """
+    out = {}
+    for key, value in model.get_params(deep=False).items():
+        if key in ("device", "n_jobs", "nthread"):
+            continue
+        value = value.item() if isinstance(value, np.generic) else value
+        try:
+            json.dumps(value, allow_nan=False)
+        except (TypeError, ValueError):  # an object, or NaN (``missing``'s default)
+            continue
+        out[key] = value
+    return out
+
+
 def load_verified(model: xgb.XGBModel | xgb.Booster, path: Path, sha256: str | None,
-                  recorded_in: str):
+                  recorded_in: str, *, params: dict[str, Any] | None = None):
     """Load ``path`` into the XGBoost ``model`` after checking its sha256 against the one
-    ``recorded_in`` (a metadata file's name) holds."""
+    ``recorded_in`` (a metadata file's name) holds, and give it back the scikit-learn
+    ``params`` recorded beside it (:func:`constructor_params`)."""
     check_sha256(path, sha256, recorded_in)
     with open(path, "rb") as handle:
         first = handle.read(1)
@@ -122,6 +159,8 @@ def load_verified(model: xgb.XGBModel | xgb.Booster, path: Path, sha256: str | N
     except (xgb.core.XGBoostError, UnicodeDecodeError) as exc:
         raise ModelFileError(f"model file {path} could not be read by XGBoost: "
                              f"{str(exc).splitlines()[0][:300]}") from exc
+    if params:
+        model.set_params(**params)
     return model
 
 

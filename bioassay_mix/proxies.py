@@ -31,7 +31,7 @@ from ._utils import (
 from .device import xgb_params
 from .errors import DataError, ModelFileError
 from .executor import DaskExecutor, LocalExecutor
-from .persist import load_verified
+from .persist import constructor_params, load_verified
 
 logger = logging.getLogger(__name__)
 
@@ -152,14 +152,16 @@ def grid_search(X, y, *, params=None, grid: Mapping[str, list] = PAPER_GRID, cv:
 
 def save_model(model: xgb.XGBModel, path: str | os.PathLike, metadata: Mapping[str, Any]) -> Path:
     """Write ``model`` in XGBoost's UBJ (``.ubj``) or JSON (``.json``) format and, beside it,
-    ``<name>.meta.json`` holding ``metadata`` and the model file's sha256. Both atomically."""
+    ``<name>.meta.json`` holding ``metadata``, the model file's sha256 and the parameters the
+    model file does not keep (:func:`~bioassay_mix.persist.constructor_params`). Both
+    atomically."""
     path = Path(path)
     if path.suffix not in (".ubj", ".json"):
         raise ValueError(f"model path must end in .ubj or .json, got {path}")
     with atomic_path(path) as tmp:
         model.save_model(tmp)
     meta = {**metadata, "model_file": path.name, "sha256": sha256_file(path),
-            "xgboost_version": xgb.__version__}
+            "xgboost_version": xgb.__version__, "params": constructor_params(model)}
     write_json_atomic(meta_path(path), meta)
     return path
 
@@ -179,7 +181,9 @@ def load_model(path: str | os.PathLike) -> tuple[xgb.XGBClassifier, dict]:
         meta = json.loads(mpath.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise ModelFileError(f"metadata file {mpath} is corrupt: {exc}") from exc
-    return load_verified(xgb.XGBClassifier(), path, meta.get("sha256"), mpath.name), meta
+    model = load_verified(xgb.XGBClassifier(), path, meta.get("sha256"), mpath.name,
+                          params=meta.get("params"))
+    return model, meta
 
 
 @dataclass
@@ -272,4 +276,5 @@ def _load_cached(path: Path | None, key: str):
     except ModelFileError as exc:
         logger.warning("%s; training this proxy again", exc)
         return None
-    return (model, meta) if meta.get("key") == key else None
+    # a proxy saved without its parameters would clone as XGBoost's default: train it again
+    return (model, meta) if meta.get("key") == key and "params" in meta else None

@@ -19,7 +19,7 @@ TARGETS = ["NR-AR", "SR-MMP"]
 
 def config(**kw):
     return RunConfig(proxy_params=FAST, final_params=FAST, n_bits=1024, seed=5,
-                     compute=Compute(n_jobs=2, verbose=False, **kw))
+                     mixmin_plus_target=True, compute=Compute(n_jobs=2, verbose=False, **kw))
 
 
 @pytest.fixture(scope="module")
@@ -29,6 +29,8 @@ def local_result(tox21):
 
 def assert_same(a, b):
     pd.testing.assert_frame_equal(a.weights, b.weights, atol=1e-9, rtol=0)
+    pd.testing.assert_frame_equal(a.weights_plus_target, b.weights_plus_target, atol=1e-9,
+                                  rtol=0)
     cols = [c for c in a.report.columns if c.startswith("ap_")]
     np.testing.assert_allclose(a.report[cols].to_numpy(), b.report[cols].to_numpy(), atol=1e-6)
 
@@ -64,7 +66,8 @@ def test_large_mixtures_train_with_xgboost_dask(tox21, local_result, monkeypatch
     monkeypatch.setattr(dask_fit, "fit_mixture_dask",
                         lambda *a, **kw: calls.append(1) or real(*a, **kw))
     res = run(tox21, targets=TARGETS, config=config(executor="dask", dask_fit_rows=0))
-    assert len(calls) == 3 * len(TARGETS)  # natural, balanced, MixMin-trained per target
+    # natural, balanced, MixMin-trained and MixMin + target per target
+    assert len(calls) == 4 * len(TARGETS)
     assert_same(local_result, res)
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 from rdkit import Chem
 from sklearn.ensemble import RandomForestClassifier
@@ -93,6 +94,20 @@ def test_save_load_round_trip_gives_identical_predictions(tox21_library, tmp_pat
     assert again.featurizer.get_params() == tox21_library.featurizer.get_params()
     np.testing.assert_array_equal(again.predict(SMILES), tox21_library.predict(SMILES))
     assert again.info.equals(tox21_library.info)
+
+
+def test_a_loaded_library_fits_the_same_weights_as_the_built_one(tox21_library, few_labels,
+                                                                 tmp_path):
+    """Its proxy template (the target's out-of-fold proxy) is the proxies' estimator again,
+    so fit against a saved library reproduces fit against the library it was saved from."""
+    from bioassay_mix import MixMinClassifier
+
+    X, y, _, _ = few_labels
+    again = load_library(tox21_library.save(tmp_path / "lib"))
+    assert again.proxy_template().get_params()["n_estimators"] == 30
+    fits = [MixMinClassifier(lib, random_state=0).fit(X, y).weights_
+            for lib in (tox21_library, again)]
+    pd.testing.assert_series_equal(fits[0], fits[1])
 
 
 @pytest.mark.parametrize("proxy", [LogisticRegression(max_iter=200),

@@ -35,6 +35,27 @@ def test_xgboost_and_skops_round_trip(tmp_path):
     assert record["format"] == "skops" and record["file"].endswith(".skops")
 
 
+def test_xgboost_keeps_the_parameters_its_model_file_does_not(tmp_path):
+    """UBJ holds the trees only: without the recorded parameters a clone of a loaded model
+    would be XGBoost's default (100 trees, learning rate 0.3), not the model's own setting."""
+    from sklearn.base import clone
+
+    from bioassay_mix.proxies import load_model, make_classifier, save_model
+
+    model = make_classifier({"n_estimators": 7, "max_depth": 3, "learning_rate": 0.2},
+                            random_state=4).fit(X, Y)
+    record = save_estimator(model, tmp_path, "m")
+    assert "device" not in record["params"] and "n_jobs" not in record["params"]
+    for again in (load_estimator(tmp_path, record),
+                  load_model(save_model(model, tmp_path / "p.ubj", {}))[0]):
+        template = clone(again)
+        for key in ("n_estimators", "max_depth", "learning_rate", "random_state", "objective",
+                    "base_score"):
+            assert template.get_params()[key] == model.get_params()[key], key
+        np.testing.assert_array_equal(template.fit(X, Y).predict_proba(X),
+                                      clone(model).fit(X, Y).predict_proba(X))
+
+
 def test_untrusted_type_is_refused_with_its_name(tmp_path):
     model = FunctionTransformer(func=np.random.default_rng).fit(X)
     record = save_estimator(model, tmp_path, "f")
