@@ -203,6 +203,18 @@ def summarise(raw: pd.DataFrame) -> dict[str, pd.DataFrame]:
             "weight_on_target": weight}
 
 
+def fewer_draws(raw: pd.DataFrame) -> list[str]:
+    """A note per method scored on fewer draws than the panel has (a prior variant added to
+    some draws only), since its per-target means then average other draws."""
+    all_draws = set(raw["draw"])
+    notes = []
+    for method, draws in raw.groupby("method")["draw"].unique().items():
+        if set(draws) != all_draws:
+            notes.append(f"{method}: draws {sorted(int(d) for d in draws)} only (the panel has "
+                         f"{sorted(int(d) for d in all_draws)}).")
+    return notes
+
+
 def catch_up(summary: pd.DataFrame) -> str:
     s = summary.pivot_table(index="size", columns="method", values="mean_ap")
     caught = s.index[s["target_only_xgb"] >= s["mixmin_plus_target"]]
@@ -292,9 +304,10 @@ def main() -> None:
                  f"{catch_up(tables['summary'])}.",
                  "Mean over targets of each target's mean over draws; 95% t-intervals over "
                  f"targets. Learning curves: {args.out_name}_{name}.png; every score: "
-                 f"{args.out_name}_{name}_raw.csv."]
+                 f"{args.out_name}_{name}_raw.csv.", *fewer_draws(raw)]
+        draws = sorted(raw["draw"].unique().tolist())
         write_tables(f"{args.out_name}_{name}", f"Label budget on {name}", tables, notes,
-                     {"sizes": args.sizes, "draws": args.draws})
+                     {"sizes": sorted(raw["size"].unique().tolist()), "draws": draws})
 
 
 if __name__ == "__main__":
