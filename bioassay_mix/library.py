@@ -512,7 +512,8 @@ def _read_manifest(folder: Path) -> dict:
         raise ModelFileError(f"{file} is corrupt: {type(exc).__name__}: {exc}") from exc
     if fmt != LIBRARY_FORMAT:
         raise ModelFileError(f"{file} has library format {fmt!r}; this bioassay-mix "
-                             f"{__version__} reads format {LIBRARY_FORMAT}")
+                             f"{__version__} reads format {LIBRARY_FORMAT}: rebuild the library "
+                             "(bioassay-mix library build)")
     if str(written).split(".")[:2] != __version__.split(".")[:2]:
         raise ModelFileError(f"{file} was written by bioassay-mix {written}; this is "
                              f"{__version__} (major.minor must match): rebuild the library")

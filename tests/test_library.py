@@ -142,7 +142,7 @@ def test_edited_proxy_file_is_refused_by_name(saved):
 
 
 @pytest.mark.parametrize("edit, message", [
-    (lambda m: m.update(format=99), "library format 99"),
+    (lambda m: m.update(format=1), "library format 1.*rebuild the library"),
     (lambda m: m["versions"].update(bioassay_mix="9.1.0"), "written by bioassay-mix 9.1.0"),
     (lambda m: m["featurizer"].update({"class": "Evil"}), "unknown featurizer class 'Evil'"),
     (lambda m: m["featurizer"]["params"].update(n_bits=1024), "features have 512 columns"),
