@@ -15,6 +15,10 @@ from sklearn.base import clone
 
 from ._utils import resolve_n_jobs
 
+#: Settings of where and how fast a model runs: never a model's science parameters, never
+#: recorded with a saved model.
+COMPUTE_KEYS = ("n_jobs", "nthread", "device")
+
 
 def seeded(estimator: Any, random_state: int | None, *, n_jobs: int) -> Any:
     """A clone of ``estimator`` with ``random_state`` (when given) and at most ``n_jobs``

@@ -19,6 +19,7 @@ import numpy as np
 import xgboost as xgb
 
 from ._utils import atomic_path, sha256_file
+from .compute import COMPUTE_KEYS
 from .errors import ModelFileError
 
 __all__ = ["FORMATS", "TRUSTED_TYPES", "check_sha256", "constructor_params", "load_estimator",
@@ -132,7 +133,7 @@ def constructor_params(model: xgb.XGBModel) -> dict[str, Any]:
     """
     out = {}
     for key, value in model.get_params(deep=False).items():
-        if key in ("device", "n_jobs", "nthread"):
+        if key in COMPUTE_KEYS:
             continue
         value = value.item() if isinstance(value, np.generic) else value
         try:

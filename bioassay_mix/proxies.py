@@ -28,6 +28,7 @@ from ._utils import (
     sha256_file,
     write_json_atomic,
 )
+from .compute import COMPUTE_KEYS
 from .device import xgb_params
 from .errors import DataError, ModelFileError
 from .executor import DaskExecutor, LocalExecutor
@@ -52,8 +53,6 @@ ESTIMATORS: dict[str, tuple[str, dict[str, Any]]] = {
     "logistic": ("sklearn.linear_model.LogisticRegression", {"C": 1.0, "max_iter": 1000}),
     "lightgbm": ("lightgbm.LGBMClassifier", {"n_estimators": 100, "verbose": -1}),
 }
-#: Settings of where and how fast a model runs, never given in a model's parameters.
-COMPUTE_KEYS = ("n_jobs", "nthread", "device")
 
 
 def make_classifier(params: Mapping[str, Any] | None = None, *, device: str | None = None,

@@ -19,7 +19,7 @@ from ..panel import AssayPanel
 from .config import RunConfig
 from .evaluate import evaluate_targets, fit_on_cluster
 from .mixmin import weights_frame
-from .prepare import executor_for, prepare, run_featurizer
+from .prepare import executor_for, prepare
 from .records import BASELINES, REPORT_COLUMNS, Prepared, RunResult
 
 
@@ -96,7 +96,7 @@ def _metadata(prep: Prepared, cfg: RunConfig, timings: dict, mixmin_s: float) ->
         "n_compounds": int(prep.panel.labels.shape[0]),
         "n_assays": int(prep.panel.labels.shape[1]), "n_proxies": len(prep.proxies.assays),
         "targets": prep.targets, "device": prep.device,
-        "featurizer": run_featurizer(cfg).spec(),
+        "featurizer": prep.featurizer.spec(),
         "config": asdict(cfg), "config_key": cfg.key(),
         "timings_s": {**timings, "mixmin": round(mixmin_s, 3)},
         "wall_time_s": round(sum(timings.values()), 3),
