@@ -106,6 +106,21 @@ def test_one_class_and_tiny_assays_are_skipped_with_reasons(small_panel):
     assert "ALL_NEG" not in res.weights.columns
 
 
+def test_target_whose_weight_rows_have_one_class_is_skipped_with_reason(small_panel):
+    from bioassay_mix.experiment import prepare
+    from bioassay_mix.splits import VALID, rows
+
+    cfg = config(weight_rows="validation")
+    valid = rows(prepare(small_panel, targets=["SR-MMP"], config=cfg).codes, "SR-MMP", VALID)
+    labels = small_panel.labels.copy()
+    labels.iloc[valid, labels.columns.get_loc("SR-MMP")] = 0.0  # no positive left there
+    prep = prepare(AssayPanel(labels, name="one-class-valid"), targets=["SR-MMP", "NR-AR"],
+                   config=cfg)
+    assert prep.targets == ["NR-AR"]
+    reasons = pd.DataFrame(prep.skipped).set_index("assay")["reason"]
+    assert reasons["SR-MMP"] == "its validation rows (MixMin's weights) have one class"
+
+
 def test_unknown_target_and_empty_choice_are_errors(small_panel):
     with pytest.raises(DataError, match="no assay 'NOPE'"):
         run(small_panel, targets=["NOPE"], config=config())
