@@ -277,7 +277,7 @@ def main() -> None:
                         help="results/<out-name>_<panel>.* (another name keeps the committed "
                         "results)")
     parser.add_argument("--from-raw", action="store_true",
-                        help="summarise results/label_budget_<panel>_raw.csv again")
+                        help="summarise results/<out-name>_<panel>_raw.csv again")
     parser.add_argument("--headline", nargs="+", type=Path, metavar="RAW",
                         help="only write results/label_budget_headline.* from these raw files")
     args = parser.parse_args()
