@@ -4,7 +4,7 @@ has? FS-Mol's evaluation protocol (Stanley et al., NeurIPS 2021 datasets track),
     python benchmarks/label_budget.py [--panels tox21 sider moleculenet toxcast]
         [--sizes 16 32 64 128 256] [--draws 10] [--first-draw 0] [--priors 8 ...]
         [--n-jobs 2] [--out-name label_budget] [--from-raw]
-    python benchmarks/label_budget.py --headline results/<out-name>_<panel>_raw.csv ...
+    python benchmarks/label_budget.py --headline results/<out-name>_<panel>_raw.csv.gz ...
 
 Per panel and draw (seed = draw): the panel's compounds are split once, a fifth held out. A
 target's test set is its labelled compounds in the held-out fifth, and no held-out compound is
@@ -24,7 +24,7 @@ test; the smallest size at which target-only XGBoost reaches MixMin + target; le
 MixMin-trained and MixMin + target are plain MixMin (``natural_prior=0``); each of
 ``--priors`` adds MixMin + target with that prior toward natural pooling
 (``mixmin_plus_target_prior<C>``; the package's default is 8). Every score is kept in
-``<out-name>_<panel>_raw.csv``, written after each draw, so a long panel can be stopped and
+``<out-name>_<panel>_raw.csv.gz``, written after each draw, so a long panel can be stopped and
 still summarised; ``--from-raw`` summarises that file again without recomputing, and
 ``--first-draw`` lets several processes share a panel's draws (concatenate their raw files).
 """
@@ -56,6 +56,10 @@ from bioassay_mix.library import ProxyLibrary
 from bioassay_mix.target import method_probabilities
 
 TIE = 0.005
+#: Every score of a study, gzipped: ToxCast's 10 draws are 2.6 MB as plain CSV.
+RAW_SUFFIX = "_raw.csv.gz"
+#: gzip without a timestamp, so the same scores give the same bytes.
+GZIP = {"method": "gzip", "mtime": 0}
 
 
 def prior_method(strength: float) -> str:
@@ -159,7 +163,7 @@ def run_panel(name: str, sizes: list[int], draws: range, n_jobs: int, raw_file: 
             desc=f"{name} draw {draw}", verbose=False)
         rows += [r for part in results for r in part]
         with atomic_path(raw_file) as tmp:
-            pd.DataFrame(rows).to_csv(tmp, index=False)
+            pd.DataFrame(rows).to_csv(tmp, index=False, compression=GZIP)
         print(f"{name} draw {draw}: {len(targets)} targets in "
               f"{time.perf_counter() - start:.0f} s", flush=True)
     return pd.DataFrame(rows)
@@ -229,11 +233,11 @@ HEADLINE = {"target_only_xgb": "target only (XGBoost)", "natural_plus_target": "
 
 def headline(raw_files: list[Path]) -> pd.DataFrame:
     """Mean test AP of :data:`HEADLINE`'s methods per panel and support size, from raw score
-    files named ``<out-name>_<panel>_raw.csv``; a panel's draws and targets are in its row."""
+    files named ``<out-name>_<panel>_raw.csv.gz``; a panel's draws and targets are in its row."""
     rows = []
     for file in raw_files:
         raw = pd.read_csv(file)
-        panel = file.name.removesuffix("_raw.csv").rsplit("_", 1)[1]
+        panel = file.name.removesuffix(RAW_SUFFIX).rsplit("_", 1)[1]
         per_target = raw.groupby(["method", "size", "target"])["ap"].mean()
         mean = per_target.groupby(["method", "size"]).mean().unstack("size")
         for method, label in HEADLINE.items():
@@ -277,7 +281,7 @@ def main() -> None:
                         help="results/<out-name>_<panel>.* (another name keeps the committed "
                         "results)")
     parser.add_argument("--from-raw", action="store_true",
-                        help="summarise results/<out-name>_<panel>_raw.csv again")
+                        help=f"summarise results/<out-name>_<panel>{RAW_SUFFIX} again")
     parser.add_argument("--headline", nargs="+", type=Path, metavar="RAW",
                         help="only write results/label_budget_headline.* from these raw files")
     args = parser.parse_args()
@@ -288,7 +292,7 @@ def main() -> None:
         return
     for name in args.panels:
         start = time.perf_counter()
-        raw_file = RESULTS / f"{args.out_name}_{name}_raw.csv"
+        raw_file = RESULTS / f"{args.out_name}_{name}{RAW_SUFFIX}"
         if args.from_raw:
             raw = pd.read_csv(raw_file)
         else:
@@ -304,7 +308,7 @@ def main() -> None:
                  f"{catch_up(tables['summary'])}.",
                  "Mean over targets of each target's mean over draws; 95% t-intervals over "
                  f"targets. Learning curves: {args.out_name}_{name}.png; every score: "
-                 f"{args.out_name}_{name}_raw.csv.", *fewer_draws(raw)]
+                 f"{args.out_name}_{name}{RAW_SUFFIX}.", *fewer_draws(raw)]
         draws = sorted(raw["draw"].unique().tolist())
         write_tables(f"{args.out_name}_{name}", f"Label budget on {name}", tables, notes,
                      {"sizes": sorted(raw["size"].unique().tolist()), "draws": draws})
