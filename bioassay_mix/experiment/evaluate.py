@@ -8,6 +8,7 @@ import contextlib
 import time
 from collections.abc import Iterator
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -132,10 +133,9 @@ def evaluate_target(target: str, prep: Prepared, cfg: RunConfig, out: Path | Non
     with _timed(seconds, "target_only"):
         models = {"target_only": fit_classifier(X[train], y_train, random_state=cfg.seed, **fit)}
     data = prep.sources.without(target)
-    uniform = pd.Series(1.0, index=list(data.rows))
     trainers = {
-        "natural": lambda: fit_mixture(X, data, None, random_state=cfg.seed, **mix),
-        "balanced": lambda: fit_mixture(X, data, uniform, random_state=cfg.seed, **mix),
+        **{m: partial(fit_mixture, X, data, weights, random_state=cfg.seed, **mix)
+           for m, weights in _pooled(data).items()},
         "mixmin_trained": lambda: plan.mixmin._fit_final(
             X[fitted], labels[fitted].astype(np.int32)).final_estimator_,
     }
@@ -177,13 +177,19 @@ def evaluate_target(target: str, prep: Prepared, cfg: RunConfig, out: Path | Non
     return outcome
 
 
+def _pooled(data: SourceRows) -> dict[str, pd.Series | None]:
+    """The source weights of the fixed mixtures: natural (every row as it comes) and balanced
+    (each source alike)."""
+    return {"natural": None, "balanced": pd.Series(1.0, index=list(data.rows))}
+
+
 def _mixtures(target: str, prep: Prepared, weights: pd.Series, weights_plus: pd.Series | None,
               ) -> dict[str, tuple[SourceRows, pd.Series | None]]:
     """The rows and source weights of each mixture model of ``target``, as ``xgboost.dask``
     trains them: the same rows and weights as the MixMin classifiers' final models."""
     data = prep.sources.without(target)
-    out = {"natural": (data, None), "balanced": (data, pd.Series(1.0, index=list(data.rows))),
-           "mixmin_trained": (data, weights)}
+    out = {m: (data, pooled) for m, pooled in _pooled(data).items()}
+    out["mixmin_trained"] = (data, weights)
     if weights_plus is not None:  # the target's own training rows join as one more source
         train = rows(prep.codes, target, PROXY_TRAIN, VALID)
         y = prep.panel.labels[target].to_numpy()[train].astype(np.int32)
