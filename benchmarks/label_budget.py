@@ -2,8 +2,8 @@
 has? FS-Mol's evaluation protocol (Stanley et al., NeurIPS 2021 datasets track), adapted.
 
     python benchmarks/label_budget.py [--panels tox21 sider moleculenet toxcast]
-        [--sizes 16 32 64 128 256] [--draws 10] [--first-draw 0] [--priors 8 ...]
-        [--n-jobs 2] [--out-name label_budget] [--from-raw]
+        [--sizes 16 32 64 128 256] [--draws 10] [--first-draw 0] [--priors 8 auto ...]
+        [--only-priors] [--n-jobs 2] [--out-name label_budget] [--from-raw]
     python benchmarks/label_budget.py --headline results/<out-name>_<panel>_raw.csv.gz ...
 
 Per panel and draw (seed = draw): the panel's compounds are split once, a fifth held out. A
@@ -23,10 +23,13 @@ of MixMin + target against each method per target (tie: |ΔAP| <= 0.005) with a 
 test; the smallest size at which target-only XGBoost reaches MixMin + target; learning curves.
 MixMin-trained and MixMin + target are plain MixMin (``natural_prior=0``); each of
 ``--priors`` adds MixMin + target with that prior toward natural pooling
-(``mixmin_plus_target_prior<C>``; the package's default is 8). Every score is kept in
+(``mixmin_plus_target_prior<C>``, ``mixmin_plus_target_prior_auto``). Every score is kept in
 ``<out-name>_<panel>_raw.csv.gz``, written after each draw, so a long panel can be stopped and
 still summarised; ``--from-raw`` summarises that file again without recomputing, and
 ``--first-draw`` lets several processes share a panel's draws (concatenate their raw files).
+``--only-priors`` scores only the ``--priors`` methods and adds them to that file, whose
+baselines the same draws reproduce bit for bit (each draw's seeds are fixed), replacing any
+earlier rows of those methods and draws.
 """
 
 from __future__ import annotations
@@ -62,9 +65,14 @@ RAW_SUFFIX = "_raw.csv.gz"
 GZIP = {"method": "gzip", "mtime": 0}
 
 
-def prior_method(strength: float) -> str:
+def prior_method(strength: float | str) -> str:
     """The method name of MixMin + target with ``natural_prior=strength``."""
-    return f"mixmin_plus_target_prior{strength:g}"
+    return f"mixmin_plus_target_prior{'_auto' if strength == 'auto' else f'{strength:g}'}"
+
+
+def prior_option(text: str) -> float | str:
+    """A ``--priors`` value: ``auto`` or a number of pseudo-compounds."""
+    return text if text == "auto" else float(text)
 
 
 def support_set(y: np.ndarray, pool: np.ndarray, size: int, seed: int) -> np.ndarray | None:
@@ -84,10 +92,11 @@ def support_set(y: np.ndarray, pool: np.ndarray, size: int, seed: int) -> np.nda
 
 def evaluate(target: str, *, library: ProxyLibrary, panel, features, proba: np.ndarray,
              test_mask: np.ndarray, sizes: list[int], seed: int,
-             priors: list[float]) -> list[dict]:
+             priors: list[float | str], baselines: bool = True) -> list[dict]:
     """Every method at every size for ``target``; ``features`` and ``proba`` (the whole
     library's class-1 probabilities) cover every panel compound, computed once per draw.
-    Each of ``priors`` adds MixMin + target with that ``natural_prior``."""
+    Each of ``priors`` adds MixMin + target with that ``natural_prior``; without
+    ``baselines`` they are the only methods."""
     lib = library.without([target])
     sources = [library.sources.index(s) for s in lib.sources]
     labels = panel.labels[target]
@@ -107,21 +116,10 @@ def evaluate(target: str, *, library: ProxyLibrary, panel, features, proba: np.n
         if support is None:
             continue
         X_s, y_s = X[support], y[support]
-        shared, plus = method_probabilities(lib, X_s, y_s, P[support], X[test], model)
-        w = plus.weights_
-        own = clone(lib.proxy_template()).set_params(random_state=seed).fit(X_s, y_s)
-        scores = {
-            "target_only_xgb": shared["target_only"],
-            "target_only_rf": RandomForestClassifier(
-                n_estimators=500, random_state=seed, n_jobs=1).fit(X_s, y_s).predict_proba(
-                X[test])[:, 1],
-            **{m: shared[m] for m in ("natural_plus_target", "mixmin_trained",
-                                      "mixmin_plus_target")},
-            "mixmin_ensemble_plus_target": (
-                P[test] @ w.reindex(lib.sources).fillna(0).to_numpy()
-                + w.get(TARGET, 0.0) * own.predict_proba(X[test])[:, 1]),
-        }
-        on_target = dict.fromkeys(scores, float(w.get(TARGET, 0.0)))
+        scores, on_target = {}, {}
+        if baselines:
+            scores, w = baseline_scores(lib, X_s, y_s, P[support], X[test], P[test], model)
+            on_target = dict.fromkeys(scores, float(w.get(TARGET, 0.0)))
         for strength in priors:
             clf = MixMinClassifier(lib, **{**model, "natural_prior": strength})._fit_with(
                 X_s, y_s, P[support])
@@ -137,10 +135,32 @@ def evaluate(target: str, *, library: ProxyLibrary, panel, features, proba: np.n
     return rows
 
 
+def baseline_scores(lib: ProxyLibrary, X_s, y_s: np.ndarray, P_s: np.ndarray, X_test,
+                    P_test: np.ndarray, model: dict) -> tuple[dict[str, np.ndarray], pd.Series]:
+    """Test scores of the baselines and of plain MixMin trained on the support set, and plain
+    MixMin + target's weights."""
+    shared, plus = method_probabilities(lib, X_s, y_s, P_s, X_test, model)
+    w = plus.weights_
+    own = clone(lib.proxy_template()).set_params(random_state=model["random_state"]).fit(
+        X_s, y_s)
+    return {
+        "target_only_xgb": shared["target_only"],
+        "target_only_rf": RandomForestClassifier(
+            n_estimators=500, random_state=model["random_state"], n_jobs=1).fit(
+            X_s, y_s).predict_proba(X_test)[:, 1],
+        **{m: shared[m] for m in ("natural_plus_target", "mixmin_trained",
+                                  "mixmin_plus_target")},
+        "mixmin_ensemble_plus_target": (
+            P_test @ w.reindex(lib.sources).fillna(0).to_numpy()
+            + w.get(TARGET, 0.0) * own.predict_proba(X_test)[:, 1]),
+    }, w
+
+
 def run_panel(name: str, sizes: list[int], draws: range, n_jobs: int, raw_file: Path,
-              priors: list[float]) -> pd.DataFrame:
-    """Every draw of ``name``; the scores so far are written to ``raw_file`` after each draw,
-    so a long panel stopped early can still be summarised (``--from-raw``)."""
+              priors: list[float | str], keep: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every draw of ``name``; ``keep``'s rows and the scores so far are written to
+    ``raw_file`` after each draw, so a long panel stopped early can still be summarised
+    (``--from-raw``). With ``keep`` (``--only-priors``) only ``priors`` are scored."""
     panel = load_panel(name)
     min_test_pos = 100 if name == "toxcast" else 20
     rows = []
@@ -159,14 +179,15 @@ def run_panel(name: str, sizes: list[int], draws: range, n_jobs: int, raw_file: 
             evaluate, targets, shared={"library": library, "panel": panel,
                                        "features": features, "proba": proba,
                                        "test_mask": test_mask, "sizes": sizes, "seed": draw,
-                                       "priors": priors},
+                                       "priors": priors, "baselines": keep is None},
             desc=f"{name} draw {draw}", verbose=False)
         rows += [r for part in results for r in part]
+        scores = pd.concat([keep, pd.DataFrame(rows)], ignore_index=True)
         with atomic_path(raw_file) as tmp:
-            pd.DataFrame(rows).to_csv(tmp, index=False, compression=GZIP)
+            scores.to_csv(tmp, index=False, compression=GZIP)
         print(f"{name} draw {draw}: {len(targets)} targets in "
               f"{time.perf_counter() - start:.0f} s", flush=True)
-    return pd.DataFrame(rows)
+    return scores
 
 
 def interval(values: np.ndarray) -> tuple[float, float]:
@@ -275,8 +296,12 @@ def main() -> None:
     parser.add_argument("--first-draw", type=int, default=0,
                         help="seed of the first draw (split a panel's draws across processes)")
     parser.add_argument("--n-jobs", type=int, default=2)
-    parser.add_argument("--priors", nargs="*", type=float, default=[],
-                        help="also MixMin + target with each natural_prior (pseudo-compounds)")
+    parser.add_argument("--priors", nargs="*", type=prior_option, default=[],
+                        help="also MixMin + target with each natural_prior (pseudo-compounds, "
+                        "or auto)")
+    parser.add_argument("--only-priors", action="store_true",
+                        help=f"score only --priors, adding them to results/<out-name>_<panel>"
+                        f"{RAW_SUFFIX} (which holds the same draws' baselines)")
     parser.add_argument("--out-name", default="label_budget",
                         help="results/<out-name>_<panel>.* (another name keeps the committed "
                         "results)")
@@ -297,7 +322,12 @@ def main() -> None:
             raw = pd.read_csv(raw_file)
         else:
             draws = range(args.first_draw, args.first_draw + args.draws)
-            raw = run_panel(name, args.sizes, draws, args.n_jobs, raw_file, args.priors)
+            keep = None
+            if args.only_priors:
+                keep = pd.read_csv(raw_file)
+                keep = keep[~(keep["method"].isin(map(prior_method, args.priors))
+                              & keep["draw"].isin(draws) & keep["size"].isin(args.sizes))]
+            raw = run_panel(name, args.sizes, draws, args.n_jobs, raw_file, args.priors, keep)
         tables = summarise(raw)
         plot_curves(tables["summary"], name, args.out_name)
         elapsed = "" if args.from_raw else \

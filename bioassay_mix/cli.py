@@ -140,9 +140,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="featurizer of a library built from --panel (default morgan); with "
                      "--library it must be the library's")
     _model_options(fit, "estimator")
-    fit.add_argument("--natural-prior", type=_non_negative_float, default=DEFAULT_NATURAL_PRIOR,
+    fit.add_argument("--natural-prior", type=_natural_prior, default=DEFAULT_NATURAL_PRIOR,
                      metavar="C", help="pull MixMin's weights toward natural pooling by C "
-                     "pseudo-compounds (0: plain MixMin)")
+                     "pseudo-compounds; auto: 2 x weights / labelled compounds, at least 1; "
+                     f"0: plain MixMin (default {DEFAULT_NATURAL_PRIOR})")
     fit.add_argument("--cv", type=_at_least(2), default=5, help="cross-validation folds")
     fit.add_argument("--repeats", type=_positive, default=1, help="repeats of the k folds")
     fit.add_argument("--seed", type=_non_negative, default=0)
@@ -178,11 +179,13 @@ def _non_negative(text: str) -> int:
     return value
 
 
-def _non_negative_float(text: str) -> float:
+def _natural_prior(text: str) -> float | str:
+    if text == "auto":
+        return text
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected a number or auto, got {text!r}") from None
     if not value >= 0 or value == float("inf"):
         raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text}")
     return value

@@ -63,8 +63,8 @@ from .solver import solve
 from .solver.objectives import observed_label_proba
 from .solver.prior import PRIOR_METHOD, solve_dirichlet
 
-__all__ = ["DEFAULT_NATURAL_PRIOR", "TARGET", "MixMinClassifier", "fit_on_mixture",
-           "natural_prior_counts"]
+__all__ = ["AUTO_PRIOR_SCALE", "DEFAULT_NATURAL_PRIOR", "TARGET", "MixMinClassifier",
+           "fit_on_mixture", "natural_prior_counts", "natural_prior_strength"]
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +73,8 @@ TARGET = "target"
 #: Pseudo-compounds of the default prior toward natural pooling: the best of 8, 32 and 128 on
 #: Tox21 at 16-128 labels (benchmarks/results/natural_prior_tox21.md).
 DEFAULT_NATURAL_PRIOR = 8.0
+#: ``natural_prior="auto"``: pseudo-compounds per weight per labelled compound.
+AUTO_PRIOR_SCALE = 2.0
 
 
 class MixMinClassifier(ClassifierMixin, BaseEstimator):
@@ -104,12 +106,13 @@ default="auto"
         ``"auto"`` picks ``"dirichlet_newton"`` or ``"active_set"``.
     tol : float, default=1e-6
         Duality gap the solver certifies.
-    natural_prior : float, default=8.0
+    natural_prior : float or "auto", default=8.0
         Strength, in pseudo-compounds, of a prior that pulls the weights toward natural
         pooling (each source's share of the rows); see :func:`natural_prior_counts`. With n
         labelled compounds it matters as ``natural_prior / (n + natural_prior)``: it steadies
         weights fitted to a few dozen labels and fades with more. ``objective_`` is then the
-        penalised objective. 0: plain MixMin.
+        penalised objective. 0: plain MixMin. ``"auto"``: grows with the weights per labelled
+        compound (:func:`natural_prior_strength`).
     prune : float, default=1e-4
         Sources below ``prune * max(weight)`` contribute no rows to the final model.
     merge_rows : "auto" or bool, default="auto"
@@ -131,6 +134,8 @@ default="auto"
         Mixture weights over the library's sources, plus ``"target"`` with ``include_target``.
     objective_, gap_ : float
         MixMin's objective at ``weights_`` and its certified gap to the optimum.
+    natural_prior_ : float
+        The prior's strength in pseudo-compounds that ``fit`` used (0: plain MixMin).
     classes_ : numpy.ndarray
         The two labels; ``classes_[1]`` is the positive class.
     final_estimator_ : classifier
@@ -171,7 +176,7 @@ default="auto"
         # 0 (plain MixMin) or >= 1 pseudo-compound: below 1, the prior no longer keeps
         # Newton's steps well conditioned (measured: 200 steps, uncertified, at 1e-3)
         "natural_prior": [Interval(Real, 1, None, closed="left"),
-                          Options(Real, {0})],
+                          Options(Real, {0}), StrOptions({"auto"})],
         "prune": [Interval(Real, 0, 1, closed="left")],
         "merge_rows": [StrOptions({"auto"}), "boolean"],
         "n_jobs": [Interval(Integral, None, None, closed="neither"), None],
@@ -183,7 +188,7 @@ default="auto"
                  final_estimator: Any = None, include_target: bool = True,
                  target_proxy: Any = None, oof_folds: int = 5,
                  solver: str = "auto", tol: float = 1e-6,
-                 natural_prior: float = DEFAULT_NATURAL_PRIOR, prune: float = DEFAULT_PRUNE,
+                 natural_prior: float | str = DEFAULT_NATURAL_PRIOR, prune: float = DEFAULT_PRUNE,
                  merge_rows: str | bool = "auto", n_jobs: int | None = None,
                  random_state: int | None = None, device: str = "auto"):
         self.library = library
@@ -276,9 +281,10 @@ default="auto"
                 columns.append(TARGET)
         clock.lap("out_of_fold")
         P = pd.DataFrame(P, columns=columns)
+        self.natural_prior_ = natural_prior_strength(self.natural_prior, *P.shape)
         if method == PRIOR_METHOD:
             counts = self._row_counts(len(y01))
-            beta = natural_prior_counts(counts[columns], self.natural_prior)
+            beta = natural_prior_counts(counts[columns], self.natural_prior_)
             result = solve_dirichlet(P, beta.to_numpy(), tol=self.tol)
         else:
             device = "cpu" if method == "active_set" else resolve_device(self.device)
@@ -318,7 +324,7 @@ default="auto"
     def _check_params(self) -> str:
         """Validate the parameters, declared and joint, before any work; return the solver."""
         self._validate_params()
-        prior = self.natural_prior > 0
+        prior = self.natural_prior == "auto" or self.natural_prior > 0
         if self.solver == "auto":
             return PRIOR_METHOD if prior else "active_set"
         if prior != (self.solver == PRIOR_METHOD):
@@ -462,6 +468,44 @@ def natural_prior_counts(counts: pd.Series, strength: float) -> pd.Series:
     """
     counts = counts.astype(np.float64)
     return strength * counts / counts.sum()
+
+
+def natural_prior_strength(natural_prior: float | str, n_compounds: int,
+                           n_weights: int) -> float:
+    """The pseudo-compounds of :class:`MixMinClassifier`'s prior for ``natural_prior``.
+
+    ``"auto"`` gives ``max(1, AUTO_PRIOR_SCALE * n_weights / n_compounds)``: the more weights
+    each labelled compound must inform, the more MixMin's optimum overfits the handful of
+    compounds, and the harder the prior pulls toward natural pooling. Its share of the
+    objective, ``s / (n + s)``, fades as ``1 / n**2``. At 32 labels that is 38.6
+    pseudo-compounds on ToxCast (617 weights) and 2.75 on moleculenet (44), where natural
+    pooling is weak; 8 pseudo-compounds whatever the library cost moleculenet 0.03 AP and left
+    ToxCast below natural pooling. Below 1 pseudo-compound Newton's steps are ill-conditioned.
+    A number is returned as given.
+
+    Parameters
+    ----------
+    natural_prior : float or "auto"
+        As in :class:`MixMinClassifier`.
+    n_compounds : int
+        The target's labelled compounds the weights are fitted to.
+    n_weights : int
+        The mixture's weights: the sources, and the target's own column.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> natural_prior_strength("auto", 32, 617), natural_prior_strength("auto", 256, 12)
+    (38.5625, 1.0)
+    >>> natural_prior_strength(8.0, 32, 617)
+    8.0
+    """
+    if natural_prior == "auto":
+        return max(1.0, AUTO_PRIOR_SCALE * n_weights / n_compounds)
+    return float(natural_prior)
 
 
 def fit_on_mixture(template: Any, library: ProxyLibrary, row_weight: pd.Series,

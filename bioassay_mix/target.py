@@ -153,7 +153,7 @@ class FitResult:
 
 
 def fit_target(target: TargetData, library: ProxyLibrary, *, final_estimator: Any = None,
-               natural_prior: float = DEFAULT_NATURAL_PRIOR, cv: int = 5, repeats: int = 1,
+               natural_prior: float | str = DEFAULT_NATURAL_PRIOR, cv: int = 5, repeats: int = 1,
                random_state: int = 0, n_jobs: int | None = None, device: str = "auto",
                verbose: bool = True) -> FitResult:
     """Cross-validate mixing against the target's own labels, then fit on every label.
@@ -166,7 +166,7 @@ def fit_target(target: TargetData, library: ProxyLibrary, *, final_estimator: An
         The sources.
     final_estimator : classifier or None, default=None
         As in :class:`MixMinClassifier` (default XGBoost, 100 trees, depth 6).
-    natural_prior : float, default=8.0
+    natural_prior : float or "auto", default=8.0
         As in :class:`MixMinClassifier`: the MixMin methods' pull toward natural pooling.
     cv : int, default=5
         Folds; each class needs at least ``cv`` compounds.
@@ -217,7 +217,7 @@ def fit_target(target: TargetData, library: ProxyLibrary, *, final_estimator: An
     clock.lap("final_fit")
     summary, comparison = _summarise(folds)
     settings = {"cv": cv, "repeats": repeats, "random_state": random_state,
-                "natural_prior": natural_prior,
+                "natural_prior": natural_prior, "natural_prior_strength": final.natural_prior_,
                 "final_estimator": type(final.final_estimator_).__name__}
     return FitResult(final, folds, summary, comparison, _verdict(comparison, target, cv),
                      _weights_table(final, library), target, settings, clock.timings)
@@ -355,6 +355,14 @@ def write_fit(result: FitResult, out_dir: str | os.PathLike, *,
     return {k: final / v for k, v in names.items()}
 
 
+def _prior_text(settings: dict) -> str:
+    """The report's words for the prior: the option, and the final model's strength."""
+    strength = settings["natural_prior_strength"]
+    if settings["natural_prior"] == "auto":
+        return f"auto, {strength:.3g} pseudo-compounds for the final model"
+    return f"{strength:g} pseudo-compounds"
+
+
 def fit_markdown(result: FitResult) -> str:
     """The report: verdict, cross-validated AP and ΔAUPRC per method, paired gains, weights."""
     from .report import markdown_table
@@ -372,7 +380,7 @@ def fit_markdown(result: FitResult) -> str:
         f"{len(t.y)} labelled compounds, {t.n_positive} positive; "
         f"{result.settings['cv']}-fold cross-validation x {result.settings['repeats']}; final "
         f"estimator {result.settings['final_estimator']}; MixMin's prior toward natural "
-        f"pooling: {result.settings['natural_prior']:g} pseudo-compounds. {issues}", "",
+        f"pooling: {_prior_text(result.settings)}. {issues}", "",
         "## Cross-validated average precision", "",
         "ΔAUPRC is AP minus the test fold's positive rate (0 for a random ranking); intervals "
         "are 95% t-intervals over the folds.", "",

@@ -16,7 +16,7 @@ from sklearn.preprocessing import MaxAbsScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from bioassay_mix.errors import DataError
-from bioassay_mix.estimator import TARGET, MixMinClassifier, _weights_are_counts
+from bioassay_mix.estimator import AUTO_PRIOR_SCALE, TARGET, MixMinClassifier, _weights_are_counts
 from bioassay_mix.featurize import MorganFingerprint
 from bioassay_mix.proxies import make_classifier
 
@@ -159,6 +159,7 @@ def test_parameters_are_validated_before_work(tox21_library, few_labels):
     X, y, _, _ = few_labels
     for bad in ({"solver": "newton"}, {"oof_folds": 1}, {"tol": 0}, {"device": "tpu"},
                 {"n_jobs": 0}, {"natural_prior": -1.0}, {"natural_prior": 0.5},
+                {"natural_prior": "often"},
                 {"solver": "adaptive"}, {"solver": "dirichlet_newton", "natural_prior": 0},
                 {"target_proxy": MaxAbsScaler()}):
         with pytest.raises(ValueError, match=next(iter(bad))):
@@ -208,6 +209,24 @@ def test_natural_prior_pulls_the_weights_toward_natural_pooling(tox21_library, f
     # move it part of the way; an overwhelming prior gives natural pooling's shares
     assert distance[0] > 0.5 and distance[0] > distance[1] > distance[2]
     assert distance[2] < 1e-4
+
+
+def test_auto_prior_grows_with_the_weights_per_labelled_compound(tox21_library, few_labels):
+    X, y, _, _ = few_labels
+    features = tox21_library.features(X)
+    n_weights = len(tox21_library.sources) + 1
+    # 4 labels (2 of each class): 2 x 5 weights / 4 = 2.5 pseudo-compounds; 96 labels: the
+    # floor of 1
+    few = np.concatenate([np.flatnonzero(y == 1)[:2], np.flatnonzero(y == 0)[:2]])
+    for rows, strength in ((few, AUTO_PRIOR_SCALE * n_weights / 4), (np.arange(len(y)), 1.0)):
+        auto = MixMinClassifier(tox21_library, natural_prior="auto", random_state=0)
+        auto._fit_weights(features[rows], y[rows], None)
+        same = MixMinClassifier(tox21_library, natural_prior=strength, random_state=0)
+        same._fit_weights(features[rows], y[rows], None)
+        assert auto.natural_prior_ == strength == same.natural_prior_
+        assert auto.result_.method == "dirichlet_newton" and auto.gap_ <= 1e-6
+        pd.testing.assert_series_equal(auto.weights_, same.weights_)
+    assert n_weights == 5 and AUTO_PRIOR_SCALE * n_weights / 4 == 2.5
 
 
 def test_auto_solver_is_the_active_set_without_a_prior(tox21_library, few_labels):

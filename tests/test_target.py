@@ -198,3 +198,8 @@ def test_cli_fit_natural_prior_reaches_the_report_and_bad_values_are_refused(
     assert report["settings"]["natural_prior"] == 0.0
     assert "prior toward natural pooling: 0 pseudo-compounds" in (
         tmp_path / "plain" / "report.md").read_text()
+    assert main([*common, "--natural-prior", "auto", "--out", str(tmp_path / "auto")]) == 0
+    settings = json.loads((tmp_path / "auto" / "fit.json").read_text())["settings"]
+    assert settings["natural_prior"] == "auto" and settings["natural_prior_strength"] >= 1.0
+    assert (f"prior toward natural pooling: auto, {settings['natural_prior_strength']:.3g} "
+            "pseudo-compounds") in (tmp_path / "auto" / "report.md").read_text()
