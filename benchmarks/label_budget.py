@@ -231,6 +231,8 @@ def versus(wide: pd.DataFrame, ours: str) -> pd.DataFrame:
     for size, part in wide.groupby(level="size"):
         for other in part.columns.drop(ours):
             diff = (part[ours] - part[other]).dropna().to_numpy()
+            if not len(diff):  # a variant not scored at this size
+                continue
             p = stats.wilcoxon(diff).pvalue if len(diff) > 1 and np.any(diff) else float("nan")
             rows.append({"size": size, "against": other, "n_targets": len(diff),
                          "mean_gain": float(diff.mean()), "win": int((diff > TIE).sum()),
