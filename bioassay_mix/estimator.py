@@ -17,18 +17,20 @@ source assays and the target's own labelled compounds.
 The proxy and the final learner are any scikit-learn classifiers (the final one must take
 ``sample_weight``); the method itself needs nothing else from them. Where MixMin pays is a
 target with few labels (``benchmarks/label_budget.py``, 10 draws per size): on Tox21 with 32
-labels per target, MixMin + target reached a mean test AP of 0.251 against target-only
-XGBoost's 0.094 (better on 12 of 12 targets), and at 512 labels 0.326 against 0.267 (11 of 12);
-on SIDER 0.652 against 0.617 at 32 labels. Plain MixMin (``natural_prior=0``) only ties
+labels per target, MixMin + target reached a mean test AP of 0.269 against target-only
+XGBoost's 0.094 (better on 12 of 12 targets), and at 512 labels 0.329 against 0.266 (11 of 12);
+on SIDER 0.658 against 0.617 at 32 labels. Plain MixMin (``natural_prior=0``) only ties
 natural pooling + target at 16-32 labels: its weights are fitted to that handful of compounds,
 and the target's own out-of-fold column (a proxy on ~13 compounds per fold) gets weight
-0.02-0.04. The prior steadies them: on Tox21 (10 draws) 8 pseudo-compounds lift MixMin + target
-at 16 labels from 0.231 to 0.251 (natural + target: 0.238) and keep it within 0.003 of plain
-MixMin from 64 labels on; 32 or 128 (5 draws, ``--priors 8 32 128``) pull it to natural
-pooling's level (0.235 to 0.253) at every size. On ToxCast (616 sources, 10 draws) the prior
-lifts it at 16 labels from 0.269 to 0.371 (natural + target: 0.386); on moleculenet, where
-natural pooling is weak, it costs 0.009-0.029. With thousands of labels target-only catches up
-(``benchmarks/results/paper_*.md``).
+0.02-0.04. A prior toward natural pooling steadies them, and how much it must depends on how
+many weights each labelled compound informs: on ToxCast (617 weights) plain MixMin + target
+reached 0.269 at 16 labels against natural + target's 0.386, and 8 pseudo-compounds lifted it
+to 0.371; on moleculenet (44 weights), where natural pooling is weak, the same 8 cost
+0.009-0.029 against plain MixMin. The default, ``max(1, 2 k / n)`` pseudo-compounds for k
+weights and n labels (:func:`natural_prior_strength`), reached 0.387 on ToxCast at 16 labels
+(level with natural + target) and on moleculenet at 32 labels 0.519 (8: 0.497, plain: 0.524),
+and on Tox21 0.260 at 16 labels (8: 0.251, plain: 0.231). With thousands of labels target-only
+catches up (``benchmarks/results/paper_*.md``).
 """
 
 from __future__ import annotations
@@ -70,10 +72,12 @@ logger = logging.getLogger(__name__)
 
 #: The name of the target's own column in ``weights_``.
 TARGET = "target"
-#: Pseudo-compounds of the default prior toward natural pooling: the best of 8, 32 and 128 on
-#: Tox21 at 16-128 labels (benchmarks/results/natural_prior_tox21.md).
-DEFAULT_NATURAL_PRIOR = 8.0
-#: ``natural_prior="auto"``: pseudo-compounds per weight per labelled compound.
+#: The default prior toward natural pooling: its strength grows with the weights per labelled
+#: compound (:func:`natural_prior_strength`); ahead of 8 pseudo-compounds, the earlier default,
+#: on the label-budget study (benchmarks/results/label_budget_headline.md).
+DEFAULT_NATURAL_PRIOR: float | str = "auto"
+#: ``natural_prior="auto"``: pseudo-compounds per weight per labelled compound. Set once, from
+#: one draw of Tox21, ToxCast and moleculenet, before the 10-draw study; not tuned.
 AUTO_PRIOR_SCALE = 2.0
 
 
@@ -100,19 +104,20 @@ class MixMinClassifier(ClassifierMixin, BaseEstimator):
         Folds of the target proxy's out-of-fold predictions (fewer when a class has fewer rows).
     solver : {"auto", "dirichlet_newton", "active_set", "adaptive", "reference"}, \
 default="auto"
-        With ``natural_prior > 0``: ``"dirichlet_newton"``
+        With a prior (``natural_prior`` "auto" or > 0): ``"dirichlet_newton"``
         (:func:`~bioassay_mix.solver.prior.solve_dirichlet`, whose optimum puts mass on every
         source); with ``natural_prior=0``, one of :func:`bioassay_mix.solve`'s methods.
         ``"auto"`` picks ``"dirichlet_newton"`` or ``"active_set"``.
     tol : float, default=1e-6
         Duality gap the solver certifies.
-    natural_prior : float or "auto", default=8.0
+    natural_prior : float or "auto", default="auto"
         Strength, in pseudo-compounds, of a prior that pulls the weights toward natural
         pooling (each source's share of the rows); see :func:`natural_prior_counts`. With n
         labelled compounds it matters as ``natural_prior / (n + natural_prior)``: it steadies
         weights fitted to a few dozen labels and fades with more. ``objective_`` is then the
-        penalised objective. 0: plain MixMin. ``"auto"``: grows with the weights per labelled
-        compound (:func:`natural_prior_strength`).
+        penalised objective. 0: plain MixMin. ``"auto"``: ``max(1, 2 k / n)`` pseudo-compounds
+        for k weights (the sources and the target's column), stronger the more weights each
+        labelled compound must inform (:func:`natural_prior_strength`).
     prune : float, default=1e-4
         Sources below ``prune * max(weight)`` contribute no rows to the final model.
     merge_rows : "auto" or bool, default="auto"
@@ -328,9 +333,9 @@ default="auto"
         if self.solver == "auto":
             return PRIOR_METHOD if prior else "active_set"
         if prior != (self.solver == PRIOR_METHOD):
-            raise ValueError(f"solver={self.solver!r} with natural_prior={self.natural_prior}: "
-                             f"{PRIOR_METHOD!r} solves MixMin with a prior (natural_prior > 0), "
-                             f"the others plain MixMin (natural_prior=0); 'auto' picks")
+            raise ValueError(f"solver={self.solver!r} with natural_prior={self.natural_prior!r}: "
+                             f"{PRIOR_METHOD!r} solves MixMin with a prior (natural_prior 'auto' "
+                             "or > 0), the others plain MixMin (natural_prior=0); 'auto' picks")
         return self.solver
 
     def _final_template(self) -> Any:
@@ -479,8 +484,9 @@ def natural_prior_strength(natural_prior: float | str, n_compounds: int,
     compounds, and the harder the prior pulls toward natural pooling. Its share of the
     objective, ``s / (n + s)``, fades as ``1 / n**2``. At 32 labels that is 38.6
     pseudo-compounds on ToxCast (617 weights) and 2.75 on moleculenet (44), where natural
-    pooling is weak; 8 pseudo-compounds whatever the library cost moleculenet 0.03 AP and left
-    ToxCast below natural pooling. Below 1 pseudo-compound Newton's steps are ill-conditioned.
+    pooling is weak; 8 pseudo-compounds whatever the library cost moleculenet up to 0.029 AP
+    and left ToxCast below natural pooling. Below 1 pseudo-compound Newton's steps are
+    ill-conditioned.
     A number is returned as given.
 
     Parameters

@@ -166,7 +166,7 @@ def fit_target(target: TargetData, library: ProxyLibrary, *, final_estimator: An
         The sources.
     final_estimator : classifier or None, default=None
         As in :class:`MixMinClassifier` (default XGBoost, 100 trees, depth 6).
-    natural_prior : float or "auto", default=8.0
+    natural_prior : float or "auto", default="auto"
         As in :class:`MixMinClassifier`: the MixMin methods' pull toward natural pooling.
     cv : int, default=5
         Folds; each class needs at least ``cv`` compounds.

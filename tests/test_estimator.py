@@ -235,4 +235,4 @@ def test_auto_solver_is_the_active_set_without_a_prior(tox21_library, few_labels
                              random_state=0).fit(X, y)
     assert plain.result_.method == "active_set"
     prior = MixMinClassifier(tox21_library, final_estimator=FAST, random_state=0).fit(X, y)
-    assert prior.result_.method == "dirichlet_newton" and prior.natural_prior == 8.0
+    assert prior.result_.method == "dirichlet_newton" and prior.natural_prior == "auto"
