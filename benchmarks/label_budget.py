@@ -53,6 +53,7 @@ from sklearn.model_selection import train_test_split
 
 from bioassay_mix import load_panel
 from bioassay_mix._utils import atomic_path
+from bioassay_mix.cli import _natural_prior
 from bioassay_mix.estimator import DEFAULT_NATURAL_PRIOR, TARGET, MixMinClassifier
 from bioassay_mix.executor import LocalExecutor
 from bioassay_mix.library import ProxyLibrary
@@ -73,10 +74,6 @@ def prior_method(strength: float | str) -> str:
 #: The package's default: MixMin + target with ``natural_prior=DEFAULT_NATURAL_PRIOR``.
 DEFAULT_METHOD = prior_method(DEFAULT_NATURAL_PRIOR)
 
-
-def prior_option(text: str) -> float | str:
-    """A ``--priors`` value: ``auto`` or a number of pseudo-compounds."""
-    return text if text == "auto" else float(text)
 
 
 def support_set(y: np.ndarray, pool: np.ndarray, size: int, seed: int) -> np.ndarray | None:
@@ -167,7 +164,7 @@ def run_panel(name: str, sizes: list[int], draws: range, n_jobs: int, raw_file: 
     (``--from-raw``). With ``keep`` (``--only-priors``) only ``priors`` are scored."""
     panel = load_panel(name)
     min_test_pos = 100 if name == "toxcast" else 20
-    rows = []
+    rows, scores = [], keep if keep is not None else pd.DataFrame()
     for draw in draws:
         start = time.perf_counter()
         rng = np.random.default_rng(draw)
@@ -219,7 +216,7 @@ def summarise(raw: pd.DataFrame) -> dict[str, pd.DataFrame]:
                                             values="weight_on_target").reset_index()
     tables = {"summary": summary, "vs_mixmin_plus_target": versus(wide, "mixmin_plus_target")}
     if DEFAULT_METHOD in wide.columns:
-        tables["vs_default_prior"] = versus(wide.dropna(subset=[DEFAULT_METHOD]), DEFAULT_METHOD)
+        tables["vs_default_prior"] = versus(wide, DEFAULT_METHOD)
     return {**tables, "weight_on_target": weight}
 
 
@@ -313,7 +310,7 @@ def main() -> None:
     parser.add_argument("--first-draw", type=int, default=0,
                         help="seed of the first draw (split a panel's draws across processes)")
     parser.add_argument("--n-jobs", type=int, default=2)
-    parser.add_argument("--priors", nargs="*", type=prior_option, default=[],
+    parser.add_argument("--priors", nargs="*", type=_natural_prior, default=[],
                         help="also MixMin + target with each natural_prior (pseudo-compounds, "
                         "or auto)")
     parser.add_argument("--only-priors", action="store_true",
@@ -327,6 +324,8 @@ def main() -> None:
     parser.add_argument("--headline", nargs="+", type=Path, metavar="RAW",
                         help="only write results/label_budget_headline.* from these raw files")
     args = parser.parse_args()
+    if args.only_priors and not args.priors:
+        parser.error("--only-priors scores only --priors: name at least one")
     if args.headline:
         write_tables("label_budget_headline", "Label budget: mean test AP by support size",
                      {"mean_ap": headline(args.headline)},
@@ -341,6 +340,9 @@ def main() -> None:
             draws = range(args.first_draw, args.first_draw + args.draws)
             keep = None
             if args.only_priors:
+                if not raw_file.exists():
+                    parser.error(f"--only-priors adds to {raw_file}, which does not exist: run "
+                                 "the panel's study with its baselines first")
                 keep = pd.read_csv(raw_file)
                 keep = keep[~(keep["method"].isin(map(prior_method, args.priors))
                               & keep["draw"].isin(draws) & keep["size"].isin(args.sizes))]

@@ -486,8 +486,7 @@ def natural_prior_strength(natural_prior: float | str, n_compounds: int,
     pseudo-compounds on ToxCast (617 weights) and 2.75 on moleculenet (44), where natural
     pooling is weak; 8 pseudo-compounds whatever the library cost moleculenet up to 0.029 AP
     and left ToxCast below natural pooling. Below 1 pseudo-compound Newton's steps are
-    ill-conditioned.
-    A number is returned as given.
+    ill-conditioned. A number is returned as given.
 
     Parameters
     ----------
