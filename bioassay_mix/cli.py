@@ -128,7 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
     fit = sub.add_parser("fit", help="your own assay against a library of public assays: "
                          "weights, cross-validated report and verdict, scoring bundle")
     fit.add_argument("--target", required=True,
-                     help="your labelled compounds: .csv/.tsv/.parquet (optionally .gz)")
+                     help="your labelled compounds: .csv/.tsv/.parquet, .smi or .sdf "
+                          "(optionally .gz)")
     fit.add_argument("--smiles-column", default="smiles")
     fit.add_argument("--label-column", default="label", help="0/1 labels (empty: unlabelled)")
     source = fit.add_mutually_exclusive_group()

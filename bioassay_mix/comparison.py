@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ._utils import t_interval
 from .experiment import BASELINES, RunConfig, RunResult, methods_in, run
 from .panel import AssayPanel
 from .splits import LEAKAGE_MODES
@@ -72,12 +73,9 @@ def method_summary(report: pd.DataFrame, methods: Sequence[str]) -> pd.DataFrame
     per_seed = report.groupby("seed")[[f"ap_{m}" for m in methods]].mean()
     rows = []
     for m in methods:
-        vals = per_seed[f"ap_{m}"].to_numpy()
-        half = (stats.t.ppf(0.975, len(vals) - 1) * vals.std(ddof=1) / np.sqrt(len(vals))
-                if len(vals) > 1 else np.nan)
-        rows.append({"method": m, "mean_ap": vals.mean(), "ci95_low": vals.mean() - half,
-                     "ci95_high": vals.mean() + half, "n_targets": report["target"].nunique(),
-                     "n_seeds": len(vals)})
+        mean, low, high = t_interval(per_seed[f"ap_{m}"], bounds=(0.0, 1.0))
+        rows.append({"method": m, "mean_ap": mean, "ci95_low": low, "ci95_high": high,
+                     "n_targets": report["target"].nunique(), "n_seeds": len(per_seed)})
     return pd.DataFrame(rows)
 
 

@@ -31,7 +31,7 @@ def markdown_table(frame: pd.DataFrame, floatfmt: str = ".3f") -> str:
     def cell(v) -> str:
         if isinstance(v, float | np.floating):
             return "" if np.isnan(v) else format(v, floatfmt)
-        return str(v)
+        return "" if v is pd.NA else str(v)
 
     head = "| " + " | ".join(map(str, frame.columns)) + " |"
     rule = "|" + "|".join("---" for _ in frame.columns) + "|"

@@ -28,12 +28,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from scipy import stats
 from sklearn.metrics import average_precision_score
 from sklearn.model_selection import RepeatedStratifiedKFold
 from threadpoolctl import threadpool_limits
 
-from ._utils import StageClock, resolve_n_jobs, sha256_file
+from ._utils import StageClock, resolve_n_jobs, sha256_file, t_interval
 from .compound_files import input_format, read_records
 from .datasets import read_table
 from .errors import DataError
@@ -257,27 +256,19 @@ def _fold_scores(split: tuple[np.ndarray, np.ndarray], *, library: ProxyLibrary,
     return {m: float(average_precision_score(y[test], p)) for m, p in proba.items()}
 
 
-def _interval(values: np.ndarray) -> tuple[float, float, float]:
-    mean = float(np.mean(values))
-    if len(values) < 2 or np.std(values) == 0:
-        return mean, mean, mean
-    half = float(stats.t.ppf(0.975, len(values) - 1) * stats.sem(values))
-    return mean, mean - half, mean + half
-
-
 def _summarise(folds: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     summary, comparison = [], []
     wide = folds.pivot_table(index=["repeat", "fold"], columns="method", values="ap")
     for m in METHODS:
         part = folds[folds["method"] == m]
-        ap, lo, hi = _interval(part["ap"].to_numpy())
-        delta, dlo, dhi = _interval(part["delta_auprc"].to_numpy())
+        ap, lo, hi = t_interval(part["ap"], bounds=(0.0, 1.0))
+        delta, dlo, dhi = t_interval(part["delta_auprc"])
         summary.append({"method": m, "label": LABELS[m], "mean_ap": ap, "ap_ci_low": lo,
                         "ap_ci_high": hi, "mean_delta_auprc": delta, "delta_ci_low": dlo,
                         "delta_ci_high": dhi, "n_folds": len(part)})
     for baseline in ("target_only", "natural_plus_target", "mixmin_trained"):
         diff = (wide["mixmin_plus_target"] - wide[baseline]).to_numpy()
-        mean, lo, hi = _interval(diff)
+        mean, lo, hi = t_interval(diff)
         wins, losses = int((diff > TIE).sum()), int((diff < -TIE).sum())
         comparison.append({"baseline": baseline, "label": LABELS[baseline], "mean_gain": mean,
                            "ci_low": lo, "ci_high": hi, "folds_won": wins,
@@ -306,8 +297,9 @@ def _weights_table(clf: MixMinClassifier, library: ProxyLibrary) -> pd.DataFrame
     table = pd.DataFrame({"source": w.index, "weight": w.to_numpy(),
                           "dataset": info["dataset"].fillna("(your assay)").to_numpy(),
                           "title": info["title"].fillna("").to_numpy(),
-                          "n_train": info["n_train"].to_numpy(),
-                          "n_positive": info["n_positive"].to_numpy()})
+                          # counts, blank for the target's own column
+                          "n_train": info["n_train"].astype("Int64").array,
+                          "n_positive": info["n_positive"].astype("Int64").array})
     return table.sort_values("weight", ascending=False, kind="stable").reset_index(drop=True)
 
 
@@ -359,8 +351,12 @@ def _prior_text(settings: dict) -> str:
     """The report's words for the prior: the option, and the final model's strength."""
     strength = settings["natural_prior_strength"]
     if settings["natural_prior"] == "auto":
-        return f"auto, {strength:.3g} pseudo-compounds for the final model"
-    return f"{strength:g} pseudo-compounds"
+        return f"auto, {_pseudo_compounds(strength)} for the final model"
+    return _pseudo_compounds(strength)
+
+
+def _pseudo_compounds(strength: float) -> str:
+    return f"{round(strength, 1):g} pseudo-compound{'' if strength == 1 else 's'}"
 
 
 def fit_markdown(result: FitResult) -> str:
@@ -383,7 +379,7 @@ def fit_markdown(result: FitResult) -> str:
         f"pooling: {_prior_text(result.settings)}. {issues}", "",
         "## Cross-validated average precision", "",
         "ΔAUPRC is AP minus the test fold's positive rate (0 for a random ranking); intervals "
-        "are 95% t-intervals over the folds.", "",
+        "are 95% t-intervals over the folds, cut at AP's range [0, 1].", "",
         markdown_table(result.summary.drop(columns=["method"])), "",
         "## MixMin + target against each baseline, fold by fold", "",
         markdown_table(result.comparison.drop(columns=["baseline"])), "",

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -102,12 +103,16 @@ def test_cross_validation_reports_every_method(fitted):
     s = fitted.summary.set_index("method")
     assert list(s.index) == list(METHODS)
     assert ((s["ap_ci_low"] <= s["mean_ap"]) & (s["mean_ap"] <= s["ap_ci_high"])).all()
+    assert ((s["ap_ci_low"] >= 0) & (s["ap_ci_high"] <= 1)).all()
     np.testing.assert_allclose(fitted.folds["delta_auprc"],
                                fitted.folds["ap"] - fitted.folds["positive_rate"])
     assert fitted.verdict.split()[0] in ("Mixing", "No")
     assert "96 labelled compounds" in fitted.verdict
     w = fitted.weights
     assert abs(w["weight"].sum() - 1) < 1e-9 and "target" in set(w["source"])
+    counts = w.set_index("source")[["n_train", "n_positive"]]
+    assert (counts.dtypes == "Int64").all() and counts.loc["target"].isna().all()
+    assert counts.drop("target").notna().all().all()
     assert w.loc[w["source"] == "target", "dataset"].iloc[0] == "(your assay)"
 
 
@@ -201,5 +206,7 @@ def test_cli_fit_natural_prior_reaches_the_report_and_bad_values_are_refused(
     assert main([*common, "--natural-prior", "auto", "--out", str(tmp_path / "auto")]) == 0
     settings = json.loads((tmp_path / "auto" / "fit.json").read_text())["settings"]
     assert settings["natural_prior"] == "auto" and settings["natural_prior_strength"] >= 1.0
-    assert (f"prior toward natural pooling: auto, {settings['natural_prior_strength']:.3g} "
-            "pseudo-compounds") in (tmp_path / "auto" / "report.md").read_text()
+    strength = settings["natural_prior_strength"]
+    assert re.search(rf"prior toward natural pooling: auto, {round(strength, 1):g} "
+                     "pseudo-compounds? for the final model",
+                     (tmp_path / "auto" / "report.md").read_text())
