@@ -20,7 +20,9 @@ source row and the support rows, unweighted); MixMin-trained; MixMin + target; M
 Reported per panel and size: mean AP and ΔAUPRC (AP minus the test positive rate) over
 targets, each target averaged over its draws, with 95% t-intervals over targets; win/tie/loss
 of MixMin + target against each method per target (tie: |ΔAP| <= 0.005) with a paired Wilcoxon
-test; the smallest size at which target-only XGBoost reaches MixMin + target; learning curves.
+test; the smallest size at which target-only XGBoost reaches MixMin + target; every MixMin +
+target variant against natural + target on the draws that all methods scored
+(``priors_vs_natural``); learning curves.
 MixMin-trained and MixMin + target are plain MixMin (``natural_prior=0``); each of
 ``--priors`` adds MixMin + target with that prior toward natural pooling
 (``mixmin_plus_target_prior<C>``, ``mixmin_plus_target_prior_auto``). Every score is kept in
@@ -217,7 +219,22 @@ def summarise(raw: pd.DataFrame) -> dict[str, pd.DataFrame]:
     tables = {"summary": summary, "vs_mixmin_plus_target": versus(wide, "mixmin_plus_target")}
     if DEFAULT_METHOD in wide.columns:
         tables["vs_default_prior"] = versus(wide, DEFAULT_METHOD)
-    return {**tables, "weight_on_target": weight}
+    return {**tables, "priors_vs_natural": priors_vs_natural(raw), "weight_on_target": weight}
+
+
+def priors_vs_natural(raw: pd.DataFrame) -> pd.DataFrame:
+    """Every MixMin + target variant (no prior and each strength) against natural + target, on
+    the draws that every method scored, so that strengths run on fewer draws are compared on
+    the same ones: how far above natural pooling the best strength gets."""
+    common = set.intersection(*map(set, raw.groupby("method")["draw"].unique()))
+    same = raw[raw["draw"].isin(common)]
+    wide = same.pivot_table(index=["size", "target"], columns="method", values="ap")
+    variants = [m for m in wide.columns if m.startswith("mixmin_plus_target")]
+    table = pd.concat([versus(wide[[m, "natural_plus_target"]], m).assign(method=m)
+                       for m in variants], ignore_index=True)
+    table = table.sort_values(["size", "method"], kind="stable").drop(columns="against")
+    return table[["size", "method", *table.columns.drop(["size", "method"])]].assign(
+        draws=" ".join(map(str, sorted(common))))
 
 
 def versus(wide: pd.DataFrame, ours: str) -> pd.DataFrame:
