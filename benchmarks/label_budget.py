@@ -54,7 +54,7 @@ from sklearn.metrics import average_precision_score
 from sklearn.model_selection import train_test_split
 
 from bioassay_mix import load_panel
-from bioassay_mix._utils import atomic_path
+from bioassay_mix._utils import atomic_path, t_interval
 from bioassay_mix.cli import _natural_prior
 from bioassay_mix.estimator import DEFAULT_NATURAL_PRIOR, TARGET, MixMinClassifier
 from bioassay_mix.executor import LocalExecutor
@@ -193,20 +193,13 @@ def run_panel(name: str, sizes: list[int], draws: range, n_jobs: int, raw_file: 
     return scores
 
 
-def interval(values: np.ndarray) -> tuple[float, float]:
-    if len(values) < 2:
-        return float("nan"), float("nan")
-    half = stats.t.ppf(0.975, len(values) - 1) * stats.sem(values)
-    return float(values.mean() - half), float(values.mean() + half)
-
-
 def summarise(raw: pd.DataFrame) -> dict[str, pd.DataFrame]:
     per_target = raw.groupby(["size", "method", "target"], as_index=False)[
         ["ap", "delta_auprc", "weight_on_target"]].mean()
     summary = []
     for (size, method), part in per_target.groupby(["size", "method"]):
-        lo, hi = interval(part["ap"].to_numpy())
-        dlo, dhi = interval(part["delta_auprc"].to_numpy())
+        _, lo, hi = t_interval(part["ap"], bounds=(0.0, 1.0))
+        _, dlo, dhi = t_interval(part["delta_auprc"])
         summary.append({"size": size, "method": method, "n_targets": len(part),
                         "mean_ap": part["ap"].mean(), "ap_ci_low": lo, "ap_ci_high": hi,
                         "mean_delta_auprc": part["delta_auprc"].mean(), "delta_ci_low": dlo,
@@ -230,11 +223,11 @@ def priors_vs_natural(raw: pd.DataFrame) -> pd.DataFrame:
     same = raw[raw["draw"].isin(common)]
     wide = same.pivot_table(index=["size", "target"], columns="method", values="ap")
     variants = [m for m in wide.columns if m.startswith("mixmin_plus_target")]
-    table = pd.concat([versus(wide[[m, "natural_plus_target"]], m).assign(method=m)
+    table = pd.concat([versus(wide[[m, "natural_plus_target"]], m).assign(against=m)
                        for m in variants], ignore_index=True)
-    table = table.sort_values(["size", "method"], kind="stable").drop(columns="against")
-    return table[["size", "method", *table.columns.drop(["size", "method"])]].assign(
-        draws=" ".join(map(str, sorted(common))))
+    return (table.rename(columns={"against": "method"})
+            .sort_values(["size", "method"], kind="stable")
+            .assign(draws=" ".join(map(str, sorted(common)))))
 
 
 def versus(wide: pd.DataFrame, ours: str) -> pd.DataFrame:

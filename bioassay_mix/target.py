@@ -356,7 +356,8 @@ def _prior_text(settings: dict) -> str:
 
 
 def _pseudo_compounds(strength: float) -> str:
-    return f"{round(strength, 1):g} pseudo-compound{'' if strength == 1 else 's'}"
+    shown = round(strength, 1)
+    return f"{shown:g} pseudo-compound{'' if shown == 1 else 's'}"
 
 
 def fit_markdown(result: FitResult) -> str:
