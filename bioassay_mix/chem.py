@@ -90,6 +90,18 @@ def parse_many(smiles: Iterable[object], *, canonical: bool = True) -> list[Pars
     return [parse_smiles(s, canonical=canonical) for s in smiles]
 
 
+def canonical_many(smiles: Iterable[object]) -> list[tuple[str | None, str | None]]:
+    """Each input's canonical SMILES and failure reason (one of the two is ``None``); unlike
+    :func:`parse_many` it returns no molecules, so it can run in a worker process.
+
+    Examples
+    --------
+    >>> canonical_many(["OCC", "C1CC"])
+    [('CCO', None), (None, 'SMILES syntax error')]
+    """
+    return [(p.smiles, p.reason) for p in map(parse_smiles, smiles)]
+
+
 def scaffold(mol: Chem.Mol) -> str:
     """Bemis-Murcko scaffold SMILES; acyclic molecules share the empty scaffold ``''``."""
     return MurckoScaffold.MurckoScaffoldSmiles(mol=mol, includeChirality=False)

@@ -10,17 +10,60 @@ never passes through the client.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from joblib import Parallel, delayed
+from joblib._parallel_backends import LokyBackend
+from joblib.executor import get_memmapping_executor
 
-from ._utils import progress, resolve_n_jobs
+from ._utils import die_with_parent, progress, resolve_n_jobs
 from .errors import BioassayMixError
 
 logger = logging.getLogger(__name__)
 
 EXECUTORS = ("local", "dask")
+
+
+#: Tasks in flight per worker process in :func:`process_map`.
+IN_FLIGHT = 2
+_marked_pid: int | None = None
+
+
+def process_map(func: Callable, items: Iterable[tuple], *, n_jobs: int) -> Iterator:
+    """``func(*item)`` for each tuple of ``items`` in ``n_jobs`` worker processes, yielded in
+    input order.
+
+    The workers are joblib's own (its memmapping executor over loky, started once and reused by
+    the process's later joblib calls, the user's included, with the thread limits joblib gives
+    them); ``items`` is consumed lazily, at most :data:`IN_FLIGHT` tasks per worker ahead of
+    what has been yielded, so memory stays flat in the input's length (joblib's own generator
+    runs ahead of its consumer). Each worker is tied to this process's life (Linux): a killed
+    parent leaves no worker behind.
+    """
+    pool = get_memmapping_executor(n_jobs, env=LokyBackend()._prepare_worker_env(n_jobs))
+    parent = os.getpid()
+    queue: deque = deque()
+    try:
+        for item in items:
+            queue.append(pool.submit(_in_worker, parent, func, item))
+            if len(queue) >= IN_FLIGHT * n_jobs:
+                yield queue.popleft().result()
+        while queue:
+            yield queue.popleft().result()
+    finally:
+        for future in queue:
+            future.cancel()
+
+
+def _in_worker(parent: int, func: Callable, item: tuple) -> Any:
+    global _marked_pid
+    if os.getpid() != parent and _marked_pid != os.getpid():
+        die_with_parent()
+        _marked_pid = os.getpid()
+    return func(*item)
 
 
 class LocalExecutor:

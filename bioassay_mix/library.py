@@ -319,14 +319,12 @@ class ProxyLibrary(SavedFolder):
         if not hasattr(template, "predict_proba"):
             raise DataError(f"proxy {type(template).__name__} has no predict_proba")
         excluded = _canonical_set(exclude)
-        labels = joined.labels
-        keep = ~labels.index.isin(list(excluded))
+        keep = ~joined.compounds.isin(list(excluded))
         train: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         skipped = []
-        for a in labels.columns:
-            col = labels[a].to_numpy()
-            r = np.flatnonzero(~np.isnan(col) & keep)
-            y = col[r].astype(np.int8)
+        for a in joined.assays:
+            r, y = joined.positions(a)
+            r, y = r[keep[r]], y[keep[r]]
             n_pos = int(y.sum())
             if len(r) < min_labels:
                 skipped.append({"assay": a, "reason": f"{len(r)} labelled compounds "
@@ -338,9 +336,9 @@ class ProxyLibrary(SavedFolder):
         if not train:
             raise DataError(f"no usable source assay in {joined.name!r}: {skipped[:3]}")
         used = np.unique(np.concatenate([r for r, _ in train.values()]))
-        position = np.full(len(labels), -1, dtype=np.int64)
+        position = np.full(len(joined.compounds), -1, dtype=np.int64)
         position[used] = np.arange(len(used))
-        compounds = labels.index[used]
+        compounds = joined.compounds[used]
         X = sp.csr_matrix(featurizer.transform_valid(list(compounds)), dtype=np.float32)
         rows = {a: position[r] for a, (r, _) in train.items()}
         ys = {a: y for a, (_, y) in train.items()}

@@ -106,7 +106,7 @@ def read_target(source: str | os.PathLike | pd.DataFrame, *, smiles_column: str 
                             " (set --smiles-column / --label-column)")
     panel = AssayPanel.from_frame(frame, smiles_column=smiles_column,
                                   label_columns=[label_column], name=name)
-    y = panel.labels[label_column].dropna()
+    y = panel.column(label_column)
     if y.empty:
         raise DataError(f"{name}: no compound has both a valid SMILES and a label")
     if y.nunique() < 2:

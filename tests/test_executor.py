@@ -161,3 +161,36 @@ def test_fingerprints_stay_on_the_workers(small_panel):
         assert len(who) == 2  # copied to every worker for the tasks that need it
         np.testing.assert_allclose(prep.Q.to_numpy(), local.Q.to_numpy(), atol=1e-7)
         assert abs(prep.X.result() - local.X).sum() == 0
+
+
+def test_featurizing_workers_leave_joblib_usable_for_the_user():
+    # the engine's own loky executor replaced joblib's: a later cross_val_score(n_jobs=2) died
+    # with "'_ReusablePoolExecutor' object has no attribute '_temp_folder_manager'"
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import cross_val_score
+
+    from bioassay_mix.featurize import MorganFingerprint
+
+    smiles = ["C" * (i % 40 + 1) + "O" * (i // 40) for i in range(5000)]
+    X = MorganFingerprint(n_bits=64, n_jobs=2).fit().transform(smiles)
+    y = np.arange(len(smiles)) % 2
+    scores = cross_val_score(LogisticRegression(max_iter=50), X, y, cv=2, n_jobs=2)
+    assert scores.shape == (2,)
+    again = MorganFingerprint(n_bits=64, n_jobs=2).fit().transform(smiles)
+    assert (again != X).nnz == 0
+
+
+def test_process_map_yields_in_order_and_reads_ahead_only_a_little():
+    from bioassay_mix.executor import IN_FLIGHT, process_map
+
+    pulled = []
+
+    def items():
+        for i in range(40):
+            pulled.append(i)
+            yield (i, 3)
+
+    stream = process_map(pow, items(), n_jobs=2)
+    assert next(stream) == 0
+    assert len(pulled) <= IN_FLIGHT * 2 + 1
+    assert list(stream) == [i**3 for i in range(1, 40)]

@@ -76,3 +76,73 @@ def test_missing_assay_columns_are_named():
         AssayPanel.from_frame(frame(smiles=["CCO"], A=[1]), label_columns=["A", "B"])
     with pytest.raises(DataError, match="no column 'assay'"):
         AssayPanel.from_long(frame(smiles=["CCO"], label=[1]))
+
+
+def long_table(n_compounds, n_assays, per_assay, seed=0):
+    rng = np.random.default_rng(seed)
+    rows = []
+    for a in range(n_assays):
+        for c in rng.choice(n_compounds, size=per_assay, replace=False):
+            smiles = "C" * (c % 30 + 1) + "N" * (c // 30 % 30) + "O" * (c // 900)
+            rows.append((smiles, f"A{a}", int(rng.random() < 0.4)))
+    return pd.DataFrame(rows, columns=["smiles", "assay", "label"])
+
+
+def test_a_wide_sparse_long_table_never_becomes_dense():
+    # 3,000 compounds x 2,000 assays is 6e6 cells but only 40,000 labels; the panel holds those
+    table = long_table(3000, 2000, 20)
+    panel = AssayPanel.from_long(table)
+    assert panel.matrix.shape == (len(set(table.smiles)), 2000)
+    assert panel.n_labels == 40_000
+    assert panel.matrix.data.nbytes + panel.matrix.indices.nbytes <= 40_000 * 5
+    rows, y = panel.positions("A7")
+    expected = table[table.assay == "A7"]
+    assert len(rows) == 20 and y.sum() == expected.label.sum()
+    assert set(panel.compounds[rows]) == set(
+        AssayPanel.from_frame(expected[["smiles"]].assign(x=1)).smiles)
+    assert (panel.summary()["n_labelled"] == 20).all()
+
+
+def test_dense_view_is_refused_above_the_limit(monkeypatch):
+    import bioassay_mix.panel as module
+
+    panel = AssayPanel.from_long(long_table(200, 50, 5))
+    monkeypatch.setattr(module, "DENSE_LIMIT", 1000)
+    with pytest.raises(DataError, match=r"too many for a dense frame.*positions"):
+        _ = panel.labels
+    assert panel.column("A3").shape == (5,)
+
+
+def test_long_table_merges_repeats_and_reports_conflicts_in_one_assay():
+    table = frame(smiles=["CCO", "OCC", "CCN", "NCC", "CCC"],
+                  assay=["A", "A", "A", "A", "B"], label=[1, 1, 1, 0, 0])
+    panel = AssayPanel.from_long(table)
+    assert panel.column("A").to_dict() == {"CCO": 1}
+    conflicts = panel.issues[panel.issues.kind == "conflicting_labels"]
+    assert conflicts[["row", "column", "smiles"]].values.tolist() == [[2, "A", "CCN"]]
+    assert AssayPanel.from_long(table, on_conflict="any_active").column("A").to_dict() == {
+        "CCO": 1, "CCN": 1}
+
+
+def test_sparse_and_dense_views_agree(small_panel):
+    again = AssayPanel.from_labels(small_panel.labels, name=small_panel.name)
+    assert again.checksum() == small_panel.checksum()
+    long = small_panel.to_long()
+    assert len(long) == small_panel.n_labels == int(small_panel.labels.notna().sum().sum())
+    for assay in small_panel.assays[:3]:
+        dense = small_panel.labels[assay].dropna().astype(np.int8)
+        assert small_panel.column(assay).equals(dense.rename(assay))
+
+
+def test_checksum_changes_with_one_label(small_panel):
+    flipped = small_panel.labels.copy()
+    cell = flipped.iloc[:, 0].first_valid_index()
+    flipped.loc[cell, flipped.columns[0]] = 1 - flipped.loc[cell, flipped.columns[0]]
+    assert AssayPanel.from_labels(flipped).checksum() != small_panel.checksum()
+
+
+def test_canonicalising_in_worker_processes_gives_the_same_panel():
+    table = long_table(12_000, 30, 600, seed=3)
+    one = AssayPanel.from_long(table)
+    two = AssayPanel.from_long(table, n_jobs=2)
+    assert one.checksum() == two.checksum()

@@ -10,10 +10,11 @@ drug-like molecules with one core: RDKit parses 4,390 molecules/s and folds thei
   themselves, and the feature cache is keyed by the input text (a pure function of text, spec
   and RDKit's version, so a key can never serve another molecule's features);
 * RDKit holds the GIL while it parses, so threads do not help and worker processes do: blocks of
-  :data:`BLOCK_SIZE` strings go to loky's workers (joblib's executor), which start once and are
-  reused by later calls (starting costs about a second: they import RDKit and this package),
-  results coming back in input order with at most two blocks per worker in flight, so memory
-  stays flat in the input size.
+  :data:`BLOCK_SIZE` strings go to joblib's worker processes
+  (:func:`~bioassay_mix.executor.process_map`), which start once and are reused by later calls
+  (starting costs about a second: they import RDKit and this package), results coming back in
+  input order with at most two blocks per worker in flight, so memory stays flat in the input
+  size.
 """
 
 from __future__ import annotations
@@ -29,17 +30,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from joblib.externals.loky import get_reusable_executor
 
-from .._utils import die_with_parent, resolve_n_jobs
+from .._utils import resolve_n_jobs
 from ..chem import parse_smiles
+from ..executor import process_map
 from .spec import featurizer_from_spec
 
 #: Strings per worker task: large enough that dispatch costs nothing, small enough that a
 #: block's RDKit molecules (kilobytes each) never add up to much memory.
 BLOCK_SIZE = 2_000
-#: Blocks in flight per worker.
-IN_FLIGHT = 2
 #: Distinct strings from which :func:`featurize` uses worker processes: about a second of one
 #: core's work, which a warm pool halves; a first call also pays the pool's start (~1.5 s).
 PARALLEL_MIN = 2 * BLOCK_SIZE
@@ -137,7 +136,7 @@ def featurize_stream(lists: Iterable[Sequence[Any]], spec: dict[str, Any], *,
 
     jobs = resolve_n_jobs(n_jobs)
     results = (featurize_block(b, spec) for b in blocks()) if jobs == 1 else \
-        _in_workers(blocks(), spec, jobs)
+        process_map(featurize_block, ((b, spec) for b in blocks()), n_jobs=jobs)
     pending: list[Block] = []
     for block in results:
         pending.append(block)
@@ -145,26 +144,6 @@ def featurize_stream(lists: Iterable[Sequence[Any]], spec: dict[str, Any], *,
             parts.popleft()
             yield merge(pending)
             pending = []
-
-
-def _in_workers(blocks: Iterator[Sequence[Any]], spec: dict[str, Any],
-                jobs: int) -> Iterator[Block]:
-    """featurize_block of each block in ``jobs`` worker processes, in order, at most two
-    blocks per worker in flight."""
-    # loky (joblib's executor) keeps its workers between calls; the initializer makes Linux
-    # end them with this process (a killed ``score`` left workers running)
-    pool = get_reusable_executor(max_workers=jobs, initializer=die_with_parent)
-    queue: deque = deque()
-    try:
-        for block in blocks:
-            queue.append(pool.submit(featurize_block, block, spec))
-            if len(queue) >= IN_FLIGHT * jobs:
-                yield queue.popleft().result()
-        while queue:
-            yield queue.popleft().result()
-    finally:
-        for future in queue:
-            future.cancel()
 
 
 def featurize(smiles: Sequence[Any], spec: dict[str, Any], *, n_jobs: int | None = 1) -> Block:

@@ -98,7 +98,7 @@ def test_one_class_and_tiny_assays_are_skipped_with_reasons(small_panel):
     labels["ALL_NEG"] = np.where(labels["NR-AR"].notna(), 0.0, np.nan)
     labels["TINY"] = np.nan
     labels.iloc[:10, labels.columns.get_loc("TINY")] = [0, 1] * 5
-    panel = AssayPanel(labels, name="with-bad")
+    panel = AssayPanel.from_labels(labels, name="with-bad")
     res = run(panel, targets=["NR-AR"], config=config())
     reasons = res.skipped.set_index("assay")["reason"]
     assert reasons["ALL_NEG"] == "no positive labels"
@@ -114,7 +114,8 @@ def test_target_whose_weight_rows_have_one_class_is_skipped_with_reason(small_pa
     valid = rows(prepare(small_panel, targets=["SR-MMP"], config=cfg).codes, "SR-MMP", VALID)
     labels = small_panel.labels.copy()
     labels.iloc[valid, labels.columns.get_loc("SR-MMP")] = 0.0  # no positive left there
-    prep = prepare(AssayPanel(labels, name="one-class-valid"), targets=["SR-MMP", "NR-AR"],
+    prep = prepare(AssayPanel.from_labels(labels, name="one-class-valid"),
+                   targets=["SR-MMP", "NR-AR"],
                    config=cfg)
     assert prep.targets == ["NR-AR"]
     reasons = pd.DataFrame(prep.skipped).set_index("assay")["reason"]
@@ -146,7 +147,7 @@ def test_changed_labels_under_the_same_name_are_never_served_from_the_cache(smal
     test = make_splits(small_panel, random_state=1)["SR-MMP"].to_numpy() == TEST
     flipped = small_panel.labels.copy()
     flipped.loc[test, "SR-MMP"] = 1 - flipped.loc[test, "SR-MMP"]
-    changed = AssayPanel(flipped, name=small_panel.name)
+    changed = AssayPanel.from_labels(flipped, name=small_panel.name)
     again = run(changed, targets=["SR-MMP"], config=config(seed=1), out_dir=out)
     fresh = run(changed, targets=["SR-MMP"], config=config(seed=1))
     timings = [c for c in first.report if c.startswith("seconds_")]
