@@ -120,7 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="proxies trained at once (-1: all cores)")
     build.add_argument("--overwrite", action="store_true",
                        help="replace an existing library at --out")
-    build.add_argument("--quiet", action="store_true", help="no progress bars, warnings only")
+    build.add_argument("--quiet", action="store_true", help="no progress bars, warnings only; a "
+                       "killed build resumes from .OUT.build/ beside --out when run again")
     info = lib_sub.add_parser("info", help="describe a saved library")
     info.add_argument("path", help="library folder")
     info.add_argument("--quiet", action="store_true", help=argparse.SUPPRESS)
@@ -385,7 +386,7 @@ def _library(args: argparse.Namespace) -> int:
     from .compound_files import read_compounds
     from .datasets import load_panel
     from .featurize import make_featurizer
-    from .library import MANIFEST
+    from .library import MANIFEST, remove_checkpoint
     from .proxies import make_estimator
 
     # every option is checked before any training
@@ -397,11 +398,15 @@ def _library(args: argparse.Namespace) -> int:
     if args.exclude:
         exclude = [s for chunk in read_compounds(args.exclude) for s in chunk["smiles"]
                    if isinstance(s, str)]
-    panels = [load_panel(p) for p in args.panel]
+    panels = [load_panel(p, n_jobs=args.n_jobs) for p in args.panel]
+    out = Path(args.out)
+    checkpoint = out.parent / f".{out.name}.build"
     lib = ProxyLibrary.build(panels, featurizer=featurizer, proxy=proxy, exclude=exclude,
                              min_labels=args.min_labels, random_state=args.seed,
-                             device=args.device, n_jobs=args.n_jobs, verbose=not args.quiet)
-    path = lib.save(args.out, overwrite=args.overwrite)
+                             device=args.device, n_jobs=args.n_jobs, verbose=not args.quiet,
+                             checkpoint=checkpoint)
+    path = lib.save(out, overwrite=args.overwrite)
+    remove_checkpoint(checkpoint)
     print(f"{lib!r}: {len(lib.skipped)} assays skipped; written to {path}")
     return 0
 

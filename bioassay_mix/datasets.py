@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import json
 import logging
 import os
 import tomllib
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pooch
 
@@ -20,8 +22,9 @@ from ._utils import sha256_bytes, sha256_file
 from .errors import ChecksumError, DataError, DataUnavailableError
 from .panel import AssayPanel, compose
 
-__all__ = ["DATA_ENV", "LAYOUTS", "Manifest", "data_home", "fetch", "get_manifest", "load_panel",
-           "manifest_dir", "manifests", "read_table", "status"]
+__all__ = ["DATA_ENV", "LAYOUTS", "Manifest", "data_home", "describe_chembl_assays", "fetch",
+           "get_manifest", "load_panel", "manifest_dir", "manifests", "read_fsmol_tasks",
+           "read_table", "status"]
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +53,11 @@ class Manifest:
     regression_columns: tuple[str, ...] = ()
     rows: int | None = None
     components: tuple[str, ...] = ()
+    layout: str = "wide"
+    assay_column: str = "assay"
+    label_column: str = "label"
+    annotations: str = ""
+    annotations_sha256: str = ""
     path: Path | None = field(default=None, compare=False)
 
     @classmethod
@@ -65,6 +73,9 @@ class Manifest:
         for key in ("label_columns", "id_columns", "regression_columns", "components"):
             if isinstance(raw.get(key), list):
                 raw[key] = tuple(raw[key])
+        if raw.get("layout", "wide") not in LAYOUTS:
+            raise DataError(f"manifest {path}: layout must be one of {LAYOUTS}, "
+                            f"got {raw['layout']!r}")
         try:
             return cls(**raw, path=path)
         except TypeError as exc:
@@ -172,6 +183,70 @@ def fetch(name: str, *, cache: str | os.PathLike | None = None) -> Path:
     return target
 
 
+def _annotations(m: Manifest, cache) -> dict[str, str]:
+    """Per-assay descriptions from the manifest's annotation file (ChEMBL's target table),
+    verified like the data; empty when the manifest names none."""
+    if not m.annotations:
+        return {}
+    path = data_home(cache) / m.folder / m.annotations
+    if not path.is_file():
+        raise DataUnavailableError(f"{m.annotations}, named by manifest {m.path}, is not in "
+                                   f"{path.parent}; put it there or set {DATA_ENV}")
+    actual = sha256_file(path)
+    if m.annotations_sha256 and actual != m.annotations_sha256:
+        raise ChecksumError(f"{path} has sha256 {actual}, but manifest {m.path} expects "
+                            f"{m.annotations_sha256}")
+    return describe_chembl_assays(read_table(path))
+
+
+#: Assay types of ChEMBL, as FS-Mol's ``assay_type`` letters.
+ASSAY_TYPES = {"B": "binding", "F": "functional", "A": "ADMET", "T": "toxicity",
+               "P": "physicochemical", "U": "unclassified"}
+
+
+def describe_chembl_assays(table: pd.DataFrame) -> dict[str, str]:
+    """One line per ChEMBL assay from a target table such as FS-Mol's ``target_info.csv``:
+    target name, protein family and assay type, e.g. ``"Cyclin-dependent kinase 2 (kinase;
+    enzyme), binding"``.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Columns ``chembl_id`` and any of ``pref_name``, ``protein_family``,
+        ``protein_super_family``, ``assay_type``, ``assay_organism``.
+
+    Returns
+    -------
+    dict of str to str
+        By ChEMBL assay id.
+
+    Examples
+    --------
+    >>> describe_chembl_assays(pd.DataFrame({"chembl_id": ["CHEMBL1"], "assay_type": ["F"],
+    ...     "pref_name": ["Thrombin"], "protein_family": ["protease"]}))
+    {'CHEMBL1': 'Thrombin (protease), functional'}
+    """
+    if "chembl_id" not in table.columns:
+        raise DataError(f"an assay annotation table needs a 'chembl_id' column; it has "
+                        f"{list(table.columns)[:10]}")
+
+    def text(row: pd.Series, column: str) -> str:
+        value = row.get(column)
+        return "" if value is None or pd.isna(value) else str(value).strip()
+
+    out = {}
+    for _, row in table.iterrows():
+        families = [f for f in (text(row, "protein_family"), text(row, "protein_super_family"))
+                    if f]
+        target = text(row, "pref_name") or "no single-protein target"
+        if families:
+            target += f" ({'; '.join(dict.fromkeys(families))})"
+        kind = ASSAY_TYPES.get(text(row, "assay_type"), text(row, "assay_type"))
+        organism = text(row, "assay_organism")
+        out[text(row, "chembl_id")] = ", ".join(p for p in (target, kind, organism) if p)
+    return out
+
+
 def _verify(path: Path, m: Manifest) -> str:
     actual = sha256_file(path)
     if not m.sha256:
@@ -223,6 +298,90 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
     return frame
 
 
+#: FS-Mol's per-compound keys, and the long table's columns they become.
+FSMOL_FIELDS = {"SMILES": "smiles", "Property": "label", "RegressionProperty": "value",
+                "LogRegressionProperty": "log_value", "Relation": "relation",
+                "AssayType": "assay_type"}
+
+
+def read_fsmol_tasks(path: str | os.PathLike) -> pd.DataFrame:
+    """Read FS-Mol's own layout: one ``<task>.jsonl.gz`` per assay (a JSON object per compound
+    with ``SMILES`` and ``Property`` "0.0"/"1.0"), or a folder of them.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A task file, or a folder whose ``*.jsonl.gz`` files are read in name order (FS-Mol's
+        ``datasets/train``, unpacked from its archive).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per compound: ``task`` (the file name's stem, a ChEMBL assay id), ``smiles``,
+        ``label`` (0/1), ``value``, ``log_value``, ``relation``, ``assay_type``; the columns
+        of FS-Mol's slim CSV. The precomputed fingerprints and graphs are not kept.
+
+    Raises
+    ------
+    DataError
+        A file that is not gzip, truncated, or has a line that is not a JSON object with
+        ``SMILES`` and ``Property``: named by file and line.
+
+    Examples
+    --------
+    >>> import os
+    >>> tasks = read_fsmol_tasks(os.path.join(data_home(), "fsmol", "raw"))  # doctest: +SKIP
+    """
+    path = Path(path)
+    if path.is_dir():
+        files = sorted(path.glob("*.jsonl.gz"))
+        if not files:
+            raise DataError(f"{path} holds no FS-Mol task files (*.jsonl.gz)")
+    elif path.is_file():
+        files = [path]
+    else:
+        raise DataUnavailableError(f"no such file or folder: {path}")
+    frames = [_read_fsmol_task(f) for f in files]
+    return pd.concat(frames, ignore_index=True)
+
+
+def _read_fsmol_task(path: Path) -> pd.DataFrame:
+    task = path.name.removesuffix(".gz").removesuffix(".jsonl")
+    records, lines, line = [], [], 0
+    try:
+        with gzip.open(path, "rt", encoding="utf-8") as handle:
+            for line, text in enumerate(handle, start=1):
+                if not text.strip():
+                    continue
+                try:
+                    obj = json.loads(text)
+                except json.JSONDecodeError as exc:
+                    raise DataError(f"{path}, line {line}: not JSON ({exc.msg})") from exc
+                if not isinstance(obj, dict) or "SMILES" not in obj or "Property" not in obj:
+                    raise DataError(f"{path}, line {line}: not an FS-Mol compound record "
+                                    "(a JSON object with 'SMILES' and 'Property')")
+                records.append({col: obj.get(key) for key, col in FSMOL_FIELDS.items()})
+                lines.append(line)
+    except (OSError, EOFError, zlib.error, UnicodeDecodeError) as exc:
+        # gzip raises BadGzipFile (an OSError) for a file that is not gzip, EOFError for one cut
+        raise DataError(f"{path}: unreadable after line {line} ({type(exc).__name__}: "
+                        f"{str(exc)[:120]}); is it a complete FS-Mol .jsonl.gz?") from exc
+    if not records:
+        raise DataError(f"{path} holds no compound records")
+    frame = pd.DataFrame(records, columns=list(FSMOL_FIELDS.values()))
+    labels = pd.to_numeric(frame["label"], errors="coerce")
+    bad = labels.isna() | ~labels.isin([0, 1])
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise DataError(f"{path}, line {lines[i]}: Property {frame['label'].iloc[i]!r} is "
+                        "not 0/1")
+    frame["label"] = labels.astype(np.int8)
+    for col in ("value", "log_value"):
+        frame[col] = pd.to_numeric(frame[col], errors="coerce")
+    frame.insert(0, "task", task)
+    return frame
+
+
 def _header(path: Path, sep: str) -> list[str]:
     opener = gzip.open if path.name.lower().endswith(".gz") else open
     with opener(path, "rt", encoding="utf-8", newline="") as handle:
@@ -255,14 +414,16 @@ def load_panel(
     label_column: str = "label",
     strict: bool = False,
     on_conflict: str = "missing",
+    n_jobs: int | None = 1,
 ) -> AssayPanel:
-    """Load a panel by dataset name or from a CSV/Parquet file.
+    """Load a panel by dataset name, from a CSV/Parquet file, or from FS-Mol task files.
 
     Parameters
     ----------
     source : str or os.PathLike
-        A dataset name (``tox21``, ``toxcast``, ``moleculenet``, ...; see :func:`manifests`)
-        or a file.
+        A dataset name (``tox21``, ``toxcast``, ``moleculenet``, ``fsmol``, ...; see
+        :func:`manifests`), a table file, or FS-Mol's own layout: a ``.jsonl.gz`` task file or
+        a folder of them (read by :func:`read_fsmol_tasks`, each task one assay).
     cache : str or os.PathLike or None, default=None
         The data cache for named datasets (see :func:`fetch`).
     smiles_column : str, default="smiles"
@@ -278,10 +439,14 @@ def load_panel(
         Raise on the first invalid SMILES instead of excluding and reporting it.
     on_conflict : {"missing", "any_active", "raise"}, default="missing"
         Disagreeing labels of one compound (see :meth:`AssayPanel.from_frame`).
+    n_jobs : int or None, default=1
+        Worker processes canonicalising SMILES (worth it for FS-Mol's 207k).
 
     Returns
     -------
     AssayPanel
+        A named dataset's panel describes its assays (``descriptions``) where its manifest
+        names an annotation table (FS-Mol: ChEMBL target, family and assay type).
 
     Examples
     --------
@@ -289,44 +454,60 @@ def load_panel(
     >>> len(panel.assays), panel.labels.shape[0] > 7000
     (12, True)
     """
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
     text = str(source)
+    options = {"strict": strict, "on_conflict": on_conflict, "n_jobs": n_jobs}
     if text.lower() in manifests():
-        return _load_named(text.lower(), cache=cache, strict=strict, on_conflict=on_conflict)
+        return _load_named(text.lower(), cache=cache, **options)
     path = Path(text)
     if not path.exists():
         raise DataError(f"{text!r} is neither a known dataset ({sorted(manifests())}) nor a file")
+    name = path.name.split(".")[0]
+    if path.is_dir() or path.name.lower().endswith(".jsonl.gz"):
+        frame = read_fsmol_tasks(path)
+        panel = AssayPanel.from_long(frame, assay_column="task", name=name, **options)
+        panel.sources[name] = sha256_bytes(pd.util.hash_pandas_object(frame).to_numpy()
+                                           .tobytes())
+        return panel
     frame = read_table(path)
     if layout == "long":
         panel = AssayPanel.from_long(frame, smiles_column=smiles_column, assay_column=assay_column,
-                                     label_column=label_column, name=path.stem, strict=strict,
-                                     on_conflict=on_conflict)
-    elif layout == "wide":
-        panel = AssayPanel.from_frame(frame, smiles_column=smiles_column,
-                                      label_columns=label_columns, name=path.stem, strict=strict,
-                                      on_conflict=on_conflict)
+                                     label_column=label_column, name=path.stem, **options)
     else:
-        raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
+        panel = AssayPanel.from_frame(frame, smiles_column=smiles_column,
+                                      label_columns=label_columns, name=path.stem, **options)
     panel.sources[path.stem] = sha256_file(path)
     return panel
 
 
-def _load_named(name: str, *, cache, strict: bool, on_conflict: str) -> AssayPanel:
+def _load_named(name: str, *, cache, strict: bool, on_conflict: str,
+                n_jobs: int | None) -> AssayPanel:
     m = get_manifest(name)
     if m.folder == "text":
         raise DataError(f"{name!r} is a text domain, not an assay panel; load it with "
                         "bioassay_mix.lm.load_text_domain")
+    options = {"strict": strict, "on_conflict": on_conflict, "n_jobs": n_jobs}
     if m.is_composite:
-        parts = [_load_named(c, cache=cache, strict=strict, on_conflict=on_conflict)
-                 for c in m.components]
+        parts = [_load_named(c, cache=cache, **options) for c in m.components]
         return compose(parts, name=name, on_conflict=on_conflict)
     path = fetch(name, cache=cache)
     frame = read_table(path)
-    missing = [c for c in (m.smiles_column, *m.id_columns) if c not in frame.columns]
+    columns = (m.smiles_column, m.assay_column, m.label_column) if m.layout == "long" else (
+        m.smiles_column, *m.id_columns)
+    missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise DataError(f"{path}: columns {missing} named by manifest {m.path} are missing")
-    panel = AssayPanel.from_frame(frame, smiles_column=m.smiles_column,
-                                  label_columns=label_columns_of(m, list(frame.columns)),
-                                  name=name, strict=strict, on_conflict=on_conflict)
+    if m.layout == "long":
+        panel = AssayPanel.from_long(frame, smiles_column=m.smiles_column,
+                                     assay_column=m.assay_column, label_column=m.label_column,
+                                     name=name, **options)
+    else:
+        panel = AssayPanel.from_frame(frame, smiles_column=m.smiles_column,
+                                      label_columns=label_columns_of(m, list(frame.columns)),
+                                      name=name, **options)
+    described = _annotations(m, cache)
+    panel.descriptions = {a: described[a] for a in panel.assays if a in described}
     panel.sources[name] = m.sha256 or sha256_file(path)
     return panel
 

@@ -23,9 +23,11 @@ and rebuilds the featurizer from its spec; nothing is unpickled.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
+import shutil
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,13 +38,16 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import scipy.sparse as sp
+import xgboost as xgb
 from sklearn.base import clone
 from threadpoolctl import threadpool_limits
 
 from ._utils import (
     SavedFolder,
+    atomic_path,
     progress,
     read_manifest_json,
+    resolve_n_jobs,
     safe_name,
     sha256_bytes,
     sha256_file,
@@ -58,8 +63,10 @@ from .featurize import Featurizer, MorganFingerprint, featurizer_from_spec
 from .panel import AssayPanel, compose
 from .persist import check_sha256, load_estimator, save_estimator
 from .proxies import make_classifier
+from .proxy_stack import stack_boosters, stackable, stacked_proba
 
-__all__ = ["LIBRARY_FORMAT", "ProxyLibrary", "cached_library", "is_feature_matrix", "load_library"]
+__all__ = ["LIBRARY_FORMAT", "ProxyLibrary", "cached_library", "is_feature_matrix", "load_library",
+           "remove_checkpoint"]
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +75,10 @@ logger = logging.getLogger(__name__)
 LIBRARY_FORMAT = 2
 MANIFEST = "library.json"
 DATA_FILES = ("features.npz", "compounds.parquet", "rows.npz")
-INFO_COLUMNS = ("dataset", "title", "n_train", "n_positive")
+#: The XGBoost proxies joined into one model (:mod:`~bioassay_mix.proxy_stack`), written when
+#: every proxy is a binary XGBClassifier: predicting reads this file, not one per source.
+STACKED_FILE = "stacked.ubj"
+INFO_COLUMNS = ("dataset", "title", "description", "n_train", "n_positive")
 
 
 class ProxyLibrary(SavedFolder):
@@ -97,6 +107,9 @@ class ProxyLibrary(SavedFolder):
         How it was built (proxy, seed, excluded compounds), kept as ``build_params``.
     path : pathlib.Path or None, default=None
         The folder it was loaded from.
+    stacked : tuple of (xgboost.Booster, list of str) or None, default=None
+        The XGBoost proxies joined into one model and the sources of its outputs; built on
+        first use when every proxy is a binary XGBClassifier, otherwise ``None``.
 
     Examples
     --------
@@ -117,7 +130,8 @@ class ProxyLibrary(SavedFolder):
     def __init__(self, *, featurizer: Featurizer, proxies: dict[str, Any], compounds: pd.Index,
                  X: sp.csr_matrix, rows: dict[str, np.ndarray], labels: dict[str, np.ndarray],
                  info: pd.DataFrame, skipped: pd.DataFrame | None = None,
-                 build: dict[str, Any] | None = None, path: Path | None = None):
+                 build: dict[str, Any] | None = None, path: Path | None = None,
+                 stacked: tuple[Any, list[str]] | None = None):
         if list(proxies) != list(rows) or list(rows) != list(labels):
             raise DataError("a library needs the same sources, in the same order, in proxies, "
                             "rows and labels")
@@ -135,6 +149,7 @@ class ProxyLibrary(SavedFolder):
             columns=["assay", "reason"])
         self.build_params = build or {}
         self.path = path
+        self._stacked = stacked
 
     # -- what it holds -----------------------------------------------------------------------
     @property
@@ -190,7 +205,8 @@ class ProxyLibrary(SavedFolder):
                             proxies={s: self.proxies[s] for s in keep}, compounds=self.compounds,
                             X=self.X, rows={s: self.rows[s] for s in keep},
                             labels={s: self.labels[s] for s in keep}, info=self.info.loc[keep],
-                            skipped=self.skipped, build=self.build_params, path=self.path)
+                            skipped=self.skipped, build=self.build_params, path=self.path,
+                            stacked=self._stacked)
 
     def source_rows(self, source: str) -> tuple[sp.csr_matrix, np.ndarray]:
         """The features and labels ``source``'s proxy was trained on.
@@ -234,12 +250,15 @@ class ProxyLibrary(SavedFolder):
     def predict(self, X: Any, *, n_jobs: int | None = 1) -> np.ndarray:
         """Each source proxy's class-1 probability for every row of ``X``.
 
+        XGBoost proxies are evaluated together as one model (:meth:`stacked`), one pass over
+        ``X`` for all sources; other estimators one proxy at a time.
+
         Parameters
         ----------
         X : SMILES (sequence, Series, one-column frame) or feature matrix
             Compounds, as :meth:`features` takes them.
         n_jobs : int or None, default=1
-            Threads over sources (each proxy predicts on one thread).
+            Threads (XGBoost's for stacked proxies, else proxies predicted at once).
 
         Returns
         -------
@@ -247,9 +266,14 @@ class ProxyLibrary(SavedFolder):
             Columns in :attr:`sources` order.
         """
         features = self.features(X)
-        out = np.empty((features.shape[0], len(self)), dtype=np.float64)
         if features.shape[0] == 0:
-            return out
+            return np.empty((0, len(self)), dtype=np.float64)
+        stacked = self.stacked()
+        if stacked is not None:
+            booster, order = stacked
+            columns = pd.Index(order).get_indexer(self.sources)
+            return stacked_proba(booster, features, n_jobs=resolve_n_jobs(n_jobs))[:, columns]
+        out = np.empty((features.shape[0], len(self)), dtype=np.float64)
         models = list(self.proxies.values())
         with threadpool_limits(limits=1):  # one thread per proxy, n_jobs proxies at a time
             columns = LocalExecutor(n_jobs).map(_positive_proba, models,
@@ -257,6 +281,19 @@ class ProxyLibrary(SavedFolder):
         for j, column in enumerate(columns):
             out[:, j] = column
         return out
+
+    def stacked(self) -> tuple[Any, list[str]] | None:
+        """The proxies as one XGBoost model and the sources of its outputs, or ``None`` when
+        they are not all binary XGBClassifiers. Built on the first call (a few milliseconds per
+        source), kept, and saved with the library.
+
+        Returns
+        -------
+        tuple of (xgboost.Booster, list of str) or None
+        """
+        if self._stacked is None and stackable(list(self.proxies.values())):
+            self._stacked = (stack_boosters(list(self.proxies.values())), self.sources)
+        return self._stacked
 
     def summary(self) -> pd.DataFrame:
         """One row per source: dataset, training rows, positives, proxy class.
@@ -275,7 +312,8 @@ class ProxyLibrary(SavedFolder):
               featurizer: Featurizer | None = None, proxy: Any = None,
               exclude: Iterable[str] | None = None, assays: Sequence[str] | None = None,
               min_labels: int = 50, random_state: int = 0, device: str = "auto",
-              n_jobs: int | None = 1, verbose: bool = True) -> ProxyLibrary:
+              n_jobs: int | None = 1, verbose: bool = True,
+              checkpoint: str | os.PathLike | None = None) -> ProxyLibrary:
         """Train one proxy per assay of ``panel`` (one panel, or several joined on canonical
         SMILES) on all its labelled compounds but ``exclude``.
 
@@ -303,6 +341,16 @@ class ProxyLibrary(SavedFolder):
             Proxies trained at once, one thread each.
         verbose : bool, default=True
             Progress bar.
+        checkpoint : str or os.PathLike or None, default=None
+            A folder where the features and each batch of trained proxies are kept as the
+            build goes, so that a build that was killed resumes where it stopped. Its
+            contents are keyed by every build input (panels' labels, featurizer, proxy,
+            seed, ``min_labels``, ``exclude``): a different build never reuses them. Left in
+            place; :func:`remove_checkpoint` removes it once the library is saved.
+
+        Returns
+        -------
+        ProxyLibrary
         """
         panels = [panel] if isinstance(panel, AssayPanel) else list(panel)
         if not panels:
@@ -339,22 +387,23 @@ class ProxyLibrary(SavedFolder):
         position = np.full(len(joined.compounds), -1, dtype=np.int64)
         position[used] = np.arange(len(used))
         compounds = joined.compounds[used]
-        X = sp.csr_matrix(featurizer.transform_valid(list(compounds)), dtype=np.float32)
         rows = {a: position[r] for a, (r, _) in train.items()}
         ys = {a: y for a, (_, y) in train.items()}
-        items = [(a, seeded(template, random_state, n_jobs=1)) for a in train]
-        with threadpool_limits(limits=1):  # n_jobs proxies at a time, one thread each
-            fitted = LocalExecutor(n_jobs).map(
-                _fit_proxy, items, shared={"X": X, "rows": rows, "labels": ys},
-                desc="proxies", verbose=verbose)
+        build = {"panels": {p.name: p.checksum() for p in panels}, "min_labels": min_labels,
+                 "random_state": random_state, "n_excluded": len(excluded),
+                 "proxy": _estimator_spec(template)}
+        store = _Checkpoint(checkpoint, {**build, "featurizer": featurizer.spec(),
+                                         "excluded": sorted(excluded)})
+        X = store.features(lambda: featurizer.transform_valid(list(compounds)))
+        fitted = store.proxies(list(train), lambda names: _train_proxies(
+            names, template, random_state, n_jobs, X=X, rows=rows, labels=ys), verbose=verbose)
         info = pd.DataFrame([{"source": a, "dataset": datasets.get(a, joined.name),
                               "n_train": len(rows[a]), "n_positive": int(ys[a].sum())}
                              for a in train]).set_index("source")
         info["title"] = [_title(d) for d in info["dataset"]]
+        descriptions = {a: d for p in panels for a, d in p.descriptions.items()}
+        info["description"] = [descriptions.get(a, "") for a in info.index]
         info = info[list(INFO_COLUMNS)]
-        build = {"panels": {p.name: p.checksum() for p in panels}, "min_labels": min_labels,
-                 "random_state": random_state, "n_excluded": len(excluded),
-                 "proxy": _estimator_spec(template)}
         return cls(featurizer=featurizer, proxies=dict(zip(train, fitted, strict=True)),
                    compounds=compounds, X=X, rows=rows, labels=ys, info=info,
                    skipped=pd.DataFrame(skipped, columns=["assay", "reason"]), build=build)
@@ -369,6 +418,11 @@ class ProxyLibrary(SavedFolder):
             arrays[f"rows_{i}"] = self.rows[s].astype(np.int64)
             arrays[f"labels_{i}"] = self.labels[s].astype(np.int8)
         np.savez_compressed(folder / "rows.npz", **arrays)
+        files = list(DATA_FILES)
+        stacked = self.stacked()
+        if stacked is not None and stacked[1] == self.sources:
+            stacked[0].save_model(folder / STACKED_FILE)
+            files.append(STACKED_FILE)
         (folder / "proxies").mkdir()
         sources = []
         for i, s in enumerate(self.sources):
@@ -388,7 +442,7 @@ class ProxyLibrary(SavedFolder):
             "n_features": self.n_features,
             "n_compounds": len(self.compounds),
             "build": self.build_params,
-            "files": {f: sha256_file(folder / f) for f in DATA_FILES},
+            "files": {f: sha256_file(folder / f) for f in files},
             "sources": sources,
             "skipped": self.skipped.to_dict("records"),
         })
@@ -428,7 +482,13 @@ class ProxyLibrary(SavedFolder):
                                  .column("smiles").to_pylist())
             with np.load(folder / "rows.npz", allow_pickle=False) as data:
                 arrays = {k: data[k] for k in data.files}
-        except (ValueError, OSError, KeyError, pa.ArrowInvalid) as exc:
+            stacked = None
+            if STACKED_FILE in manifest["files"]:
+                check_sha256(folder / STACKED_FILE, manifest["files"][STACKED_FILE], str(file))
+                booster = xgb.Booster()
+                booster.load_model(folder / STACKED_FILE)
+                stacked = (booster, [e["name"] for e in manifest["sources"]])
+        except (ValueError, OSError, KeyError, pa.ArrowInvalid, xgb.core.XGBoostError) as exc:
             raise ModelFileError(f"library {folder} data could not be read: {exc}") from exc
         if X.shape[1] != featurizer.n_features_out_ or X.shape[1] != manifest["n_features"]:
             raise ModelFileError(f"{file}: features have {X.shape[1]} columns; the featurizer "
@@ -447,7 +507,7 @@ class ProxyLibrary(SavedFolder):
                    labels=labels, info=pd.DataFrame(info).set_index("source"),
                    skipped=pd.DataFrame(manifest.get("skipped", []),
                                         columns=["assay", "reason"]),
-                   build=manifest.get("build", {}), path=folder)
+                   build=manifest.get("build", {}), path=folder, stacked=stacked)
 
 
 def cached_library(panels: Sequence[AssayPanel], *, featurizer: Featurizer,
@@ -518,6 +578,103 @@ def _read_manifest(folder: Path) -> dict:
     if not complete or not entries:
         raise ModelFileError(f"{file} is corrupt: source entries are missing or incomplete")
     return manifest
+
+
+def remove_checkpoint(folder: str | os.PathLike) -> None:
+    """Remove what :meth:`ProxyLibrary.build` kept in ``folder`` (its keyed subfolders, and the
+    folder once empty); anything else there is left alone.
+
+    Parameters
+    ----------
+    folder : str or os.PathLike
+        The ``checkpoint`` given to :meth:`ProxyLibrary.build`.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        return
+    for sub in folder.iterdir():
+        if sub.is_dir() and len(sub.name) == 24 and (sub / "features.npz").exists():
+            shutil.rmtree(sub, ignore_errors=True)
+    with contextlib.suppress(OSError):
+        folder.rmdir()
+
+
+#: Proxies trained between two checkpoints.
+CHECKPOINT_BATCH = 250
+
+
+class _Checkpoint:
+    """What a build has done so far, under ``folder/<key of the build inputs>``; with no
+    folder, nothing is kept."""
+
+    def __init__(self, folder: str | os.PathLike | None, key: dict[str, Any]):
+        digest = sha256_bytes(json.dumps(key, sort_keys=True, default=str).encode())[:24]
+        self.folder = Path(folder) / digest if folder is not None else None
+
+    def features(self, compute) -> sp.csr_matrix:
+        file = self.folder / "features.npz" if self.folder else None
+        if file is not None and file.is_file():
+            try:
+                return sp.load_npz(file).tocsr()
+            except (ValueError, OSError) as exc:
+                logger.warning("checkpoint %s is unreadable (%s); featurizing again", file, exc)
+        X = sp.csr_matrix(compute(), dtype=np.float32)
+        if file is not None:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            with atomic_path(file) as tmp:
+                sp.save_npz(tmp, X, compressed=False)
+        return X
+
+    def proxies(self, names: list[str], train, *, verbose: bool) -> list[Any]:
+        done = self._done()
+        todo = [n for n in names if n not in done]
+        if done:
+            logger.info("resuming a library build: %d of %d proxies already trained (%s)",
+                        len(names) - len(todo), len(names), self.folder)
+        bar = progress(None, desc="proxies", total=len(names), verbose=verbose)
+        bar.update(len(names) - len(todo))
+        for start in range(0, len(todo), CHECKPOINT_BATCH):
+            batch = todo[start:start + CHECKPOINT_BATCH]
+            models = train(batch)
+            done.update(zip(batch, models, strict=True))
+            self._keep(batch, models)
+            bar.update(len(batch))
+        bar.close()
+        return [done[n] for n in names]
+
+    def _done(self) -> dict[str, Any]:
+        log = self.folder / "proxies.jsonl" if self.folder else None
+        if log is None or not log.is_file():
+            return {}
+        done = {}
+        for line in log.read_text(encoding="utf-8").splitlines():
+            try:
+                entry = json.loads(line)
+                done[entry["name"]] = load_estimator(self.folder, entry["model"],
+                                                     recorded_in=str(log))
+            except (ValueError, KeyError, TypeError, ModelFileError) as exc:
+                # a line cut by the kill, or a model file it did not finish: trained again
+                logger.warning("checkpoint %s: an entry is unusable (%s)", log, exc)
+        return done
+
+    def _keep(self, names: list[str], models: list[Any]) -> None:
+        if self.folder is None:
+            return
+        (self.folder / "proxies").mkdir(parents=True, exist_ok=True)
+        lines = [json.dumps({"name": n, "model": save_estimator(
+            m, self.folder, f"proxies/{sha256_bytes(n.encode())[:32]}")})
+            for n, m in zip(names, models, strict=True)]
+        with open(self.folder / "proxies.jsonl", "a", encoding="utf-8") as handle:
+            handle.write("".join(line + "\n" for line in lines))
+
+
+def _train_proxies(names: list[str], template: Any, random_state: int, n_jobs: int | None, *,
+                   X: sp.csr_matrix, rows: dict, labels: dict) -> list[Any]:
+    items = [(a, seeded(template, random_state, n_jobs=1)) for a in names]
+    with threadpool_limits(limits=1):  # n_jobs proxies at a time, one thread each
+        return LocalExecutor(n_jobs).map(_fit_proxy, items,
+                                         shared={"X": X, "rows": rows, "labels": labels},
+                                         verbose=False)
 
 
 def _positive_proba(model: Any, *, X) -> np.ndarray:

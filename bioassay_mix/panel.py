@@ -54,6 +54,9 @@ class AssayPanel:
         panel, with the reason (columns ``kind, row, column, smiles, detail``).
     sources : dict of str to str or None, default=None
         Where each input came from (file and checksum), for the run's metadata.
+    descriptions : dict of str to str or None, default=None
+        A line per assay saying what it measures (e.g. ChEMBL's target and assay type),
+        shown in libraries' weights tables and reports.
 
     Examples
     --------
@@ -68,8 +71,10 @@ class AssayPanel:
 
     def __init__(self, matrix: Any, *, compounds: Sequence[str], assays: Sequence[str],
                  name: str = "panel", issues: pd.DataFrame | None = None,
-                 sources: dict[str, str] | None = None):
+                 sources: dict[str, str] | None = None,
+                 descriptions: dict[str, str] | None = None):
         self.name = name
+        self.descriptions = dict(descriptions or {})
         self.compounds = pd.Index(list(compounds), dtype=object, name="smiles")
         self._assays = pd.Index(list(assays), dtype=object)
         self.issues = issues if issues is not None else pd.DataFrame(columns=ISSUE_COLUMNS)
@@ -230,7 +235,9 @@ class AssayPanel:
         sub = self.matrix[:, idx]
         keep = np.unique(sub.indices)
         return AssayPanel(sub[keep], compounds=self.compounds[keep], assays=list(assays),
-                          name=self.name, issues=self.issues, sources=dict(self.sources))
+                          name=self.name, issues=self.issues, sources=dict(self.sources),
+                          descriptions={a: self.descriptions[a] for a in assays
+                                        if a in self.descriptions})
 
     def _assay_index(self, assay: str) -> int:
         j = self._assays.get_indexer([assay])[0]
@@ -517,4 +524,6 @@ def compose(panels: Sequence[AssayPanel], *, name: str = "composed",
     long["row"] = -1  # composed records no longer map to one input row
     assays = list(dict.fromkeys(a for p in panels for a in p.assays))
     sources = {k: v for p in panels for k, v in p.sources.items()}
-    return _from_long_table(long, assays, name, on_conflict, issues, sources)
+    joined = _from_long_table(long, assays, name, on_conflict, issues, sources)
+    joined.descriptions = {a: d for p in panels for a, d in p.descriptions.items()}
+    return joined

@@ -297,6 +297,8 @@ def _weights_table(clf: MixMinClassifier, library: ProxyLibrary) -> pd.DataFrame
     table = pd.DataFrame({"source": w.index, "weight": w.to_numpy(),
                           "dataset": info["dataset"].fillna("(your assay)").to_numpy(),
                           "title": info["title"].fillna("").to_numpy(),
+                          "description": info.get("description", pd.Series(
+                              "", index=info.index)).fillna("").to_numpy(),
                           # counts, blank for the target's own column
                           "n_train": info["n_train"].astype("Int64").array,
                           "n_positive": info["n_positive"].astype("Int64").array})
@@ -365,7 +367,8 @@ def fit_markdown(result: FitResult) -> str:
     from .report import markdown_table
 
     t = result.target
-    top = result.weights.head(15)[["source", "weight", "dataset", "n_train", "n_positive"]]
+    top = result.weights.head(15)[["source", "weight", "dataset", "description", "n_train",
+                                   "n_positive"]]
     issues = ""
     if len(t.issues):
         counts = t.issues["kind"].value_counts()

@@ -114,3 +114,58 @@ def test_status_lists_every_manifest(data_dir):
     assert set(table["name"]) == set(manifests())
     assert table.set_index("name").loc["tox21", "status"] == "packaged"
     assert table.set_index("name").loc["toxcast", "status"] == "cached"
+
+
+def test_fsmol_manifests_are_listed_and_long(data_dir):
+    for name in ("fsmol", "fsmol_valid"):
+        m = get_manifest(name)
+        assert m.layout == "long" and m.assay_column == "task" and m.folder == "fsmol"
+        assert fetch(name) == (data_dir / "fsmol" / m.file).resolve()
+    assert {"fsmol", "fsmol_valid"} <= set(status()["name"])
+
+
+def test_fsmol_valid_loads_sparse_with_described_assays():
+    panel = load_panel("fsmol_valid")
+    assert len(panel.assays) == 39 and panel.n_labels > 13_500
+    assert set(panel.descriptions) == set(panel.assays)
+    assert all(any(f", {kind}" in d for kind in ("binding", "functional", "ADMET"))
+               for d in panel.descriptions.values())
+    assert set(panel.issues["kind"]) <= {"invalid_smiles", "conflicting_labels"}
+
+
+def test_fsmol_task_files_read_as_the_slim_csv(data_dir):
+    raw = data_dir / "fsmol" / "raw"
+    tasks = datasets.read_fsmol_tasks(raw)
+    assert list(tasks.columns) == ["task", "smiles", "label", "value", "log_value", "relation",
+                                   "assay_type"]
+    slim = pd.read_csv(data_dir / "fsmol" / "fsmol_valid.csv.gz")
+    slim = slim[slim.task.isin(tasks.task.unique())].reset_index(drop=True)
+    assert tasks["smiles"].tolist() == slim["smiles"].tolist()
+    assert tasks["label"].tolist() == slim["label"].tolist()
+    np.testing.assert_allclose(tasks["value"], slim["value"])
+    panel = load_panel(raw / "CHEMBL1243966.jsonl.gz")
+    assert panel.assays == ["CHEMBL1243966"]
+
+
+def test_broken_fsmol_task_files_are_named_by_file_and_line(data_dir, tmp_path):
+    good = gzip.decompress((data_dir / "fsmol" / "raw" / "CHEMBL1614259.jsonl.gz").read_bytes())
+    cut = tmp_path / "CHEMBL1.jsonl.gz"
+    cut.write_bytes(gzip.compress(good)[:20_000])
+    with pytest.raises(DataError, match=r"CHEMBL1.jsonl.gz: unreadable after line \d+"):
+        datasets.read_fsmol_tasks(cut)
+    lines = good.decode().splitlines()
+    broken = tmp_path / "CHEMBL2.jsonl.gz"
+    broken.write_bytes(gzip.compress("\n".join([*lines[:3], "{not json", *lines[3:]]).encode()))
+    with pytest.raises(DataError, match=r"CHEMBL2.jsonl.gz, line 4: not JSON"):
+        load_panel(broken)
+    plain = tmp_path / "CHEMBL3.jsonl.gz"
+    plain.write_bytes(good)
+    with pytest.raises(DataError, match=r"CHEMBL3.jsonl.gz: unreadable after line 0"):
+        datasets.read_fsmol_tasks(plain)
+    other = tmp_path / "CHEMBL4.jsonl.gz"
+    other.write_bytes(gzip.compress(b'{"SMILES": "CCO", "Property": "active"}\n'))
+    with pytest.raises(DataError, match="line 1: Property 'active' is not 0/1"):
+        datasets.read_fsmol_tasks(other)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DataError, match="holds no FS-Mol task files"):
+        datasets.read_fsmol_tasks(tmp_path / "empty")

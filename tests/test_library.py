@@ -179,3 +179,52 @@ def test_save_never_replaces_a_folder_it_did_not_write(tox21_library, tmp_path):
     assert load_library(path).sources == tox21_library.sources
     (tmp_path / "empty").mkdir()
     tox21_library.save(tmp_path / "empty")  # an empty folder is fine
+
+
+def test_stacked_proxies_predict_exactly_what_each_proxy_predicts(tox21):
+    from bioassay_mix.proxy_stack import stackable
+
+    panel = tox21.select(["NR-AR", "NR-AhR", "SR-MMP"])
+    lib = ProxyLibrary.build(panel, featurizer=MorganFingerprint(n_bits=256), verbose=False,
+                             proxy=__import__("xgboost").XGBClassifier(n_estimators=20))
+    X = lib.features(list(tox21.compounds[:400]))
+    separate = np.column_stack([lib.proxies[s].predict_proba(X)[:, 1] for s in lib.sources])
+    assert lib.stacked() is not None
+    np.testing.assert_allclose(lib.predict(X), separate, rtol=1e-5, atol=1e-7)
+    fewer = lib.without(["NR-AhR"])
+    np.testing.assert_allclose(fewer.predict(X), separate[:, [0, 2]], rtol=1e-5, atol=1e-7)
+    one = lib.without(["NR-AR", "NR-AhR"])
+    assert one.predict(X).shape == (400, 1)
+    assert not stackable([LogisticRegression()])
+
+
+def test_a_killed_build_resumes_from_its_checkpoint(tox21, tmp_path, monkeypatch):
+    import bioassay_mix.library as module
+
+    panel = tox21.select(["NR-AR", "NR-AhR", "SR-ARE", "SR-MMP", "SR-p53"])
+    options = {"featurizer": MorganFingerprint(n_bits=128),
+               "proxy": LogisticRegression(max_iter=200), "verbose": False}
+    reference = ProxyLibrary.build(panel, **options)
+    monkeypatch.setattr(module, "CHECKPOINT_BATCH", 2)
+    trained = []
+    real = module._train_proxies
+
+    def dies_on_the_second_batch(names, *args, **kwargs):
+        if trained:
+            raise KeyboardInterrupt  # as a kill would, after the first batch was kept
+        trained.append(list(names))
+        return real(names, *args, **kwargs)
+
+    monkeypatch.setattr(module, "_train_proxies", dies_on_the_second_batch)
+    with pytest.raises(KeyboardInterrupt):
+        ProxyLibrary.build(panel, checkpoint=tmp_path / "ck", **options)
+    monkeypatch.setattr(module, "_train_proxies", lambda names, *a, **k: (
+        trained.append(list(names)), real(names, *a, **k))[1])
+    resumed = ProxyLibrary.build(panel, checkpoint=tmp_path / "ck", **options)
+    assert trained == [["NR-AR", "NR-AhR"], ["SR-ARE", "SR-MMP"], ["SR-p53"]]
+    np.testing.assert_allclose(resumed.predict(SMILES), reference.predict(SMILES))
+    other = ProxyLibrary.build(panel, checkpoint=tmp_path / "ck", **{**options, "random_state": 1})
+    assert len(trained) == 6, "another seed is another build: nothing reused"
+    assert len(list((tmp_path / "ck").iterdir())) == 2
+    module.remove_checkpoint(tmp_path / "ck")
+    assert not (tmp_path / "ck").exists() and len(other) == 5
