@@ -247,7 +247,7 @@ class ProxyLibrary(SavedFolder):
             return sp.csr_matrix(X, dtype=np.float32)
         return sp.csr_matrix(self.featurizer.transform(X), dtype=np.float32)
 
-    def predict(self, X: Any, *, n_jobs: int | None = 1) -> np.ndarray:
+    def predict(self, X: Any, *, n_jobs: int | None = 1, stacked: bool = True) -> np.ndarray:
         """Each source proxy's class-1 probability for every row of ``X``.
 
         XGBoost proxies are evaluated together as one model (:meth:`stacked`), one pass over
@@ -259,6 +259,9 @@ class ProxyLibrary(SavedFolder):
             Compounds, as :meth:`features` takes them.
         n_jobs : int or None, default=1
             Threads (XGBoost's for stacked proxies, else proxies predicted at once).
+        stacked : bool, default=True
+            Use the stacked model where there is one; ``False`` calls each proxy's
+            ``predict_proba`` (the same probabilities, more slowly: for comparison).
 
         Returns
         -------
@@ -268,9 +271,9 @@ class ProxyLibrary(SavedFolder):
         features = self.features(X)
         if features.shape[0] == 0:
             return np.empty((0, len(self)), dtype=np.float64)
-        stacked = self.stacked()
-        if stacked is not None:
-            booster, order = stacked
+        joined = self.stacked() if stacked else None
+        if joined is not None:
+            booster, order = joined
             columns = pd.Index(order).get_indexer(self.sources)
             return stacked_proba(booster, features, n_jobs=resolve_n_jobs(n_jobs))[:, columns]
         out = np.empty((features.shape[0], len(self)), dtype=np.float64)

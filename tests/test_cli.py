@@ -79,6 +79,8 @@ def test_library_build_and_info_offline_from_the_shipped_tox21(tmp_path, capsys)
                  "--n-jobs", "2", "--proxy", "logistic", "--featurizer", "maccs",
                  "--exclude", str(tmp_path / "exclude.smi")])
     assert code == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["exclude.smi", "lib"], \
+        "the build's checkpoint is removed once the library is saved"
     assert main(["library", "info", str(out)]) == 0
     text = capsys.readouterr().out
     assert "ProxyLibrary(12 sources" in text and "MACCSKeys" in text

@@ -1,0 +1,268 @@
+"""ChEMBL scale: FS-Mol's 4,935 train assays as a library, stage by stage, against the goals.
+
+    python benchmarks/chembl_scale.py [--library LIB] [--split-file FILE] [--targets 8]
+                                      [--n-compounds 300] [--n-jobs 2] [--seed 0]
+                                      [--skip featurize,build,quality]
+
+Stages, each in its own process where memory or a first call matters:
+
+* ``featurize``: every distinct SMILES of FS-Mol's train split (and of HIV) through
+  ``MorganFingerprint(n_jobs)`` in a fresh process (the worker pool's start included, no
+  cache), against RDKit's own generator on one core over the same strings, also in a fresh
+  process: the ratio of the two wall times.
+* ``build``: ``bioassay-mix library build --panel fsmol --min-labels 16`` in a fresh process
+  (wall time, peak RSS of it and its workers); skipped with ``--library LIB``, which is then
+  used as it is (it must be built from FS-Mol's train split).
+* ``load``: ``load_library(LIB)`` in a fresh process.
+* ``targets``: ``--targets`` tasks of ``--split-file`` (default FS-Mol's valid split; never
+  its test split), ``--n-compounds`` compounds of each (stratified, seeded): the sources'
+  predictions as the library makes them (one stacked model) against one ``predict_proba``
+  per proxy (the earlier path), and the weights at k = 4,936 (the default prior, and plain
+  MixMin), timed; then ``bioassay-mix fit --target T.csv --library LIB --cv 3`` in a fresh
+  process (wall and peak RSS).
+* ``quality``: what the minimum-label rule does. For every task of the split file, supports
+  of 16 and 64 compounds (stratified, 3 seeded draws), the rest the query: plain MixMin's
+  weights on the support, the query scored by the sources' mixture, ΔAUPRC = AP minus the
+  query's active fraction; with every source, and with the sources of 50 or more training
+  compounds only (the package's earlier default).
+
+Writes ``results/chembl_scale.md`` with ``_summary``, ``_targets``, ``_quality`` CSVs and JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import psutil
+from _common import write_tables
+from sklearn.metrics import average_precision_score
+from sklearn.model_selection import train_test_split
+
+from bioassay_mix import load_panel
+from bioassay_mix.datasets import fetch
+from bioassay_mix.estimator import MixMinClassifier
+from bioassay_mix.library import load_library
+from bioassay_mix.solver import solve
+from bioassay_mix.solver.objectives import observed_label_proba
+
+HERE = Path(__file__).resolve().parent
+GOALS = {"build_s": 600, "build_peak_gib": 6, "load_s": 20, "featurize_ratio": 1.8,
+         "featurize_ratio_hiv": 1.6, "predict_s": 2, "weights_s": 1, "fit_cv_s": 30,
+         "fit_peak_gib": 4}
+
+FEATURIZE_SCRIPT = """
+import json, sys, time
+start = time.perf_counter()
+smiles = open(sys.argv[1]).read().split("\\n")
+method, n_jobs = sys.argv[2], int(sys.argv[3])
+if method == "engine":
+    from bioassay_mix.featurize import MorganFingerprint
+    t = time.perf_counter()
+    X = MorganFingerprint(n_jobs=n_jobs, strict=False).fit().transform(smiles)
+else:
+    import numpy as np
+    from rdkit import Chem, RDLogger
+    from rdkit.Chem import rdFingerprintGenerator
+    RDLogger.DisableLog("rdApp.*")
+    gen = rdFingerprintGenerator.GetMorganGenerator(radius=2, fpSize=2048)
+    t = time.perf_counter()
+    X = [np.asarray(gen.GetFingerprint(m).GetOnBits()) if (m := Chem.MolFromSmiles(s))
+         is not None else None for s in smiles]
+print(json.dumps({"seconds": time.perf_counter() - t}))
+"""
+
+
+def measured(command: list[str], *, env: dict | None = None) -> dict:
+    """Run ``command``; its wall seconds, peak RSS (itself and its children, sampled every
+    0.2 s) and stdout."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, **(env or {})})
+    me, peak = psutil.Process(proc.pid), 0
+    while proc.poll() is None:
+        try:
+            rss = me.memory_info().rss + sum(c.memory_info().rss
+                                             for c in me.children(recursive=True))
+            peak = max(peak, rss)
+        except psutil.Error:
+            pass
+        time.sleep(0.2)
+    out, err = proc.communicate()
+    if proc.returncode:
+        raise RuntimeError(f"{command} failed ({proc.returncode}): {err[-2000:]}")
+    return {"wall_s": time.perf_counter() - start, "peak_gib": peak / 2**30, "stdout": out}
+
+
+def featurize_ratio(smiles: list[str], n_jobs: int) -> dict:
+    with tempfile.NamedTemporaryFile("w", suffix=".smi", delete=False) as handle:
+        handle.write("\n".join(smiles))
+    try:
+        times = {}
+        for method, jobs in (("rdkit", 1), ("engine", n_jobs)):
+            run = measured([sys.executable, "-c", FEATURIZE_SCRIPT, handle.name, method,
+                            str(jobs)], env={"BIOASSAY_MIX_PROGRESS": "0"})
+            times[method] = json.loads(run["stdout"].strip().splitlines()[-1])["seconds"]
+    finally:
+        os.unlink(handle.name)
+    return {"rdkit_one_core_s": times["rdkit"], "engine_s": times["engine"],
+            "ratio": times["rdkit"] / times["engine"]}
+
+
+def draw(y: pd.Series, size: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    idx = np.arange(len(y))
+    if size >= len(y):
+        return idx, np.array([], dtype=int)
+    return train_test_split(idx, train_size=size, stratify=y.to_numpy(), random_state=seed)
+
+
+def target_stage(lib, split, tasks, args) -> pd.DataFrame:
+    rows = []
+    for i, task in enumerate(tasks):
+        y = split.column(task).astype(int)
+        support, _ = draw(y, args.n_compounds, args.seed)
+        smiles, labels = list(y.index[support]), y.to_numpy()[support]
+        features = lib.features(smiles)
+        start = time.perf_counter()
+        P = lib.predict(features, n_jobs=args.n_jobs)
+        stacked_s = time.perf_counter() - start
+        row = {"task": task, "n_compounds": len(smiles), "n_positive": int(labels.sum()),
+               "predict_stacked_s": stacked_s}
+        if i == 0:  # the earlier path, once: one predict_proba per proxy, n_jobs threads
+            start = time.perf_counter()
+            one_by_one = lib.predict(features, n_jobs=args.n_jobs, stacked=False)
+            row["predict_per_proxy_s"] = time.perf_counter() - start
+            row["max_abs_difference"] = float(np.abs(one_by_one - P).max())
+        for prior in ("auto", 0):
+            clf = MixMinClassifier(lib, include_target=False, natural_prior=prior,
+                                   n_jobs=args.n_jobs, random_state=args.seed)
+            start = time.perf_counter()
+            clf._fit_weights(features, labels, P)
+            row[f"weights_{'default' if prior == 'auto' else 'plain'}_s"] = (
+                time.perf_counter() - start)
+        with tempfile.TemporaryDirectory() as tmp:
+            target = Path(tmp) / f"{task}.csv"
+            pd.DataFrame({"smiles": smiles, "label": labels}).to_csv(target, index=False)
+            run = measured(["bioassay-mix", "fit", "--target", str(target), "--library",
+                            str(args.library), "--cv", "3", "--out", str(Path(tmp) / "fit"),
+                            "--n-jobs", str(args.n_jobs), "--quiet"])
+        row.update(fit_cv_s=run["wall_s"], fit_peak_gib=run["peak_gib"])
+        rows.append(row)
+        print(f"[{i + 1}/{len(tasks)}] {task}: predict {stacked_s:.2f} s, fit {run['wall_s']:.1f}"
+              f" s", flush=True)
+    return pd.DataFrame(rows)
+
+
+def quality_stage(lib, split, args) -> pd.DataFrame:
+    n_train = lib.info["n_train"].to_numpy()
+    subsets = {"all sources": np.ones(len(lib), bool), "sources with >= 50 compounds":
+               n_train >= 50}
+    rows = []
+    for task in split.assays:
+        y = split.column(task).astype(int)
+        P_all = lib.predict(list(y.index), n_jobs=args.n_jobs)
+        for size in (16, 64):
+            if len(y) < size + 16:
+                continue
+            for d in range(3):
+                support, query = draw(y, size, args.seed + d)
+                ys, yq = y.to_numpy()[support], y.to_numpy()[query]
+                for name, keep in subsets.items():
+                    P = observed_label_proba(P_all[support][:, keep], ys)
+                    w = solve(P, method="auto").weights.to_numpy()
+                    ap = average_precision_score(yq, P_all[query][:, keep] @ w)
+                    rows.append({"task": task, "size": size, "draw": d, "sources": name,
+                                 "n_sources": int(keep.sum()), "ap": ap,
+                                 "delta_auprc": ap - yq.mean()})
+    return pd.DataFrame(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--library", type=Path, help="a library built from FS-Mol's train "
+                        "split (default: built here, into results/cache/chembl_scale)")
+    parser.add_argument("--split-file", default="fsmol_valid",
+                        help="tasks to fit: a dataset name or a file of FS-Mol's slim layout")
+    parser.add_argument("--targets", type=int, default=8)
+    parser.add_argument("--n-compounds", type=int, default=300)
+    parser.add_argument("--n-jobs", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--skip", default="", help="stages to skip: featurize, build, quality")
+    args = parser.parse_args()
+    skip = set(filter(None, args.skip.split(",")))
+    summary: list[dict] = []
+
+    def record(quantity: str, value: float, goal: str = "") -> None:
+        summary.append({"quantity": quantity, "value": round(float(value), 3), "goal": goal})
+
+    if "featurize" not in skip:
+        train = pd.read_csv(fetch("fsmol"), usecols=["smiles"])
+        hiv = pd.read_csv(fetch("hiv"), usecols=["smiles"])
+        for name, frame, goal in (("FS-Mol train", train, GOALS["featurize_ratio"]),
+                                  ("HIV", hiv, GOALS["featurize_ratio_hiv"])):
+            smiles = frame["smiles"].drop_duplicates().tolist()
+            r = featurize_ratio(smiles, args.n_jobs)
+            record(f"featurize {len(smiles):,} {name} SMILES, n_jobs={args.n_jobs} (s)",
+                   r["engine_s"])
+            record("RDKit's generator, one core, same strings (s)", r["rdkit_one_core_s"])
+            record(f"speed-up over RDKit on one core, {name}", r["ratio"], f">= {goal}")
+
+    if args.library is None:
+        args.library = HERE / "results" / "cache" / "chembl_scale" / "fsmol_library"
+        if "build" not in skip or not args.library.exists():
+            run = measured(["bioassay-mix", "library", "build", "--panel", "fsmol",
+                            "--min-labels", "16", "--n-jobs", str(args.n_jobs), "--out",
+                            str(args.library), "--overwrite", "--quiet"])
+            record("library build, FS-Mol train (s)", run["wall_s"], f"< {GOALS['build_s']}")
+            record("library build peak RSS (GiB)", run["peak_gib"],
+                   f"< {GOALS['build_peak_gib']}")
+    load_run = measured([sys.executable, "-c", "import sys, time; from bioassay_mix.library "
+                         "import load_library; t = time.perf_counter(); "
+                         "load_library(sys.argv[1]); print(time.perf_counter() - t)",
+                         str(args.library)])
+    record("load the saved library (s)", float(load_run["stdout"].split()[-1]),
+           f"< {GOALS['load_s']}")
+    lib = load_library(args.library)
+    split = load_panel(args.split_file)
+    rng = np.random.default_rng(args.seed)
+    sizes = split.summary()["n_labelled"]
+    eligible = sorted(sizes.index[sizes >= args.n_compounds])
+    tasks = list(rng.choice(eligible, size=min(args.targets, len(eligible)), replace=False))
+    per_target = target_stage(lib, split, tasks, args)
+    record(f"sources' predictions, {args.n_compounds} compounds x {len(lib)} sources, "
+           "median (s)", per_target["predict_stacked_s"].median(), f"< {GOALS['predict_s']}")
+    record("the same, one predict_proba per proxy (s, first target)",
+           per_target["predict_per_proxy_s"].iloc[0])
+    record(f"weights, default prior, k = {len(lib)}, median (s)",
+           per_target["weights_default_s"].median(), f"< {GOALS['weights_s']}")
+    record("weights, plain MixMin, median (s)", per_target["weights_plain_s"].median())
+    record("fit with 3-fold CV, report and bundle, median (s)",
+           per_target["fit_cv_s"].median(), f"< {GOALS['fit_cv_s']}")
+    record("fit peak RSS, max (GiB)", per_target["fit_peak_gib"].max(),
+           f"< {GOALS['fit_peak_gib']}")
+    tables = {"summary": pd.DataFrame(summary), "targets": per_target}
+    if "quality" not in skip:
+        quality = quality_stage(lib, split, args)
+        tables["quality_raw"] = quality
+        tables["quality"] = (quality.groupby(["size", "sources"])
+                             .agg(n_sources=("n_sources", "first"), tasks=("task", "nunique"),
+                                  delta_auprc=("delta_auprc", "mean")).reset_index())
+    notes = [f"Library {args.library}: {len(lib)} sources, {len(lib.compounds):,} compounds; "
+             f"targets from {args.split_file} (seed {args.seed}); n_jobs={args.n_jobs}; "
+             f"machine: {os.cpu_count()} cores."]
+    path = write_tables("chembl_scale", "FS-Mol's 4,935 assays as a library, stage by stage",
+                        tables, notes, {"n_jobs": args.n_jobs, "seed": args.seed,
+                                        "goals": GOALS})
+    print(f"\nwritten: {path}")
+
+
+if __name__ == "__main__":
+    main()
