@@ -38,7 +38,6 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import scipy.sparse as sp
-import xgboost as xgb
 from sklearn.base import clone
 from threadpoolctl import threadpool_limits
 
@@ -75,9 +74,7 @@ logger = logging.getLogger(__name__)
 LIBRARY_FORMAT = 2
 MANIFEST = "library.json"
 DATA_FILES = ("features.npz", "compounds.parquet", "rows.npz")
-#: The XGBoost proxies joined into one model (:mod:`~bioassay_mix.proxy_stack`), written when
-#: every proxy is a binary XGBClassifier: predicting reads this file, not one per source.
-STACKED_FILE = "stacked.ubj"
+
 INFO_COLUMNS = ("dataset", "title", "description", "n_train", "n_positive")
 
 
@@ -108,8 +105,8 @@ class ProxyLibrary(SavedFolder):
     path : pathlib.Path or None, default=None
         The folder it was loaded from.
     stacked : tuple of (xgboost.Booster, list of str) or None, default=None
-        The XGBoost proxies joined into one model and the sources of its outputs; built on
-        first use when every proxy is a binary XGBClassifier, otherwise ``None``.
+        The XGBoost proxies joined into one model and the sources of its outputs, when
+        :meth:`stacked` has built it.
 
     Examples
     --------
@@ -247,11 +244,11 @@ class ProxyLibrary(SavedFolder):
             return sp.csr_matrix(X, dtype=np.float32)
         return sp.csr_matrix(self.featurizer.transform(X), dtype=np.float32)
 
-    def predict(self, X: Any, *, n_jobs: int | None = 1, stacked: bool = True) -> np.ndarray:
+    def predict(self, X: Any, *, n_jobs: int | None = 1, stacked: bool = False) -> np.ndarray:
         """Each source proxy's class-1 probability for every row of ``X``.
 
-        XGBoost proxies are evaluated together as one model (:meth:`stacked`), one pass over
-        ``X`` for all sources; other estimators one proxy at a time.
+        One proxy at a time, or, with ``stacked=True``, XGBoost proxies evaluated together as
+        one model (:meth:`stacked`); ``benchmarks/chembl_scale.py`` measures both.
 
         Parameters
         ----------
@@ -259,9 +256,8 @@ class ProxyLibrary(SavedFolder):
             Compounds, as :meth:`features` takes them.
         n_jobs : int or None, default=1
             Threads (XGBoost's for stacked proxies, else proxies predicted at once).
-        stacked : bool, default=True
-            Use the stacked model where there is one; ``False`` calls each proxy's
-            ``predict_proba`` (the same probabilities, more slowly: for comparison).
+        stacked : bool, default=False
+            Use the stacked model where the proxies allow one (the same probabilities).
 
         Returns
         -------
@@ -288,7 +284,7 @@ class ProxyLibrary(SavedFolder):
     def stacked(self) -> tuple[Any, list[str]] | None:
         """The proxies as one XGBoost model and the sources of its outputs, or ``None`` when
         they are not all binary XGBClassifiers. Built on the first call (a few milliseconds per
-        source), kept, and saved with the library.
+        source) and kept in memory; not saved.
 
         Returns
         -------
@@ -421,11 +417,6 @@ class ProxyLibrary(SavedFolder):
             arrays[f"rows_{i}"] = self.rows[s].astype(np.int64)
             arrays[f"labels_{i}"] = self.labels[s].astype(np.int8)
         np.savez_compressed(folder / "rows.npz", **arrays)
-        files = list(DATA_FILES)
-        stacked = self.stacked()
-        if stacked is not None and stacked[1] == self.sources:
-            stacked[0].save_model(folder / STACKED_FILE)
-            files.append(STACKED_FILE)
         (folder / "proxies").mkdir()
         sources = []
         for i, s in enumerate(self.sources):
@@ -445,7 +436,7 @@ class ProxyLibrary(SavedFolder):
             "n_features": self.n_features,
             "n_compounds": len(self.compounds),
             "build": self.build_params,
-            "files": {f: sha256_file(folder / f) for f in files},
+            "files": {f: sha256_file(folder / f) for f in DATA_FILES},
             "sources": sources,
             "skipped": self.skipped.to_dict("records"),
         })
@@ -485,13 +476,7 @@ class ProxyLibrary(SavedFolder):
                                  .column("smiles").to_pylist())
             with np.load(folder / "rows.npz", allow_pickle=False) as data:
                 arrays = {k: data[k] for k in data.files}
-            stacked = None
-            if STACKED_FILE in manifest["files"]:
-                check_sha256(folder / STACKED_FILE, manifest["files"][STACKED_FILE], str(file))
-                booster = xgb.Booster()
-                booster.load_model(folder / STACKED_FILE)
-                stacked = (booster, [e["name"] for e in manifest["sources"]])
-        except (ValueError, OSError, KeyError, pa.ArrowInvalid, xgb.core.XGBoostError) as exc:
+        except (ValueError, OSError, KeyError, pa.ArrowInvalid) as exc:
             raise ModelFileError(f"library {folder} data could not be read: {exc}") from exc
         if X.shape[1] != featurizer.n_features_out_ or X.shape[1] != manifest["n_features"]:
             raise ModelFileError(f"{file}: features have {X.shape[1]} columns; the featurizer "
@@ -510,7 +495,7 @@ class ProxyLibrary(SavedFolder):
                    labels=labels, info=pd.DataFrame(info).set_index("source"),
                    skipped=pd.DataFrame(manifest.get("skipped", []),
                                         columns=["assay", "reason"]),
-                   build=manifest.get("build", {}), path=folder, stacked=stacked)
+                   build=manifest.get("build", {}), path=folder)
 
 
 def cached_library(panels: Sequence[AssayPanel], *, featurizer: Featurizer,

@@ -190,11 +190,12 @@ def test_stacked_proxies_predict_exactly_what_each_proxy_predicts(tox21):
     X = lib.features(list(tox21.compounds[:400]))
     separate = np.column_stack([lib.proxies[s].predict_proba(X)[:, 1] for s in lib.sources])
     assert lib.stacked() is not None
-    np.testing.assert_allclose(lib.predict(X), separate, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(lib.predict(X, stacked=True), separate, rtol=1e-5, atol=1e-7)
     fewer = lib.without(["NR-AhR"])
-    np.testing.assert_allclose(fewer.predict(X), separate[:, [0, 2]], rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(fewer.predict(X, stacked=True), separate[:, [0, 2]], rtol=1e-5,
+                               atol=1e-7)
     one = lib.without(["NR-AR", "NR-AhR"])
-    assert one.predict(X).shape == (400, 1)
+    assert one.predict(X, stacked=True).shape == (400, 1)
     assert not stackable([LogisticRegression()])
 
 
