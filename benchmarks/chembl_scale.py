@@ -177,7 +177,7 @@ def quality_stage(lib, split, args) -> pd.DataFrame:
                 ys, yq = y.to_numpy()[support], y.to_numpy()[query]
                 for name, keep in subsets.items():
                     P = observed_label_proba(P_all[support][:, keep], ys)
-                    w = solve(P, method="auto").weights.to_numpy()
+                    w = solve(P, method="adaptive").weights.to_numpy()
                     ap = average_precision_score(yq, P_all[query][:, keep] @ w)
                     rows.append({"task": task, "size": size, "draw": d, "sources": name,
                                  "n_sources": int(keep.sum()), "ap": ap,
