@@ -183,8 +183,8 @@ def fetch(name: str, *, cache: str | os.PathLike | None = None) -> Path:
     return target
 
 
-def _annotations(m: Manifest, cache) -> dict[str, str]:
-    """Per-assay descriptions from the manifest's annotation file (ChEMBL's target table),
+def _annotations(m: Manifest, cache, assays: list[str]) -> dict[str, str]:
+    """Descriptions of ``assays`` from the manifest's annotation file (ChEMBL's target table),
     verified like the data; empty when the manifest names none."""
     if not m.annotations:
         return {}
@@ -196,7 +196,10 @@ def _annotations(m: Manifest, cache) -> dict[str, str]:
     if m.annotations_sha256 and actual != m.annotations_sha256:
         raise ChecksumError(f"{path} has sha256 {actual}, but manifest {m.path} expects "
                             f"{m.annotations_sha256}")
-    return describe_chembl_assays(read_table(path))
+    table = read_table(path)
+    if "chembl_id" in table.columns:
+        table = table[table["chembl_id"].isin(assays)]
+    return describe_chembl_assays(table)
 
 
 #: Assay types of ChEMBL, as FS-Mol's ``assay_type`` letters.
@@ -506,7 +509,7 @@ def _load_named(name: str, *, cache, strict: bool, on_conflict: str,
         panel = AssayPanel.from_frame(frame, smiles_column=m.smiles_column,
                                       label_columns=label_columns_of(m, list(frame.columns)),
                                       name=name, **options)
-    described = _annotations(m, cache)
+    described = _annotations(m, cache, panel.assays)
     panel.descriptions = {a: described[a] for a in panel.assays if a in described}
     panel.sources[name] = m.sha256 or sha256_file(path)
     return panel

@@ -87,7 +87,7 @@ class AssayPanel:
         if matrix.shape != (len(self.compounds), len(self._assays)):
             raise DataError(f"panel {name!r}: label matrix of shape {matrix.shape} for "
                             f"{len(self.compounds)} compounds and {len(self._assays)} assays")
-        matrix.sum_duplicates()
+        matrix.sum_duplicates()  # also sorts each assay's rows, which positions() relies on
         bad = (matrix.data != 1) & (matrix.data != -1)
         if bad.any():
             k = int(np.flatnonzero(bad)[0])
@@ -132,9 +132,8 @@ class AssayPanel:
         """
         j = self._assay_index(assay)
         lo, hi = self.matrix.indptr[j], self.matrix.indptr[j + 1]
-        rows = self.matrix.indices[lo:hi].astype(np.int64)
-        order = np.argsort(rows, kind="stable")
-        return rows[order], (self.matrix.data[lo:hi][order] > 0).astype(np.int8)
+        return (self.matrix.indices[lo:hi].astype(np.int64),
+                (self.matrix.data[lo:hi] > 0).astype(np.int8))
 
     def column(self, assay: str) -> pd.Series:
         """One assay's labels (0/1, int8) indexed by canonical SMILES, labelled compounds only.
@@ -197,8 +196,7 @@ class AssayPanel:
         for names in (self._assays, self.compounds):
             digest.update("\x1f".join(map(str, names)).encode())
             digest.update(b"\x1e")
-        m = self.matrix.copy()
-        m.sort_indices()
+        m = self.matrix
         for part in (m.indptr.astype(np.int64), m.indices.astype(np.int64), m.data):
             digest.update(part.tobytes())
         return digest.hexdigest()
