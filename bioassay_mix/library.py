@@ -24,6 +24,7 @@ and rebuilds the featurizer from its spec; nothing is unpickled.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import logging
 import os
@@ -38,6 +39,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import scipy.sparse as sp
+import xgboost as xgb
 from sklearn.base import clone
 from threadpoolctl import threadpool_limits
 
@@ -272,14 +274,15 @@ class ProxyLibrary(SavedFolder):
             booster, order = joined
             columns = pd.Index(order).get_indexer(self.sources)
             return stacked_proba(booster, features, n_jobs=resolve_n_jobs(n_jobs))[:, columns]
-        out = np.empty((features.shape[0], len(self)), dtype=np.float64)
         models = list(self.proxies.values())
-        with threadpool_limits(limits=1):  # one thread per proxy, n_jobs proxies at a time
-            columns = LocalExecutor(n_jobs).map(_positive_proba, models,
-                                                shared={"X": features}, verbose=False)
-        for j, column in enumerate(columns):
-            out[:, j] = column
-        return out
+        n_jobs = resolve_n_jobs(n_jobs)
+        # contiguous chunks, a few per thread for balance: each chunk shares one DMatrix
+        bounds = np.linspace(0, len(models), min(len(models), 4 * n_jobs) + 1).astype(int)
+        chunks = [models[a:b] for a, b in itertools.pairwise(bounds)]
+        with threadpool_limits(limits=1):  # one thread per chunk, n_jobs chunks at a time
+            parts = LocalExecutor(n_jobs).map(_positive_proba, chunks,
+                                              shared={"X": features}, verbose=False)
+        return np.column_stack(parts).astype(np.float64, copy=False)
 
     def stacked(self) -> tuple[Any, list[str]] | None:
         """The proxies as one XGBoost model and the sources of its outputs, or ``None`` when
@@ -665,8 +668,20 @@ def _train_proxies(names: list[str], template: Any, random_state: int, n_jobs: i
                                          verbose=False)
 
 
-def _positive_proba(model: Any, *, X) -> np.ndarray:
-    return np.asarray(model.predict_proba(X)[:, 1], dtype=np.float64)
+def _positive_proba(models: list[Any], *, X: sp.csr_matrix) -> np.ndarray:
+    """Each model's class-1 probability, one column each. Binary-logistic XGBoost proxies
+    predict from one DMatrix built once for the chunk: XGBoost's per-call conversion of the
+    input, not the trees, dominates a small proxy's ``predict_proba``."""
+    out = np.empty((X.shape[0], len(models)), dtype=np.float64)
+    shared = None
+    for j, model in enumerate(models):
+        if stackable([model]):
+            if shared is None:
+                shared = xgb.DMatrix(X, nthread=1)
+            out[:, j] = model.get_booster().predict(shared, validate_features=False)
+        else:
+            out[:, j] = model.predict_proba(X)[:, 1]
+    return out
 
 
 def _fit_proxy(item: tuple[str, Any], *, X, rows: dict, labels: dict) -> Any:

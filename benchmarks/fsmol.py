@@ -1,0 +1,336 @@
+"""The FS-Mol benchmark: MixMin with FS-Mol's train assays as the library, on FS-Mol's protocol,
+against single-task baselines and FS-Mol's published figures.
+
+    python benchmarks/fsmol.py --split-file FILE --library LIB --out DIR [--tasks N]
+        [--sizes 16 32 64 128 256] [--draws 10] [--first-draw 0] [--methods ...]
+        [--min-query 16] [--n-jobs 2] [--summarise-only]
+
+``FILE`` is any split file of the shared FS-Mol layout (a long CSV with ``task``, ``smiles``
+and ``label`` columns, such as ``../shared/data/fsmol/fsmol_valid.csv.gz``); the benchmark
+never assumes which split it reads, so settings are chosen on valid and the test split is kept
+for a final run of a frozen method. ``LIB`` is a library built from FS-Mol's train split
+(``bioassay-mix library build --panel fsmol --min-labels 16 --out LIB``); the benchmark uses
+the library's own featurizer.
+
+Protocol (FS-Mol's): for each task, size and draw (seed = draw), a support set of ``size``
+compounds is drawn stratified from the task (at least two of each class), the rest of the task
+is the query; ΔAUPRC = average precision on the query minus its fraction of actives. A size
+is skipped for a task with fewer than ``size + --min-query`` compounds (counted in the
+summary). ``--tasks N`` takes the first N tasks of a shuffle seeded 0.
+
+Methods, each trained on the support set only (the sources' predictions of a task's compounds
+are computed once per task and cached under ``DIR/cache``, keyed by the library's manifest and
+the task's SMILES):
+
+* ``default``: what ``bioassay-mix fit`` fits with its defaults (``MixMinClassifier``'s
+  defaults: MixMin + target, the default prior, the XGBoost final model);
+* ``target_only_rf``: single-task random forest (500 trees), ``target_only_xgb``: the library's
+  proxy estimator on the support set, ``knn``: k nearest neighbours by Tanimoto (Jaccard on
+  the bits; k = 5, fewer for tiny supports);
+* ``natural_plus_target``: every source row and the support, unweighted (slow: all 412k rows);
+* ``mixmin_trained``, ``mixmin_plus_target``: plain MixMin (``natural_prior=0``) weights, the
+  final XGBoost model on the weighted sources (and the support);
+* ``mixmin_ensemble_plus_target``: no final model: the proxies' and a support-set proxy's
+  probabilities mixed by plain MixMin + target's weights;
+* ``profile``: the sources' predicted probabilities as descriptors (a bioactivity profile):
+  L2 logistic regression on their logits, C chosen by inner stratified cross-validation.
+
+Outputs, rewritten after every task (stop and rerun to resume: scored task/size/draw triples
+are kept; processes given different ``--first-draw`` share a ``DIR``):
+``DIR/parts/draws<first>-<last>.csv`` (this process's scores), ``DIR/fsmol_scores.csv`` (all
+parts: ``task, size, draw, method, ap, delta_auprc`` and more, one row per score),
+``DIR/fsmol.md`` with ``_summary``, ``_versus_<method>`` CSVs and JSON (means over tasks with
+95% t-intervals, win/tie/loss per task, FS-Mol's published test figures as labelled reference
+rows), and ``DIR/fsmol.png``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import time
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from label_budget import support_set, versus
+from scipy.special import logit
+from sklearn.base import clone
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.linear_model import LogisticRegressionCV
+from sklearn.metrics import average_precision_score
+from sklearn.model_selection import StratifiedKFold
+from sklearn.neighbors import KNeighborsClassifier
+
+from bioassay_mix._utils import atomic_path, t_interval
+from bioassay_mix.estimator import TARGET, MixMinClassifier, fit_on_mixture
+from bioassay_mix.library import MANIFEST, ProxyLibrary, load_library
+from bioassay_mix.panel import AssayPanel
+from bioassay_mix.report import write_tables
+
+METHODS = ("default", "target_only_rf", "target_only_xgb", "knn", "natural_plus_target",
+           "mixmin_trained", "mixmin_plus_target", "mixmin_ensemble_plus_target", "profile")
+COLUMNS = ("task", "smiles", "label")
+#: FS-Mol's published ΔAUPRC on its 157 test tasks (``../shared/data/fsmol/README.md``), by
+#: support size; 256 over the 43 test tasks large enough.
+PUBLISHED = {
+    "random forest (FS-Mol, test)": (0.098, 0.130, 0.168, 0.218, 0.261),
+    "kNN (FS-Mol, test)": (0.056, 0.080, 0.107, 0.144, 0.175),
+    "GNN multitask fine-tuned (FS-Mol, test)": (0.117, 0.149, 0.182, 0.228, 0.239),
+    "MAML (FS-Mol, test)": (0.165, 0.172, 0.178, 0.197, 0.187),
+    "ProtoNet (FS-Mol, test)": (0.211, 0.247, 0.276, 0.306, 0.292),
+}
+PUBLISHED_SIZES = (16, 32, 64, 128, 256)
+
+
+def read_split(path: Path) -> AssayPanel:
+    """The tasks of a split file as a panel (canonical SMILES, the same issue handling as any
+    long table), refusing a file of another layout by name."""
+    try:
+        head = pd.read_csv(path, nrows=0)
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise SystemExit(f"--split-file {path}: not a readable CSV ({exc})") from exc
+    missing = [c for c in COLUMNS if c not in head.columns]
+    if missing:
+        raise SystemExit(f"--split-file {path}: columns {missing} missing (found "
+                         f"{list(head.columns)}); expected FS-Mol's layout {list(COLUMNS)}")
+    frame = pd.read_csv(path, usecols=list(COLUMNS), dtype={"task": str, "smiles": str})
+    return AssayPanel.from_long(frame, name=path.name, assay_column="task")
+
+
+def task_predictions(lib: ProxyLibrary, smiles: list[str], cache: Path, n_jobs: int
+                     ) -> tuple[object, np.ndarray]:
+    """Features and the sources' class-1 probabilities of a task's compounds, the latter
+    cached by the library's manifest and the SMILES."""
+    features = lib.features(smiles)
+    key = hashlib.sha256((lib.path / MANIFEST).read_bytes())
+    key.update("\n".join(smiles).encode())
+    file = cache / f"{key.hexdigest()[:24]}.npy"
+    if file.is_file():
+        return features, np.load(file, allow_pickle=False)
+    proba = lib.predict(features, n_jobs=n_jobs)
+    cache.mkdir(parents=True, exist_ok=True)
+    with atomic_path(file) as tmp, open(tmp, "wb") as handle:
+        np.save(handle, proba, allow_pickle=False)
+    return features, proba
+
+
+def method_scores(methods: list[str], lib: ProxyLibrary, X_s, y_s: np.ndarray, P_s: np.ndarray,
+                  X_q, P_q: np.ndarray, seed: int) -> dict[str, np.ndarray]:
+    """Query class-1 probabilities of ``methods`` trained on the support ``X_s, y_s`` (``P_s``,
+    ``P_q``: the sources' probabilities of the support and the query)."""
+    out = {}
+    plain = {"random_state": seed, "n_jobs": 1, "natural_prior": 0.0}
+    plus = None
+    if {"mixmin_plus_target", "mixmin_ensemble_plus_target"} & set(methods):
+        plus = MixMinClassifier(lib, **plain)
+        plus._fit_weights(X_s, y_s, P_s)
+    own = None
+    if {"target_only_xgb", "mixmin_ensemble_plus_target"} & set(methods):
+        own = clone(lib.proxy_template()).set_params(random_state=seed).fit(X_s, y_s)
+    for method in methods:
+        if method == "default":
+            clf = MixMinClassifier(lib, random_state=seed, n_jobs=1)._fit_with(X_s, y_s, P_s)
+            out[method] = clf.predict_proba(X_q)[:, 1]
+        elif method == "target_only_rf":
+            rf = RandomForestClassifier(n_estimators=500, random_state=seed, n_jobs=1)
+            out[method] = rf.fit(X_s, y_s).predict_proba(X_q)[:, 1]
+        elif method == "target_only_xgb":
+            out[method] = own.predict_proba(X_q)[:, 1]
+        elif method == "knn":
+            knn = KNeighborsClassifier(n_neighbors=min(5, len(y_s)), metric="jaccard",
+                                       algorithm="brute")
+            out[method] = knn.fit(X_s.toarray() > 0, y_s).predict_proba(X_q.toarray() > 0)[:, 1]
+        elif method == "natural_plus_target":
+            natural = pd.Series(1.0, index=[*lib.sources, TARGET])
+            model = fit_on_mixture(lib.proxy_template(), lib, natural, X_s, y_s, merge=True,
+                                   random_state=seed, n_jobs=1)
+            out[method] = model.predict_proba(X_q)[:, 1]
+        elif method == "mixmin_trained":
+            clf = MixMinClassifier(lib, include_target=False, **plain)._fit_with(X_s, y_s, P_s)
+            out[method] = clf.predict_proba(X_q)[:, 1]
+        elif method == "mixmin_plus_target":
+            out[method] = plus._fit_final(X_s, y_s).predict_proba(X_q)[:, 1]
+        elif method == "mixmin_ensemble_plus_target":
+            w = plus.weights_
+            out[method] = (P_q @ w.reindex(lib.sources).fillna(0.0).to_numpy()
+                           + w.get(TARGET, 0.0) * own.predict_proba(X_q)[:, 1])
+        elif method == "profile":
+            folds = max(2, min(5, int(y_s.sum()), int((1 - y_s).sum())))
+            lr = LogisticRegressionCV(Cs=np.logspace(-4, 1, 6), max_iter=2000,
+                                      cv=StratifiedKFold(folds, shuffle=True, random_state=seed),
+                                      scoring="neg_log_loss")
+            clip = (1e-6, 1 - 1e-6)
+            lr.fit(logit(np.clip(P_s, *clip)), y_s)
+            out[method] = lr.predict_proba(logit(np.clip(P_q, *clip)))[:, 1]
+    return out
+
+
+def score_task(task: str, *, panel: AssayPanel, lib: ProxyLibrary, sizes: list[int],
+               draws: range, methods: list[str], done: set, min_query: int, cache: Path,
+               n_jobs: int) -> tuple[list[dict], list[dict]]:
+    """Scores of every method, size and draw not in ``done`` for one task, and a row per size
+    skipped."""
+    rows_of, y = panel.positions(task)
+    y = y.astype(np.int32)
+    smiles = list(panel.compounds[rows_of])
+    skipped, todo = [], []
+    for size in sizes:
+        if len(y) < size + min_query:
+            skipped.append({"task": task, "size": size, "reason": f"{len(y)} compounds"})
+        elif min(y.sum(), (1 - y).sum()) < 3:
+            skipped.append({"task": task, "size": size, "reason": "fewer than 3 of a class"})
+        else:
+            todo += [(size, d) for d in draws if (task, size, d) not in done]
+    if not todo:
+        return [], skipped
+    features, proba = task_predictions(lib, smiles, cache, n_jobs)
+    everything = np.arange(len(y))
+    rows = []
+    for size, draw in todo:
+        support = support_set(y, everything, size, draw)
+        query = np.setdiff1d(everything, support)
+        y_q = y[query]
+        start = time.perf_counter()
+        scores = method_scores(methods, lib, features[support], y[support], proba[support],
+                               features[query], proba[query], draw)
+        seconds = (time.perf_counter() - start) / len(scores)
+        rate = float(y_q.mean())
+        for method, s in scores.items():
+            ap = float(average_precision_score(y_q, s))
+            rows.append({"task": task, "size": size, "draw": draw, "method": method,
+                         "ap": ap, "delta_auprc": ap - rate, "n_query": len(query),
+                         "query_positive_rate": rate, "seconds_per_method": seconds})
+    return rows, skipped
+
+
+def summarise(scores: pd.DataFrame, skipped: pd.DataFrame, out: Path, split: str) -> None:
+    per_task = scores.groupby(["size", "method", "task"], as_index=False)[
+        ["ap", "delta_auprc"]].mean()
+    summary = []
+    for (size, method), part in per_task.groupby(["size", "method"]):
+        mean, lo, hi = t_interval(part["delta_auprc"])
+        summary.append({"size": size, "method": method, "n_tasks": len(part),
+                        "draws": int(scores[(scores["size"] == size)
+                                            & (scores["method"] == method)]["draw"].nunique()),
+                        "mean_delta_auprc": mean, "ci_low": lo, "ci_high": hi,
+                        "mean_ap": part["ap"].mean()})
+    summary = pd.DataFrame(summary)
+    wide = summary.pivot_table(index="method", columns="size", values="mean_delta_auprc")
+    reference = pd.DataFrame(
+        [{"method": name, **{s: v for s, v in zip(PUBLISHED_SIZES, values, strict=True)
+                             if s in wide.columns}}
+         for name, values in PUBLISHED.items()]).set_index("method")
+    table = pd.concat([wide, reference]).reset_index()
+    table.columns = [str(c) for c in table.columns]
+    ap_wide = per_task.pivot_table(index=["size", "task"], columns="method", values="ap")
+    tables = {"delta_auprc": table, "summary": summary}
+    for ours in ("default", "mixmin_ensemble_plus_target"):
+        if ours in ap_wide.columns and len(ap_wide.columns) > 1:
+            tables[f"versus_{ours}"] = versus(ap_wide, ours)
+    counts = skipped.drop_duplicates().groupby("size").size()
+    notes = [
+        f"Split file {split}; {scores['task'].nunique()} tasks, draws "
+        f"{sorted(int(d) for d in scores['draw'].unique())}. Rows named '(FS-Mol, test)' are "
+        "FS-Mol's published figures on its 157 test tasks, for reference only: a different "
+        "task set from this run's.",
+        "Mean ΔAUPRC over tasks, each task averaged over its draws; 95% t-intervals over tasks "
+        "in the summary table; versus: win/tie/loss per task on mean AP (tie: |ΔAP| <= 0.005).",
+        "Sizes skipped for tasks too small: "
+        + (", ".join(f"{s}: {n}" for s, n in counts.items()) or "none") + ".",
+    ]
+    write_tables(out, "fsmol", f"FS-Mol benchmark ({split})", tables, notes, echo=True)
+    fig, ax = plt.subplots(figsize=(6.5, 4.2))
+    for method, part in summary.groupby("method"):
+        part = part.sort_values("size")
+        ax.plot(part["size"], part["mean_delta_auprc"], marker="o", label=method)
+    for name, values in PUBLISHED.items():
+        if "ProtoNet" in name or "random forest" in name:
+            ax.plot(PUBLISHED_SIZES, values, linestyle="--", color="grey", label=name)
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel("support set size")
+    ax.set_ylabel("mean ΔAUPRC")
+    ax.legend(fontsize=6)
+    fig.tight_layout()
+    with atomic_path(out / "fsmol.png") as tmp:
+        fig.savefig(tmp, format="png", dpi=120)
+    plt.close(fig)
+
+
+def read_parts(out: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    parts = sorted((out / "parts").glob("draws*.csv"))
+    scores = [pd.read_csv(p, dtype={"task": str}) for p in parts if "skipped" not in p.name]
+    skipped = [pd.read_csv(p, dtype={"task": str}) for p in parts if "skipped" in p.name]
+    return (pd.concat(scores, ignore_index=True) if scores else pd.DataFrame(),
+            pd.concat(skipped, ignore_index=True) if skipped
+            else pd.DataFrame(columns=["task", "size", "reason"]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--split-file", type=Path, required=True,
+                        help="a long CSV of FS-Mol's layout (task, smiles, label)")
+    parser.add_argument("--library", type=Path, required=True,
+                        help="a library built from FS-Mol's train split")
+    parser.add_argument("--out", type=Path, required=True, help="the results folder")
+    parser.add_argument("--tasks", type=int, help="the first N tasks of a shuffle seeded 0")
+    parser.add_argument("--sizes", type=int, nargs="+", default=list(PUBLISHED_SIZES))
+    parser.add_argument("--draws", type=int, default=10, help="draws per task and size")
+    parser.add_argument("--first-draw", type=int, default=0,
+                        help="seed of the first draw (processes sharing --out split draws)")
+    parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
+    parser.add_argument("--min-query", type=int, default=16,
+                        help="a size is skipped for tasks with fewer than size + this")
+    parser.add_argument("--n-jobs", type=int, default=2, help="threads for the predictions")
+    parser.add_argument("--summarise-only", action="store_true",
+                        help="rewrite the summary from DIR/parts without scoring")
+    args = parser.parse_args()
+    out = args.out
+    if not args.summarise_only:
+        panel = read_split(args.split_file)
+        lib = load_library(args.library)
+        tasks = list(panel.assays)
+        if args.tasks:
+            tasks = list(np.random.default_rng(0).permutation(tasks)[:args.tasks])
+        draws = range(args.first_draw, args.first_draw + args.draws)
+        part = out / "parts" / f"draws{draws.start}-{draws.stop - 1}.csv"
+        part_skipped = part.with_name(part.stem + "_skipped.csv")
+        rows = pd.read_csv(part, dtype={"task": str}) if part.is_file() else pd.DataFrame()
+        have = rows[rows["method"].isin(args.methods)] if len(rows) else rows
+        done = set()
+        if len(have):
+            complete = have.groupby(["task", "size", "draw"])["method"].nunique()
+            done = set(complete[complete == len(args.methods)].index)
+            rows = rows[rows.set_index(["task", "size", "draw"]).index.isin(done)]
+        skipped = []
+        part.parent.mkdir(parents=True, exist_ok=True)
+        for i, task in enumerate(tasks):
+            start = time.perf_counter()
+            new, skip = score_task(task, panel=panel, lib=lib, sizes=args.sizes, draws=draws,
+                                   methods=args.methods, done=done, min_query=args.min_query,
+                                   cache=out / "cache", n_jobs=args.n_jobs)
+            skipped += skip
+            if new:
+                rows = pd.concat([rows, pd.DataFrame(new)], ignore_index=True)
+                with atomic_path(part) as tmp:
+                    rows.to_csv(tmp, index=False)
+            print(f"[{i + 1}/{len(tasks)}] {task}: {len(new)} scores in "
+                  f"{time.perf_counter() - start:.0f} s", flush=True)
+        with atomic_path(part_skipped) as tmp:
+            pd.DataFrame(skipped, columns=["task", "size", "reason"]).to_csv(tmp, index=False)
+    scores, skipped = read_parts(out)
+    if scores.empty:
+        raise SystemExit(f"{out}: no scores yet")
+    with atomic_path(out / "fsmol_scores.csv") as tmp:
+        scores.sort_values(["task", "size", "draw", "method"]).to_csv(tmp, index=False)
+    summarise(scores, skipped, out, args.split_file.name if args.split_file else str(out))
+    (out / "fsmol_run.json").write_text(json.dumps(vars(args), default=str, indent=1))
+
+
+if __name__ == "__main__":
+    main()
