@@ -12,7 +12,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -66,10 +66,11 @@ def _umask() -> int:
 
 
 def check_output_dir(final: str | os.PathLike, *, marker: str, overwrite: bool,
-                     what: str) -> Path:
+                     what: str, owned: Collection[str] = ()) -> Path:
     """Refuse ``final`` as the folder of a ``what`` unless it is new, empty, or provably one this
-    tool wrote (it holds ``marker``) and ``overwrite`` is set. Call it before any work, so a
-    refusal costs nothing; :func:`write_dir_atomic` checks again."""
+    tool wrote (it holds ``marker``, and, when ``owned`` names what the tool writes there,
+    nothing else) and ``overwrite`` is set. Call it before any work, so a refusal costs
+    nothing; :func:`write_dir_atomic` checks again."""
     final = Path(final)
     if final.exists() and not final.is_dir():
         raise DataError(f"{what} path {final} is a file, not a folder; refusing to replace it")
@@ -80,6 +81,10 @@ def check_output_dir(final: str | os.PathLike, *, marker: str, overwrite: bool,
         if not overwrite:
             raise DataError(f"{what} {final} already exists (pass overwrite=True / "
                             "--overwrite to replace it)")
+        foreign = sorted(p.name for p in final.iterdir() if p.name not in {marker, *owned})
+        if owned and foreign:
+            raise DataError(f"{final} holds files this tool did not write there: "
+                            f"{foreign[:10]}; refusing to replace it: move them out first")
     for parent in final.parents:
         if parent.exists():
             if not parent.is_dir():
@@ -89,11 +94,11 @@ def check_output_dir(final: str | os.PathLike, *, marker: str, overwrite: bool,
 
 
 def write_dir_atomic(final: str | os.PathLike, write: Callable[[Path], None], *, marker: str,
-                     overwrite: bool, what: str) -> Path:
+                     overwrite: bool, what: str, owned: Collection[str] = ()) -> Path:
     """Fill a temporary folder beside ``final`` with ``write(tmp)``, then put it in ``final``'s
     place. ``final`` must pass :func:`check_output_dir`: a folder the tool did not write is never
     replaced, and an interrupted write leaves the old folder as it was."""
-    final = check_output_dir(final, marker=marker, overwrite=overwrite, what=what)
+    final = check_output_dir(final, marker=marker, overwrite=overwrite, what=what, owned=owned)
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
     tmp.chmod(0o777 & ~_umask())
@@ -230,6 +235,8 @@ class SavedFolder:
 
     MARKER: str = ""
     KIND: str = ""
+    #: Everything ``_write`` puts in the folder besides the marker.
+    FILES: tuple[str, ...] = ()
     path: Path | None
 
     def _write(self, folder: Path) -> None:
@@ -252,7 +259,7 @@ class SavedFolder:
             The folder, also set as ``self.path``.
         """
         self.path = write_dir_atomic(path, self._write, marker=self.MARKER, overwrite=overwrite,
-                                     what=self.KIND)
+                                     what=self.KIND, owned=self.FILES)
         return self.path
 
 

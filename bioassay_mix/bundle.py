@@ -41,6 +41,9 @@ BUNDLE_FORMAT = 2
 READABLE_FORMATS = (1, 2)
 MANIFEST = "bundle.json"
 _V1_FEATURIZER_KEYS = ("radius", "n_bits", "counts", "include_chirality")
+#: Columns every scored table has beside the id and one probability column per target: no
+#: target may take one of these names.
+OUTPUT_COLUMNS = ("row", "smiles", "error")
 
 
 @dataclass
@@ -70,12 +73,19 @@ class Bundle(SavedFolder):
 
     MARKER: ClassVar[str] = MANIFEST
     KIND: ClassVar[str] = "bundle"
+    FILES: ClassVar[tuple[str, ...]] = ("models",)
 
     models: dict[str, Any]
     featurizer: dict[str, Any]
     weights: pd.DataFrame = field(default_factory=pd.DataFrame)
     info: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
+
+    def __post_init__(self) -> None:
+        clash = [t for t in self.models if t in OUTPUT_COLUMNS]
+        if clash:
+            raise DataError(f"target name {clash[0]!r} is one of the columns a scored table "
+                            f"has beside the targets {list(OUTPUT_COLUMNS)}; rename it")
 
     @property
     def targets(self) -> list[str]:

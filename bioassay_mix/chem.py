@@ -36,7 +36,8 @@ class Parsed:
     reason: str | None
 
 
-def parse_smiles(smiles: object, *, canonical: bool = True, max_atoms: int = MAX_ATOMS) -> Parsed:
+def parse_smiles(smiles: object, *, canonical: bool = True, max_atoms: int = MAX_ATOMS,
+                 limit_of: str | None = None) -> Parsed:
     """Parse one SMILES as ``Chem.MolFromSmiles`` does; never raises.
 
     Parameters
@@ -48,6 +49,8 @@ def parse_smiles(smiles: object, *, canonical: bool = True, max_atoms: int = MAX
         (canonicalisation costs about as much as parsing, and scoring does not need it).
     max_atoms : int, default=MAX_ATOMS
         Molecules with more heavy atoms are refused with the reason.
+    limit_of : str or None, default=None
+        Whose limit ``max_atoms`` is (a featurizer's name), for the reason.
 
     Examples
     --------
@@ -70,7 +73,8 @@ def parse_smiles(smiles: object, *, canonical: bool = True, max_atoms: int = MAX
     if n_atoms == 0:
         return Parsed(None, None, "molecule has no atoms")
     if n_atoms > max_atoms:
-        return Parsed(None, None, f"{n_atoms} heavy atoms, above the limit of {max_atoms}")
+        whose = f"{limit_of}'s" if limit_of else "the"
+        return Parsed(None, None, f"{n_atoms} heavy atoms, above {whose} limit of {max_atoms}")
     return Parsed(mol, Chem.MolToSmiles(mol) if canonical else text, None)
 
 

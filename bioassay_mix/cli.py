@@ -131,6 +131,8 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--target", required=True,
                      help="your labelled compounds: .csv/.tsv/.parquet, .smi or .sdf "
                           "(optionally .gz)")
+    fit.add_argument("--name", help="the target's name in the report and bundle (default: "
+                     "the file's name without its format suffix)")
     fit.add_argument("--smiles-column", default="smiles")
     fit.add_argument("--label-column", default="label", help="0/1 labels (empty: unlabelled)")
     source = fit.add_mutually_exclusive_group()
@@ -298,6 +300,7 @@ def _panel(args: argparse.Namespace):
 def _run(args: argparse.Namespace) -> int:
     from ._utils import check_output_dir, output_lock
     from .bundle import MANIFEST as BUNDLE_MANIFEST
+    from .bundle import Bundle
     from .experiment import run
     from .report import ap_table, write_report
 
@@ -306,7 +309,8 @@ def _run(args: argparse.Namespace) -> int:
         raise DataError("--bundle must differ from --out: the bundle folder is replaced as a "
                         "whole, and --out holds the report and caches")
     # replaced only if it is a bundle; a foreign non-empty folder is refused before any work
-    check_output_dir(bundle_dir, marker=BUNDLE_MANIFEST, overwrite=True, what="bundle")
+    check_output_dir(bundle_dir, marker=BUNDLE_MANIFEST, overwrite=True, what="bundle",
+                     owned=Bundle.FILES)
     config = _config(args, seed=args.seed, leakage=args.leakage)
     with output_lock(args.out, what="run output"):
         result = run(_panel(args), targets=args.targets, config=config, out_dir=args.out)
@@ -382,31 +386,34 @@ def _library(args: argparse.Namespace) -> int:
         if len(lib.skipped):
             print(f"\nskipped at build time:\n{lib.skipped.to_string(index=False)}")
         return 0
-    from ._utils import check_output_dir
+    from ._utils import check_output_dir, output_lock
     from .compound_files import read_compounds
     from .datasets import load_panel
     from .featurize import make_featurizer
     from .library import MANIFEST, remove_checkpoint
     from .proxies import make_estimator
 
-    # every option is checked before any training
-    check_output_dir(args.out, marker=MANIFEST, overwrite=args.overwrite, what="library")
-    featurizer = make_featurizer(args.featurizer, args.featurizer_params)
-    proxy = make_estimator(args.proxy, args.proxy_params, device=args.device,
-                           random_state=args.seed)
-    exclude = None
-    if args.exclude:
-        exclude = [s for chunk in read_compounds(args.exclude) for s in chunk["smiles"]
-                   if isinstance(s, str)]
-    panels = [load_panel(p, n_jobs=args.n_jobs) for p in args.panel]
-    out = Path(args.out)
-    checkpoint = out.parent / f".{out.name}.build"
-    lib = ProxyLibrary.build(panels, featurizer=featurizer, proxy=proxy, exclude=exclude,
-                             min_labels=args.min_labels, random_state=args.seed,
-                             device=args.device, n_jobs=args.n_jobs, verbose=not args.quiet,
-                             checkpoint=checkpoint)
-    path = lib.save(out, overwrite=args.overwrite)
-    remove_checkpoint(checkpoint)
+    # one build per --out at a time (a second is refused at once, naming the holder); every
+    # option is checked before any training
+    with output_lock(args.out, what="library"):
+        check_output_dir(args.out, marker=MANIFEST, overwrite=args.overwrite, what="library",
+                         owned=ProxyLibrary.FILES)
+        featurizer = make_featurizer(args.featurizer, args.featurizer_params)
+        proxy = make_estimator(args.proxy, args.proxy_params, device=args.device,
+                               random_state=args.seed)
+        exclude = None
+        if args.exclude:
+            exclude = [s for chunk in read_compounds(args.exclude) for s in chunk["smiles"]
+                       if isinstance(s, str)]
+        panels = [load_panel(p, n_jobs=args.n_jobs) for p in args.panel]
+        out = Path(args.out)
+        checkpoint = out.parent / f".{out.name}.build"
+        lib = ProxyLibrary.build(panels, featurizer=featurizer, proxy=proxy, exclude=exclude,
+                                 min_labels=args.min_labels, random_state=args.seed,
+                                 device=args.device, n_jobs=args.n_jobs,
+                                 verbose=not args.quiet, checkpoint=checkpoint)
+        path = lib.save(out, overwrite=args.overwrite)
+        remove_checkpoint(checkpoint)
     print(f"{lib!r}: {len(lib.skipped)} assays skipped; written to {path}")
     return 0
 
@@ -417,14 +424,15 @@ def _fit(args: argparse.Namespace) -> int:
     from .featurize import make_featurizer
     from .library import cached_library, load_library
     from .proxies import make_estimator
-    from .target import FIT_MARKER, fit_target, read_target, write_fit
+    from .target import FIT_FILES, FIT_MARKER, fit_target, read_target, write_fit
 
     # every option is checked before any work
-    check_output_dir(args.out, marker=FIT_MARKER, overwrite=args.overwrite, what="fit output")
+    check_output_dir(args.out, marker=FIT_MARKER, overwrite=args.overwrite, what="fit output",
+                     owned=tuple(FIT_FILES.values()))
     final = make_estimator(args.estimator, args.estimator_params, device=args.device,
                            random_state=args.seed)
     target = read_target(args.target, smiles_column=args.smiles_column,
-                         label_column=args.label_column)
+                         label_column=args.label_column, name=args.name)
     if args.library:
         library = load_library(args.library)
         if args.featurizer:

@@ -57,7 +57,7 @@ from .compute import seeded
 from .device import DEVICES, resolve_device
 from .errors import DataError
 from .featurize import Featurizer
-from .library import ProxyLibrary, is_feature_matrix
+from .library import TARGET, ProxyLibrary, is_feature_matrix
 from .mixture import DEFAULT_PRUNE, source_row_weights, weighted_rows
 from .proxies import make_classifier
 from .solver import METHODS as SOLVER_METHODS
@@ -70,8 +70,6 @@ __all__ = ["AUTO_PRIOR_SCALE", "DEFAULT_NATURAL_PRIOR", "TARGET", "MixMinClassif
 
 logger = logging.getLogger(__name__)
 
-#: The name of the target's own column in ``weights_``.
-TARGET = "target"
 #: The default prior toward natural pooling: its strength grows with the weights per labelled
 #: compound (:func:`natural_prior_strength`); ahead of 8 pseudo-compounds, the earlier default,
 #: on the label-budget study (benchmarks/results/label_budget_headline.md).

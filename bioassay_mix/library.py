@@ -75,6 +75,9 @@ logger = logging.getLogger(__name__)
 #: loaded library's proxy template is the proxies' estimator, not XGBoost's default.
 LIBRARY_FORMAT = 2
 MANIFEST = "library.json"
+#: The name :class:`~bioassay_mix.estimator.MixMinClassifier` gives the target's own column
+#: among the sources' weights: no source may take it.
+TARGET = "target"
 DATA_FILES = ("features.npz", "compounds.parquet", "rows.npz")
 
 INFO_COLUMNS = ("dataset", "title", "description", "n_train", "n_positive")
@@ -125,6 +128,7 @@ class ProxyLibrary(SavedFolder):
 
     MARKER = MANIFEST
     KIND = "library"
+    FILES = (*DATA_FILES, "proxies")
 
     def __init__(self, *, featurizer: Featurizer, proxies: dict[str, Any], compounds: pd.Index,
                  X: sp.csr_matrix, rows: dict[str, np.ndarray], labels: dict[str, np.ndarray],
@@ -137,6 +141,7 @@ class ProxyLibrary(SavedFolder):
         if X.shape[0] != len(compounds):
             raise DataError(f"library features have {X.shape[0]} rows for {len(compounds)} "
                             "compounds")
+        _check_source_names(proxies)
         self.featurizer = featurizer
         self.proxies = proxies
         self.compounds = compounds
@@ -364,6 +369,7 @@ class ProxyLibrary(SavedFolder):
             p.name for p in panels))
         if assays is not None:
             joined = joined.select(list(assays))
+        _check_source_names(joined.assays)
         featurizer = clone(featurizer if featurizer is not None else MorganFingerprint()).fit()
         template = proxy if proxy is not None else make_classifier(device=device, n_jobs=1)
         if not hasattr(template, "predict_proba"):
@@ -657,6 +663,12 @@ class _Checkpoint:
             for n, m in zip(names, models, strict=True)]
         with open(self.folder / "proxies.jsonl", "a", encoding="utf-8") as handle:
             handle.write("".join(line + "\n" for line in lines))
+
+
+def _check_source_names(names: Iterable[str]) -> None:
+    if TARGET in names:
+        raise DataError(f"a source is named {TARGET!r}, the name MixMin gives the target's own "
+                        "column; rename that assay (or leave it out with assays=)")
 
 
 def _train_proxies(names: list[str], template: Any, random_state: int, n_jobs: int | None, *,

@@ -28,7 +28,7 @@ from ._utils import (
     remove_stale_temporaries,
     resolve_n_jobs,
 )
-from .bundle import Bundle
+from .bundle import OUTPUT_COLUMNS, Bundle
 from .compound_files import DEFAULT_CHUNK_SIZE, read_compounds, rechunk
 from .errors import DataError
 from .featurize.engine import Block, featurize_stream
@@ -36,8 +36,6 @@ from .featurize.engine import Block, featurize_stream
 __all__ = ["ScoreSummary", "score", "score_file"]
 
 logger = logging.getLogger(__name__)
-
-RESERVED = ("row", "smiles", "error")
 
 
 @dataclass
@@ -57,14 +55,16 @@ class ScoreSummary:
 
 
 # -- featurizing and predicting -------------------------------------------------------------
-def _scored(chunk: pd.DataFrame, block: Block, bundle: Bundle) -> pd.DataFrame:
+def _scored(chunk: pd.DataFrame, block: Block, bundle: Bundle, id_name: str) -> pd.DataFrame:
     ok = chunk["error"].isna().to_numpy()
     errors = chunk["error"].to_numpy(dtype=object).copy()
     errors[np.flatnonzero(ok)] = block.reasons
     valid = pd.isna(errors)
     proba = np.full((len(chunk), len(bundle.targets)), np.nan, dtype=np.float32)
     proba[valid] = bundle.predict_proba(block.X[block.valid])
-    out = chunk[["row", "id", "smiles"]].copy()
+    # the id takes its output name before the targets' columns join it: a target named
+    # "id" scored with another id column must not meet the input's own "id"
+    out = chunk[["row", "id", "smiles"]].rename(columns={"id": id_name})
     scores = pd.DataFrame(proba, columns=bundle.targets, index=out.index)
     out = pd.concat([out, scores], axis=1)
     out["error"] = errors
@@ -72,7 +72,7 @@ def _scored(chunk: pd.DataFrame, block: Block, bundle: Bundle) -> pd.DataFrame:
 
 
 def _scored_chunks(bundle: Bundle, chunks: Iterable[pd.DataFrame], *, n_jobs: int,
-                   timings: dict) -> Iterator[pd.DataFrame]:
+                   timings: dict, id_name: str) -> Iterator[pd.DataFrame]:
     """Chunks featurized by the engine (``n_jobs`` worker processes, a few blocks ahead, so
     memory stays flat in the input size) and predicted here, in order."""
     timings.update(featurize_cpu_s=0.0, predict_s=0.0)
@@ -86,7 +86,7 @@ def _scored_chunks(bundle: Bundle, chunks: Iterable[pd.DataFrame], *, n_jobs: in
     for block in featurize_stream(readable_smiles(), bundle.featurizer, n_jobs=n_jobs):
         timings["featurize_cpu_s"] += block.cpu_s
         start = time.perf_counter()
-        scored = _scored(read.popleft(), block, bundle)
+        scored = _scored(read.popleft(), block, bundle, id_name)
         timings["predict_s"] += time.perf_counter() - start
         yield scored
 
@@ -98,7 +98,7 @@ def _prepare(bundle: Bundle | str | os.PathLike, targets, device, chunk_size: in
         raise DataError(f"chunk_size must be an integer >= 1, got {chunk_size!r}")
     bundle = bundle if isinstance(bundle, Bundle) else Bundle.load(bundle, targets=targets)
     bundle = bundle.select(targets)
-    reserved = (*RESERVED, _id_name(id_column))
+    reserved = (*OUTPUT_COLUMNS, _id_name(id_column))
     clash = [t for t in bundle.targets if t in reserved]
     if clash:
         raise DataError(f"target name {clash[0]!r} clashes with an output column "
@@ -167,11 +167,11 @@ def score(bundle: Bundle | str | os.PathLike, compounds, *, smiles_column: str =
     frame = _as_frame(compounds, smiles_column, id_column)
     chunks = rechunk([frame], chunk_size)
     jobs = resolve_n_jobs(n_jobs) if len(frame) > chunk_size else 1
-    out = pd.concat(list(_scored_chunks(bundle, chunks, n_jobs=jobs, timings={})),
-                    ignore_index=True)
+    out = pd.concat(list(_scored_chunks(bundle, chunks, n_jobs=jobs, timings={},
+                                        id_name=_id_name(id_column))), ignore_index=True)
     if isinstance(compounds, pd.DataFrame | pd.Series):
         out.index = compounds.index  # pandas in, pandas out: the caller's index is kept
-    return out.rename(columns={"id": _id_name(id_column)})
+    return out
 
 
 def _as_frame(compounds, smiles_column: str, id_column: str | None) -> pd.DataFrame:
@@ -260,9 +260,9 @@ def _score_file_locked(bundle: Bundle, input_path, out: Path, device_used: str, 
     timings: dict[str, float] = {}
     n_rows = n_errors = 0
     with atomic_path(out) as tmp, pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
-        scored = _scored_chunks(bundle, chunks, n_jobs=resolve_n_jobs(n_jobs), timings=timings)
+        scored = _scored_chunks(bundle, chunks, n_jobs=resolve_n_jobs(n_jobs), timings=timings,
+                                id_name=id_name)
         for part in progress(scored, desc="scoring chunks", verbose=verbose):
-            part = part.rename(columns={"id": id_name})
             # a Parquet column of numbers arrives as numbers: each row's error says so
             # (parse_smiles), and the output's text columns hold them as text
             part[id_name] = part[id_name].astype("string")

@@ -33,6 +33,7 @@ from sklearn.model_selection import RepeatedStratifiedKFold
 from threadpoolctl import threadpool_limits
 
 from ._utils import StageClock, resolve_n_jobs, sha256_file, t_interval
+from .bundle import OUTPUT_COLUMNS, Bundle
 from .compound_files import input_format, read_records
 from .datasets import read_table
 from .errors import DataError
@@ -98,8 +99,11 @@ def read_target(source: str | os.PathLike | pd.DataFrame, *, smiles_column: str 
         path = Path(source)
         records = input_format(path) in ("smi", "sdf")
         frame, unreadable = read_records(path) if records else (read_table(path), {})
-        name = name or path.name.split(".")[0]
+        name = name or target_name(path)
         info = {"file": str(path), "sha256": sha256_file(path)}
+    if name in OUTPUT_COLUMNS:
+        raise DataError(f"target name {name!r} is a column of every scored table "
+                        f"{list(OUTPUT_COLUMNS)}; give the target another name (--name)")
     for column in (smiles_column, label_column):
         if column not in frame.columns:
             raise DataError(f"{name}: no column {column!r}; columns are {list(frame.columns)[:10]}"
@@ -122,6 +126,15 @@ def read_target(source: str | os.PathLike | pd.DataFrame, *, smiles_column: str 
     return TargetData(list(y.index), y.to_numpy().astype(np.int32), name, issues, info)
 
 
+def target_name(path: Path) -> str:
+    """A target file's name without its format suffix and compression: ``IC50 1.5uM.v2.csv``
+    gives ``IC50 1.5uM.v2``, ``assay.csv.gz`` gives ``assay``, ``.hidden.csv`` ``.hidden``."""
+    name = path.name
+    if name.lower().endswith(".gz"):
+        name = name[:-3]
+    return Path(name).stem or name
+
+
 @dataclass
 class FitResult:
     """What :func:`fit_target` found: the fitted classifier (MixMin + target on every labelled
@@ -139,8 +152,6 @@ class FitResult:
 
     def bundle(self):
         """A scoring bundle of the fitted model (see :mod:`bioassay_mix.bundle`)."""
-        from .bundle import Bundle
-
         clf = self.classifier
         weights = pd.DataFrame([clf.weights_.rename(self.target.name)])
         info = {"target": self.target.name, "target_source": self.target.source,
@@ -306,6 +317,10 @@ def _weights_table(clf: MixMinClassifier, library: ProxyLibrary) -> pd.DataFrame
 
 
 FIT_MARKER = "fit.json"
+#: What :func:`write_fit` writes, by role; ``--overwrite`` replaces a folder holding only these.
+FIT_FILES = {"report": "report.md", "summary": "summary.csv", "comparison": "comparison.csv",
+             "weights": "weights.csv", "plot": "weights.png", "issues": "issues.csv",
+             "folds": "folds.csv", "json": FIT_MARKER, "bundle": "bundle"}
 
 
 def write_fit(result: FitResult, out_dir: str | os.PathLike, *,
@@ -315,9 +330,7 @@ def write_fit(result: FitResult, out_dir: str | os.PathLike, *,
     that holds anything but an earlier fit's output is never replaced."""
     from ._utils import write_dir_atomic
 
-    names = {"report": "report.md", "summary": "summary.csv", "comparison": "comparison.csv",
-             "weights": "weights.csv", "plot": "weights.png", "issues": "issues.csv",
-             "folds": "folds.csv", "json": FIT_MARKER, "bundle": "bundle"}
+    names = FIT_FILES
 
     def write(folder: Path) -> None:
         from .report import plot_weight_bars
@@ -345,7 +358,7 @@ def write_fit(result: FitResult, out_dir: str | os.PathLike, *,
             "gap": result.classifier.gap_})
 
     final = write_dir_atomic(out_dir, write, marker=FIT_MARKER, overwrite=overwrite,
-                             what="fit output")
+                             what="fit output", owned=tuple(names.values()))
     return {k: final / v for k, v in names.items()}
 
 

@@ -105,9 +105,12 @@ def test_save_refuses_an_existing_bundle_unless_overwrite(tox21_run, tmp_path):
     path = result.save_bundle(tmp_path / "b")
     with pytest.raises(DataError, match="already exists"):
         result.save_bundle(path)
-    (path / "stale.txt").write_text("old")
+    (path / "notes.txt").write_text("mine")  # a user's file: never deleted by overwrite
+    with pytest.raises(DataError, match=r"did not write there: \['notes.txt'\]"):
+        result.save_bundle(path, overwrite=True)
+    assert (path / "notes.txt").read_text() == "mine"
+    (path / "notes.txt").unlink()
     result.save_bundle(path, overwrite=True)
-    assert not (path / "stale.txt").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["b"]  # no temporary folders left
     assert load_bundle(path).targets == ["NR-AR", "SR-MMP"]
 

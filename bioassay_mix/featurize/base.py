@@ -40,6 +40,7 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
 from .._utils import atomic_path, one_column, sha256_bytes
+from ..chem import MAX_ATOMS
 from ..errors import DataError
 from .engine import distinct, featurize, spread
 from .spec import COMPUTE_PARAMS, REGISTRY
@@ -58,6 +59,9 @@ class Featurizer(TransformerMixin, BaseEstimator):
 
     kind: ClassVar[str] = ""
     sparse_output: ClassVar[bool] = True
+    #: Molecules with more heavy atoms are reported as invalid, not featurized: a featurizer
+    #: whose cost grows steeply with size sets a lower cap than parsing's own.
+    max_atoms: ClassVar[int] = MAX_ATOMS
     _parameter_constraints: ClassVar[dict] = {
         "n_jobs": [Interval(Integral, None, None, closed="neither"), None],
         "cache_dir": [str, os.PathLike, None],

@@ -38,6 +38,9 @@ class RDKitDescriptors(Featurizer):
 
     kind = "descriptors"
     sparse_output = False
+    # some descriptors grow about cubically with size: a 400-atom molecule took 4 s, 800
+    # atoms 46 s and a 1,999-atom chain over 10 minutes
+    max_atoms = 250
     _parameter_constraints: ClassVar[dict] = {**Featurizer._parameter_constraints,
                                               "names": ["array-like", None]}
 

@@ -32,7 +32,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from .._utils import resolve_n_jobs
-from ..chem import parse_smiles
+from ..chem import MAX_ATOMS, parse_smiles
 from ..executor import process_map
 from .spec import featurizer_from_spec
 
@@ -74,7 +74,10 @@ def featurize_block(smiles: Sequence[Any], spec: dict[str, Any]) -> Block:
     start = time.process_time()
     featurizer = _featurizer(json.dumps(spec, sort_keys=True, default=str))
     codes, strings = distinct(smiles)
-    parsed = [parse_smiles(s, canonical=False) for s in strings]
+    # a featurizer's own, lower cap is named in the reason
+    limit_of = type(featurizer).__name__ if featurizer.max_atoms < MAX_ATOMS else None
+    parsed = [parse_smiles(s, canonical=False, max_atoms=featurizer.max_atoms,
+                           limit_of=limit_of) for s in strings]
     ok = [i for i, p in enumerate(parsed) if p.mol is not None]
     good = featurizer._compute([parsed[i].mol for i in ok])
     good = sp.csr_matrix(good, dtype=np.float32) if not sp.issparse(good) else good

@@ -140,6 +140,7 @@ class AtomPairFingerprint(_GeneratorFingerprint):
     """
 
     kind = "atompair"
+    max_atoms = 500  # pairs grow with the square of size: 29 s for a 1,999-atom chain
     _parameter_constraints: ClassVar[dict] = {
         **_GeneratorFingerprint._parameter_constraints,
         "min_distance": [Interval(Integral, 1, None, closed="left")],

@@ -45,6 +45,11 @@ def featurizer_from_spec(spec: dict[str, Any], **compute: Any) -> Any:
     if cls is None:
         raise DataError(f"unknown featurizer class {spec.get('class')!r}; known: "
                         f"{sorted(REGISTRY)}")
+    settings = sorted(set(spec["params"]) & set(COMPUTE_PARAMS))
+    if settings:
+        raise DataError(f"featurizer spec sets {settings}: compute and cache settings never "
+                        "come from a file (a library's or bundle's spec holds science "
+                        "parameters only)")
     try:
         return cls(**spec["params"], **compute).fit()
     except (TypeError, ValueError) as exc:
