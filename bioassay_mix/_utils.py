@@ -269,7 +269,22 @@ def write_text_atomic(path: str | os.PathLike, text: str) -> None:
 
 
 def write_json_atomic(path: str | os.PathLike, obj: Any) -> None:
-    write_text_atomic(path, json.dumps(obj, indent=2, sort_keys=True, default=_json_default) + "\n")
+    """``obj`` as strict JSON (NaN and infinities become null, which every parser reads)."""
+    text = json.dumps(_strict(obj), indent=2, sort_keys=True, default=_json_default,
+                      allow_nan=False)
+    write_text_atomic(path, text + "\n")
+
+
+def _strict(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {k: _strict(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_strict(v) for v in obj]
+    if isinstance(obj, np.ndarray | np.generic):
+        return _strict(obj.tolist())
+    if isinstance(obj, float) and not np.isfinite(obj):
+        return None
+    return obj
 
 
 def _json_default(obj: Any) -> Any:

@@ -33,7 +33,7 @@ from ._version import __version__
 from .device import resolve_device
 from .errors import DataError, ModelFileError
 from .featurize import Featurizer, MorganFingerprint, featurizer_from_spec
-from .persist import load_estimator, save_estimator
+from .persist import check_binary_classifier, load_estimator, save_estimator
 
 __all__ = ["BUNDLE_FORMAT", "Bundle", "load_bundle"]
 
@@ -348,14 +348,6 @@ def _check_versions(file: Path, versions: dict) -> None:
 
 def _load_model(folder: Path, entry: dict, featurizer: Featurizer) -> Any:
     model = load_estimator(folder, entry["model"], recorded_in=str(folder / MANIFEST))
-    if isinstance(model, xgb.XGBModel):
-        n_features = model.get_booster().num_features()
-    else:
-        n_features = getattr(model, "n_features_in_", featurizer.n_features_out_)
-    if n_features != featurizer.n_features_out_:
-        raise ModelFileError(f"model {entry['model']['file']} of target {entry['name']!r} "
-                             f"expects {n_features} features; the bundle's featurizer makes "
-                             f"{featurizer.n_features_out_}")
-    if not hasattr(model, "predict_proba"):
-        raise ModelFileError(f"model of target {entry['name']!r} has no predict_proba")
+    check_binary_classifier(model, featurizer.n_features_out_,
+                            f"model {entry['model']['file']} of target {entry['name']!r}")
     return model

@@ -14,6 +14,7 @@ largest compound in the shared panels has 492 heavy atoms (SIDER), so molecules 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -25,6 +26,7 @@ RDLogger.DisableLog("rdApp.*")
 
 #: Heavy atoms above which a molecule is refused (reported as invalid, with the count).
 MAX_ATOMS = 2_000
+_WHITESPACE = re.compile(r"\s")
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,14 @@ def parse_smiles(smiles: object, *, canonical: bool = True, max_atoms: int = MAX
     text = smiles.strip()
     if not text:
         return Parsed(None, None, "empty SMILES")
+    # RDKit stops reading at whitespace (what follows is a name) and skips some characters
+    # outside ASCII: 'CCO CCN' would silently be ethanol and 'CCÖ' ethane
+    odd = None
+    if not text.isascii() or _WHITESPACE.search(text):
+        odd = next(c for c in text if c.isspace() or not c.isascii())
+    if odd is not None:
+        what = "whitespace" if odd.isspace() else f"the non-ASCII character {odd!r}"
+        return Parsed(None, None, f"SMILES contains {what}; RDKit would read only part of it")
     mol = Chem.MolFromSmiles(text)
     if mol is None:
         return Parsed(None, None, _failure_reason(text))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -43,7 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run MixMin on a panel and write the AP report")
     _panel_and_protocol_options(run)
     run.add_argument("--out", default="bioassay-mix-results", help="output folder")
-    run.add_argument("--seed", type=_non_negative, default=0)
+    run.add_argument("--seed", type=_seed, default=0,
+                     help="seed of every random step (0 to 2**32 - 1)")
     run.add_argument("--leakage", choices=LEAKAGE_MODES, default="strict",
                      help="strict: a target's test compounds are in no source's training rows")
     run.add_argument("--bundle", help="where to write the scoring bundle (default: OUT/bundle)")
@@ -94,7 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
     lm.add_argument("--sample", type=float, default=0.2,
                     help="fraction of the target's sequences MixMin sees (the rest is held out)")
     lm.add_argument("--random-search", type=_non_negative, default=8, metavar="N")
-    lm.add_argument("--seed", type=_non_negative, default=0)
+    lm.add_argument("--seed", type=_seed, default=0,
+                     help="seed of every random step (0 to 2**32 - 1)")
     lm.add_argument("--quiet", action="store_true", help="no progress bars, warnings only")
 
     library = sub.add_parser("library", help="build or describe a proxy library (the sources "
@@ -114,7 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "smiles column, .smi, .sdf, ...), e.g. your test set")
     build.add_argument("--min-labels", type=_at_least(2), default=50,
                        help="assays with fewer labelled compounds are skipped")
-    build.add_argument("--seed", type=_non_negative, default=0)
+    build.add_argument("--seed", type=_seed, default=0,
+                     help="seed of every random step (0 to 2**32 - 1)")
     build.add_argument("--device", default="auto", choices=DEVICES)
     build.add_argument("--n-jobs", type=_n_jobs, default=-1,
                        help="proxies trained at once (-1: all cores)")
@@ -150,7 +154,8 @@ def build_parser() -> argparse.ArgumentParser:
                      f"0: plain MixMin (default {DEFAULT_NATURAL_PRIOR})")
     fit.add_argument("--cv", type=_at_least(2), default=5, help="cross-validation folds")
     fit.add_argument("--repeats", type=_positive, default=1, help="repeats of the k folds")
-    fit.add_argument("--seed", type=_non_negative, default=0)
+    fit.add_argument("--seed", type=_seed, default=0,
+                     help="seed of every random step (0 to 2**32 - 1)")
     fit.add_argument("--device", default="auto", choices=DEVICES)
     fit.add_argument("--n-jobs", type=_n_jobs, default=-1, help="threads (-1: all cores)")
     fit.add_argument("--out", required=True, help="output folder")
@@ -183,6 +188,13 @@ def _non_negative(text: str) -> int:
     return value
 
 
+def _seed(text: str) -> int:
+    value = _non_negative(text)
+    if value > 2**32 - 1:  # NumPy's and XGBoost's seeds are 32-bit
+        raise argparse.ArgumentTypeError(f"must be at most 2**32 - 1, got {value}")
+    return value
+
+
 def _natural_prior(text: str) -> float | str:
     if text == "auto":
         return text
@@ -190,8 +202,9 @@ def _natural_prior(text: str) -> float | str:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number or auto, got {text!r}") from None
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text}")
+    if not (value == 0 or 1 <= value < float("inf")):
+        raise argparse.ArgumentTypeError(f"must be 0 (plain MixMin), a finite number >= 1 or "
+                                         f"auto, got {text}")
     return value
 
 
@@ -270,6 +283,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BioassayMixError as exc:
         print(f"bioassay-mix: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `bioassay-mix library info LIB | head`: the reader left
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except OSError as exc:  # a full disk, a read-only --out: outputs are written atomically
+        where = f" {exc.filename}" if exc.filename else ""
+        print(f"bioassay-mix: error: could not read or write{where}: "
+              f"{exc.strerror or exc}; nothing partial was left", file=sys.stderr)
+        return 1
 
 
 def _datasets() -> int:

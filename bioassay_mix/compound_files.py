@@ -70,6 +70,10 @@ def _table_batches(path, kind, smiles_column, id_column, chunk_size) -> Iterator
             names = pacsv.open_csv(path, parse_options=parse).schema.names
     except (pa.ArrowInvalid, OSError) as exc:
         raise DataError(f"input {path} could not be read: {exc}") from exc
+    twice = [c for c in wanted if names.count(c) > 1]
+    if twice:
+        raise DataError(f"input {path} has {names.count(twice[0])} columns named {twice[0]!r}; "
+                        "rename them so the one to use is unambiguous")
     missing = [c for c in wanted if c not in names]
     if missing:
         raise DataError(f"input {path} has no column {missing[0]!r} (columns: {names[:20]}); "
@@ -147,14 +151,25 @@ def _sdf_blocks(path: Path) -> Iterator[str]:
 
 
 def _sdf_records(path: Path, id_column: str | None) -> Iterator[pd.DataFrame]:
-    rows = []
+    rows, seen, found = [], set(), id_column is None
     for number, block in enumerate(_sdf_blocks(path)):
         record = _sdf_record(number, block, id_column)
         rows.append((record.name, record.smiles, record.error))
+        found = found or record.name is not None
+        seen.update(record.properties)
         if len(rows) >= 10_000:
+            _check_id_property(path, id_column, found, seen, len(rows))
             yield pd.DataFrame(rows, columns=["id", "smiles", "error"])
             rows = []
+    _check_id_property(path, id_column, found, seen, len(rows))
     yield pd.DataFrame(rows, columns=["id", "smiles", "error"])
+
+
+def _check_id_property(path: Path, id_column: str | None, found: bool, seen: set,
+                       n: int) -> None:
+    if not found and n:
+        raise DataError(f"input {path}: no SD record has the property {id_column!r} given as "
+                        f"the id column (properties: {sorted(seen)[:20]})")
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pooch
+import pyarrow as pa
 
 from ._utils import sha256_bytes, sha256_file
 from .errors import ChecksumError, DataError, DataUnavailableError
@@ -292,8 +293,10 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
             raise DataError(f"{path}: unsupported file type (use .csv, .csv.gz, .tsv or .parquet)")
     except pd.errors.EmptyDataError as exc:
         raise DataError(f"{path} is empty") from exc
-    except (pd.errors.ParserError, UnicodeDecodeError, OSError, EOFError, zlib.error) as exc:
-        # a truncated .gz raises EOFError or zlib.error from inside the reader
+    except (pd.errors.ParserError, UnicodeDecodeError, OSError, EOFError, zlib.error,
+            pa.ArrowException) as exc:
+        # a truncated .gz raises EOFError or zlib.error from inside the reader, a corrupt
+        # Parquet file pyarrow's ArrowInvalid
         raise DataError(f"{path} could not be read ({type(exc).__name__}): "
                         f"{str(exc)[:200]}") from exc
     if frame.shape[0] == 0:

@@ -418,7 +418,8 @@ default="auto"
         numpy.ndarray of shape (n_samples,)
             Values of ``classes_``.
         """
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)  # first: an unfitted model raises NotFittedError
+        return self.classes_[np.argmax(proba, axis=1)]
 
     def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
         """Average precision of ``predict_proba(X)`` for the positive class ``classes_[1]``.

@@ -62,7 +62,7 @@ from .errors import DataError, ModelFileError
 from .executor import LocalExecutor
 from .featurize import Featurizer, MorganFingerprint, featurizer_from_spec
 from .panel import AssayPanel, compose
-from .persist import check_sha256, load_estimator, save_estimator
+from .persist import check_binary_classifier, check_sha256, load_estimator, save_estimator
 from .proxies import make_classifier
 from .proxy_stack import stack_boosters, stackable, stacked_proba
 
@@ -398,7 +398,7 @@ class ProxyLibrary(SavedFolder):
         rows = {a: position[r] for a, (r, _) in train.items()}
         ys = {a: y for a, (_, y) in train.items()}
         build = {"panels": {p.name: p.checksum() for p in panels}, "min_labels": min_labels,
-                 "random_state": random_state, "n_excluded": len(excluded),
+                 "random_state": random_state, "n_excluded": int((~keep).sum()),
                  "proxy": _estimator_spec(template)}
         store = _Checkpoint(checkpoint, {**build, "featurizer": featurizer.spec(),
                                          "excluded": sorted(excluded)})
@@ -487,18 +487,20 @@ class ProxyLibrary(SavedFolder):
                 arrays = {k: data[k] for k in data.files}
         except (ValueError, OSError, KeyError, pa.ArrowInvalid) as exc:
             raise ModelFileError(f"library {folder} data could not be read: {exc}") from exc
-        if X.shape[1] != featurizer.n_features_out_ or X.shape[1] != manifest["n_features"]:
-            raise ModelFileError(f"{file}: features have {X.shape[1]} columns; the featurizer "
-                                 f"{manifest['featurizer']} makes {featurizer.n_features_out_}")
+        _check_features(file, manifest, featurizer, X, compounds)
+        names = [e["name"] for e in manifest["sources"]]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ModelFileError(f"{file} names source {twice[0]!r} more than once")
         proxies, rows, labels, info = {}, {}, {}, []
         for entry in progress(manifest["sources"], desc="loading proxies", verbose=False):
             name, i = entry["name"], entry["index"]
             if f"rows_{i}" not in arrays or f"labels_{i}" not in arrays:
                 raise ModelFileError(f"{file}: source {name!r} has no rows in rows.npz")
             rows[name], labels[name] = arrays[f"rows_{i}"], arrays[f"labels_{i}"]
-            if len(rows[name]) and (rows[name].min() < 0 or rows[name].max() >= X.shape[0]):
-                raise ModelFileError(f"{file}: rows of source {name!r} lie outside the features")
+            _check_source(file, entry, rows[name], labels[name], X.shape[0])
             proxies[name] = load_estimator(folder, entry["model"], recorded_in=str(file))
+            check_binary_classifier(proxies[name], X.shape[1], f"{file}: proxy of {name!r}")
             info.append({"source": name} | {k: entry.get(k) for k in INFO_COLUMNS})
         return cls(featurizer=featurizer, proxies=proxies, compounds=compounds, X=X, rows=rows,
                    labels=labels, info=pd.DataFrame(info).set_index("source"),
@@ -553,6 +555,44 @@ def load_library(path: str | os.PathLike) -> ProxyLibrary:
     ProxyLibrary
     """
     return ProxyLibrary.load(path)
+
+
+def _check_features(file: Path, manifest: dict, featurizer: Featurizer, X: sp.csr_matrix,
+                    compounds: pd.Index) -> None:
+    """The stored features are the featurizer's: their width, and the first and last
+    compounds featurized again (an edited radius or bit count changes them)."""
+    if X.shape[1] != featurizer.n_features_out_ or X.shape[1] != manifest["n_features"]:
+        raise ModelFileError(f"{file}: the features have {X.shape[1]} columns, the manifest "
+                             f"records {manifest['n_features']} and the featurizer "
+                             f"{manifest['featurizer']} makes {featurizer.n_features_out_}")
+    if len(compounds) != X.shape[0] or not len(compounds):
+        raise ModelFileError(f"{file}: {len(compounds)} compounds for {X.shape[0]} feature rows")
+    ends = [0, len(compounds) - 1]
+    again = sp.csr_matrix(featurizer.transform_valid(list(compounds[ends])), dtype=np.float32)
+    if (abs(again - X[ends]) > 1e-4).nnz:
+        raise ModelFileError(f"{file}: the stored features of {compounds[0]!r} are not what "
+                             f"the featurizer {manifest['featurizer']} makes; the featurizer "
+                             "or the features were changed")
+
+
+def _check_source(file: Path, entry: dict, rows: np.ndarray, labels: np.ndarray,
+                  n_rows: int) -> None:
+    name = entry["name"]
+    if len(rows) != len(labels):
+        raise ModelFileError(f"{file}: source {name!r} has {len(rows)} rows but {len(labels)} "
+                             "labels")
+    if len(rows) and (rows.min() < 0 or rows.max() >= n_rows):
+        raise ModelFileError(f"{file}: rows of source {name!r} lie outside the features")
+    if not np.isin(labels, (0, 1)).all():
+        raise ModelFileError(f"{file}: labels of source {name!r} are not all 0 or 1")
+    if entry.get("n_train") is not None and entry["n_train"] != len(rows):
+        raise ModelFileError(f"{file}: source {name!r} records {entry['n_train']} training "
+                             f"compounds but rows.npz holds {len(rows)}")
+    expected = f"proxies/{safe_name(name)}"
+    model_file = str(entry.get("model", {}).get("file", ""))
+    if model_file.rsplit(".", 1)[0] != expected:
+        raise ModelFileError(f"{file}: the model of source {name!r} is recorded as "
+                             f"{model_file!r}, not its own file {expected}.*")
 
 
 def _read_manifest(folder: Path) -> dict:
@@ -702,9 +742,20 @@ def _fit_proxy(item: tuple[str, Any], *, X, rows: dict, labels: dict) -> Any:
 
 
 def _canonical_set(smiles: Iterable[str] | None) -> set[str]:
+    """The canonical SMILES of the compounds to exclude; an exclusion list of which nothing
+    parses is an error (it would exclude nothing), some invalid entries a warning."""
     if smiles is None:
         return set()
-    return {p.smiles for p in parse_many(list(smiles)) if p.smiles is not None}
+    given = list(smiles)
+    parsed = parse_many(given)
+    bad = [(i, p.reason) for i, p in enumerate(parsed) if p.smiles is None]
+    if given and len(bad) == len(given):
+        raise DataError(f"none of the {len(given)} compounds to exclude is a valid SMILES "
+                        f"(first, at row {bad[0][0]}: {bad[0][1]}); nothing would be excluded")
+    if bad:
+        logger.warning("%d of %d compounds to exclude are not valid SMILES and exclude nothing "
+                       "(first, at row %d: %s)", len(bad), len(given), *bad[0])
+    return {p.smiles for p in parsed if p.smiles is not None}
 
 
 def _datasets_of(panels: Sequence[AssayPanel]) -> dict[str, str]:

@@ -22,8 +22,8 @@ from ._utils import atomic_path, sha256_file
 from .compute import COMPUTE_KEYS
 from .errors import ModelFileError
 
-__all__ = ["FORMATS", "TRUSTED_TYPES", "check_sha256", "constructor_params", "load_estimator",
-           "load_verified", "save_estimator"]
+__all__ = ["FORMATS", "TRUSTED_TYPES", "check_binary_classifier", "check_sha256",
+           "constructor_params", "load_estimator", "load_verified", "save_estimator"]
 
 #: Types a skops file may hold beyond those skops trusts by default (scikit-learn estimators,
 #: NumPy arrays and builtins): the fitted parts of scikit-learn's tree ensembles and
@@ -61,7 +61,11 @@ def save_estimator(model: Any, folder: str | os.PathLike, stem: str) -> dict[str
     if isinstance(model, xgb.XGBModel):
         fmt, final = "xgboost-ubj", path.with_name(path.name + ".ubj")
         with atomic_path(final) as tmp:
-            model.save_model(tmp)
+            try:
+                model.save_model(tmp)
+            except xgb.core.XGBoostError as exc:  # a full disk, a read-only folder
+                raise OSError(f"XGBoost could not write {final}: "
+                              f"{str(exc).splitlines()[0][:200]}") from exc
     else:
         import skops.io as sio
 
@@ -161,8 +165,38 @@ def load_verified(model: xgb.XGBModel | xgb.Booster, path: Path, sha256: str | N
         raise ModelFileError(f"model file {path} could not be read by XGBoost: "
                              f"{str(exc).splitlines()[0][:300]}") from exc
     if params:
-        model.set_params(**params)
+        try:
+            model.set_params(**params)
+        except (TypeError, ValueError, AttributeError) as exc:
+            raise ModelFileError(f"{recorded_in}: the parameters recorded for model file "
+                                 f"{path.name} are not valid: {type(exc).__name__}: "
+                                 f"{str(exc)[:200]}") from exc
     return model
+
+
+def check_binary_classifier(model: Any, n_features: int, what: str) -> None:
+    """Refuse a loaded model that cannot serve as a binary classifier of ``n_features``
+    columns: no ``predict_proba``, unfitted, other than two classes, or another width."""
+    from sklearn.exceptions import NotFittedError
+    from sklearn.utils.validation import check_is_fitted
+
+    if not hasattr(model, "predict_proba"):
+        raise ModelFileError(f"{what} is a {type(model).__name__}, which has no predict_proba")
+    try:
+        check_is_fitted(model)
+    except NotFittedError as exc:
+        raise ModelFileError(f"{what} is not fitted") from exc
+    classes = getattr(model, "classes_", None)
+    if classes is None or len(classes) != 2:
+        raise ModelFileError(f"{what} has {0 if classes is None else len(classes)} classes; "
+                             "a binary classifier has 2")
+    if isinstance(model, xgb.XGBModel):
+        width = model.get_booster().num_features()
+    else:
+        width = getattr(model, "n_features_in_", n_features)
+    if width != n_features:
+        raise ModelFileError(f"{what} expects {width} features; the featurizer makes "
+                             f"{n_features}")
 
 
 def _xgb_class(name: str) -> type:

@@ -85,6 +85,17 @@ def _check_xgb_params(text: str) -> None:
             close = difflib.get_close_matches(key, sorted(known), n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             raise DataError(f"unknown XGBoost parameter {key!r}{hint}")
+        if key == "random_state":
+            raise DataError("XGBoost parameter 'random_state' is the seed: use random_state= "
+                            "(--seed), not the model's parameters")
+    # values XGBoost accepts but that make no model: no trees, or NaN steps
+    trees = params.get("n_estimators", 1)
+    if not isinstance(trees, int) or isinstance(trees, bool) or trees < 1:
+        raise DataError(f"XGBoost parameter n_estimators must be an integer >= 1, got {trees!r}")
+    for key in ("learning_rate", "eta"):
+        value = params.get(key, 0.1)
+        if not isinstance(value, int | float) or not 0 < value < float("inf"):
+            raise DataError(f"XGBoost parameter {key} must be a finite number > 0, got {value!r}")
     probe = {k: v for k, v in params.items() if k not in ("device", "tree_method", "predictor")}
     try:  # one tree on four rows: XGBoost checks every value's type and range
         xgb.XGBClassifier(**{**probe, "n_estimators": 1}, n_jobs=1).fit(
@@ -120,13 +131,30 @@ def make_estimator(name: str, params: Mapping[str, Any] | None = None, *,
         if key in COMPUTE_KEYS:
             raise DataError(f"{name} parameter {key!r} is a compute setting: use n_jobs "
                             "(--n-jobs), not the model's parameters")
+        if key == "random_state":
+            raise DataError(f"{name} parameter 'random_state' is the seed: use random_state= "
+                            "(--seed), not the model's parameters")
     try:
         model.set_params(**dict(params or {}))
     except ValueError as exc:
         raise DataError(f"{name}: {exc}") from exc
     if "random_state" in model.get_params():
         model.set_params(random_state=random_state)
+    _validate_now(name, model)
     return model
+
+
+def _validate_now(name: str, model: Any) -> None:
+    """Check a scikit-learn estimator's parameter values now, as its ``fit`` would after all
+    the work before it (scikit-learn's declarative constraints, the estimators that have
+    them)."""
+    validate = getattr(model, "_validate_params", None)
+    if validate is None:
+        return
+    try:
+        validate()
+    except (ValueError, TypeError) as exc:
+        raise DataError(f"{name} parameters are not valid: {exc}") from exc
 
 
 def fit_classifier(X: sp.csr_matrix, y: np.ndarray, *, params=None, sample_weight=None,

@@ -146,7 +146,7 @@ def test_edited_proxy_file_is_refused_by_name(saved):
     (lambda m: m["versions"].update(bioassay_mix="9.1.0"), "written by bioassay-mix 9.1.0"),
     (lambda m: m["featurizer"].update({"class": "Evil"}), "unknown featurizer class 'Evil'"),
     (lambda m: m["featurizer"]["params"].update(n_bits=1024), "features have 512 columns"),
-    (lambda m: m["sources"][0]["model"].update(file="../../etc/passwd"), "leaves"),
+    (lambda m: m["sources"][0]["model"].update(file="../../etc/passwd"), "not its own file"),
     (lambda m: m.pop("files"), "is corrupt"),
 ], ids=["format", "version", "featurizer-class", "featurizer-params", "path-escape", "keys"])
 def test_manifest_from_another_version_or_featurizer_is_refused(saved, edit, message):

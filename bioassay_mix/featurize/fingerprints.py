@@ -27,7 +27,8 @@ class _GeneratorFingerprint(Featurizer):
 
     _parameter_constraints: ClassVar[dict] = {
         **Featurizer._parameter_constraints,
-        "n_bits": [Interval(Integral, 1, None, closed="left")],
+        # 2**24 bits: far beyond any fingerprint's use, and memory each row can address
+        "n_bits": [Interval(Integral, 1, 2**24, closed="both")],
         "counts": ["boolean"],
         "include_chirality": ["boolean"],
     }
