@@ -288,8 +288,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except OSError as exc:  # a full disk, a read-only --out: outputs are written atomically
         where = f" {exc.filename}" if exc.filename else ""
-        print(f"bioassay-mix: error: could not read or write{where}: "
-              f"{exc.strerror or exc}; nothing partial was left", file=sys.stderr)
+        print(f"bioassay-mix: error: could not read or write{where}: {exc.strerror or exc}",
+              file=sys.stderr)
         return 1
 
 

@@ -161,7 +161,8 @@ def load_verified(model: xgb.XGBModel | xgb.Booster, path: Path, sha256: str | N
                              f"{first!r}); pickles are never loaded")
     try:
         model.load_model(path)
-    except (xgb.core.XGBoostError, UnicodeDecodeError) as exc:
+    except (xgb.core.XGBoostError, UnicodeDecodeError, TypeError) as exc:
+        # TypeError: a classifier's file recorded as a regressor, or the reverse
         raise ModelFileError(f"model file {path} could not be read by XGBoost: "
                              f"{str(exc).splitlines()[0][:300]}") from exc
     if params:
