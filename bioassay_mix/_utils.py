@@ -4,6 +4,7 @@ confidence intervals."""
 from __future__ import annotations
 
 import contextlib
+import glob
 import hashlib
 import json
 import os
@@ -72,6 +73,8 @@ def check_output_dir(final: str | os.PathLike, *, marker: str, overwrite: bool,
     nothing else) and ``overwrite`` is set. Call it before any work, so a refusal costs
     nothing; :func:`write_dir_atomic` checks again."""
     final = Path(final)
+    if final.is_symlink():  # write where the link points; the link itself stays
+        final = final.resolve()
     if final.exists() and not final.is_dir():
         raise DataError(f"{what} path {final} is a file, not a folder; refusing to replace it")
     if final.is_dir() and any(final.iterdir()):
@@ -100,7 +103,9 @@ def write_dir_atomic(final: str | os.PathLike, write: Callable[[Path], None], *,
     replaced, and an interrupted write leaves the old folder as it was."""
     final = check_output_dir(final, marker=marker, overwrite=overwrite, what=what, owned=owned)
     final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
+    remove_dead_folders(final)
+    # the pid in the name lets a later write tell a killed writer's folder from a live one's
+    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-{os.getpid()}-", dir=final.parent))
     tmp.chmod(0o777 & ~_umask())
     try:
         write(tmp)
@@ -177,6 +182,32 @@ def remove_stale_temporaries(final: str | os.PathLike) -> list[Path]:
             tmp.unlink(missing_ok=True)
             removed.append(tmp)
     return removed
+
+
+def remove_dead_folders(final: str | os.PathLike) -> list[Path]:
+    """Delete the temporary folders (``.NAME.tmp-PID-*``) and replaced copies
+    (``.NAME.old-PID``) that :func:`write_dir_atomic` left beside ``final`` in a process that
+    no longer runs (kill -9 mid-write); a live writer's are kept."""
+    final = Path(final)
+    removed = []
+    for kind in ("tmp", "old"):
+        for path in final.parent.glob(f".{glob.escape(final.name)}.{kind}-*"):
+            pid = path.name[len(final.name) + len(kind) + 3:].split("-")[0]
+            if path.is_dir() and not path.is_symlink() and pid.isdigit() \
+                    and not _alive(int(pid)):
+                shutil.rmtree(path, ignore_errors=True)
+                removed.append(path)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def die_with_parent() -> None:

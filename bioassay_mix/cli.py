@@ -32,7 +32,8 @@ def _parse_params(text: str | None) -> dict:
     except json.JSONDecodeError as exc:
         raise argparse.ArgumentTypeError(f"not valid JSON: {exc}") from exc
     if not isinstance(value, dict):
-        raise argparse.ArgumentTypeError("expected a JSON object of XGBoost parameters")
+        raise argparse.ArgumentTypeError('expected a JSON object of parameter names and values, '
+                                         f'such as {{"max_depth": 4}}, got {text!r}')
     return value
 
 

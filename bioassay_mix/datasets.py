@@ -379,7 +379,9 @@ def _read_fsmol_task(path: Path) -> pd.DataFrame:
     bad = labels.isna() | ~labels.isin([0, 1])
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise DataError(f"{path}, line {lines[i]}: Property {frame['label'].iloc[i]!r} is "
+        value = frame["label"].iloc[i]
+        value = value.item() if isinstance(value, np.generic) else value
+        raise DataError(f"{path}, line {lines[i]}: Property {value!r} is "
                         "not 0/1")
     frame["label"] = labels.astype(np.int8)
     for col in ("value", "log_value"):

@@ -552,7 +552,8 @@ def _binary_target(y: Any) -> np.ndarray:
     kind = type_of_target(arr)
     n_classes = len(np.unique(arr))
     if n_classes < 2:
-        raise DataError(f"y has one class only ({arr[0]!r}); MixMin needs positives and "
+        only = arr[0].item() if isinstance(arr[0], np.generic) else arr[0]  # no np.int64(1)
+        raise DataError(f"y has one class only ({only!r}); MixMin needs positives and "
                         "negatives")
     if kind != "binary":
         raise DataError(f"y must be binary (two classes), got {n_classes} classes ({kind})")

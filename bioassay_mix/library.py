@@ -248,7 +248,13 @@ class ProxyLibrary(SavedFolder):
             if X.shape[1] != self.n_features:
                 raise DataError(f"feature matrix has {X.shape[1]} columns; the library's "
                                 f"featurizer makes {self.n_features}")
-            return sp.csr_matrix(X, dtype=np.float32)
+            X = sp.csr_matrix(X, dtype=np.float32)
+            if np.isinf(X.data).any():
+                row, col = (int(v[0]) for v in sp.find(sp.csr_matrix(
+                    (np.isinf(X.data), X.indices, X.indptr), shape=X.shape))[:2])
+                raise DataError(f"feature matrix has an infinite value at row {row}, column "
+                                f"{col}; features must be finite (NaN marks a missing one)")
+            return X
         return sp.csr_matrix(self.featurizer.transform(X), dtype=np.float32)
 
     def predict(self, X: Any, *, n_jobs: int | None = 1, stacked: bool = False) -> np.ndarray:
@@ -531,7 +537,13 @@ def cached_library(panels: Sequence[AssayPanel], *, featurizer: Featurizer,
     lib = ProxyLibrary.build(list(panels), featurizer=featurizer, proxy=template,
                              min_labels=min_labels, random_state=random_state, device=device,
                              n_jobs=n_jobs, verbose=verbose)
-    lib.save(folder, overwrite=True)
+    try:
+        lib.save(folder, overwrite=True)
+    except (OSError, DataError) as exc:  # a full or read-only cache costs the cache only
+        logger.warning("the library of %s could not be cached in %s (%s); it is used "
+                       "without being saved", [p.name for p in panels], folder, exc)
+        lib.path = None
+        return lib
     logger.info("library of %s saved to %s", [p.name for p in panels], folder)
     return lib
 

@@ -197,6 +197,13 @@ def fit_target(target: TargetData, library: ProxyLibrary, *, final_estimator: An
         raise DataError(f"{target.name}: {counts[cls]} compounds labelled {cls}, fewer than the "
                         f"{cv} folds; use fewer folds (--cv) or label more compounds")
     n_jobs = resolve_n_jobs(n_jobs)
+    seen = int(pd.Index(target.smiles).isin(library.compounds).sum())
+    if seen:
+        logger.warning("%s: %d of its %d compounds are training compounds of the library's "
+                       "sources, whose proxies predict them from memory: the weights lean "
+                       "toward those sources and the cross-validated AP is optimistic (build "
+                       "the library with them excluded: --exclude)", target.name, seen,
+                       len(target.y))
     clock = StageClock()
     features = library.features(target.smiles)
     source_proba = library.predict(features, n_jobs=n_jobs)
@@ -228,7 +235,8 @@ def fit_target(target: TargetData, library: ProxyLibrary, *, final_estimator: An
     summary, comparison = _summarise(folds)
     settings = {"cv": cv, "repeats": repeats, "random_state": random_state,
                 "natural_prior": natural_prior, "natural_prior_strength": final.natural_prior_,
-                "final_estimator": type(final.final_estimator_).__name__}
+                "final_estimator": type(final.final_estimator_).__name__,
+                "n_target_compounds_in_library": seen}
     return FitResult(final, folds, summary, comparison, _verdict(comparison, target, cv),
                      _weights_table(final, library), target, settings, clock.timings)
 
@@ -383,9 +391,15 @@ def fit_markdown(result: FitResult) -> str:
     top = result.weights.head(15)[["source", "weight", "dataset", "description", "n_train",
                                    "n_positive"]]
     issues = ""
+    seen = result.settings.get("n_target_compounds_in_library", 0)
+    if seen:
+        issues = (f"**Warning: {seen} of the {len(t.y)} compounds are training compounds of the "
+                  "library's sources**: their proxies predict them from memory, so the weights "
+                  "lean toward those sources and the cross-validated AP below is optimistic. "
+                  "Build the library with `--exclude` of this file for an honest estimate. ")
     if len(t.issues):
         counts = t.issues["kind"].value_counts()
-        issues = ("Input rows reported: " + ", ".join(f"{n} {k}" for k, n in counts.items())
+        issues += ("Input rows reported: " + ", ".join(f"{n} {k}" for k, n in counts.items())
                   + " (every row, SMILES and reason in `issues.csv`).")
     return "\n".join([
         f"# {t.name}: MixMin against a library of {len(result.classifier.library)} assays", "",

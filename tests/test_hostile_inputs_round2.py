@@ -307,3 +307,71 @@ def test_predict_before_fit_is_not_fitted(tox21_library):
 
     with pytest.raises(NotFittedError):
         MixMinClassifier(tox21_library).predict(["CCO"])
+
+
+def test_a_target_the_library_trained_on_is_said_plainly(tox21_library, target_csv_96,
+                                                          caplog):
+    from bioassay_mix.target import fit_markdown, fit_target
+
+    target = read_target(target_csv_96)
+    result = fit_target(target, tox21_library, final_estimator=FAST, cv=2, n_jobs=1,
+                        verbose=False)
+    seen = len(set(target.smiles) & set(tox21_library.compounds))
+    assert seen > 50  # Tox21's SR-p53 compounds are the NR-AR... sources' compounds
+    assert result.settings["n_target_compounds_in_library"] == seen
+    assert f"{seen} of its 96 compounds are training compounds" in caplog.text
+    assert f"Warning: {seen} of the 96 compounds are training compounds" in fit_markdown(result)
+
+
+def test_a_killed_writers_folders_are_cleaned_by_the_next_write(tox21_library, tmp_path):
+    import os
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True).stdout.strip()
+    left = [tmp_path / f".lib.tmp-{dead}-abc", tmp_path / f".lib.old-{dead}"]
+    live = tmp_path / f".lib.tmp-{os.getpid()}-xyz"  # a writer that still runs
+    mine = tmp_path / ".lib.notes"  # not the tool's naming: never touched
+    for folder in (*left, live, mine):
+        folder.mkdir()
+        (folder / "x").write_text("x")
+    tox21_library.save(tmp_path / "lib")
+    assert not any(p.exists() for p in left)
+    assert live.is_dir() and mine.is_dir()
+
+
+def test_out_as_a_link_to_an_earlier_output_writes_through_it(tox21_library, tmp_path):
+    real = tox21_library.save(tmp_path / "real")
+    link = tmp_path / "link"
+    link.symlink_to(real, target_is_directory=True)
+    tox21_library.save(link, overwrite=True)
+    assert link.is_symlink() and load_library(link).sources == tox21_library.sources
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link", "real"]
+
+
+def test_an_infinite_feature_is_named(tox21_library):
+    X = np.zeros((3, 512), dtype=np.float32)
+    X[2, 7] = np.inf
+    with pytest.raises(DataError, match="infinite value at row 2, column 7"):
+        tox21_library.predict(X)
+
+
+def test_messages_show_values_not_numpy_reprs(tox21_library):
+    from bioassay_mix.estimator import MixMinClassifier
+
+    with pytest.raises(DataError, match=r"one class only \(1\)") as info:
+        MixMinClassifier(tox21_library).fit(["CCO", "CCN"], np.array([1, 1], dtype=np.int64))
+    assert "np." not in str(info.value)
+
+
+def test_a_full_data_cache_costs_the_cache_not_the_fit(tox21, tmp_path, monkeypatch, caplog):
+    from bioassay_mix import library as library_module
+
+    def full(self, path, *, overwrite=False):
+        raise OSError(28, "No space left on device", str(path))
+
+    monkeypatch.setattr(library_module.ProxyLibrary, "save", full)
+    lib = library_module.cached_library([tox21.select(["NR-AR"])], cache=tmp_path,
+                                        featurizer=MorganFingerprint(n_bits=64), proxy=FAST,
+                                        verbose=False)
+    assert lib.sources == ["NR-AR"] and lib.path is None
+    assert "could not be cached" in caplog.text and "No space left" in caplog.text
