@@ -456,7 +456,7 @@ def _fit(args: argparse.Namespace) -> int:
     target = read_target(args.target, smiles_column=args.smiles_column,
                          label_column=args.label_column, name=args.name)
     if args.library:
-        library = load_library(args.library)
+        library = load_library(args.library, n_jobs=args.n_jobs)
         if args.featurizer:
             wanted = make_featurizer(args.featurizer).spec()
             if wanted != library.featurizer.spec():

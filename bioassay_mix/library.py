@@ -457,13 +457,15 @@ class ProxyLibrary(SavedFolder):
         })
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> ProxyLibrary:
+    def load(cls, path: str | os.PathLike, *, n_jobs: int | None = 1) -> ProxyLibrary:
         """Read a library written by :meth:`save`, verifying versions and checksums first.
 
         Parameters
         ----------
         path : str or os.PathLike
             The library folder.
+        n_jobs : int or None, default=1
+            Threads reading proxies (XGBoost parses its files without holding the GIL).
 
         Returns
         -------
@@ -498,16 +500,17 @@ class ProxyLibrary(SavedFolder):
         twice = sorted({n for n in names if names.count(n) > 1})
         if twice:
             raise ModelFileError(f"{file} names source {twice[0]!r} more than once")
-        proxies, rows, labels, info = {}, {}, {}, []
-        for entry in progress(manifest["sources"], desc="loading proxies", verbose=False):
+        rows, labels, info = {}, {}, []
+        for entry in manifest["sources"]:
             name, i = entry["name"], entry["index"]
             if f"rows_{i}" not in arrays or f"labels_{i}" not in arrays:
                 raise ModelFileError(f"{file}: source {name!r} has no rows in rows.npz")
             rows[name], labels[name] = arrays[f"rows_{i}"], arrays[f"labels_{i}"]
             _check_source(file, entry, rows[name], labels[name], X.shape[0])
-            proxies[name] = load_estimator(folder, entry["model"], recorded_in=str(file))
-            check_binary_classifier(proxies[name], X.shape[1], f"{file}: proxy of {name!r}")
             info.append({"source": name} | {k: entry.get(k) for k in INFO_COLUMNS})
+        models = LocalExecutor(n_jobs).map(_load_proxy, manifest["sources"], shared={
+            "folder": folder, "width": X.shape[1]}, desc="loading proxies", verbose=False)
+        proxies = dict(zip(rows, models, strict=True))
         return cls(featurizer=featurizer, proxies=proxies, compounds=compounds, X=X, rows=rows,
                    labels=labels, info=pd.DataFrame(info).set_index("source"),
                    skipped=pd.DataFrame(manifest.get("skipped", []),
@@ -554,19 +557,21 @@ def is_feature_matrix(X: Any) -> bool:
                               and X.dtype.kind in "fiub")
 
 
-def load_library(path: str | os.PathLike) -> ProxyLibrary:
+def load_library(path: str | os.PathLike, *, n_jobs: int | None = 1) -> ProxyLibrary:
     """Read a library folder: :meth:`ProxyLibrary.load`.
 
     Parameters
     ----------
     path : str or os.PathLike
         The library folder.
+    n_jobs : int or None, default=1
+        Threads reading proxies.
 
     Returns
     -------
     ProxyLibrary
     """
-    return ProxyLibrary.load(path)
+    return ProxyLibrary.load(path, n_jobs=n_jobs)
 
 
 def _check_features(file: Path, manifest: dict, featurizer: Featurizer, X: sp.csr_matrix,
@@ -585,6 +590,13 @@ def _check_features(file: Path, manifest: dict, featurizer: Featurizer, X: sp.cs
         raise ModelFileError(f"{file}: the stored features of {compounds[0]!r} are not what "
                              f"the featurizer {manifest['featurizer']} makes; the featurizer "
                              "or the features were changed")
+
+
+def _load_proxy(entry: dict, *, folder: Path, width: int) -> Any:
+    file = folder / MANIFEST
+    model = load_estimator(folder, entry["model"], recorded_in=str(file))
+    check_binary_classifier(model, width, f"{file}: proxy of {entry['name']!r}")
+    return model
 
 
 def _check_source(file: Path, entry: dict, rows: np.ndarray, labels: np.ndarray,
