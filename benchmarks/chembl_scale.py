@@ -16,7 +16,7 @@ Stages, each in its own process where memory or a first call matters:
 * ``load``: ``load_library(LIB)`` in a fresh process.
 * ``targets``: ``--targets`` tasks of ``--split-file`` (default FS-Mol's valid split; never
   its test split), ``--n-compounds`` compounds of each (stratified, seeded): the sources'
-  predictions one ``predict_proba`` per proxy (the default) against the proxies stacked into
+  predictions one booster at a time (the default) against the proxies stacked into
   one XGBoost model (``predict(stacked=True)``), and the weights at k = 4,936 (the default
   prior, and plain MixMin), timed; then
   ``bioassay-mix fit --target T.csv --library LIB --cv 3`` in a fresh
@@ -137,7 +137,7 @@ def target_stage(lib, split, tasks, args) -> pd.DataFrame:
         stacked_s = time.perf_counter() - start
         row = {"task": task, "n_compounds": len(smiles), "n_positive": int(labels.sum()),
                "predict_stacked_s": stacked_s}
-        start = time.perf_counter()  # the default: one predict_proba per proxy
+        start = time.perf_counter()  # the default: proxies by chunk, one DMatrix per chunk
         one_by_one = lib.predict(features, n_jobs=args.n_jobs)
         row["predict_per_proxy_s"] = time.perf_counter() - start
         row["max_abs_difference"] = float(np.abs(one_by_one - P).max())
@@ -226,11 +226,11 @@ def main() -> None:
                    f"< {GOALS['build_peak_gib']}")
     load_run = measured([sys.executable, "-c", "import sys, time; from bioassay_mix.library "
                          "import load_library; t = time.perf_counter(); "
-                         "load_library(sys.argv[1]); print(time.perf_counter() - t)",
-                         str(args.library)])
-    record("load the saved library (s)", float(load_run["stdout"].split()[-1]),
-           f"< {GOALS['load_s']}")
-    lib = load_library(args.library)
+                         "load_library(sys.argv[1], n_jobs=int(sys.argv[2])); "
+                         "print(time.perf_counter() - t)", str(args.library), str(args.n_jobs)])
+    record(f"load the saved library, n_jobs={args.n_jobs} (s)",
+           float(load_run["stdout"].split()[-1]), f"< {GOALS['load_s']}")
+    lib = load_library(args.library, n_jobs=args.n_jobs)
     split = load_panel(args.split_file)
     rng = np.random.default_rng(args.seed)
     sizes = split.summary()["n_labelled"]
@@ -238,7 +238,7 @@ def main() -> None:
     tasks = list(rng.choice(eligible, size=min(args.targets, len(eligible)), replace=False))
     per_target = target_stage(lib, split, tasks, args)
     record(f"sources' predictions, {args.n_compounds} compounds x {len(lib)} sources, one "
-           "predict_proba per proxy (the default), median (s)",
+           "booster at a time on a DMatrix shared by a chunk (the default), median (s)",
            per_target["predict_per_proxy_s"].median(), f"< {GOALS['predict_s']}")
     record("the same, proxies stacked into one XGBoost model (first call builds it), median (s)",
            per_target["predict_stacked_s"].median())

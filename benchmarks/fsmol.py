@@ -33,7 +33,13 @@ the task's SMILES):
 * ``mixmin_ensemble_plus_target``: no final model: the proxies' and a support-set proxy's
   probabilities mixed by plain MixMin + target's weights;
 * ``profile``: the sources' predicted probabilities as descriptors (a bioactivity profile):
-  L2 logistic regression on their logits, C chosen by inner stratified cross-validation.
+  L2 logistic regression on their logits, C chosen by inner stratified cross-validation;
+* ``ensemble_prior_auto``: the ensemble with the default prior's weights (MixMin + target,
+  ``natural_prior="auto"``) in place of plain MixMin's;
+* ``ensemble_select``: the ensemble with the default prior's weights when natural pooling's
+  mixture explains the support better (mean log-likelihood of the observed labels) than plain
+  MixMin's weights do on held-out support rows (4-fold), else plain MixMin's: a candidate
+  rule for a default that serves both FS-Mol and the MoleculeNet panels.
 
 Outputs, rewritten after every task (stop and rerun to resume: scored task/size/draw triples
 are kept; processes given different ``--first-draw`` share a ``DIR``):
@@ -72,9 +78,12 @@ from bioassay_mix.estimator import TARGET, MixMinClassifier, fit_on_mixture
 from bioassay_mix.library import MANIFEST, ProxyLibrary, load_library
 from bioassay_mix.panel import AssayPanel
 from bioassay_mix.report import write_tables
+from bioassay_mix.solver import solve
+from bioassay_mix.solver.objectives import observed_label_proba
 
 METHODS = ("default", "target_only_rf", "target_only_xgb", "knn", "natural_plus_target",
-           "mixmin_trained", "mixmin_plus_target", "mixmin_ensemble_plus_target", "profile")
+           "mixmin_trained", "mixmin_plus_target", "mixmin_ensemble_plus_target", "profile",
+           "ensemble_prior_auto", "ensemble_select")
 COLUMNS = ("task", "smiles", "label")
 #: FS-Mol's published ΔAUPRC on its 157 test tasks (``../shared/data/fsmol/README.md``), by
 #: support size; 256 over the 43 test tasks large enough.
@@ -131,8 +140,21 @@ def method_scores(methods: list[str], lib: ProxyLibrary, X_s, y_s: np.ndarray, P
         plus = MixMinClassifier(lib, **plain)
         plus._fit_weights(X_s, y_s, P_s)
     own = None
-    if {"target_only_xgb", "mixmin_ensemble_plus_target"} & set(methods):
+    ensembles = {"mixmin_ensemble_plus_target", "ensemble_prior_auto", "ensemble_select"}
+    if ({"target_only_xgb"} | ensembles) & set(methods):
         own = clone(lib.proxy_template()).set_params(random_state=seed).fit(X_s, y_s)
+    if plus is None and ensembles & set(methods):
+        plus = MixMinClassifier(lib, **plain)
+        plus._fit_weights(X_s, y_s, P_s)
+    auto = None
+    if {"ensemble_prior_auto", "ensemble_select"} & set(methods):
+        auto = MixMinClassifier(lib, random_state=seed, n_jobs=1)
+        auto._fit_weights(X_s, y_s, P_s)
+
+    def ensemble(w: pd.Series) -> np.ndarray:
+        return (P_q @ w.reindex(lib.sources).fillna(0.0).to_numpy()
+                + w.get(TARGET, 0.0) * own.predict_proba(X_q)[:, 1])
+
     for method in methods:
         if method == "default":
             clf = MixMinClassifier(lib, random_state=seed, n_jobs=1)._fit_with(X_s, y_s, P_s)
@@ -157,9 +179,12 @@ def method_scores(methods: list[str], lib: ProxyLibrary, X_s, y_s: np.ndarray, P
         elif method == "mixmin_plus_target":
             out[method] = plus._fit_final(X_s, y_s).predict_proba(X_q)[:, 1]
         elif method == "mixmin_ensemble_plus_target":
-            w = plus.weights_
-            out[method] = (P_q @ w.reindex(lib.sources).fillna(0.0).to_numpy()
-                           + w.get(TARGET, 0.0) * own.predict_proba(X_q)[:, 1])
+            out[method] = ensemble(plus.weights_)
+        elif method == "ensemble_prior_auto":
+            out[method] = ensemble(auto.weights_)
+        elif method == "ensemble_select":
+            prior = natural_beats_plain(lib, P_s, y_s, seed)
+            out[method] = ensemble(auto.weights_ if prior else plus.weights_)
         elif method == "profile":
             folds = max(2, min(5, int(y_s.sum()), int((1 - y_s).sum())))
             lr = LogisticRegressionCV(Cs=np.logspace(-4, 1, 6), max_iter=2000,
@@ -169,6 +194,23 @@ def method_scores(methods: list[str], lib: ProxyLibrary, X_s, y_s: np.ndarray, P
             lr.fit(logit(np.clip(P_s, *clip)), y_s)
             out[method] = lr.predict_proba(logit(np.clip(P_q, *clip)))[:, 1]
     return out
+
+
+def natural_beats_plain(lib: ProxyLibrary, P_s: np.ndarray, y_s: np.ndarray,
+                        seed: int) -> bool:
+    """Whether natural pooling's mixture (each source's share of the rows, fitted to nothing)
+    gives the support's observed labels a higher mean log-likelihood than plain MixMin's
+    weights give held-out support rows (4-fold stratified)."""
+    obs = observed_label_proba(P_s, y_s)
+    counts = np.array([len(lib.rows[s]) for s in lib.sources], dtype=np.float64)
+    natural = float(np.mean(np.log(obs @ (counts / counts.sum()))))
+    held_out = []
+    folds = StratifiedKFold(min(4, int(y_s.sum()), int((1 - y_s).sum())), shuffle=True,
+                            random_state=seed)
+    for train, test in folds.split(obs, y_s):
+        w = solve(obs[train], method="active_set").weights.to_numpy()
+        held_out.append(np.log(np.maximum(obs[test] @ w, 1e-12)))
+    return natural > float(np.mean(np.concatenate(held_out)))
 
 
 def score_task(task: str, *, panel: AssayPanel, lib: ProxyLibrary, sizes: list[int],
@@ -301,12 +343,13 @@ def main() -> None:
         part = out / "parts" / f"draws{draws.start}-{draws.stop - 1}.csv"
         part_skipped = part.with_name(part.stem + "_skipped.csv")
         rows = pd.read_csv(part, dtype={"task": str}) if part.is_file() else pd.DataFrame()
-        have = rows[rows["method"].isin(args.methods)] if len(rows) else rows
         done = set()
-        if len(have):
-            complete = have.groupby(["task", "size", "draw"])["method"].nunique()
+        if len(rows):  # a triple is done when it has every method asked for; others' rows stay
+            mine = rows["method"].isin(args.methods)
+            complete = rows[mine].groupby(["task", "size", "draw"])["method"].nunique()
             done = set(complete[complete == len(args.methods)].index)
-            rows = rows[rows.set_index(["task", "size", "draw"]).index.isin(done)]
+            key = rows.set_index(["task", "size", "draw"]).index
+            rows = rows[~mine.to_numpy() | key.isin(done)]
         skipped = []
         part.parent.mkdir(parents=True, exist_ok=True)
         for i, task in enumerate(tasks):

@@ -72,7 +72,9 @@ def _saved(target: str, weights: pd.Series, weights_plus: pd.Series | None, cfg:
                                                               data_key):
         return None
     try:
-        return done["row"], load_model(_model_file(out, target))[0]
+        # strict JSON keeps NaN as null: a missing number comes back as NaN
+        row = {k: float("nan") if v is None else v for k, v in done["row"].items()}
+        return row, load_model(_model_file(out, target))[0]
     except ModelFileError as exc:
         logger.warning("retraining %s: %s", target, exc)
         return None

@@ -65,7 +65,7 @@ def test_parameters_are_validated_before_work():
 
 
 def test_invalid_smiles_strict_raises_else_row_kept_and_flagged():
-    data = ["CCO", "not a smiles", "", "c1ccccc1", "C" * 2500]
+    data = ["CCO", "not_a_smiles", "", "c1ccccc1", "C" * 2500]
     with pytest.raises(DataError, match=r"3 invalid SMILES; first at row 1"):
         MorganFingerprint().fit().transform(data)
     fp = MorganFingerprint(strict=False).fit()
