@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 import xgboost as xgb
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.metrics import average_precision_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import Pipeline
@@ -208,6 +208,14 @@ default="auto"
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.device = device
+
+    def __sklearn_clone__(self) -> MixMinClassifier:
+        """A clone that shares the fitted library (it is read, never changed, by ``fit``) and
+        clones every other parameter as :func:`sklearn.base.clone` does: cross-validation and
+        grid search no longer copy every proxy and the feature matrix per split."""
+        params = {k: clone(v, safe=False) for k, v in self.get_params(deep=False).items()
+                  if k != "library"}
+        return type(self)(self.library, **params)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -118,6 +118,9 @@ def test_sklearn_contract(tox21_library, few_labels):
     with pytest.raises(NotFittedError):
         clf.predict_proba(X_test)
     assert clone(clf).get_params()["final_estimator"] is not FAST
+    # the fitted library is shared, never copied (every split would copy every proxy)
+    assert clone(clf).library is tox21_library
+    assert clone(clf).get_params(deep=False).keys() == clf.get_params(deep=False).keys()
     scores = cross_val_score(clf, X, y, cv=StratifiedKFold(3, shuffle=True, random_state=0))
     assert scores.shape == (3,) and (scores > 0).all()
     search = GridSearchCV(clf, {"final_estimator__max_depth": [2, 6]}, cv=3).fit(X, y)
