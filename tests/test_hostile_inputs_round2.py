@@ -65,7 +65,7 @@ def test_a_source_named_target_is_refused_before_any_work(tox21):
     assert time.perf_counter() - start < 5
 
 
-def test_a_target_named_id_scores_with_another_id_column(tox21_library, few_labels):
+def test_a_target_named_id_scores_with_another_id_column(tox21_library, few_labels, tmp_path):
     # bug 3: the score column became a second "mol_id" (API) or a duplicate column (CLI)
     X, y, X_test, _ = few_labels
     from bioassay_mix.estimator import MixMinClassifier
@@ -79,6 +79,16 @@ def test_a_target_named_id_scores_with_another_id_column(tox21_library, few_labe
     assert out["id"].between(0, 1).all()
     with pytest.raises(DataError, match="clashes with an output column"):
         score(bundle, frame)  # the id column would be named "id" too: refused, with the hint
+    # the same through the file path the CLI takes
+    from bioassay_mix import score_file
+
+    frame.to_csv(tmp_path / "in.csv", index=False)
+    bundle.save(tmp_path / "bundle")
+    score_file(tmp_path / "bundle", tmp_path / "in.csv", tmp_path / "out.parquet",
+               id_column="mol_id", n_jobs=1)
+    written = pd.read_parquet(tmp_path / "out.parquet")
+    assert list(written.columns) == ["row", "mol_id", "smiles", "id", "error"]
+    np.testing.assert_allclose(written["id"], out["id"], rtol=1e-6)
 
 
 @pytest.mark.parametrize("stem", ["smiles", "row", "error"])
