@@ -65,8 +65,8 @@ from .solver import solve
 from .solver.objectives import observed_label_proba
 from .solver.prior import PRIOR_METHOD, solve_dirichlet
 
-__all__ = ["AUTO_PRIOR_SCALE", "DEFAULT_NATURAL_PRIOR", "TARGET", "MixMinClassifier",
-           "fit_on_mixture", "natural_prior_counts", "natural_prior_strength"]
+__all__ = ["AUTO_PRIOR_MIN_FILL", "AUTO_PRIOR_SCALE", "DEFAULT_NATURAL_PRIOR", "TARGET",
+           "MixMinClassifier", "fit_on_mixture", "natural_prior_counts", "natural_prior_strength"]
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +77,12 @@ DEFAULT_NATURAL_PRIOR: float | str = "auto"
 #: ``natural_prior="auto"``: pseudo-compounds per weight per labelled compound. Set once, from
 #: one draw of Tox21, ToxCast and moleculenet, before the 10-draw study; not tuned.
 AUTO_PRIOR_SCALE = 2.0
+#: ``natural_prior="auto"`` puts no prior on a library whose sources label fewer than this
+#: share of its compounds x sources cells: natural pooling of sources that share few compounds
+#: (FS-Mol's ChEMBL assays, 0.04%; moleculenet's panels, 7%) is a patchwork, not a consensus.
+#: Chosen between moleculenet and ToxCast (29%), the sparsest panel where the prior pays
+#: (benchmarks/results/fsmol_valid/fsmol.md).
+AUTO_PRIOR_MIN_FILL = 0.15
 
 
 class MixMinClassifier(ClassifierMixin, BaseEstimator):
@@ -115,7 +121,9 @@ default="auto"
         weights fitted to a few dozen labels and fades with more. ``objective_`` is then the
         penalised objective. 0: plain MixMin. ``"auto"``: ``max(1, 2 k / n)`` pseudo-compounds
         for k weights (the sources and the target's column), stronger the more weights each
-        labelled compound must inform (:func:`natural_prior_strength`).
+        labelled compound must inform, on a library whose sources share their compounds (at
+        least :data:`AUTO_PRIOR_MIN_FILL` of its cells labelled); none on a sparser one
+        (:func:`natural_prior_strength`).
     prune : float, default=1e-4
         Sources below ``prune * max(weight)`` contribute no rows to the final model.
     merge_rows : "auto" or bool, default="auto"
@@ -292,7 +300,15 @@ default="auto"
                 columns.append(TARGET)
         clock.lap("out_of_fold")
         P = pd.DataFrame(P, columns=columns)
-        self.natural_prior_ = natural_prior_strength(self.natural_prior, *P.shape)
+        self.natural_prior_ = natural_prior_strength(self.natural_prior, *P.shape,
+                                                     fill=lib.fill)
+        if method == PRIOR_METHOD and self.natural_prior_ == 0:
+            if self.solver != "auto":
+                raise DataError(f"natural_prior='auto' puts no prior on this library (its "
+                                f"sources label {lib.fill:.2%} of its cells, below "
+                                f"{AUTO_PRIOR_MIN_FILL:.0%}); solver={self.solver!r} needs "
+                                "one: give natural_prior a number, or solver='auto'")
+            method = "active_set"
         if method == PRIOR_METHOD:
             counts = self._row_counts(len(y01))
             beta = natural_prior_counts(counts[columns], self.natural_prior_)
@@ -483,7 +499,7 @@ def natural_prior_counts(counts: pd.Series, strength: float) -> pd.Series:
 
 
 def natural_prior_strength(natural_prior: float | str, n_compounds: int,
-                           n_weights: int) -> float:
+                           n_weights: int, *, fill: float = 1.0) -> float:
     """The pseudo-compounds of :class:`MixMinClassifier`'s prior for ``natural_prior``.
 
     ``"auto"`` gives ``max(1, AUTO_PRIOR_SCALE * n_weights / n_compounds)``: the more weights
@@ -503,6 +519,10 @@ def natural_prior_strength(natural_prior: float | str, n_compounds: int,
         The target's labelled compounds the weights are fitted to.
     n_weights : int
         The mixture's weights: the sources, and the target's own column.
+    fill : float, default=1.0
+        The share of the library's compounds x sources cells its sources label
+        (:attr:`ProxyLibrary.fill`): with ``"auto"``, below :data:`AUTO_PRIOR_MIN_FILL` there
+        is no prior (0).
 
     Returns
     -------
@@ -514,8 +534,12 @@ def natural_prior_strength(natural_prior: float | str, n_compounds: int,
     (38.5625, 1.0)
     >>> natural_prior_strength(8.0, 32, 617)
     8.0
+    >>> natural_prior_strength("auto", 32, 4936, fill=0.0004)
+    0.0
     """
     if natural_prior == "auto":
+        if fill < AUTO_PRIOR_MIN_FILL:
+            return 0.0
         return max(1.0, AUTO_PRIOR_SCALE * n_weights / n_compounds)
     return float(natural_prior)
 

@@ -166,6 +166,13 @@ class ProxyLibrary(SavedFolder):
         """The width of the featurizer's output, and of :meth:`features`."""
         return int(self.X.shape[1])
 
+    @property
+    def fill(self) -> float:
+        """The share of the compounds x sources cells the sources label: near 1 for a panel
+        measured on one compound library (Tox21), 0.0004 for FS-Mol's ChEMBL assays."""
+        cells = len(self.compounds) * len(self.rows)
+        return sum(len(r) for r in self.rows.values()) / cells if cells else 0.0
+
     def __len__(self) -> int:
         return len(self.proxies)
 

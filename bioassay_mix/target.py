@@ -236,7 +236,7 @@ def fit_target(target: TargetData, library: ProxyLibrary, *, final_estimator: An
     settings = {"cv": cv, "repeats": repeats, "random_state": random_state,
                 "natural_prior": natural_prior, "natural_prior_strength": final.natural_prior_,
                 "final_estimator": type(final.final_estimator_).__name__,
-                "n_target_compounds_in_library": seen}
+                "n_target_compounds_in_library": seen, "library_fill": library.fill}
     return FitResult(final, folds, summary, comparison, _verdict(comparison, target, cv),
                      _weights_table(final, library), target, settings, clock.timings)
 
@@ -373,6 +373,10 @@ def write_fit(result: FitResult, out_dir: str | os.PathLike, *,
 def _prior_text(settings: dict) -> str:
     """The report's words for the prior: the option, and the final model's strength."""
     strength = settings["natural_prior_strength"]
+    if settings["natural_prior"] == "auto" and strength == 0:
+        return (f"auto, none: the library's sources label {settings['library_fill']:.2%} of its "
+                "compounds x sources, too few shared compounds for natural pooling to be a "
+                "consensus (plain MixMin)")
     if settings["natural_prior"] == "auto":
         return f"auto, {_pseudo_compounds(strength)} for the final model"
     return _pseudo_compounds(strength)

@@ -239,3 +239,30 @@ def test_auto_solver_is_the_active_set_without_a_prior(tox21_library, few_labels
     assert plain.result_.method == "active_set"
     prior = MixMinClassifier(tox21_library, final_estimator=FAST, random_state=0).fit(X, y)
     assert prior.result_.method == "dirichlet_newton" and prior.natural_prior == "auto"
+
+
+def test_auto_prior_is_none_on_a_library_whose_sources_share_few_compounds(tox21, few_labels):
+    from bioassay_mix import AssayPanel
+    from bioassay_mix.estimator import AUTO_PRIOR_MIN_FILL
+    from bioassay_mix.library import ProxyLibrary
+
+    # eight Tox21 assays, each labelling its own eighth of the compounds: a ChEMBL-like
+    # library of disjoint series
+    assays = list(tox21.assays[:8])
+    long = tox21.to_long()
+    group = pd.Series(np.arange(len(tox21.compounds)) % 8, index=tox21.compounds)
+    long = long[long["assay"].isin(assays)]
+    long = long[group[long["smiles"]].to_numpy() == long["assay"].map(assays.index).to_numpy()]
+    sparse = ProxyLibrary.build(AssayPanel.from_long(long, name="disjoint"), verbose=False,
+                                featurizer=MorganFingerprint(n_bits=256), proxy=FAST)
+    assert sparse.fill < AUTO_PRIOR_MIN_FILL
+    X, y, _, _ = few_labels
+    features = sparse.features(X)
+    auto = MixMinClassifier(sparse, random_state=0)
+    auto._fit_weights(features, y, None)
+    plain = MixMinClassifier(sparse, natural_prior=0, random_state=0)
+    plain._fit_weights(features, y, None)
+    assert auto.natural_prior_ == 0.0 and auto.result_.method == "active_set"
+    pd.testing.assert_series_equal(auto.weights_, plain.weights_)
+    with pytest.raises(DataError, match="puts no prior on this library"):
+        MixMinClassifier(sparse, solver="dirichlet_newton").fit(features, y)
