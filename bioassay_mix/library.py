@@ -40,6 +40,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import scipy.sparse as sp
 import xgboost as xgb
+from scipy.special import expit
 from sklearn.base import clone
 from threadpoolctl import threadpool_limits
 
@@ -154,6 +155,7 @@ class ProxyLibrary(SavedFolder):
         self.build_params = build or {}
         self.path = path
         self._stacked = stacked
+        self._linear: tuple[np.ndarray, np.ndarray] | bool | None = None
 
     # -- what it holds -----------------------------------------------------------------------
     @property
@@ -267,8 +269,10 @@ class ProxyLibrary(SavedFolder):
     def predict(self, X: Any, *, n_jobs: int | None = 1, stacked: bool = False) -> np.ndarray:
         """Each source proxy's class-1 probability for every row of ``X``.
 
-        One proxy at a time, or, with ``stacked=True``, XGBoost proxies evaluated together as
-        one model (:meth:`stacked`); ``benchmarks/chembl_scale.py`` measures both.
+        Logistic-regression proxies together, as one sparse matrix product; others one at a
+        time (XGBoost's on a DMatrix shared by each thread's chunk), or, with ``stacked=True``,
+        XGBoost proxies together as one model (:meth:`stacked`); ``benchmarks/chembl_scale.py``
+        measures each.
 
         Parameters
         ----------
@@ -293,6 +297,11 @@ class ProxyLibrary(SavedFolder):
             columns = pd.Index(order).get_indexer(self.sources)
             return stacked_proba(booster, features, n_jobs=resolve_n_jobs(n_jobs))[:, columns]
         models = list(self.proxies.values())
+        if self._linear is None:
+            self._linear = _stack_logistic(models)
+        if self._linear is not False:  # every proxy linear: one sparse matrix product
+            coef, intercept = self._linear
+            return expit(np.asarray(features @ coef, dtype=np.float64) + intercept)
         n_jobs = resolve_n_jobs(n_jobs)
         # contiguous chunks, a few per thread for balance: each chunk shares one DMatrix
         bounds = np.linspace(0, len(models), min(len(models), 4 * n_jobs) + 1).astype(int)
@@ -749,6 +758,19 @@ def _train_proxies(names: list[str], template: Any, random_state: int, n_jobs: i
         return LocalExecutor(n_jobs).map(_fit_proxy, items,
                                          shared={"X": X, "rows": rows, "labels": labels},
                                          verbose=False)
+
+
+def _stack_logistic(models: list[Any]) -> tuple[np.ndarray, np.ndarray] | bool:
+    """The coefficients (features x proxies) and intercepts of binary logistic-regression
+    proxies, whose class-1 probability is ``expit(X @ coef + intercept)``; False unless every
+    proxy is one."""
+    from sklearn.linear_model import LogisticRegression
+
+    if not models or not all(type(m) is LogisticRegression and len(m.classes_) == 2
+                             for m in models):
+        return False
+    return (np.column_stack([m.coef_[0] for m in models]),
+            np.array([m.intercept_[0] for m in models]))
 
 
 def _positive_proba(models: list[Any], *, X: sp.csr_matrix) -> np.ndarray:

@@ -229,3 +229,16 @@ def test_a_killed_build_resumes_from_its_checkpoint(tox21, tmp_path, monkeypatch
     assert len(list((tmp_path / "ck").iterdir())) == 2
     module.remove_checkpoint(tmp_path / "ck")
     assert not (tmp_path / "ck").exists() and len(other) == 5
+
+
+def test_logistic_proxies_predict_as_one_matrix_product(tox21):
+    lib = ProxyLibrary.build(tox21.select(["NR-AR", "SR-MMP", "NR-AhR"]), verbose=False,
+                             featurizer=MorganFingerprint(n_bits=128),
+                             proxy=LogisticRegression(max_iter=300))
+    X = lib.features(list(tox21.compounds[:300]))
+    P = lib.predict(X)
+    assert lib._linear is not False
+    separate = np.column_stack([lib.proxies[s].predict_proba(X)[:, 1] for s in lib.sources])
+    np.testing.assert_allclose(P, separate, rtol=1e-6, atol=1e-9)  # float32 rounding
+    np.testing.assert_allclose(lib.without(["SR-MMP"]).predict(X), separate[:, [0, 2]],
+                               rtol=1e-6, atol=1e-9)  # float32 rounding
