@@ -7,13 +7,14 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from ._version import __version__
 from .datasets import LAYOUTS
 from .device import DEVICES
-from .errors import BioassayMixError, DataError
+from .errors import BioassayMixError, DataError, UsageError
 from .estimator import DEFAULT_NATURAL_PRIOR
 from .executor import EXECUTORS
 from .experiment import WEIGHT_ROWS, Compute, RunConfig
@@ -281,9 +282,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "fit":
             return _fit(args)
         return _run(args)
-    except BioassayMixError as exc:
+    except UsageError as exc:
         print(f"bioassay-mix: error: {exc}", file=sys.stderr)
         return 2
+    except BioassayMixError as exc:
+        print(f"bioassay-mix: error: {exc}", file=sys.stderr)
+        return 1
     except BrokenPipeError:  # `bioassay-mix library info LIB | head`: the reader left
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
@@ -302,15 +306,23 @@ def _datasets() -> int:
     return 0
 
 
+def _option(names: str, build: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``build(*args, **kwargs)``, its refusal of an option's value a usage error naming it."""
+    try:
+        return build(*args, **kwargs)
+    except DataError as exc:
+        raise UsageError(f"{names}: {exc}") from exc
+
+
 def _config(args: argparse.Namespace, **extra) -> RunConfig:
     compute = Compute(device=args.device, n_jobs=args.n_jobs, executor=args.executor,
                       scheduler=args.scheduler, dask_fit_rows=args.dask_fit_rows,
                       verbose=not args.quiet)
-    return RunConfig(split=args.split, grid_search=args.grid_search,
-                     weight_rows=args.weight_rows, proxy_params=args.proxy_params or {},
-                     final_params=args.final_params or {},
-                     min_test_positives=args.min_test_positives, solver_method=args.solver,
-                     compute=compute, **extra)
+    return _option("--proxy-params/--final-params", RunConfig, split=args.split,
+                   grid_search=args.grid_search, weight_rows=args.weight_rows,
+                   proxy_params=args.proxy_params or {}, final_params=args.final_params or {},
+                   min_test_positives=args.min_test_positives, solver_method=args.solver,
+                   compute=compute, **extra)
 
 
 def _panel(args: argparse.Namespace):
@@ -328,7 +340,7 @@ def _run(args: argparse.Namespace) -> int:
 
     bundle_dir = Path(args.bundle) if args.bundle else Path(args.out) / "bundle"
     if bundle_dir.resolve() == Path(args.out).resolve():
-        raise DataError("--bundle must differ from --out: the bundle folder is replaced as a "
+        raise UsageError("--bundle must differ from --out: the bundle folder is replaced as a "
                         "whole, and --out holds the report and caches")
     # replaced only if it is a bundle; a foreign non-empty folder is refused before any work
     check_output_dir(bundle_dir, marker=BUNDLE_MANIFEST, overwrite=True, what="bundle",
@@ -420,9 +432,10 @@ def _library(args: argparse.Namespace) -> int:
     with output_lock(args.out, what="library"):
         check_output_dir(args.out, marker=MANIFEST, overwrite=args.overwrite, what="library",
                          owned=ProxyLibrary.FILES)
-        featurizer = make_featurizer(args.featurizer, args.featurizer_params)
-        proxy = make_estimator(args.proxy, args.proxy_params, device=args.device,
-                               random_state=args.seed)
+        featurizer = _option("--featurizer-params", make_featurizer, args.featurizer,
+                             args.featurizer_params)
+        proxy = _option("--proxy-params", make_estimator, args.proxy, args.proxy_params,
+                        device=args.device, random_state=args.seed)
         exclude = None
         if args.exclude:
             exclude = [s for chunk in read_compounds(args.exclude) for s in chunk["smiles"]
@@ -451,8 +464,8 @@ def _fit(args: argparse.Namespace) -> int:
     # every option is checked before any work
     check_output_dir(args.out, marker=FIT_MARKER, overwrite=args.overwrite, what="fit output",
                      owned=tuple(FIT_FILES.values()))
-    final = make_estimator(args.estimator, args.estimator_params, device=args.device,
-                           random_state=args.seed)
+    final = _option("--estimator-params", make_estimator, args.estimator,
+                    args.estimator_params, device=args.device, random_state=args.seed)
     target = read_target(args.target, smiles_column=args.smiles_column,
                          label_column=args.label_column, name=args.name)
     if args.library:
@@ -460,7 +473,7 @@ def _fit(args: argparse.Namespace) -> int:
         if args.featurizer:
             wanted = make_featurizer(args.featurizer).spec()
             if wanted != library.featurizer.spec():
-                raise DataError(f"--featurizer {args.featurizer} ({wanted}) differs from the "
+                raise UsageError(f"--featurizer {args.featurizer} ({wanted}) differs from the "
                                 f"library's {library.featurizer.spec()}; drop --featurizer or "
                                 "build a library with it")
     else:

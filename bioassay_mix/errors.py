@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 __all__ = ["BioassayMixError", "ChecksumError", "DataError", "DataUnavailableError",
-           "ModelFileError"]
+           "ModelFileError", "UsageError"]
 
 
 class BioassayMixError(Exception):
@@ -24,3 +24,8 @@ class DataUnavailableError(BioassayMixError, FileNotFoundError):
 
 class ModelFileError(BioassayMixError):
     """A saved model or its metadata that is missing, corrupt or from an incompatible run."""
+
+
+class UsageError(DataError):
+    """A command-line option whose value cannot be used, named (the command exits with 2, as
+    for the parser's own usage errors; every other error exits with 1)."""

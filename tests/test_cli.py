@@ -20,7 +20,7 @@ def test_run_on_a_user_csv_writes_the_report(tmp_path, tox21, capsys):
 
 def test_errors_are_one_line_not_a_traceback(tmp_path, capsys):
     (tmp_path / "bad.csv").write_text("smiles,A\nCCO,maybe\n")
-    assert main(["run", "--panel", str(tmp_path / "bad.csv"), "--quiet"]) == 2
+    assert main(["run", "--panel", str(tmp_path / "bad.csv"), "--quiet"]) == 1
     err = capsys.readouterr().err
     assert "column 'A', row 0" in err and "Traceback" not in err
 
@@ -67,7 +67,7 @@ def test_lm_mix_on_real_text_slices(tmp_path, capsys):
 
     (tmp_path / "bad.txt").write_bytes(b"ok\n\xff\xfe\n")
     assert main(["lm-mix", "--domains", str(domains), "--target", str(tmp_path / "bad.txt"),
-                 "--quiet"]) == 2
+                 "--quiet"]) == 1
     assert "bad.txt is not UTF-8: byte 3" in capsys.readouterr().err
 
 
@@ -91,8 +91,9 @@ def test_library_build_checks_options_before_any_work(tmp_path, capsys):
     keep = tmp_path / "keep"
     keep.mkdir()
     (keep / "notes.txt").write_text("mine")
-    cases = [
-        (["--out", str(keep)], "is not a library"),
+    assert main(["library", "build", "--quiet", "--out", str(keep)]) == 1  # a failure
+    assert "is not a library" in capsys.readouterr().err
+    cases = [  # usage errors, each naming its option
         (["--out", str(tmp_path / "a"), "--proxy-params", '{"max_dept": 3}'],
          "did you mean 'max_depth'"),
         (["--out", str(tmp_path / "a"), "--proxy-params", '{"n_jobs": 2}'], "compute setting"),
@@ -108,6 +109,7 @@ def test_library_build_checks_options_before_any_work(tmp_path, capsys):
         assert main(["library", "build", "--quiet", *extra]) == 2, extra
         err = capsys.readouterr().err
         assert message in err and "Traceback" not in err, (extra, err)
+        assert f"{extra[-2]}:" in err, err
     assert [p.name for p in keep.iterdir()] == ["notes.txt"]
     assert not (tmp_path / "a").exists()
 
@@ -119,3 +121,15 @@ def test_numeric_options_are_checked_by_the_parser(capsys):
         with pytest.raises(SystemExit):
             main(["library", "build", "--out", "x", *extra])
         assert "must be" in capsys.readouterr().err
+
+
+def test_usage_errors_exit_2_and_failures_1(tmp_path, capsys):
+    # a value an option cannot take is a usage error, named by the option
+    code = main(["library", "build", "--panel", "bbbp", "--out", str(tmp_path / "l"),
+                 "--quiet", "--proxy-params", '{"n_estimators": 0}'])
+    assert code == 2 and "--proxy-params:" in capsys.readouterr().err
+    # a file that cannot be used is a failure
+    (tmp_path / "t.csv").write_text("smiles,label\nCCO,1\nCCN,1\n")
+    code = main(["fit", "--target", str(tmp_path / "t.csv"), "--out", str(tmp_path / "f"),
+                 "--quiet"])
+    assert code == 1 and "every labelled compound is 1" in capsys.readouterr().err

@@ -50,7 +50,7 @@ def test_bundle_into_a_foreign_folder_is_refused_before_work_and_the_folder_kept
     keep.mkdir()
     (keep / "notes.txt").write_text("mine")
     assert main(_run_args(tmp_path, "--out", str(tmp_path / "out"), "--bundle",
-                          str(keep))) == 2
+                          str(keep))) == 1
     assert "is not a bundle" in capsys.readouterr().err
     assert (keep / "notes.txt").read_text() == "mine" and len(list(keep.iterdir())) == 1
     assert not (tmp_path / "out").exists(), "refused before any work"

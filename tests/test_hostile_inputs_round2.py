@@ -155,7 +155,7 @@ def test_fit_overwrite_never_deletes_a_users_file(tox21_library, saved_library, 
             '{"n_estimators": 5}']
     assert main(args) == 0 and (out / FIT_MARKER).is_file()
     (out / "my notes.txt").write_text("keep me")
-    assert main([*args, "--overwrite"]) == 2
+    assert main([*args, "--overwrite"]) == 1
     assert (out / "my notes.txt").read_text() == "keep me"
     (out / "my notes.txt").unlink()
     assert main([*args, "--overwrite"]) == 0
