@@ -1,4 +1,4 @@
-"""The ``bioassay-mix`` command line: a thin layer over the Python API."""
+"""The bioassay-mix command line: a thin layer over the Python API."""
 
 from __future__ import annotations
 
@@ -56,7 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
                          "several seeds: mean AP with CIs, win/tie/loss, plots")
     _panel_and_protocol_options(exp)
     exp.add_argument("--out", default="bioassay-mix-experiment", help="output folder")
-    exp.add_argument("--seeds", nargs="+", type=_non_negative, default=[0, 1, 2])
+    exp.add_argument("--seeds", nargs="+", type=_non_negative, default=[0, 1, 2],
+                     help="one run per seed (default 0 1 2)")
     exp.add_argument("--leakage", nargs="+", choices=LEAKAGE_MODES, default=["strict"],
                      help="one or both modes, reported side by side")
     exp.add_argument("--random-search", type=_non_negative, default=16, metavar="N",
@@ -72,10 +73,13 @@ def build_parser() -> argparse.ArgumentParser:
                        help="compounds: .csv/.tsv/.parquet (a SMILES column), .smi or .sdf")
     score.add_argument("--out", required=True, help="output Parquet file")
     score.add_argument("--targets", nargs="+", help="targets to score (default: all)")
-    score.add_argument("--smiles-column", default="smiles")
+    score.add_argument("--smiles-column", default="smiles",
+                       help="the input table's SMILES column (default smiles)")
     score.add_argument("--id-column", help="compound id column (SDF: a property; default _Name)")
-    score.add_argument("--chunk-size", type=_positive, default=20_000)
-    score.add_argument("--device", default="auto", choices=DEVICES)
+    score.add_argument("--chunk-size", type=_positive, default=20_000,
+                       help="compounds read, featurized and written at a time")
+    score.add_argument("--device", default="auto", choices=DEVICES,
+                       help="where XGBoost runs: auto (CUDA when present), cpu or cuda")
     score.add_argument("--n-jobs", type=_n_jobs, default=-1,
                        help="featurizing processes (-1: all)")
     score.add_argument("--overwrite", action="store_true", help="replace an existing --out")
@@ -89,7 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
     lm.add_argument("--out", default="bioassay-mix-lm", help="output folder")
     lm.add_argument("--order", type=_positive, default=2, help="n-gram order of the proxies")
     lm.add_argument("--final-order", type=_positive, help="n-gram order of the final model")
-    lm.add_argument("--level", choices=LEVELS, default="word")
+    lm.add_argument("--level", choices=LEVELS, default="word",
+                    help="tokens: words or characters (default word)")
     lm.add_argument("--min-count", type=_positive, default=2, help="rarer tokens become <unk>")
     lm.add_argument("--n-tokens", type=_positive,
                     help="final model's token budget (default: the median domain's size)")
@@ -97,7 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="never repeat a domain's lines to fill its quota (the corpus shrinks)")
     lm.add_argument("--sample", type=float, default=0.2,
                     help="fraction of the target's sequences MixMin sees (the rest is held out)")
-    lm.add_argument("--random-search", type=_non_negative, default=8, metavar="N")
+    lm.add_argument("--random-search", type=_non_negative, default=8, metavar="N",
+                    help="random mixtures tried by the random-search baseline")
     lm.add_argument("--seed", type=_seed, default=0,
                      help="seed of every random step (0 to 2**32 - 1)")
     lm.add_argument("--quiet", action="store_true", help="no progress bars, warnings only")
@@ -111,7 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "SMILES (default: tox21, shipped, offline)")
     build.add_argument("--out", required=True, help="library folder to write")
     _model_options(build, "proxy")
-    build.add_argument("--featurizer", choices=sorted(FEATURIZERS), default="morgan")
+    build.add_argument("--featurizer", choices=sorted(FEATURIZERS), default="morgan",
+                       help="how compounds become features (default morgan: 2048 bits, radius 2)")
     build.add_argument("--featurizer-params", type=_parse_params, metavar="JSON",
                        help='featurizer parameters, e.g. \'{"radius": 3, "n_bits": 1024}\'')
     build.add_argument("--exclude", metavar="FILE",
@@ -121,7 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="assays with fewer labelled compounds are skipped")
     build.add_argument("--seed", type=_seed, default=0,
                      help="seed of every random step (0 to 2**32 - 1)")
-    build.add_argument("--device", default="auto", choices=DEVICES)
+    build.add_argument("--device", default="auto", choices=DEVICES,
+                       help="where XGBoost runs: auto (CUDA when present), cpu or cuda")
     build.add_argument("--n-jobs", type=_n_jobs, default=-1,
                        help="proxies trained at once (-1: all cores)")
     build.add_argument("--overwrite", action="store_true",
@@ -139,7 +147,8 @@ def build_parser() -> argparse.ArgumentParser:
                           "(optionally .gz)")
     fit.add_argument("--name", help="the target's name in the report and bundle (default: "
                      "the file's name without its format suffix)")
-    fit.add_argument("--smiles-column", default="smiles")
+    fit.add_argument("--smiles-column", default="smiles",
+                     help="the target file's SMILES column (default smiles)")
     fit.add_argument("--label-column", default="label", help="0/1 labels (empty: unlabelled)")
     source = fit.add_mutually_exclusive_group()
     source.add_argument("--library", help="a library folder (bioassay-mix library build)")
@@ -158,7 +167,8 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--repeats", type=_positive, default=1, help="repeats of the k folds")
     fit.add_argument("--seed", type=_seed, default=0,
                      help="seed of every random step (0 to 2**32 - 1)")
-    fit.add_argument("--device", default="auto", choices=DEVICES)
+    fit.add_argument("--device", default="auto", choices=DEVICES,
+                     help="where XGBoost runs: auto (CUDA when present), cpu or cuda")
     fit.add_argument("--n-jobs", type=_n_jobs, default=-1, help="threads (-1: all cores)")
     fit.add_argument("--out", required=True, help="output folder")
     fit.add_argument("--overwrite", action="store_true",
@@ -237,9 +247,12 @@ def _panel_and_protocol_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--layout", choices=LAYOUTS, default="wide",
                         help="file panel layout: wide (a column per assay) or long")
     parser.add_argument("--targets", nargs="+", help="target assays (default: every eligible)")
-    parser.add_argument("--device", default="auto", choices=DEVICES)
+    parser.add_argument("--device", default="auto", choices=DEVICES,
+                        help="where XGBoost runs: auto (CUDA when present), cpu or cuda")
     parser.add_argument("--n-jobs", type=_n_jobs, default=-1, help="threads (-1: all cores)")
-    parser.add_argument("--split", choices=STRATEGIES, default="random")
+    parser.add_argument("--split", choices=STRATEGIES, default="random",
+                        help="how compounds are split into proxy-train, valid and test: at "
+                        "random, or by Bemis-Murcko scaffold (default random)")
     parser.add_argument("--grid-search", action="store_true",
                         help="choose proxy hyperparameters by the paper's 5-fold CV grid")
     parser.add_argument("--weight-rows", choices=sorted(WEIGHT_ROWS),

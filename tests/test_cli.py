@@ -133,3 +133,23 @@ def test_usage_errors_exit_2_and_failures_1(tmp_path, capsys):
     code = main(["fit", "--target", str(tmp_path / "t.csv"), "--out", str(tmp_path / "f"),
                  "--quiet"])
     assert code == 1 and "every labelled compound is 1" in capsys.readouterr().err
+
+
+def test_every_option_has_help():
+    import argparse
+
+    from bioassay_mix.cli import build_parser
+
+    missing = []
+
+    def walk(parser, path):
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    walk(sub, [*path, name])
+            elif action.option_strings and action.help is None:
+                missing.append(f"{' '.join(path)} {action.option_strings[0]}")
+
+    walk(build_parser(), [])
+    assert missing == []
+    assert "``" not in build_parser().format_help()  # no RST markup in --help
