@@ -25,6 +25,13 @@ from .solver import METHODS as SOLVER_METHODS
 from .splits import LEAKAGE_MODES, STRATEGIES
 
 
+def _verb(subparsers: Any, name: str, **kwargs: Any) -> argparse.ArgumentParser:
+    """A verb's parser, with the options every verb takes (declared once, here)."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--quiet", action="store_true", help="no progress bars, warnings only")
+    return subparsers.add_parser(name, parents=[common], **kwargs)
+
+
 def _parse_params(text: str | None) -> dict:
     if not text:
         return {}
@@ -43,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"bioassay-mix {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    run = sub.add_parser("run", help="run MixMin on a panel and write the AP report")
+    run = _verb(sub, "run", help="run MixMin on a panel and write the AP report")
     _panel_and_protocol_options(run)
     run.add_argument("--out", default="bioassay-mix-results", help="output folder")
     run.add_argument("--seed", type=_seed, default=0,
@@ -52,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="strict: a target's test compounds are in no source's training rows")
     run.add_argument("--bundle", help="where to write the scoring bundle (default: OUT/bundle)")
 
-    exp = sub.add_parser("experiment", help="the paper's protocol with every baseline over "
+    exp = _verb(sub, "experiment", help="the paper's protocol with every baseline over "
                          "several seeds: mean AP with CIs, win/tie/loss, plots")
     _panel_and_protocol_options(exp)
     exp.add_argument("--out", default="bioassay-mix-experiment", help="output folder")
@@ -67,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--no-plus-target", action="store_true",
                      help="leave out MixMin + target (the target's rows as one more source)")
 
-    score = sub.add_parser("score", help="score a compound file against a bundle's targets")
+    score = _verb(sub, "score", help="score a compound file against a bundle's targets")
     score.add_argument("--bundle", required=True, help="bundle folder written by `run`")
     score.add_argument("--input", required=True,
                        help="compounds: .csv/.tsv/.parquet (a SMILES column), .smi or .sdf")
@@ -83,9 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--n-jobs", type=_n_jobs, default=-1,
                        help="featurizing processes (-1: all)")
     score.add_argument("--overwrite", action="store_true", help="replace an existing --out")
-    score.add_argument("--quiet", action="store_true", help="no progress bars, warnings only")
 
-    lm = sub.add_parser("lm-mix", help="MixMin over text domains: weights, a final n-gram model "
+    lm = _verb(sub, "lm-mix", help="MixMin over text domains: weights, a final n-gram model "
                         "on the mixture, held-out NLL against natural, balanced, random search")
     lm.add_argument("--domains", required=True,
                     help="folder of source domains, one .txt/.txt.gz file each (a line a sequence)")
@@ -106,12 +112,11 @@ def build_parser() -> argparse.ArgumentParser:
                     help="random mixtures tried by the random-search baseline")
     lm.add_argument("--seed", type=_seed, default=0,
                      help="seed of every random step (0 to 2**32 - 1)")
-    lm.add_argument("--quiet", action="store_true", help="no progress bars, warnings only")
 
     library = sub.add_parser("library", help="build or describe a proxy library (the sources "
                              "every target borrows from)")
     lib_sub = library.add_subparsers(dest="library_command", required=True)
-    build = lib_sub.add_parser("build", help="train one proxy per assay of one or more panels")
+    build = _verb(lib_sub, "build", help="train one proxy per assay of one or more panels")
     build.add_argument("--panel", nargs="+", default=["tox21"], metavar="NAME_OR_FILE",
                        help="dataset names or panel files; several are joined on canonical "
                        "SMILES (default: tox21, shipped, offline)")
@@ -134,13 +139,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="proxies trained at once (-1: all cores)")
     build.add_argument("--overwrite", action="store_true",
                        help="replace an existing library at --out")
-    build.add_argument("--quiet", action="store_true", help="no progress bars, warnings only; a "
-                       "killed build resumes from .OUT.build/ beside --out when run again")
-    info = lib_sub.add_parser("info", help="describe a saved library")
+    info = _verb(lib_sub, "info", help="describe a saved library")
     info.add_argument("path", help="library folder")
-    info.add_argument("--quiet", action="store_true", help=argparse.SUPPRESS)
 
-    fit = sub.add_parser("fit", help="your own assay against a library of public assays: "
+    fit = _verb(sub, "fit", help="your own assay against a library of public assays: "
                          "weights, cross-validated report and verdict, scoring bundle")
     fit.add_argument("--target", required=True,
                      help="your labelled compounds: .csv/.tsv/.parquet, .smi or .sdf "
@@ -173,9 +175,8 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--out", required=True, help="output folder")
     fit.add_argument("--overwrite", action="store_true",
                      help="replace an earlier fit's output at --out")
-    fit.add_argument("--quiet", action="store_true", help="no progress bars, warnings only")
 
-    sub.add_parser("datasets", help="list datasets, their cache status and licences")
+    _verb(sub, "datasets", help="list datasets, their cache status and licences")
     return parser
 
 
@@ -274,7 +275,6 @@ def _panel_and_protocol_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dask-fit-rows", type=_positive, default=2_000_000, metavar="N",
                         help="with --executor dask, a target whose natural mixture has N rows "
                         "or more trains its mixture models with xgboost.dask across the cluster")
-    parser.add_argument("--quiet", action="store_true", help="no progress bars, warnings only")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
