@@ -121,7 +121,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="dataset names or panel files; several are joined on canonical "
                        "SMILES (default: tox21, shipped, offline)")
     build.add_argument("--out", required=True, help="library folder to write")
-    _model_options(build, "proxy")
+    _model_options(build, "proxy", None, "XGBoost, 100 trees, depth 6; logistic regression "
+                   "when the median assay has fewer than 100 labelled compounds, as ChEMBL's "
+                   "do; XGBoost whenever --proxy-params is given alone")
     build.add_argument("--featurizer", choices=sorted(FEATURIZERS), default="morgan",
                        help="how compounds become features (default morgan: 2048 bits, radius 2)")
     build.add_argument("--featurizer-params", type=_parse_params, metavar="JSON",
@@ -180,9 +182,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _model_options(parser: argparse.ArgumentParser, role: str) -> None:
-    parser.add_argument(f"--{role}", choices=sorted(ESTIMATORS), default="xgboost",
-                        help=f"the {role} model (default: XGBoost, 100 trees, depth 6)")
+def _model_options(parser: argparse.ArgumentParser, role: str,
+                   default: str | None = "xgboost",
+                   default_text: str = "XGBoost, 100 trees, depth 6") -> None:
+    parser.add_argument(f"--{role}", choices=sorted(ESTIMATORS), default=default,
+                        help=f"the {role} model (default: {default_text})")
     parser.add_argument(f"--{role}-params", type=_parse_params, metavar="JSON",
                         help=f"{role} parameters in the estimator's own names, as JSON")
 
@@ -447,8 +451,11 @@ def _library(args: argparse.Namespace) -> int:
                          owned=ProxyLibrary.FILES)
         featurizer = _option("--featurizer-params", make_featurizer, args.featurizer,
                              args.featurizer_params)
-        proxy = _option("--proxy-params", make_estimator, args.proxy, args.proxy_params,
-                        device=args.device, random_state=args.seed)
+        # parameters without --proxy are XGBoost's, as they always were
+        name = args.proxy or ("xgboost" if args.proxy_params else None)
+        proxy = None if name is None else _option(
+            "--proxy-params", make_estimator, name, args.proxy_params, device=args.device,
+            random_state=args.seed)
         exclude = None
         if args.exclude:
             exclude = [s for chunk in read_compounds(args.exclude) for s in chunk["smiles"]

@@ -242,3 +242,16 @@ def test_logistic_proxies_predict_as_one_matrix_product(tox21):
     np.testing.assert_allclose(P, separate, rtol=1e-6, atol=1e-9)  # float32 rounding
     np.testing.assert_allclose(lib.without(["SR-MMP"]).predict(X), separate[:, [0, 2]],
                                rtol=1e-6, atol=1e-9)  # float32 rounding
+
+
+def test_default_proxy_is_linear_for_a_library_of_small_assays(tox21):
+    from bioassay_mix.library import LINEAR_PROXY_MEDIAN, default_proxy
+
+    assert type(default_proxy([46, 80, 3000])).__name__ == "LogisticRegression"
+    assert type(default_proxy([5000, 7000])).__name__ == "XGBClassifier"
+    small = ProxyLibrary.build(tox21.select(["NR-AR", "SR-MMP"]), assays=None, verbose=False,
+                               featurizer=MorganFingerprint(n_bits=64), min_labels=2,
+                               exclude=list(tox21.compounds[:7700]))
+    assert np.median([len(r) for r in small.rows.values()]) < LINEAR_PROXY_MEDIAN
+    assert type(small.proxy_template()).__name__ == "LogisticRegression"
+    assert small.build_params["proxy"]["class"].endswith("LogisticRegression")
