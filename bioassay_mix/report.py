@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import platform
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import matplotlib
 
@@ -13,8 +14,11 @@ import numpy as np
 import pandas as pd
 
 from ._utils import atomic_path, write_json_atomic, write_text_atomic
-from .comparison import TIE, Comparison, compute_table, gains, method_summary, win_tie_loss
-from .experiment import RunResult, methods_in
+
+if TYPE_CHECKING:  # the protocol's machinery is imported where a protocol report needs it:
+    # ``bioassay-mix fit`` writes its report with this module and never loads it
+    from .comparison import Comparison
+    from .experiment import RunResult
 
 __all__ = ["ap_table", "comparison_tables", "markdown_table", "plot_ap", "plot_gains",
            "plot_weight_bars", "plot_weights", "summary_markdown", "write_comparison",
@@ -41,6 +45,8 @@ def markdown_table(frame: pd.DataFrame, floatfmt: str = ".3f") -> str:
 
 def ap_table(report: pd.DataFrame) -> pd.DataFrame:
     """Average precision per target and method, with a mean row."""
+    from .experiment import methods_in
+
     cols = {f"ap_{m}": LABELS[m] for m in methods_in(report)}
     table = report.set_index("target")[list(cols)].rename(columns=cols)
     table.loc["mean"] = table.mean()
@@ -49,6 +55,8 @@ def ap_table(report: pd.DataFrame) -> pd.DataFrame:
 
 def plot_ap(report: pd.DataFrame, path: str | Path, title: str = "") -> Path:
     """Grouped bars: average precision of every method for every target."""
+    from .experiment import methods_in
+
     methods = methods_in(report)
     table = report.set_index("target")[[f"ap_{m}" for m in methods]]
     fig, ax = plt.subplots(figsize=(max(6.0, 0.9 * len(table) + 2), 4.2))
@@ -203,6 +211,8 @@ def _save_png(fig, path: str | Path) -> Path:
 def comparison_tables(comparison: Comparison) -> dict[str, pd.DataFrame]:
     """Mean AP with CIs and win/tie/loss per leakage mode, the modes side by side, per-target
     AP, per-target gains and the compute per method."""
+    from .comparison import compute_table, gains, method_summary, win_tie_loss
+
     methods, report = comparison.methods, comparison.report
     tables: dict[str, pd.DataFrame] = {}
     for mode, rep in report.groupby("leakage", sort=False):
@@ -233,6 +243,8 @@ def _labelled(frame: pd.DataFrame) -> pd.DataFrame:
 def write_comparison(comparison: Comparison, out_dir: str | Path,
                      name: str | None = None, *, echo: bool = False) -> dict[str, Path]:
     """Tables (Markdown, CSV, JSON), the gain plot and the weight heatmap of an experiment."""
+    from .comparison import TIE
+
     name = name or f"experiment_{comparison.panel}"
     out = Path(out_dir)
     tables = comparison_tables(comparison)

@@ -210,3 +210,16 @@ def test_cli_fit_natural_prior_reaches_the_report_and_bad_values_are_refused(
     assert re.search(rf"prior toward natural pooling: auto, {round(strength, 1):g} "
                      "pseudo-compounds? for the final model",
                      (tmp_path / "auto" / "report.md").read_text())
+
+
+def test_the_fit_path_never_loads_the_paper_protocol(tmp_path):
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "import bioassay_mix.target, bioassay_mix.report\n"
+            "loaded = [m for m in ('bioassay_mix.experiment', 'bioassay_mix.comparison',\n"
+            "          'bioassay_mix.baselines', 'bioassay_mix.dask_fit') if m in sys.modules]\n"
+            "print(loaded)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
