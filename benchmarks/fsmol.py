@@ -287,6 +287,11 @@ def summarise(scores: pd.DataFrame, skipped: pd.DataFrame, out: Path, split: str
         "Sizes skipped for tasks too small: "
         + (", ".join(f"{s}: {n}" for s, n in counts.items()) or "none") + ".",
     ]
+    copied = sorted(p.name for p in (out / "parts").glob("draws*-baselines.csv"))
+    if copied:
+        notes.append(f"Scores in {copied} were copied from a run with another library: "
+                     "methods that use no library (target_only_rf, target_only_xgb, knn) "
+                     "give the same scores on the same support sets whatever the library.")
     write_tables(out, "fsmol", f"FS-Mol benchmark ({split})", tables, notes, echo=True)
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
     for method, part in summary.groupby("method"):
