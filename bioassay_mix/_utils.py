@@ -13,6 +13,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -198,6 +199,11 @@ def remove_dead_folders(final: str | os.PathLike) -> list[Path]:
                 shutil.rmtree(path, ignore_errors=True)
                 removed.append(path)
     return removed
+
+
+def repeated(names: Iterable[Any]) -> list[Any]:
+    """The names that occur more than once in ``names``, sorted."""
+    return sorted(n for n, count in Counter(names).items() if count > 1)
 
 
 def _alive(pid: int) -> bool:

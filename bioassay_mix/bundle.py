@@ -28,7 +28,7 @@ import pandas as pd
 import scipy.sparse as sp
 import xgboost as xgb
 
-from ._utils import SavedFolder, read_manifest_json, safe_name, write_json_atomic
+from ._utils import SavedFolder, read_manifest_json, repeated, safe_name, write_json_atomic
 from ._version import __version__
 from .device import resolve_device
 from .errors import DataError, ModelFileError
@@ -305,7 +305,7 @@ def _read_manifest(folder: Path) -> dict:
                              f"{__version__} reads formats {READABLE_FORMATS}")
     if not complete:
         raise ModelFileError(f"{file} is corrupt: featurizer or target entries incomplete")
-    duplicated = sorted({n for n in names if names.count(n) > 1})
+    duplicated = repeated(names)
     if duplicated:
         raise ModelFileError(f"{file} names target {duplicated[0]!r} more than once; refusing "
                              "to guess which model serves it")

@@ -81,7 +81,7 @@ AUTO_PRIOR_SCALE = 2.0
 #: share of its compounds x sources cells: natural pooling of sources that share few compounds
 #: (FS-Mol's ChEMBL assays, 0.04%; moleculenet's panels, 7%) is a patchwork, not a consensus.
 #: Chosen between moleculenet and ToxCast (29%), the sparsest panel where the prior pays
-#: (benchmarks/results/fsmol_valid/fsmol.md).
+#: (benchmarks/results/fsmol_valid_priors/fsmol.md).
 AUTO_PRIOR_MIN_FILL = 0.15
 
 

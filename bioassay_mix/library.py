@@ -49,6 +49,7 @@ from ._utils import (
     atomic_path,
     progress,
     read_manifest_json,
+    repeated,
     resolve_n_jobs,
     safe_name,
     sha256_bytes,
@@ -514,8 +515,7 @@ class ProxyLibrary(SavedFolder):
         except (ValueError, OSError, KeyError, pa.ArrowInvalid) as exc:
             raise ModelFileError(f"library {folder} data could not be read: {exc}") from exc
         _check_features(file, manifest, featurizer, X, compounds)
-        names = [e["name"] for e in manifest["sources"]]
-        twice = sorted({n for n in names if names.count(n) > 1})
+        twice = repeated(e["name"] for e in manifest["sources"])
         if twice:
             raise ModelFileError(f"{file} names source {twice[0]!r} more than once")
         rows, labels, info = {}, {}, []
@@ -809,8 +809,8 @@ def _stack_logistic(models: list[Any]) -> tuple[np.ndarray, np.ndarray] | bool:
 
 def _positive_proba(models: list[Any], *, X: sp.csr_matrix) -> np.ndarray:
     """Each model's class-1 probability, one column each. Binary-logistic XGBoost proxies
-    predict from one DMatrix built once for the chunk: XGBoost's per-call conversion of the
-    input, not the trees, dominates a small proxy's ``predict_proba``."""
+    predict from one DMatrix built once for the chunk rather than converting the input in
+    every ``predict_proba`` (the same probabilities; the trees still dominate the time)."""
     out = np.empty((X.shape[0], len(models)), dtype=np.float64)
     shared = None
     for j, model in enumerate(models):

@@ -78,16 +78,11 @@ def _check_xgb_params(text: str) -> None:
     params = json.loads(text)
     known = set(xgb.XGBClassifier().get_params()) | {"tree_method", "eval_metric", "predictor"}
     for key in params:
-        if key in COMPUTE_KEYS[:2]:
-            raise DataError(f"XGBoost parameter {key!r} is a compute setting: use n_jobs "
-                            "(--n-jobs), not the model's parameters")
+        _refuse_setting("XGBoost", key, COMPUTE_KEYS[:2])
         if key not in known:
             close = difflib.get_close_matches(key, sorted(known), n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             raise DataError(f"unknown XGBoost parameter {key!r}{hint}")
-        if key == "random_state":
-            raise DataError("XGBoost parameter 'random_state' is the seed: use random_state= "
-                            "(--seed), not the model's parameters")
     # values XGBoost accepts but that make no model: no trees, or NaN steps
     trees = params.get("n_estimators", 1)
     if not isinstance(trees, int) or isinstance(trees, bool) or trees < 1:
@@ -128,12 +123,7 @@ def make_estimator(name: str, params: Mapping[str, Any] | None = None, *,
                         f"'bioassay-mix[{name}]')") from exc
     model = cls(**defaults)
     for key in params or {}:
-        if key in COMPUTE_KEYS:
-            raise DataError(f"{name} parameter {key!r} is a compute setting: use n_jobs "
-                            "(--n-jobs), not the model's parameters")
-        if key == "random_state":
-            raise DataError(f"{name} parameter 'random_state' is the seed: use random_state= "
-                            "(--seed), not the model's parameters")
+        _refuse_setting(name, key, COMPUTE_KEYS)
     try:
         model.set_params(**dict(params or {}))
     except ValueError as exc:
@@ -142,6 +132,16 @@ def make_estimator(name: str, params: Mapping[str, Any] | None = None, *,
         model.set_params(random_state=random_state)
     _validate_now(name, model)
     return model
+
+
+def _refuse_setting(name: str, key: str, compute_keys: Sequence[str]) -> None:
+    """Refuse a model parameter that is a compute setting or the seed, both set elsewhere."""
+    if key in compute_keys:
+        raise DataError(f"{name} parameter {key!r} is a compute setting: use n_jobs "
+                        "(--n-jobs), not the model's parameters")
+    if key == "random_state":
+        raise DataError(f"{name} parameter 'random_state' is the seed: use random_state= "
+                        "(--seed), not the model's parameters")
 
 
 def _validate_now(name: str, model: Any) -> None:
