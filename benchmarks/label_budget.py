@@ -55,7 +55,7 @@ from sklearn.model_selection import train_test_split
 
 from bioassay_mix import load_panel
 from bioassay_mix._utils import atomic_path, t_interval
-from bioassay_mix.cli import _natural_prior
+from bioassay_mix.cli._args import natural_prior as _natural_prior
 from bioassay_mix.estimator import DEFAULT_NATURAL_PRIOR, TARGET, MixMinClassifier
 from bioassay_mix.executor import LocalExecutor
 from bioassay_mix.library import ProxyLibrary

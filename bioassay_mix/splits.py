@@ -22,6 +22,8 @@ from .panel import AssayPanel
 UNLABELLED, PROXY_TRAIN, VALID, TEST = 0, 1, 2, 3
 LEAKAGE_MODES = ("strict", "paper")
 STRATEGIES = ("random", "scaffold")
+#: The target rows MixMin's weights may be fitted on, by name.
+WEIGHT_ROWS = {"proxy_train": PROXY_TRAIN, "validation": VALID}
 
 
 def make_splits(

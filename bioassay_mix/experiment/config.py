@@ -17,10 +17,7 @@ from ..executor import EXECUTORS, check_executor
 from ..mixture import DEFAULT_PRUNE
 from ..proxies import check_xgb_params
 from ..solver import METHODS as SOLVER_METHODS
-from ..splits import LEAKAGE_MODES, PROXY_TRAIN, STRATEGIES, VALID
-
-#: The target rows MixMin's weights may be fitted on, and their split codes.
-WEIGHT_ROWS = {"proxy_train": PROXY_TRAIN, "validation": VALID}
+from ..splits import LEAKAGE_MODES, STRATEGIES, WEIGHT_ROWS
 
 
 def _validate(obj: Any) -> None:
