@@ -19,9 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
-from scipy import stats
-from tqdm.auto import tqdm
 
 from .errors import DataError
 
@@ -231,10 +228,21 @@ def die_with_parent() -> None:
         os._exit(1)
 
 
+def _is_pandas(obj: Any, name: str) -> bool:
+    """Whether ``obj`` is pandas' ``name`` (a class, or the ``NA`` singleton), without importing
+    pandas: an object of a module nobody imported cannot be one of its instances. Keeps this
+    module light for the featurizing worker processes that import it."""
+    pandas = sys.modules.get("pandas")
+    if pandas is None:
+        return False
+    kind = getattr(pandas, name)
+    return obj is kind if name == "NA" else isinstance(obj, kind)
+
+
 def one_column(X: Any, *, item: str, items: str) -> list:
     """``X``, a sequence, array, Series or one-column frame of ``items`` (SMILES, texts), as a
     list: what estimators that take one column of strings accept."""
-    if isinstance(X, pd.DataFrame):
+    if _is_pandas(X, "DataFrame"):
         if X.shape[1] != 1:
             raise DataError(f"expected one {item} column, got {X.shape[1]} columns")
         X = X.iloc[:, 0]
@@ -325,7 +333,7 @@ def _strict(obj: Any) -> Any:
 
 
 def _json_default(obj: Any) -> Any:
-    if obj is pd.NA:
+    if _is_pandas(obj, "NA"):
         return None
     if hasattr(obj, "tolist"):
         return obj.tolist()
@@ -343,6 +351,8 @@ def t_interval(values: Any, bounds: tuple[float, float] = (-1.0, 1.0),
     mean = float(values.mean())
     if len(values) < 2:
         return mean, float("nan"), float("nan")
+    from scipy import stats
+
     half = float(stats.t.ppf(0.975, len(values) - 1) * stats.sem(values))
     return mean, max(bounds[0], mean - half), min(bounds[1], mean + half)
 
@@ -355,6 +365,8 @@ def safe_name(name: str) -> str:
 
 def progress(iterable: Iterable, *, desc: str, total: int | None = None, verbose: bool = True):
     """A tqdm bar that ``verbose=False`` (or ``BIOASSAY_MIX_PROGRESS=0``) silences."""
+    from tqdm.auto import tqdm
+
     disable = not verbose or os.environ.get("BIOASSAY_MIX_PROGRESS", "1") == "0"
     return tqdm(iterable, desc=desc, total=total, disable=disable, leave=False)
 

@@ -31,6 +31,7 @@ from ._utils import (
 from .bundle import OUTPUT_COLUMNS, Bundle
 from .compound_files import DEFAULT_CHUNK_SIZE, read_compounds, rechunk
 from .errors import DataError
+from .featurize import featurizer_from_spec
 from .featurize.engine import Block, featurize_stream
 
 __all__ = ["ScoreSummary", "score", "score_file"]
@@ -83,7 +84,8 @@ def _scored_chunks(bundle: Bundle, chunks: Iterable[pd.DataFrame], *, n_jobs: in
             read.append(chunk)
             yield chunk["smiles"][chunk["error"].isna()].tolist()
 
-    for block in featurize_stream(readable_smiles(), bundle.featurizer, n_jobs=n_jobs):
+    kernel = featurizer_from_spec(bundle.featurizer).kernel()
+    for block in featurize_stream(readable_smiles(), kernel, n_jobs=n_jobs):
         timings["featurize_cpu_s"] += block.cpu_s
         start = time.perf_counter()
         scored = _scored(read.popleft(), block, bundle, id_name)

@@ -14,67 +14,31 @@ and one engine (:mod:`~bioassay_mix.featurize.engine`) that parses each distinct
 in worker processes, for every featurizer and for scoring.
 """
 
-from .base import Featurizer, as_smiles_list
-from .descriptors import DESCRIPTOR_NAMES, RDKitDescriptors
-from .fingerprints import (
-    AtomPairFingerprint,
-    MACCSKeys,
-    MorganFingerprint,
-    TopologicalTorsionFingerprint,
-)
-from .partitions import fingerprint_partitions, stack
-from .spec import COMPUTE_PARAMS, REGISTRY, featurizer_from_spec
+from __future__ import annotations
 
-#: Featurizers by the names the command line takes: (class, parameters).
-FEATURIZERS: dict[str, tuple[type[Featurizer], dict]] = {
-    "morgan": (MorganFingerprint, {}),
-    "morgan_counts": (MorganFingerprint, {"counts": True}),
-    "fcfp": (MorganFingerprint, {"use_features": True}),
-    "atompair": (AtomPairFingerprint, {}),
-    "torsion": (TopologicalTorsionFingerprint, {}),
-    "maccs": (MACCSKeys, {}),
-    "descriptors": (RDKitDescriptors, {}),
+import importlib
+
+# Public names, imported on first use (PEP 562): a featurizing worker process imports this
+# package for its kernels, and the featurizer classes would bring scikit-learn and pandas.
+_EXPORTS = {
+    "COMPUTE_PARAMS": "spec", "DESCRIPTOR_NAMES": "kernels", "FEATURIZERS": "names",
+    "REGISTRY": "spec", "AtomPairFingerprint": "fingerprints", "Featurizer": "base",
+    "MACCSKeys": "fingerprints", "MorganFingerprint": "fingerprints",
+    "RDKitDescriptors": "descriptors", "TopologicalTorsionFingerprint": "fingerprints",
+    "as_smiles_list": "base", "featurizer_from_spec": "spec",
+    "fingerprint_partitions": "partitions", "make_featurizer": "names", "stack": "partitions",
 }
 
+__all__ = sorted(_EXPORTS)
 
-def make_featurizer(name: str, params: dict | None = None, **compute) -> Featurizer:
-    """The featurizer ``name`` of :data:`FEATURIZERS` with ``params`` over its defaults.
 
-    Examples
-    --------
-    >>> make_featurizer("fcfp", {"radius": 3}).get_params()["use_features"]
-    True
-    """
-    from ..errors import DataError
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-    if name not in FEATURIZERS:
-        raise DataError(f"unknown featurizer {name!r}; choose one of {sorted(FEATURIZERS)}")
-    cls, fixed = FEATURIZERS[name]
-    merged = {**fixed, **(params or {}), **compute}
-    unknown = sorted(set(merged) - set(cls().get_params()))
-    if unknown:
-        raise DataError(f"featurizer {name!r} has no parameter {unknown[0]!r}; it takes "
-                        f"{sorted(cls().get_params())}")
-    featurizer = cls(**merged)
-    try:
-        return featurizer.fit()
-    except ValueError as exc:
-        raise DataError(f"featurizer {name!r}: {exc}") from exc
 
-__all__ = [
-    "COMPUTE_PARAMS",
-    "DESCRIPTOR_NAMES",
-    "FEATURIZERS",
-    "REGISTRY",
-    "AtomPairFingerprint",
-    "Featurizer",
-    "MACCSKeys",
-    "MorganFingerprint",
-    "RDKitDescriptors",
-    "TopologicalTorsionFingerprint",
-    "as_smiles_list",
-    "featurizer_from_spec",
-    "fingerprint_partitions",
-    "make_featurizer",
-    "stack",
-]
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})

@@ -2,8 +2,8 @@
 
 Every featurizer of this package is a scikit-learn transformer from SMILES (a list, array,
 Series or one-column frame) to a matrix, and differs only in what it computes from an RDKit
-molecule (:meth:`Featurizer._compute`). The base owns everything else, so that all of them
-behave alike:
+molecule (its :class:`~bioassay_mix.featurize.kernels.Kernel`). The base owns everything else, so
+that all of them behave alike:
 
 * parameters validated declaratively (``_parameter_constraints``) at ``fit``, before any work;
 * parsing through :func:`bioassay_mix.chem.parse_smiles`, equal to RDKit's ``MolFromSmiles``,
@@ -43,6 +43,7 @@ from .._utils import atomic_path, one_column, sha256_bytes
 from ..chem import MAX_ATOMS
 from ..errors import DataError
 from .engine import distinct, featurize, spread
+from .kernels import Kernel, frozen
 from .spec import COMPUTE_PARAMS, REGISTRY
 
 logger = logging.getLogger(__name__)
@@ -52,9 +53,10 @@ logger = logging.getLogger(__name__)
 class Featurizer(TransformerMixin, BaseEstimator):
     """Base class: SMILES to a feature matrix with one row per input SMILES.
 
-    Subclasses set ``kind`` and ``sparse_output`` and implement ``_compute(mols)`` and
-    ``_n_features()``. Fitted attributes: ``n_features_out_``; after ``transform``,
-    ``invalid_`` (a frame of ``row``, ``smiles``, ``reason``).
+    Subclasses set ``kind`` (their computation in :mod:`~bioassay_mix.featurize.kernels`) and
+    ``sparse_output``, and implement ``_n_features()``. Fitted attributes:
+    ``n_features_out_``; after ``transform``, ``invalid_`` (a frame of ``row``, ``smiles``,
+    ``reason``).
     """
 
     kind: ClassVar[str] = ""
@@ -149,7 +151,7 @@ class Featurizer(TransformerMixin, BaseEstimator):
         hit = pd.Index(strings).isin(known) if known is not None else \
             np.zeros(len(strings), bool)
         todo = [s for s, h in zip(strings, hit, strict=True) if not h]
-        block = featurize(todo, self.spec(), n_jobs=self.n_jobs)
+        block = featurize(todo, self.kernel(), n_jobs=self.n_jobs)
         fresh = block.valid
         if fresh.any() and self.cache_dir is not None:
             new_keys = pd.Index(todo)[fresh]
@@ -181,11 +183,15 @@ class Featurizer(TransformerMixin, BaseEstimator):
                   if k not in COMPUTE_PARAMS}
         return {"class": type(self).__name__, "params": params}
 
+    def kernel(self) -> Kernel:
+        """What this featurizer computes from molecules (fitted): the picklable object the
+        engine's worker processes run."""
+        check_is_fitted(self, "n_features_out_")
+        return Kernel(self.kind, frozen(self.spec()["params"]), self.n_features_out_,
+                      self.max_atoms, type(self).__name__)
+
     # -- to implement ---------------------------------------------------------------------
     def _n_features(self) -> int:
-        raise NotImplementedError
-
-    def _compute(self, mols: list) -> sp.csr_matrix | np.ndarray:
         raise NotImplementedError
 
     # -- on-disk cache: one Parquet file per spec, rows keyed by input text ------------------

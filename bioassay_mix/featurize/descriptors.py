@@ -5,13 +5,9 @@ from __future__ import annotations
 from typing import ClassVar
 
 import numpy as np
-from rdkit.Chem import Descriptors
 
 from .base import Featurizer
-
-#: Every 2-D descriptor RDKit provides, by name, in RDKit's order.
-DESCRIPTOR_NAMES: tuple[str, ...] = tuple(name for name, _ in Descriptors._descList)
-_FUNCTIONS = dict(Descriptors._descList)
+from .kernels import DESCRIPTOR_NAMES
 
 
 class RDKitDescriptors(Featurizer):
@@ -52,7 +48,7 @@ class RDKitDescriptors(Featurizer):
 
     def fit(self, X=None, y=None) -> RDKitDescriptors:
         super().fit(X, y)
-        unknown = [n for n in self._names() if n not in _FUNCTIONS]
+        unknown = [n for n in self._names() if n not in DESCRIPTOR_NAMES]
         if unknown:
             raise ValueError(f"unknown RDKit descriptor(s) {unknown[:5]}; see DESCRIPTOR_NAMES")
         return self
@@ -72,17 +68,3 @@ class RDKitDescriptors(Featurizer):
         spec = super().spec()
         spec["params"]["names"] = None if self.names is None else list(self.names)
         return spec
-
-    def _compute(self, mols: list) -> np.ndarray:
-        functions = [_FUNCTIONS[n] for n in self._names()]
-        out = np.empty((len(mols), len(functions)), dtype=np.float64)
-        for i, mol in enumerate(mols):
-            for j, fn in enumerate(functions):
-                try:
-                    out[i, j] = fn(mol)
-                except Exception:  # RDKit's own CalcMolDescriptors treats any failure as missing
-                    out[i, j] = np.nan
-        with np.errstate(over="ignore"):
-            out = out.astype(np.float32)
-        out[~np.isfinite(out)] = np.nan
-        return out

@@ -2,45 +2,43 @@
 worker processes when there is enough work.
 
 Every featurizer's ``transform`` (and so library builds and ``fit``) and ``score`` go through
-:func:`featurize_stream`, so they share one parse and one speed. Where the time goes, on HIV's
-drug-like molecules with one core: RDKit parses 4,390 molecules/s and folds their Morgan bits at
-20,225/s, and canonical SMILES cost about as much again as the parse. Hence two choices:
+:func:`featurize_stream`, so they share one parse and one speed. Parsing dominates the time
+(``benchmarks/featurize.py`` measures it), and canonical SMILES would cost about as much again.
+Hence three choices:
 
 * no canonical SMILES here: callers that merge duplicates (panels, target files) canonicalise
   themselves, and the feature cache is keyed by the input text (a pure function of text, spec
   and RDKit's version, so a key can never serve another molecule's features);
 * RDKit holds the GIL while it parses, so threads do not help and worker processes do: blocks of
   :data:`BLOCK_SIZE` strings go to joblib's worker processes
-  (:func:`~bioassay_mix.executor.process_map`), which start once and are reused by later calls
-  (starting costs about a second: they import RDKit and this package), results coming back in
-  input order with at most two blocks per worker in flight, so memory stays flat in the input
-  size.
+  (:func:`~bioassay_mix.executor.process_map`), which start once and are reused by later calls,
+  results coming back in input order with at most two blocks per worker in flight, so memory
+  stays flat in the input size;
+* a worker receives a :class:`~bioassay_mix.featurize.kernels.Kernel`, not a featurizer, and
+  imports only RDKit, NumPy and SciPy: starting a worker is most of a first call's fixed cost.
 """
 
 from __future__ import annotations
 
-import json
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import scipy.sparse as sp
 
 from .._utils import resolve_n_jobs
 from ..chem import MAX_ATOMS, parse_smiles
 from ..executor import process_map
-from .spec import featurizer_from_spec
+from .kernels import Kernel
 
 #: Strings per worker task: large enough that dispatch costs nothing, small enough that a
 #: block's RDKit molecules (kilobytes each) never add up to much memory.
 BLOCK_SIZE = 2_000
-#: Distinct strings from which :func:`featurize` uses worker processes: about a second of one
-#: core's work, which a warm pool halves; a first call also pays the pool's start (~1.5 s).
+#: Distinct strings from which :func:`featurize` uses worker processes: below it, one core's
+#: work is shorter than a first call's start of the workers.
 PARALLEL_MIN = 2 * BLOCK_SIZE
 
 
@@ -68,34 +66,35 @@ class Block:
         return np.fromiter((r is None for r in self.reasons), dtype=bool, count=len(self.reasons))
 
 
-def featurize_block(smiles: Sequence[Any], spec: dict[str, Any]) -> Block:
+def featurize_block(smiles: Sequence[Any], kernel: Kernel) -> Block:
     """Parse each distinct string of ``smiles`` once (as ``Chem.MolFromSmiles`` does) and
-    featurize the valid ones with the featurizer of ``spec``; runs in a worker or in-process."""
+    compute ``kernel`` on the valid ones; runs in a worker or in-process."""
     start = time.process_time()
-    featurizer = _featurizer(json.dumps(spec, sort_keys=True, default=str))
     codes, strings = distinct(smiles)
     # a featurizer's own, lower cap is named in the reason
-    limit_of = type(featurizer).__name__ if featurizer.max_atoms < MAX_ATOMS else None
-    parsed = [parse_smiles(s, canonical=False, max_atoms=featurizer.max_atoms,
-                           limit_of=limit_of) for s in strings]
+    limit_of = kernel.owner if kernel.max_atoms < MAX_ATOMS else None
+    parsed = [parse_smiles(s, canonical=False, max_atoms=kernel.max_atoms, limit_of=limit_of)
+              for s in strings]
     ok = [i for i, p in enumerate(parsed) if p.mol is not None]
-    good = featurizer._compute([parsed[i].mol for i in ok])
+    good = kernel([parsed[i].mol for i in ok])
     good = sp.csr_matrix(good, dtype=np.float32) if not sp.issparse(good) else good
     # each distinct string's row: its features, or the empty row after them
     position = np.full(len(strings), len(ok), dtype=np.int64)
     position[ok] = np.arange(len(ok))
-    empty = sp.csr_matrix((1, featurizer.n_features_out_), dtype=np.float32)
+    empty = sp.csr_matrix((1, kernel.width), dtype=np.float32)
     rows = sp.vstack([good.astype(np.float32), empty], format="csr")[position]
     X, reasons = spread(rows, [p.reason for p in parsed], codes, smiles)
     return Block(X, reasons, time.process_time() - start)
 
 
 def distinct(smiles: Sequence[Any]) -> tuple[np.ndarray, list[str]]:
-    """The distinct strings of ``smiles`` and each input's index among them (-1 for anything
-    but a string: those are not deduplicated, each gets its own reason from :func:`spread`)."""
-    codes, strings = pd.factorize(pd.Series(
-        [s if isinstance(s, str) else None for s in smiles], dtype=object))
-    return codes, list(strings)
+    """The distinct strings of ``smiles``, in order of first appearance, and each input's
+    index among them (-1 for anything but a string: those are not deduplicated, each gets its
+    own reason from :func:`spread`)."""
+    index: dict[str, int] = {}
+    codes = np.fromiter((index.setdefault(s, len(index)) if isinstance(s, str) else -1
+                         for s in smiles), dtype=np.int64, count=len(smiles))
+    return codes, list(index)
 
 
 def spread(rows: sp.csr_matrix, reasons: Sequence[str | None], codes: np.ndarray,
@@ -109,12 +108,7 @@ def spread(rows: sp.csr_matrix, reasons: Sequence[str | None], codes: np.ndarray
                for c, s in zip(codes, smiles, strict=True)]
 
 
-@lru_cache(maxsize=8)
-def _featurizer(spec_json: str):
-    return featurizer_from_spec(json.loads(spec_json), n_jobs=1)
-
-
-def featurize_stream(lists: Iterable[Sequence[Any]], spec: dict[str, Any], *,
+def featurize_stream(lists: Iterable[Sequence[Any]], kernel: Kernel, *,
                      n_jobs: int | None = 1, block_size: int = BLOCK_SIZE) -> Iterator[Block]:
     """One :class:`Block` per sequence of ``lists``, in order, the work cut into blocks of
     ``block_size`` strings spread over ``n_jobs`` worker processes (1: in this process).
@@ -125,8 +119,8 @@ def featurize_stream(lists: Iterable[Sequence[Any]], spec: dict[str, Any], *,
     Examples
     --------
     >>> from bioassay_mix.featurize import MorganFingerprint
-    >>> spec = MorganFingerprint(n_bits=64).spec()
-    >>> [b.reasons for b in featurize_stream([["CCO", "C1CC"], ["c1ccccc1"]], spec)]
+    >>> kernel = MorganFingerprint(n_bits=64).fit().kernel()
+    >>> [b.reasons for b in featurize_stream([["CCO", "C1CC"], ["c1ccccc1"]], kernel)]
     [[None, 'SMILES syntax error'], [None]]
     """
     parts: deque[int] = deque()  # blocks per input sequence, in input order
@@ -138,8 +132,8 @@ def featurize_stream(lists: Iterable[Sequence[Any]], spec: dict[str, Any], *,
             yield from cut or [smiles]
 
     jobs = resolve_n_jobs(n_jobs)
-    results = (featurize_block(b, spec) for b in blocks()) if jobs == 1 else \
-        process_map(featurize_block, ((b, spec) for b in blocks()), n_jobs=jobs)
+    results = (featurize_block(b, kernel) for b in blocks()) if jobs == 1 else \
+        process_map(featurize_block, ((b, kernel) for b in blocks()), n_jobs=jobs)
     pending: list[Block] = []
     for block in results:
         pending.append(block)
@@ -149,11 +143,11 @@ def featurize_stream(lists: Iterable[Sequence[Any]], spec: dict[str, Any], *,
             pending = []
 
 
-def featurize(smiles: Sequence[Any], spec: dict[str, Any], *, n_jobs: int | None = 1) -> Block:
+def featurize(smiles: Sequence[Any], kernel: Kernel, *, n_jobs: int | None = 1) -> Block:
     """:func:`featurize_stream` of one sequence; worker processes only from
     :data:`PARALLEL_MIN` strings."""
     jobs = n_jobs if len(smiles) >= PARALLEL_MIN else 1
-    return next(featurize_stream([smiles], spec, n_jobs=jobs))
+    return next(featurize_stream([smiles], kernel, n_jobs=jobs))
 
 
 def merge(blocks: Sequence[Block]) -> Block:

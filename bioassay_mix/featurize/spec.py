@@ -5,13 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sklearn.base import TransformerMixin
-
 from ..errors import DataError
 
 #: Featurizer classes by name, for :func:`featurizer_from_spec` (filled as each class is
-#: defined; typed by their scikit-learn base, as this module sits below ``base``).
-REGISTRY: dict[str, type[TransformerMixin]] = {}
+#: defined; this module sits below ``base``).
+REGISTRY: dict[str, type] = {}
 #: Parameters that change where or how fast features are computed, never their values.
 COMPUTE_PARAMS = ("n_jobs", "cache_dir", "strict")
 
@@ -41,6 +39,8 @@ def featurizer_from_spec(spec: dict[str, Any], **compute: Any) -> Any:
     if not isinstance(spec, dict) or not isinstance(spec.get("params"), dict):
         raise DataError(f"featurizer spec must be {{'class': ..., 'params': {{...}}}}, got "
                         f"{str(spec)[:200]}")
+    from . import names  # noqa: F401  (every featurizer class registers itself on import)
+
     cls = REGISTRY.get(spec.get("class"))  # type: ignore[arg-type]
     if cls is None:
         raise DataError(f"unknown featurizer class {spec.get('class')!r}; known: "

@@ -35,7 +35,7 @@ def test_a_block_parses_each_distinct_string_once(monkeypatch):
     real = engine.parse_smiles
     monkeypatch.setattr(engine, "parse_smiles", lambda s, **kw: calls.append(s) or real(s, **kw))
     block = engine.featurize_block(["CCO"] * 5 + ["OCC", None, "CCO"],
-                                   MorganFingerprint(n_bits=64).spec())
+                                   MorganFingerprint(n_bits=64).fit().kernel())
     assert calls == ["CCO", "OCC", None], "one parse per distinct string, one per non-string"
     assert block.reasons == [None] * 6 + ["missing SMILES", None]
     np.testing.assert_array_equal(block.X[5].toarray(), block.X[0].toarray())
@@ -58,7 +58,7 @@ def test_stream_is_consumed_a_few_blocks_ahead():
             pulled.append(i)
             yield ["CCO", "c1ccccc1"] * (BLOCK_SIZE // 2)
 
-    stream = featurize_stream(chunks(), MorganFingerprint(n_bits=64).spec(), n_jobs=2)
+    stream = featurize_stream(chunks(), MorganFingerprint(n_bits=64).fit().kernel(), n_jobs=2)
     first = next(stream)
     assert first.X.shape == (BLOCK_SIZE, 64) and first.valid.all()
     assert len(pulled) <= 5, "two blocks per worker in flight, not the whole input"
@@ -66,13 +66,31 @@ def test_stream_is_consumed_a_few_blocks_ahead():
 
 
 def test_small_inputs_stay_in_process_and_empty_input_works():
-    spec = MorganFingerprint(n_bits=64).spec()
-    empty = featurize([], spec, n_jobs=2)
+    kernel = MorganFingerprint(n_bits=64).fit().kernel()
+    empty = featurize([], kernel, n_jobs=2)
     assert empty.X.shape == (0, 64) and empty.reasons == []
-    block = featurize(["CCO", None, "C1CC"], spec, n_jobs=2)
+    block = featurize(["CCO", None, "C1CC"], kernel, n_jobs=2)
     assert block.reasons == [None, "missing SMILES", "SMILES syntax error"]
     assert block.X[1:].nnz == 0 and block.X[0].nnz > 0
 
 
 def _dense(X):
     return X.toarray() if hasattr(X, "toarray") else X
+
+
+def test_a_worker_imports_neither_scikit_learn_nor_pandas():
+    """What a worker unpickles (the block function, a kernel) and runs stays light: those
+    imports were most of a first parallel call's fixed cost."""
+    import pickle
+    import subprocess
+    import sys
+
+    task = pickle.dumps((engine.featurize_block, MorganFingerprint(n_bits=64).fit().kernel()))
+    code = ("import pickle, sys\n"
+            "func, kernel = pickle.loads(sys.stdin.buffer.read())\n"
+            "assert func(['CCO', 'C1CC'], kernel).reasons == [None, 'SMILES syntax error']\n"
+            "print(sorted(m for m in ('sklearn', 'pandas', 'pyarrow', 'xgboost') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], input=task, capture_output=True,
+                         check=True)
+    assert out.stdout.decode().strip() == "[]"

@@ -1,0 +1,69 @@
+"""The README stays one screen of truth: its two commands are the ones CI runs, its headline
+figures are those in benchmarks/results/, and every file it links to exists."""
+
+from __future__ import annotations
+
+import re
+from itertools import takewhile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text()
+RESULTS = ROOT / "benchmarks" / "results"
+
+
+def _table(markdown: str, heading: str) -> pd.DataFrame:
+    """The Markdown table right under ``## heading``."""
+    text = markdown.split(f"## {heading}\n", 1)[1].lstrip("\n")
+    lines = takewhile(lambda ln: ln.startswith("|"), text.splitlines())
+    cells = [[c.strip() for c in ln.strip("|").split("|")] for ln in lines]
+    return pd.DataFrame(cells[2:], columns=cells[0])
+
+
+def _readme_rows(first_cell: str) -> list[str]:
+    row = next(ln for ln in README.splitlines() if ln.startswith(f"| {first_cell} |"))
+    return [c.strip() for c in row.strip("|").split("|")][1:]
+
+
+def test_readme_fits_a_screen_budget():
+    assert len(README.encode()) <= 10_000
+
+
+def test_readme_commands_are_the_ones_ci_runs():
+    ci = (ROOT / ".ci" / "run").read_text()
+    commands = re.findall(r"```bash\n\s*(python3 -m venv[^\n]+)\n", README)
+    assert len(commands) == 2
+    for command in commands:
+        assert command.strip() in ci
+
+
+@pytest.mark.parametrize(("label", "method"), [
+    ("bioassay-mix defaults (MixMin + your labels)", "default"),
+    ("random forest on your labels only (same tasks and draws)", "target_only_rf"),
+    ("ProtoNet (FS-Mol paper, test tasks)", "ProtoNet (FS-Mol, test)"),
+])
+def test_readme_fsmol_figures_are_the_results(label, method):
+    table = _table((RESULTS / "fsmol_valid_logistic" / "fsmol.md").read_text(), "delta_auprc")
+    measured = table.set_index("method").loc[method, ["16", "32", "64", "128"]].astype(float)
+    assert _readme_rows(label) == [f"{v:.3f}" for v in measured]
+
+
+@pytest.mark.parametrize(("label", "panel"), [
+    ("Tox21 (12 targets)", "tox21"), ("SIDER (26 targets)", "sider"),
+    ("ToxCast (70 targets)", "toxcast"), ("MoleculeNet union (43 targets)", "moleculenet"),
+])
+def test_readme_label_budget_figures_are_the_results(label, panel):
+    table = _table((RESULTS / "label_budget_headline.md").read_text(), "mean_ap")
+    rows = table[table["panel"].str.startswith(f"{panel} (")].set_index("method")["32 labels"]
+    expected = [f"{float(rows[m]):.3f}" for m in
+                ("target only (XGBoost)", "MixMin + target, prior auto (default)")]
+    assert _readme_rows(label) == expected
+
+
+def test_every_file_the_readme_links_exists():
+    for target in re.findall(r"\]\(([^)#]+)\)", README):
+        if "://" not in target:
+            assert (ROOT / target).exists(), target
