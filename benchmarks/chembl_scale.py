@@ -208,14 +208,20 @@ def main() -> None:
     if "featurize" not in skip:
         train = pd.read_csv(fetch("fsmol"), usecols=["smiles"])
         hiv = pd.read_csv(fetch("hiv"), usecols=["smiles"])
-        for name, frame, goal in (("FS-Mol train", train, GOALS["featurize_ratio"]),
-                                  ("HIV", hiv, GOALS["featurize_ratio_hiv"])):
-            smiles = frame["smiles"].drop_duplicates().tolist()
+        # HIV: its first 20,000 distinct SMILES and all 41k (the goal is set at 20k, where a
+        # first call's worker start weighs most)
+        hiv = hiv["smiles"].drop_duplicates().tolist()
+        for name, smiles, goal in (
+                ("FS-Mol train", train["smiles"].drop_duplicates().tolist(),
+                 GOALS["featurize_ratio"]),
+                ("HIV", hiv[:20_000], GOALS["featurize_ratio_hiv"]),
+                ("HIV", hiv, GOALS["featurize_ratio_hiv"])):
             r = featurize_ratio(smiles, args.n_jobs)
             record(f"featurize {len(smiles):,} {name} SMILES, n_jobs={args.n_jobs} (s)",
                    r["engine_s"])
             record("RDKit's generator, one core, same strings (s)", r["rdkit_one_core_s"])
-            record(f"speed-up over RDKit on one core, {name}", r["ratio"], f">= {goal}")
+            record(f"speed-up over RDKit on one core, {len(smiles):,} {name} SMILES", r["ratio"],
+                   f">= {goal}")
 
     if args.library is None:
         args.library = HERE / "results" / "cache" / "chembl_scale" / "fsmol_library"

@@ -14,7 +14,8 @@ A library is saved as a folder::
                         and its sha256, dataset, counts; the sha256 of every data file
     features.npz        features of every training compound (SciPy CSR, no pickle)
     compounds.parquet   their canonical SMILES, in the features' row order
-    rows.npz            per source: row positions into the features and 0/1 labels
+    rows.npz            every source's row positions into the features and 0/1 labels,
+                        concatenated in source order, and each source's offset into them
     proxies/            one model per source (XGBoost UBJ, or skops for other estimators)
 
 Loading checks the format, the package version and every checksum before any file is read,
@@ -75,7 +76,9 @@ logger = logging.getLogger(__name__)
 
 #: 2: each XGBoost proxy's scikit-learn parameters are recorded beside its UBJ file, so a
 #: loaded library's proxy template is the proxies' estimator, not XGBoost's default.
-LIBRARY_FORMAT = 2
+#: 3: rows.npz holds three concatenated arrays, not two per source; logistic-regression
+#: proxies are saved as their arrays (``persist``'s ``linear-npy``), not through skops.
+LIBRARY_FORMAT = 3
 MANIFEST = "library.json"
 #: The name :class:`~bioassay_mix.estimator.MixMinClassifier` gives the target's own column
 #: among the sources' weights: no source may take it.
@@ -446,11 +449,12 @@ class ProxyLibrary(SavedFolder):
         sp.save_npz(folder / "features.npz", self.X.astype(np.float32), compressed=True)
         pq.write_table(pa.table({"smiles": pa.array(list(self.compounds), pa.string())}),
                        folder / "compounds.parquet")
-        arrays = {}
-        for i, s in enumerate(self.sources):
-            arrays[f"rows_{i}"] = self.rows[s].astype(np.int64)
-            arrays[f"labels_{i}"] = self.labels[s].astype(np.int8)
-        np.savez_compressed(folder / "rows.npz", **arrays)
+        # three arrays, not two per source: each array of an .npz costs a read of its own
+        sizes = [len(self.rows[s]) for s in self.sources]
+        np.savez_compressed(
+            folder / "rows.npz", offsets=np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64),
+            rows=np.concatenate([self.rows[s] for s in self.sources] or [[]]).astype(np.int64),
+            labels=np.concatenate([self.labels[s] for s in self.sources] or [[]]).astype(np.int8))
         (folder / "proxies").mkdir()
         sources = []
         for i, s in enumerate(self.sources):
@@ -511,7 +515,7 @@ class ProxyLibrary(SavedFolder):
             compounds = pd.Index(pq.read_table(folder / "compounds.parquet")
                                  .column("smiles").to_pylist())
             with np.load(folder / "rows.npz", allow_pickle=False) as data:
-                arrays = {k: data[k] for k in data.files}
+                offsets, all_rows, all_labels = data["offsets"], data["rows"], data["labels"]
         except (ValueError, OSError, KeyError, pa.ArrowInvalid) as exc:
             raise ModelFileError(f"library {folder} data could not be read: {exc}") from exc
         _check_features(file, manifest, featurizer, X, compounds)
@@ -521,9 +525,10 @@ class ProxyLibrary(SavedFolder):
         rows, labels, info = {}, {}, []
         for entry in manifest["sources"]:
             name, i = entry["name"], entry["index"]
-            if f"rows_{i}" not in arrays or f"labels_{i}" not in arrays:
+            if not (isinstance(i, int) and 0 <= i < len(offsets) - 1):
                 raise ModelFileError(f"{file}: source {name!r} has no rows in rows.npz")
-            rows[name], labels[name] = arrays[f"rows_{i}"], arrays[f"labels_{i}"]
+            part = slice(offsets[i], offsets[i + 1])
+            rows[name], labels[name] = all_rows[part], all_labels[part]
             _check_source(file, entry, rows[name], labels[name], X.shape[0])
             info.append({"source": name} | {k: entry.get(k) for k in INFO_COLUMNS})
         models = LocalExecutor(n_jobs).map(_load_proxy, manifest["sources"], shared={

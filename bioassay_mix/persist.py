@@ -1,6 +1,8 @@
-"""Saving fitted estimators without pickle: XGBoost in its own UBJ format, every other estimator
-with ``skops.io`` under an explicit list of trusted types; a sha256 recorded at save time is
-checked before any loader reads a byte.
+"""Saving fitted estimators without pickle: XGBoost in its own UBJ format, a binary
+scikit-learn ``LogisticRegression`` as its coefficients and intercept in an ``.npy`` (read with
+``allow_pickle=False``; skops' audit of each file made loading a library of thousands of them
+slow), every other estimator with ``skops.io`` under an explicit list of trusted types; a sha256
+recorded at save time is checked before any loader reads a byte.
 
 A file naming a type outside :data:`TRUSTED_TYPES` is refused with the type's name, and a file
 that is not what its record says (a pickle payload renamed ``.skops``, an edited UBJ file) is
@@ -12,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import zipfile
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +39,7 @@ TRUSTED_TYPES: tuple[str, ...] = (
     "lightgbm.sklearn.LGBMRegressor",
 )
 
-FORMATS = ("xgboost-ubj", "skops")
+FORMATS = ("xgboost-ubj", "linear-npy", "skops")
 
 
 def save_estimator(model: Any, folder: str | os.PathLike, stem: str) -> dict[str, str]:
@@ -58,7 +61,13 @@ def save_estimator(model: Any, folder: str | os.PathLike, stem: str) -> dict[str
         ``class``.
     """
     path = Path(folder) / stem
-    if isinstance(model, xgb.XGBModel):
+    params = _linear_params(model)
+    if params is not None:
+        fmt, final = "linear-npy", path.with_name(path.name + ".npy")
+        with atomic_path(final) as tmp, open(tmp, "wb") as handle:
+            # in the model's own dtype (float32 when it was fitted on float32 features)
+            np.save(handle, np.append(model.coef_.ravel(), model.intercept_))
+    elif isinstance(model, xgb.XGBModel):
         fmt, final = "xgboost-ubj", path.with_name(path.name + ".ubj")
         with atomic_path(final) as tmp:
             try:
@@ -77,6 +86,9 @@ def save_estimator(model: Any, folder: str | os.PathLike, stem: str) -> dict[str
               "class": f"{type(model).__module__}.{type(model).__qualname__}"}
     if fmt == "xgboost-ubj":
         record["params"] = constructor_params(model)
+    elif fmt == "linear-npy":
+        record.update(params=params, classes=model.classes_.tolist(),
+                      n_iter=np.asarray(model.n_iter_).tolist())
     return record
 
 
@@ -106,6 +118,8 @@ def load_estimator(folder: str | os.PathLike, record: dict[str, str], *,
         return load_verified(_xgb_class(record.get("class", ""))(), file, record.get("sha256"),
                              recorded_in, params=record.get("params"))
     check_sha256(file, record.get("sha256"), recorded_in)
+    if fmt == "linear-npy":
+        return _load_linear(file, record, recorded_in)
     return _load_skops(file)
 
 
@@ -207,6 +221,60 @@ def _xgb_class(name: str) -> type:
         raise ModelFileError(f"model class {name!r} is not an XGBoost estimator this loader "
                              f"knows ({sorted(classes)})")
     return classes[name]
+
+
+def _linear_params(model: Any) -> dict[str, Any] | None:
+    """The constructor parameters of a fitted binary ``LogisticRegression`` whose parameters
+    JSON keeps exactly; ``None`` for anything else (it goes to skops)."""
+    from sklearn.linear_model import LogisticRegression
+
+    if type(model) is not LogisticRegression or len(getattr(model, "classes_", ())) != 2:
+        return None
+    params = {k: v for k, v in model.get_params(deep=False).items() if k not in COMPUTE_KEYS}
+    try:
+        exact = json.loads(json.dumps(params, allow_nan=False)) == params
+    except (TypeError, ValueError):
+        exact = False
+    return params if exact else None
+
+
+def _load_linear(file: Path, record: dict, recorded_in: str) -> Any:
+    from sklearn.linear_model import LogisticRegression
+
+    if record.get("class") != "sklearn.linear_model._logistic.LogisticRegression":
+        raise ModelFileError(f"{recorded_in}: model file {file.name} is recorded as "
+                             f"{record.get('class')!r}; the linear-npy format holds a "
+                             "LogisticRegression only")
+    try:
+        model = LogisticRegression(**_checked_linear_params(
+            json.dumps(record.get("params", {}), sort_keys=True)))
+        weights = np.load(file, allow_pickle=False)
+        classes = np.asarray(record["classes"])
+        n_iter = np.asarray(record["n_iter"], dtype=np.int32)
+    except (TypeError, ValueError, KeyError, OSError) as exc:
+        raise ModelFileError(f"model file {file} or its record in {recorded_in} is not a "
+                             f"logistic regression's: {type(exc).__name__}: "
+                             f"{str(exc)[:200]}") from exc
+    if weights.ndim != 1 or weights.dtype not in (np.float32, np.float64) or len(weights) < 2 or \
+            classes.shape != (2,):
+        raise ModelFileError(f"model file {file} holds a {weights.dtype} array of shape "
+                             f"{weights.shape} and {recorded_in} records the classes "
+                             f"{record['classes']}; a binary logistic regression has "
+                             "n_features + 1 float weights and 2 classes")
+    model.coef_, model.intercept_ = weights[None, :-1], weights[-1:]
+    model.classes_, model.n_iter_ = classes, n_iter
+    model.n_features_in_ = len(weights) - 1
+    return model
+
+
+@lru_cache(maxsize=32)
+def _checked_linear_params(params_json: str) -> dict[str, Any]:
+    """Recorded parameters, validated once per distinct set (a library's proxies share one)."""
+    from sklearn.linear_model import LogisticRegression
+
+    params = json.loads(params_json)
+    LogisticRegression(**params)._validate_params()
+    return params
 
 
 def _load_skops(file: Path) -> Any:

@@ -5,6 +5,7 @@ import pickle
 import numpy as np
 import pytest
 import xgboost as xgb
+from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import FunctionTransformer
 
@@ -25,14 +26,38 @@ class _Payload:
         return (open, (self.target, "w"))
 
 
-def test_xgboost_and_skops_round_trip(tmp_path):
-    for model in (xgb.XGBClassifier(n_estimators=5).fit(X, Y),
-                  LogisticRegression().fit(X, Y)):
-        record = save_estimator(model, tmp_path, type(model).__name__)
-        again = load_estimator(tmp_path, record)
-        assert type(again) is type(model)
-        np.testing.assert_array_equal(again.predict_proba(X), model.predict_proba(X))
-    assert record["format"] == "skops" and record["file"].endswith(".skops")
+@pytest.mark.parametrize(("model", "fmt"), [
+    (xgb.XGBClassifier(n_estimators=5), "xgboost-ubj"),
+    (LogisticRegression(C=0.5), "linear-npy"),
+    (LogisticRegression(class_weight={0: 1, 1: 3}), "skops"),  # int keys: JSON cannot keep
+    (RandomForestClassifier(n_estimators=3, random_state=0), "skops"),
+])
+def test_each_format_round_trips(tmp_path, model, fmt):
+    model.fit(X, Y)
+    record = save_estimator(model, tmp_path, type(model).__name__)
+    assert record["format"] == fmt
+    again = load_estimator(tmp_path, record)
+    assert type(again) is type(model)
+    assert again.get_params() == {**model.get_params(), "n_jobs": again.get_params()["n_jobs"]}
+    np.testing.assert_array_equal(again.predict_proba(X), model.predict_proba(X))
+
+
+def test_a_tampered_linear_model_is_refused(tmp_path):
+    from bioassay_mix._utils import sha256_file
+
+    record = save_estimator(LogisticRegression().fit(X, Y), tmp_path, "m")
+    with pytest.raises(ModelFileError, match="LogisticRegression only"):
+        load_estimator(tmp_path, {**record, "class": "sklearn.svm._classes.SVC"})
+    with pytest.raises(ModelFileError, match="not a logistic regression's"):
+        load_estimator(tmp_path, {**record, "params": {"C": -1}})
+    with pytest.raises(ModelFileError, match="2 classes"):
+        load_estimator(tmp_path, {**record, "classes": [0, 1, 2]})
+    np.save(tmp_path / "ints.npy", np.arange(6))
+    with pytest.raises(ModelFileError, match="int64 array of shape"):
+        load_estimator(tmp_path, {**record, "file": "ints.npy",
+                                  "sha256": sha256_file(tmp_path / "ints.npy")})
+    again = load_estimator(tmp_path, record)
+    assert again.coef_.shape == (1, X.shape[1]) and again.n_features_in_ == X.shape[1]
 
 
 def test_xgboost_keeps_the_parameters_its_model_file_does_not(tmp_path):
@@ -79,7 +104,7 @@ def test_pickle_payload_is_never_unpickled(tmp_path, fmt, suffix):
 
 
 def test_checksum_and_record_errors(tmp_path):
-    record = save_estimator(LogisticRegression().fit(X, Y), tmp_path, "m")
+    record = save_estimator(RandomForestClassifier(n_estimators=2).fit(X, Y), tmp_path, "m")
     with pytest.raises(ModelFileError, match="unknown model format 'pickle'"):
         load_estimator(tmp_path, {**record, "format": "pickle"})
     with pytest.raises(ModelFileError, match="corrupt or was changed"):
