@@ -7,17 +7,16 @@ import logging
 import os
 
 # OpenMP threads (XGBoost's, scikit-learn's) spin at every barrier before they sleep; libgomp's
-# default of 300,000 spins made 2-thread final models 10x slower than 1 thread when another job
-# held the cores (43.5 s against 4.4 s on Tox21's 2 targets), while 10,000 keeps the quiet
-# machine's speed (9.8 s against 10.5 s for all 12) and cuts that to 2.2x (python
-# benchmarks/threads.py). libgomp reads it once, when XGBoost or scikit-learn first loads it, so
-# it is set here before either; a value the user set wins.
+# default of 300,000 spins makes 2-thread final models many times slower than 1 thread when
+# another job holds the cores, while 10,000 keeps the quiet machine's speed
+# (benchmarks/results/threads.md). libgomp reads it once, when XGBoost or scikit-learn first
+# loads it, so it is set here before either; a value the user set wins.
 os.environ.setdefault("GOMP_SPINCOUNT", "10000")
 
 from ._version import __version__
 
 # Public names, imported on first use (PEP 562): a featurizing worker process imports this
-# package, and importing every module (XGBoost, Dask, ...) would add a second to its start.
+# package, and importing every module (XGBoost, Dask, ...) would slow its start.
 _EXPORTS = {
     "AssayPanel": "panel", "Bundle": "bundle", "Compute": "experiment", "MixMin": "mixture",
     "MixMinClassifier": "estimator", "MixMinResult": "solver",

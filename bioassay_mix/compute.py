@@ -1,9 +1,9 @@
 """The compute context: how many threads an estimator may use, kept apart from the science
 settings (no cache key or result depends on it).
 
-Outer workers times inner threads must never exceed the cores given: on a loaded 2-core
-machine, XGBoost's default of every core inside two worker threads made final models 88x
-slower (126.5 s against 1.4 s, same AP).
+Outer workers times inner threads must never exceed the cores given: XGBoost's default of
+every core inside each worker thread oversubscribes a loaded machine many times over
+(``benchmarks/threads.py`` measures it).
 """
 
 from __future__ import annotations

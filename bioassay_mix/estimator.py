@@ -16,21 +16,10 @@ source assays and the target's own labelled compounds.
 
 The proxy and the final learner are any scikit-learn classifiers (the final one must take
 ``sample_weight``); the method itself needs nothing else from them. Where MixMin pays is a
-target with few labels (``benchmarks/label_budget.py``, 10 draws per size): on Tox21 with 32
-labels per target, MixMin + target reached a mean test AP of 0.269 against target-only
-XGBoost's 0.094 (better on 12 of 12 targets), and at 512 labels 0.329 against 0.266 (11 of 12);
-on SIDER 0.658 against 0.617 at 32 labels. Plain MixMin (``natural_prior=0``) only ties
-natural pooling + target at 16-32 labels: its weights are fitted to that handful of compounds,
-and the target's own out-of-fold column (a proxy on ~13 compounds per fold) gets weight
-0.02-0.04. A prior toward natural pooling steadies them, and how much it must depends on how
-many weights each labelled compound informs: on ToxCast (617 weights) plain MixMin + target
-reached 0.269 at 16 labels against natural + target's 0.386, and 8 pseudo-compounds lifted it
-to 0.371; on moleculenet (44 weights), where natural pooling is weak, the same 8 cost
-0.009-0.029 against plain MixMin. The default, ``max(1, 2 k / n)`` pseudo-compounds for k
-weights and n labels (:func:`natural_prior_strength`), reached 0.387 on ToxCast at 16 labels
-(level with natural + target) and on moleculenet at 32 labels 0.519 (8: 0.497, plain: 0.524),
-and on Tox21 0.260 at 16 labels (8: 0.251, plain: 0.231). With thousands of labels target-only
-catches up (``benchmarks/results/paper_*.md``).
+target with few labels, and how strong a prior its weights need depends on how many weights
+each labelled compound informs and on how much the sources agree: the label-budget study
+(``benchmarks/label_budget.py``, results in ``benchmarks/results/label_budget_*.md``) and the
+FS-Mol benchmark (``benchmarks/fsmol.py``) measured the defaults; the user guide quotes them.
 """
 
 from __future__ import annotations
@@ -79,8 +68,8 @@ DEFAULT_NATURAL_PRIOR: float | str = "auto"
 AUTO_PRIOR_SCALE = 2.0
 #: ``natural_prior="auto"`` puts no prior on a library whose sources label fewer than this
 #: share of its compounds x sources cells: natural pooling of sources that share few compounds
-#: (FS-Mol's ChEMBL assays, 0.04%; moleculenet's panels, 7%) is a patchwork, not a consensus.
-#: Chosen between moleculenet and ToxCast (29%), the sparsest panel where the prior pays
+#: (FS-Mol's ChEMBL assays, the MoleculeNet union) is a patchwork, not a consensus. Chosen
+#: between the MoleculeNet union and ToxCast, the sparsest panel where the prior pays
 #: (benchmarks/results/fsmol_valid_priors/fsmol.md).
 AUTO_PRIOR_MIN_FILL = 0.15
 
@@ -505,10 +494,9 @@ def natural_prior_strength(natural_prior: float | str, n_compounds: int,
     ``"auto"`` gives ``max(1, AUTO_PRIOR_SCALE * n_weights / n_compounds)``: the more weights
     each labelled compound must inform, the more MixMin's optimum overfits the handful of
     compounds, and the harder the prior pulls toward natural pooling. Its share of the
-    objective, ``s / (n + s)``, fades as ``1 / n**2``. At 32 labels that is 38.6
-    pseudo-compounds on ToxCast (617 weights) and 2.75 on moleculenet (44), where natural
-    pooling is weak; 8 pseudo-compounds whatever the library cost moleculenet up to 0.029 AP
-    and left ToxCast below natural pooling. Below 1 pseudo-compound Newton's steps are
+    objective, ``s / (n + s)``, fades as ``1 / n**2``. A fixed strength whatever the library
+    is too weak for a wide panel and too strong for one whose natural pooling is weak
+    (``benchmarks/results/label_budget_*.md``). Below 1 pseudo-compound Newton's steps are
     ill-conditioned. A number is returned as given.
 
     Parameters

@@ -5,8 +5,9 @@ matrix P) and, for the final model, the source's training rows. A :class:`ProxyL
 both for every source of one or more panels: the fitted proxy (any scikit-learn classifier), the
 features of its training compounds (one sparse matrix shared by all sources, since a compound is
 measured in many assays) and their labels, and the source's manifest entry. Built once, it
-answers every target: on ToxCast's 617 assays the proxies cost minutes to train and a
-1,000-compound target's P takes about a second to predict (``benchmarks/library_fit.py``).
+answers every target: the proxies cost minutes to train, a target's P a matrix product or a
+pass of every proxy over its compounds (``benchmarks/library_fit.py``,
+``benchmarks/chembl_scale.py``).
 
 A library is saved as a folder::
 
@@ -16,7 +17,8 @@ A library is saved as a folder::
     compounds.parquet   their canonical SMILES, in the features' row order
     rows.npz            every source's row positions into the features and 0/1 labels,
                         concatenated in source order, and each source's offset into them
-    proxies/            one model per source (XGBoost UBJ, or skops for other estimators)
+    proxies/            one model per source (XGBoost UBJ, a logistic regression's weights as
+                        .npy, or skops for other estimators)
 
 Loading checks the format, the package version and every checksum before any file is read,
 and rebuilds the featurizer from its spec; nothing is unpickled.
@@ -175,7 +177,7 @@ class ProxyLibrary(SavedFolder):
     @property
     def fill(self) -> float:
         """The share of the compounds x sources cells the sources label: near 1 for a panel
-        measured on one compound library (Tox21), 0.0004 for FS-Mol's ChEMBL assays."""
+        measured on one compound library (Tox21), tiny for ChEMBL's assays (FS-Mol)."""
         cells = len(self.compounds) * len(self.rows)
         return sum(len(r) for r in self.rows.values()) / cells if cells else 0.0
 

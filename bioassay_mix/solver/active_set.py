@@ -154,8 +154,8 @@ def _sample(n: int) -> slice:
 def _gradient(A: np.ndarray, a: np.ndarray, pred: np.ndarray) -> np.ndarray:
     v = (a / pred).astype(A.dtype)
     if A.flags.c_contiguous and A.nbytes > STREAM_BYTES:
-        # Measured: on such a matrix OpenBLAS's gemv reads memory at about half the speed of
-        # NumPy's einsum, which sums it row by row (7.1 ms against 4.1 ms on 98,000 x 127).
+        # on such a matrix OpenBLAS's gemv read memory at about half the speed of NumPy's
+        # einsum, which sums it row by row (benchmarks/solver.py)
         return -np.einsum("ij,i->j", A, v).astype(np.float64)
     return -(v @ A).astype(np.float64)
 

@@ -4,7 +4,7 @@ predictions and one table of labels.
 In a panel every target's problem is built from the same (compounds x sources) table ``Q``: its
 matrix is ``P_t = Q`` on the target's labelled compounds where the label is 1 and ``1 - Q`` where
 it is 0, without the target's own proxy. Built one by one these matrices repeat ``Q`` once per
-target (ToxCast: 4.8 GB against a 42 MB table). :func:`solve_panel` never builds them. The
+target (on ToxCast a hundred times the table). :func:`solve_panel` never builds them. The
 cross-entropy gradient is linear in ``Q``::
 
     g_t = -P_t' c = -(Q' (c * s) + sum(c * (1 - y)))   with c = a / pred, s = 2y - 1,

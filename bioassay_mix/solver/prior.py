@@ -9,20 +9,18 @@ gives, for n rows, the MAP problem
 
     min_w  -(sum_j log(P_j . w) + sum_p beta_p log w_p) / (n + sum_p beta_p)
 
-over the simplex: MixMin's own objective with ``sum(beta)`` pseudo-compounds, ``beta_p`` of
-which only source p explains. Every ``beta_p > 0`` keeps the optimum inside the simplex, where
-MixMin's sparse solvers are at their worst: the active set must hold every source, and
-exponentiated gradient took 128 steps (4 s) on 1,000 rows x 618 sources. The objective is a sum
-of logarithms of affine functions, smooth inside the simplex, so Newton's method on the
-simplex's affine hull, damped by 1/(1 + Newton decrement) while the decrement is large and
-backtracked to stay inside and descend (Boyd and Vandenberghe, Convex Optimization, 9.5 and
-10.2), converges quadratically near the optimum: 4-23 steps, 0.1-0.8 s on one core, at 16 to
-1,000 rows x 618 sources with 1 to 512 pseudo-compounds. A step costs rows x sources^2 for the
-Hessian and sources^3 for its factor; with fewer rows than sources (FS-Mol's 4,935-assay
-library against a few dozen labels) the Woodbury identity gives the same step for
-rows^2 x sources. Written here because no library solves this problem
-with a certificate; the result is certified by the same Frank-Wolfe gap as every other
-solver's.
+over the simplex: MixMin's own objective with ``sum(beta)`` pseudo-compounds, ``beta_p`` of which
+only source p explains. Every ``beta_p > 0`` keeps the optimum inside the simplex, where MixMin's
+sparse solvers are at their worst: the active set must hold every source, and exponentiated gradient
+takes hundreds of steps on a thousand rows x 600 sources. The objective is a sum of logarithms of
+affine functions, smooth inside the simplex, so Newton's method on the simplex's affine hull, damped
+by 1/(1 + Newton decrement) while the decrement is large and backtracked to stay inside and descend
+(Boyd and Vandenberghe, Convex Optimization, 9.5 and 10.2), converges quadratically near the
+optimum, in a few dozen steps at most (``benchmarks/solver.py``). A step costs rows x sources^2 for
+the Hessian and sources^3 for its factor; with fewer rows than sources (FS-Mol's 4,935-assay library
+against a few dozen labels) the Woodbury identity gives the same step for rows^2 x sources. Written
+here because no library solves this problem with a certificate; the result is certified by the same
+Frank-Wolfe gap as every other solver's.
 """
 
 from __future__ import annotations
