@@ -1,11 +1,10 @@
 """MixMin with a Dirichlet prior on the weights: the MAP weights, by damped Newton steps.
 
 With a few dozen labels, MixMin's weights are fitted to a few dozen compounds, and on a library
-of hundreds of sources they overfit: on ToxCast at 16 labels, plain MixMin + target reached a
-mean test AP of 0.264 where natural pooling of every source + target reached 0.398
-(``benchmarks/label_budget.py``, draw 0). A Dirichlet prior with pseudo-counts ``beta_p``
-(natural pooling's shares times a strength, :func:`bioassay_mix.estimator.natural_prior_counts`)
-gives, for n rows, the MAP problem
+of hundreds of sources they overfit: on ToxCast at 16 labels, plain MixMin + target fell well
+below natural pooling of every source + target (``benchmarks/label_budget.py``). A Dirichlet
+prior with pseudo-counts ``beta_p`` (natural pooling's shares times a strength,
+:func:`bioassay_mix.estimator.natural_prior_counts`) gives, for n rows, the MAP problem
 
     min_w  -(sum_j log(P_j . w) + sum_p beta_p log w_p) / (n + sum_p beta_p)
 
