@@ -145,7 +145,7 @@ def target_stage(lib, split, tasks, args) -> pd.DataFrame:
             clf = MixMinClassifier(lib, include_target=False, natural_prior=prior,
                                    n_jobs=args.n_jobs, random_state=args.seed)
             start = time.perf_counter()
-            clf._fit_weights(features, labels, P)
+            clf.fit_weights(features, labels, source_proba=P)
             row[f"weights_{'default' if prior == 'auto' else 'plain'}_s"] = (
                 time.perf_counter() - start)
         with tempfile.TemporaryDirectory() as tmp:

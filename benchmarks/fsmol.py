@@ -139,18 +139,18 @@ def method_scores(methods: list[str], lib: ProxyLibrary, X_s, y_s: np.ndarray, P
     plus = None
     if {"mixmin_plus_target", "mixmin_ensemble_plus_target"} & set(methods):
         plus = MixMinClassifier(lib, **plain)
-        plus._fit_weights(X_s, y_s, P_s)
+        plus.fit_weights(X_s, y_s, source_proba=P_s)
     own = None
     ensembles = {"mixmin_ensemble_plus_target", "ensemble_prior_auto", "ensemble_select"}
     if ({"target_only_xgb"} | ensembles) & set(methods):
         own = clone(lib.proxy_template()).set_params(random_state=seed).fit(X_s, y_s)
     if plus is None and ensembles & set(methods):
         plus = MixMinClassifier(lib, **plain)
-        plus._fit_weights(X_s, y_s, P_s)
+        plus.fit_weights(X_s, y_s, source_proba=P_s)
     auto = None
     if {"ensemble_prior_auto", "ensemble_select"} & set(methods):
         auto = MixMinClassifier(lib, random_state=seed, n_jobs=1)
-        auto._fit_weights(X_s, y_s, P_s)
+        auto.fit_weights(X_s, y_s, source_proba=P_s)
 
     def ensemble(w: pd.Series) -> np.ndarray:
         return (P_q @ w.reindex(lib.sources).fillna(0.0).to_numpy()
@@ -158,7 +158,7 @@ def method_scores(methods: list[str], lib: ProxyLibrary, X_s, y_s: np.ndarray, P
 
     for method in methods:
         if method == "default":
-            clf = MixMinClassifier(lib, random_state=seed, n_jobs=1)._fit_with(X_s, y_s, P_s)
+            clf = MixMinClassifier(lib, random_state=seed, n_jobs=1).fit(X_s, y_s, source_proba=P_s)
             out[method] = clf.predict_proba(X_q)[:, 1]
         elif method == "target_only_rf":
             rf = RandomForestClassifier(n_estimators=500, random_state=seed, n_jobs=1)
@@ -175,10 +175,11 @@ def method_scores(methods: list[str], lib: ProxyLibrary, X_s, y_s: np.ndarray, P
                                    random_state=seed, n_jobs=1)
             out[method] = model.predict_proba(X_q)[:, 1]
         elif method == "mixmin_trained":
-            clf = MixMinClassifier(lib, include_target=False, **plain)._fit_with(X_s, y_s, P_s)
+            clf = MixMinClassifier(lib, include_target=False, **plain).fit(
+                X_s, y_s, source_proba=P_s)
             out[method] = clf.predict_proba(X_q)[:, 1]
         elif method == "mixmin_plus_target":
-            out[method] = plus._fit_final(X_s, y_s).predict_proba(X_q)[:, 1]
+            out[method] = plus.fit_final(X_s, y_s).predict_proba(X_q)[:, 1]
         elif method == "mixmin_ensemble_plus_target":
             out[method] = ensemble(plus.weights_)
         elif method == "ensemble_prior_auto":

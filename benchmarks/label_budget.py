@@ -124,8 +124,8 @@ def evaluate(target: str, *, library: ProxyLibrary, panel, features, proba: np.n
             scores, w = baseline_scores(lib, X_s, y_s, P[support], X[test], P[test], model)
             on_target = dict.fromkeys(scores, float(w.get(TARGET, 0.0)))
         for strength in priors:
-            clf = MixMinClassifier(lib, **{**model, "natural_prior": strength})._fit_with(
-                X_s, y_s, P[support])
+            clf = MixMinClassifier(lib, **{**model, "natural_prior": strength}).fit(
+                X_s, y_s, source_proba=P[support])
             name = prior_method(strength)
             scores[name] = clf.predict_proba(X[test])[:, 1]
             on_target[name] = float(clf.weights_.get(TARGET, 0.0))

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 import xgboost as xgb
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
 from sklearn.metrics import average_precision_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import Pipeline
@@ -225,7 +225,8 @@ default="auto"
         return tags
 
     # -- fitting ---------------------------------------------------------------------------
-    def fit(self, X: Any, y: Any) -> MixMinClassifier:
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X: Any, y: Any, *, source_proba: Any = None) -> MixMinClassifier:
         """Weights from the library's proxies, then the final model on the weighted mixture.
 
         Parameters
@@ -234,38 +235,100 @@ default="auto"
             The target's labelled compounds.
         y : array-like of shape (n_samples,)
             Binary labels (any two values; the larger is the positive class).
+        source_proba : array-like of shape (n_samples, n_sources) or None, default=None
+            The library's class-1 probabilities of ``X``'s compounds
+            (:meth:`ProxyLibrary.predict <bioassay_mix.library.ProxyLibrary.predict>`) when
+            they are at hand, e.g. computed once for every fold of a cross-validation; by
+            default the library predicts them.
 
         Returns
         -------
         self : MixMinClassifier
         """
-        self._check_params()
-        clock = StageClock()
+        method, clock = self._check_params(), StageClock()
         features = self._features(X, fitting=True)
         clock.lap("featurize")
-        return self._fit_with(features, y, None, clock)
-
-    def _fit_with(self, features: sp.csr_matrix, y: Any, source_proba: np.ndarray | None,
-                  clock: StageClock | None = None) -> MixMinClassifier:
-        """``fit`` on features, with the sources' class-1 probabilities of these rows when they
-        are at hand (cross-validation computes them once for every fold)."""
-        clock = clock or StageClock()
-        y01 = self._fit_weights(features, y, source_proba, clock)
+        y01 = self._fit_weights(method, features, y, source_proba, None, clock)
         return self._fit_final(features, y01, clock)
 
-    def _fit_weights(self, features: sp.csr_matrix, y: Any, source_proba: np.ndarray | None,
-                     clock: StageClock | None = None,
-                     target_proba: np.ndarray | None = None) -> np.ndarray:
-        """Steps 1-3 of ``fit``: ``classes_``, ``weights_`` and the certificate from the
-        target's rows; returns their labels as 0/1. The paper's protocol calls it apart from
-        :meth:`_fit_final` to look up a finished target by its weights before training, and
-        passes ``target_proba`` (class 1) when a proxy of the target that never saw these rows
-        has predicted them already (its validation rows), in place of the out-of-fold column."""
-        method = self._check_params()
-        self._final_template()  # a learner without sample_weight is refused before any work
-        self._check_featurizer()
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit_weights(self, X: Any, y: Any, *, source_proba: Any = None,
+                    target_proba: Any = None) -> MixMinClassifier:
+        """Steps 1-3 of :meth:`fit`: ``classes_``, ``weights_`` and their certificate, without
+        training the final model (:meth:`fit_final` does, later).
+
+        The weights alone answer "which public assays inform my target", and a workflow that
+        trains its own final models (the paper's protocol, the FS-Mol benchmark) or looks up
+        a finished target by its weights needs nothing more.
+
+        Parameters
+        ----------
+        X, y, source_proba
+            As in :meth:`fit`.
+        target_proba : array-like of shape (n_samples,) or None, default=None
+            With ``include_target``: the class-1 probabilities of ``X`` by a proxy of the
+            target that never saw these rows, in place of the out-of-fold column.
+
+        Returns
+        -------
+        self : MixMinClassifier
+        """
+        method, clock = self._check_params(), StageClock()
+        features = self._features(X, fitting=True)
+        clock.lap("featurize")
+        self._fit_weights(method, features, y, source_proba, target_proba, clock)
+        return self
+
+    def fit_final(self, X: Any, y: Any) -> MixMinClassifier:
+        """Step 4 of :meth:`fit`, once :meth:`fit_weights` has set ``weights_``: the final
+        model on the sources' weighted rows and the target's rows ``X``, ``y`` (usually the
+        rows the weights were fitted on; the paper's protocol adds the target's validation
+        rows here).
+
+        Parameters
+        ----------
+        X : SMILES or feature matrix
+            The target's compounds.
+        y : array-like of shape (n_samples,)
+            Their labels, values of ``classes_``.
+
+        Returns
+        -------
+        self : MixMinClassifier
+        """
+        check_is_fitted(self, "weights_")
         labels = _binary_target(y)
-        clock = clock or StageClock()
+        unknown = sorted(set(np.unique(labels).tolist()) - set(self.classes_.tolist()))
+        if unknown:
+            raise DataError(f"y holds {unknown[:3]}, not among the classes {list(self.classes_)} "
+                            "the weights were fitted with")
+        features = self._features(X, fitting=False)
+        y01 = np.searchsorted(self.classes_, labels).astype(np.int32)
+        return self._fit_final(features, y01, StageClock())
+
+    def final_template(self) -> Any:
+        """The unfitted final estimator the mixture trains (cloned before training):
+        ``final_estimator``, or the default XGBoost. A learner whose ``fit`` takes no
+        ``sample_weight`` is refused.
+
+        Returns
+        -------
+        estimator
+        """
+        if self.final_estimator is None:
+            return make_classifier(device=self.device, n_jobs=1)
+        final = self.final_estimator
+        last = final.steps[-1][1] if isinstance(final, Pipeline) else final
+        if not has_fit_parameter(last, "sample_weight"):
+            raise DataError(f"final_estimator {type(last).__name__} does not accept "
+                            "sample_weight in fit; MixMin trains on weighted rows")
+        return final
+
+    def _fit_weights(self, method: str, features: sp.csr_matrix, y: Any, source_proba: Any,
+                     target_proba: Any, clock: StageClock) -> np.ndarray:
+        """Steps 1-3 on features with the solver ``method`` (parameters already checked); the
+        labels as 0/1."""
+        labels = _binary_target(y)
         if features.shape[0] != len(labels):
             raise DataError(f"X has {features.shape[0]} compounds but y has {len(labels)} "
                             "labels")
@@ -274,12 +337,18 @@ default="auto"
         lib = self.library
         if source_proba is None:
             source_proba = lib.predict(features, n_jobs=resolve_n_jobs(self.n_jobs))
+        source_proba = np.asarray(source_proba, dtype=np.float64)
+        if source_proba.shape != (len(y01), len(lib.sources)):
+            raise DataError(f"source_proba has shape {source_proba.shape}; the library's "
+                            f"{len(lib.sources)} sources on {len(y01)} compounds give "
+                            f"{(len(y01), len(lib.sources))}")
         P = observed_label_proba(source_proba, y01)
         clock.lap("predict_sources")
         columns = list(lib.sources)
         self.target_column_note_ = None
         if self.include_target:
-            own = self._out_of_fold(features, y01) if target_proba is None else target_proba
+            own = self._out_of_fold(features, y01) if target_proba is None \
+                else np.asarray(target_proba, dtype=np.float64)
             if own is None:
                 self.target_column_note_ = ("fewer than 2 compounds in a class: the target's "
                                             "own out-of-fold column was left out")
@@ -315,15 +384,9 @@ default="auto"
         return y01
 
     def _fit_final(self, features: sp.csr_matrix, y01: np.ndarray,
-                   clock: StageClock | None = None) -> MixMinClassifier:
-        """Step 4 of ``fit``, once ``weights_`` are set: ``clone(final_estimator)`` on the
-        sources' rows and the target's rows ``features`` with 0/1 labels ``y01``. These are
-        usually the rows the weights were fitted on; the paper's protocol adds the target's
-        validation rows here."""
-        check_is_fitted(self, "weights_")
+                   clock: StageClock) -> MixMinClassifier:
         n_jobs = resolve_n_jobs(self.n_jobs)
-        final = self._final_template()
-        clock = clock or StageClock()
+        final = self.final_template()
         row_w = source_row_weights(self.weights_, self._row_counts(len(y01)), self.prune)
         self.final_estimator_ = fit_on_mixture(final, self.library, row_w, features, y01,
                                                merge=self._merge(final),
@@ -338,8 +401,10 @@ default="auto"
         return pd.Series({**counts, TARGET: n_target}, dtype=np.int64)
 
     def _check_params(self) -> str:
-        """Validate the parameters, declared and joint, before any work; return the solver."""
-        self._validate_params()
+        """Check the joint parameters (each one alone is validated by ``_fit_context``), the
+        featurizer and the final learner before any work; return the solver."""
+        self.final_template()  # a learner without sample_weight is refused
+        self._check_featurizer()
         prior = self.natural_prior == "auto" or self.natural_prior > 0
         if self.solver == "auto":
             return PRIOR_METHOD if prior else "active_set"
@@ -348,16 +413,6 @@ default="auto"
                              f"{PRIOR_METHOD!r} solves MixMin with a prior (natural_prior 'auto' "
                              "or > 0), the others plain MixMin (natural_prior=0); 'auto' picks")
         return self.solver
-
-    def _final_template(self) -> Any:
-        if self.final_estimator is None:
-            return make_classifier(device=self.device, n_jobs=1)
-        final = self.final_estimator
-        last = final.steps[-1][1] if isinstance(final, Pipeline) else final
-        if not has_fit_parameter(last, "sample_weight"):
-            raise DataError(f"final_estimator {type(last).__name__} does not accept "
-                            "sample_weight in fit; MixMin trains on weighted rows")
-        return final
 
     def _check_featurizer(self) -> None:
         if self.featurizer is None:

@@ -230,7 +230,7 @@ def fit_target(target: TargetData, library: ProxyLibrary, *, final_estimator: An
     clock.lap("cross_validation")
     folds = pd.DataFrame(rows)
     final = MixMinClassifier(library, include_target=True, **model)
-    final._fit_with(features, target.y, source_proba)
+    final.fit(features, target.y, source_proba=source_proba)
     clock.lap("final_fit")
     summary, comparison = _summarise(folds)
     settings = {"cv": cv, "repeats": repeats, "random_state": random_state,
@@ -251,8 +251,8 @@ def method_probabilities(library: ProxyLibrary, X_train: sp.csr_matrix, y_train:
     fitted = {}
     for method, include in (("mixmin_trained", False), ("mixmin_plus_target", True)):
         clf = MixMinClassifier(library, include_target=include, **model)
-        fitted[method] = clf._fit_with(X_train, y_train, proba_train)
-    template = fitted["mixmin_trained"]._final_template()
+        fitted[method] = clf.fit(X_train, y_train, source_proba=proba_train)
+    template = fitted["mixmin_trained"].final_template()
     seed, n_jobs = model["random_state"], model["n_jobs"]
     models = {m: c.final_estimator_ for m, c in fitted.items()}
     models["target_only"] = fit_on_mixture(

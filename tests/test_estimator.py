@@ -105,11 +105,41 @@ def test_rows_merge_only_where_the_model_stays_the_same(tox21_library, few_label
             n_estimators=5, subsample=0.8), merge_rows=True, random_state=0).fit(X, y)
 
 
-@parametrize_with_checks([MixMinClassifier(library=None)])
+def _tiny_library():
+    """A real library small enough to build while tests are collected: three shipped Tox21
+    assays on 120 of their compounds, MACCS keys, logistic-regression proxies."""
+    from sklearn.linear_model import LogisticRegression
+
+    from bioassay_mix import AssayPanel, load_panel
+    from bioassay_mix.featurize import MACCSKeys
+    from bioassay_mix.library import ProxyLibrary
+
+    labels = load_panel("tox21").select(["NR-AhR", "SR-ARE", "SR-MMP"]).labels.iloc[:120]
+    return ProxyLibrary.build(AssayPanel.from_labels(labels, name="tiny"), featurizer=MACCSKeys(),
+                              proxy=LogisticRegression(max_iter=300), min_labels=20,
+                              verbose=False)
+
+
+TINY = MixMinClassifier(_tiny_library(), random_state=0)
+
+
+@parametrize_with_checks([TINY])
 def test_sklearn_checks(estimator, check):
-    # SMILES input is declared as string input (as scikit-learn's text estimators do); its
-    # numeric-array checks do not apply, and the contract is tested here on real compounds.
+    # SMILES input is declared as string input (as scikit-learn's text estimators do), so
+    # scikit-learn skips its numeric-array checks; those that need no data run below, and the
+    # contract is tested on real compounds after them.
     check(estimator)
+
+
+@pytest.mark.parametrize("check", [
+    "check_estimator_cloneable", "check_estimator_repr", "check_no_attributes_set_in_init",
+    "check_get_params_invariance", "check_set_params", "check_parameters_default_constructible",
+    "check_do_not_raise_errors_in_init_or_set_params", "check_estimator_tags_renamed",
+])
+def test_sklearn_checks_that_need_no_data(check):
+    import sklearn.utils.estimator_checks as checks
+
+    getattr(checks, check)(type(TINY).__name__, clone(TINY))
 
 
 def test_sklearn_contract(tox21_library, few_labels):
@@ -181,7 +211,7 @@ def test_target_proxy_makes_the_targets_own_column(tox21_library, few_labels, fi
                         "k-NN": KNeighborsClassifier(1)}.items():
         clf = MixMinClassifier(tox21_library, final_estimator=FAST, target_proxy=proxy,
                                random_state=0)
-        clf._fit_weights(features, y, None)
+        clf.fit_weights(features, y)
         own[name] = clf.weights_[TARGET]
         assert clf.gap_ <= 1e-6
     assert own["default"] == pytest.approx(fitted.weights_[TARGET], abs=1e-12)
@@ -223,9 +253,9 @@ def test_auto_prior_grows_with_the_weights_per_labelled_compound(tox21_library, 
     few = np.concatenate([np.flatnonzero(y == 1)[:2], np.flatnonzero(y == 0)[:2]])
     for rows, strength in ((few, AUTO_PRIOR_SCALE * n_weights / 4), (np.arange(len(y)), 1.0)):
         auto = MixMinClassifier(tox21_library, natural_prior="auto", random_state=0)
-        auto._fit_weights(features[rows], y[rows], None)
+        auto.fit_weights(features[rows], y[rows])
         same = MixMinClassifier(tox21_library, natural_prior=strength, random_state=0)
-        same._fit_weights(features[rows], y[rows], None)
+        same.fit_weights(features[rows], y[rows])
         assert auto.natural_prior_ == strength == same.natural_prior_
         assert auto.result_.method == "dirichlet_newton" and auto.gap_ <= 1e-6
         pd.testing.assert_series_equal(auto.weights_, same.weights_)
@@ -259,10 +289,38 @@ def test_auto_prior_is_none_on_a_library_whose_sources_share_few_compounds(tox21
     X, y, _, _ = few_labels
     features = sparse.features(X)
     auto = MixMinClassifier(sparse, random_state=0)
-    auto._fit_weights(features, y, None)
+    auto.fit_weights(features, y)
     plain = MixMinClassifier(sparse, natural_prior=0, random_state=0)
-    plain._fit_weights(features, y, None)
+    plain.fit_weights(features, y)
     assert auto.natural_prior_ == 0.0 and auto.result_.method == "active_set"
     pd.testing.assert_series_equal(auto.weights_, plain.weights_)
     with pytest.raises(DataError, match="puts no prior on this library"):
         MixMinClassifier(sparse, solver="dirichlet_newton").fit(features, y)
+
+
+def test_public_steps_give_what_fit_gives(tox21_library, few_labels):
+    """fit = fit_weights + fit_final; source_proba computed once gives the same model."""
+    X, y, X_test, _ = few_labels
+    make = dict(library=tox21_library, final_estimator=FAST, random_state=0, n_jobs=1)
+    whole = MixMinClassifier(**make).fit(X, y)
+    features = tox21_library.features(X)
+    proba = tox21_library.predict(features)
+    given = MixMinClassifier(**make).fit(X, y, source_proba=proba)
+    steps = MixMinClassifier(**make).fit_weights(X, y, source_proba=proba)
+    assert not hasattr(steps, "final_estimator_")
+    steps.fit_final(X, y)
+    for other in (given, steps):
+        pd.testing.assert_series_equal(other.weights_, whole.weights_)
+        np.testing.assert_array_equal(other.predict_proba(X_test), whole.predict_proba(X_test))
+
+
+def test_public_steps_refuse_what_does_not_fit(tox21_library, few_labels):
+    X, y, _, _ = few_labels
+    clf = MixMinClassifier(tox21_library, final_estimator=FAST, random_state=0)
+    with pytest.raises(NotFittedError):
+        clf.fit_final(X, y)
+    with pytest.raises(DataError, match=r"source_proba has shape \(3, 4\)"):
+        clf.fit_weights(X, y, source_proba=np.full((3, 4), 0.5))
+    clf.fit_weights(X, y)
+    with pytest.raises(DataError, match="not among the classes"):
+        clf.fit_final(X, np.where(y == 1, 2, 0))

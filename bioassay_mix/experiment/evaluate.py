@@ -136,11 +136,11 @@ def evaluate_target(target: str, prep: Prepared, cfg: RunConfig, out: Path | Non
     trainers = {
         **{m: partial(fit_mixture, X, data, weights, random_state=cfg.seed, **mix)
            for m, weights in _pooled(data).items()},
-        "mixmin_trained": lambda: plan.mixmin._fit_final(
+        "mixmin_trained": lambda: plan.mixmin.fit_final(
             X[fitted], labels[fitted].astype(np.int32)).final_estimator_,
     }
     if plan.plus is not None:
-        trainers["mixmin_target_trained"] = lambda: plan.plus._fit_final(
+        trainers["mixmin_target_trained"] = lambda: plan.plus.fit_final(
             X[train], y_train).final_estimator_
     for method, train_model in trainers.items():
         if method in prefit:  # trained across the cluster

@@ -73,13 +73,13 @@ def plan_target(target: str, prep: Prepared, cfg: RunConfig,
     X, proba = prep.X[r], prep.Q.iloc[r][library.sources].to_numpy()
     plan = TargetPlan(target, mixmin_classifier(library, prep, cfg, target,
                                                 include_target=False))
-    plan.mixmin._fit_weights(X, y, proba)
+    plan.mixmin.fit_weights(X, y, source_proba=proba)
     if cfg.mixmin_plus_target:
         plan.plus = mixmin_classifier(library, prep, cfg, target, include_target=True)
         # the target's proxy never saw its validation rows: its own predictions there are out
         # of sample already, from a proxy trained on more rows than any out-of-fold one
         own = prep.Q[target].to_numpy()[r] if cfg.weight_rows == "validation" else None
-        plan.plus._fit_weights(X, y, proba, target_proba=own)
+        plan.plus.fit_weights(X, y, source_proba=proba, target_proba=own)
     return plan
 
 
