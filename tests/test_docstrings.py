@@ -7,8 +7,8 @@ import importlib
 
 import pytest
 
-MODULES = ["bioassay_mix.chem", "bioassay_mix.compound_files", "bioassay_mix.featurize",
-           "bioassay_mix.featurize.spec", "bioassay_mix.featurize.engine",
+MODULES = ["bioassay_mix.chem", "bioassay_mix.compound_files",
+           "bioassay_mix.featurize.names", "bioassay_mix.featurize.engine",
            "bioassay_mix.featurize.fingerprints", "bioassay_mix.featurize.descriptors",
            "bioassay_mix.library", "bioassay_mix.estimator", "bioassay_mix.mixture",
            "bioassay_mix.proxies", "bioassay_mix.lm.ngram", "bioassay_mix.experiment.config",

@@ -25,7 +25,7 @@ _EXPORTS = {
     "REGISTRY": "spec", "AtomPairFingerprint": "fingerprints", "Featurizer": "base",
     "MACCSKeys": "fingerprints", "MorganFingerprint": "fingerprints",
     "RDKitDescriptors": "descriptors", "TopologicalTorsionFingerprint": "fingerprints",
-    "as_smiles_list": "base", "featurizer_from_spec": "spec",
+    "as_smiles_list": "base", "featurizer_from_spec": "names",
     "fingerprint_partitions": "partitions", "make_featurizer": "names", "stack": "partitions",
 }
 

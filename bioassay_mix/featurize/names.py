@@ -1,7 +1,11 @@
-"""Featurizers by the names the command line takes."""
+"""Featurizers by the names the command line takes, and by the JSON specs that libraries and
+bundles record and rebuild them from (a featurizer is never pickled)."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from ..errors import DataError
 from .base import Featurizer
 from .descriptors import RDKitDescriptors
 from .fingerprints import (
@@ -10,6 +14,7 @@ from .fingerprints import (
     MorganFingerprint,
     TopologicalTorsionFingerprint,
 )
+from .spec import COMPUTE_PARAMS, REGISTRY
 
 #: Featurizers by the names the command line takes: (class, parameters).
 FEATURIZERS: dict[str, tuple[type[Featurizer], dict]] = {
@@ -31,8 +36,6 @@ def make_featurizer(name: str, params: dict | None = None, **compute) -> Featuri
     >>> make_featurizer("fcfp", {"radius": 3}).get_params()["use_features"]
     True
     """
-    from ..errors import DataError
-
     if name not in FEATURIZERS:
         raise DataError(f"unknown featurizer {name!r}; choose one of {sorted(FEATURIZERS)}")
     cls, fixed = FEATURIZERS[name]
@@ -46,3 +49,43 @@ def make_featurizer(name: str, params: dict | None = None, **compute) -> Featuri
         return featurizer.fit()
     except ValueError as exc:
         raise DataError(f"featurizer {name!r}: {exc}") from exc
+
+
+def featurizer_from_spec(spec: dict[str, Any], **compute: Any) -> Any:
+    """Rebuild (and fit) a featurizer from :meth:`Featurizer.spec`.
+
+    Parameters
+    ----------
+    spec : dict
+        ``{"class": name, "params": {...}}``, as :meth:`Featurizer.spec` returns it.
+    **compute
+        ``n_jobs``, ``cache_dir`` or ``strict`` (see :data:`COMPUTE_PARAMS`).
+
+    Returns
+    -------
+    Featurizer
+        Fitted (a :class:`~bioassay_mix.featurize.base.Featurizer`).
+
+    Examples
+    --------
+    >>> from bioassay_mix.featurize import MorganFingerprint
+    >>> spec = MorganFingerprint(radius=3).spec()
+    >>> featurizer_from_spec(spec).radius
+    3
+    """
+    if not isinstance(spec, dict) or not isinstance(spec.get("params"), dict):
+        raise DataError(f"featurizer spec must be {{'class': ..., 'params': {{...}}}}, got "
+                        f"{str(spec)[:200]}")
+    cls = REGISTRY.get(spec.get("class"))  # type: ignore[arg-type]
+    if cls is None:
+        raise DataError(f"unknown featurizer class {spec.get('class')!r}; known: "
+                        f"{sorted(REGISTRY)}")
+    settings = sorted(set(spec["params"]) & set(COMPUTE_PARAMS))
+    if settings:
+        raise DataError(f"featurizer spec sets {settings}: compute and cache settings never "
+                        "come from a file (a library's or bundle's spec holds science "
+                        "parameters only)")
+    try:
+        return cls(**spec["params"], **compute).fit()
+    except (TypeError, ValueError) as exc:
+        raise DataError(f"featurizer spec {spec} is not valid: {exc}") from exc

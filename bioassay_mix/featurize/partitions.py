@@ -10,7 +10,7 @@ import scipy.sparse as sp
 
 from .._utils import sha256_bytes
 from .base import Featurizer
-from .spec import featurizer_from_spec
+from .names import featurizer_from_spec
 
 
 def fingerprint_partitions(featurizer: Featurizer, smiles: Sequence[str], executor, *,
