@@ -22,10 +22,10 @@ import pandas as pd
 from _common import write_tables
 
 from bioassay_mix import Compute, RunConfig, load_panel
-from bioassay_mix.baselines import fit_mixture, mixture_rows
-from bioassay_mix.dask_fit import fit_mixture_dask
 from bioassay_mix.executor import DaskExecutor, LocalExecutor
-from bioassay_mix.experiment import Prepared, prepare
+from bioassay_mix.protocol import Prepared, prepare
+from bioassay_mix.protocol.baselines import fit_mixture, mixture_rows
+from bioassay_mix.protocol.dask_fit import fit_mixture_dask
 
 
 def noop(i: int) -> int:

@@ -21,8 +21,8 @@ import psutil
 from _common import RESULTS, write_tables
 
 from bioassay_mix import Compute, RunConfig, load_panel
-from bioassay_mix.comparison import compare, method_summary, win_tie_loss
-from bioassay_mix.report import LABELS, write_comparison
+from bioassay_mix.protocol.comparison import compare, method_summary, win_tie_loss
+from bioassay_mix.protocol.report import LABELS, write_comparison
 
 #: Test positives a target needs, per panel (default 5). ToxCast's 617 assays and moleculenet's
 #: 44 tasks: the 55 and 28 with >= 100 test positives are targets (every assay is still a

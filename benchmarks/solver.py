@@ -35,7 +35,7 @@ from scipy.optimize import minimize
 
 from bioassay_mix import Compute, RunConfig, load_panel
 from bioassay_mix.device import cuda_available
-from bioassay_mix.experiment import mixmin_labels, prepare
+from bioassay_mix.protocol import mixmin_labels, prepare
 from bioassay_mix.solver import solve, solve_panel
 from bioassay_mix.solver.objectives import observed_label_proba
 

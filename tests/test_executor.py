@@ -72,9 +72,9 @@ def test_large_mixtures_train_with_xgboost_dask(tox21, local_result, monkeypatch
 
 
 def test_fit_mixture_dask_matches_one_machine(tox21):
-    from bioassay_mix.baselines import SourceRows, fit_mixture
-    from bioassay_mix.dask_fit import fit_mixture_dask
     from bioassay_mix.featurize import MorganFingerprint, fingerprint_partitions, stack
+    from bioassay_mix.protocol.baselines import SourceRows, fit_mixture
+    from bioassay_mix.protocol.dask_fit import fit_mixture_dask
 
     fp = MorganFingerprint(n_bits=512).fit()
     labels = tox21.labels.iloc[:, :3]
@@ -149,7 +149,7 @@ def test_bad_executor_settings():
 
 
 def test_fingerprints_stay_on_the_workers(small_panel):
-    from bioassay_mix.experiment import prepare
+    from bioassay_mix.protocol import prepare
 
     cfg = config(executor="dask")
     local = prepare(small_panel, targets=["SR-MMP"], config=config())

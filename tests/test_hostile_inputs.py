@@ -132,7 +132,7 @@ def test_score_api_checks_chunk_size(bundle_dir, chunk_size):
 
 # -- 8, 9: reported, not lost ------------------------------------------------------------------
 def test_run_writes_every_input_issue_to_issues_csv(tox21_run, tmp_path):
-    from bioassay_mix.report import write_report
+    from bioassay_mix.protocol.report import write_report
 
     result, _ = tox21_run
     files = write_report(result, tmp_path)

@@ -18,8 +18,12 @@ from bioassay_mix import score
 from bioassay_mix.bundle import Bundle
 from bioassay_mix.cli import main
 from bioassay_mix.errors import DataError
-from bioassay_mix.featurize import AtomPairFingerprint, MorganFingerprint, RDKitDescriptors
-from bioassay_mix.featurize import featurizer_from_spec
+from bioassay_mix.featurize import (
+    AtomPairFingerprint,
+    MorganFingerprint,
+    RDKitDescriptors,
+    featurizer_from_spec,
+)
 from bioassay_mix.library import ProxyLibrary, load_library
 from bioassay_mix.proxies import make_classifier
 from bioassay_mix.target import FIT_MARKER, read_target, target_name

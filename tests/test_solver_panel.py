@@ -10,7 +10,7 @@ from bioassay_mix.solver import solve, solve_panel
 @pytest.fixture(scope="module")
 def prepared(small_panel):
     from bioassay_mix import Compute, RunConfig
-    from bioassay_mix.experiment import prepare
+    from bioassay_mix.protocol import prepare
 
     cfg = RunConfig(proxy_params={"n_estimators": 30}, n_bits=1024, min_test_positives=1,
                     compute=Compute(n_jobs=2, verbose=False))
@@ -31,7 +31,7 @@ def matrix_form(Q: pd.DataFrame, labels: pd.DataFrame, eps: float = 1e-12) -> li
 
 
 def test_real_panel_matches_the_per_target_matrices(prepared):
-    from bioassay_mix.experiment import mixmin_labels
+    from bioassay_mix.protocol import mixmin_labels
 
     labels = mixmin_labels(prepared)
     assert labels.shape == (len(prepared.Q), len(prepared.targets))

@@ -52,9 +52,10 @@ def add_protocol_options(parser: argparse.ArgumentParser) -> None:
 
 
 def run_config(args: argparse.Namespace, **extra):
-    """The protocol's :class:`~bioassay_mix.experiment.RunConfig` from the options, checked
+    """The protocol's :class:`~bioassay_mix.protocol.RunConfig` from the options, checked
     as the API checks it."""
-    from ..experiment import Compute, RunConfig
+    from ..compute import Compute
+    from ..protocol import RunConfig
 
     compute = Compute(device=args.device, n_jobs=args.n_jobs, executor=args.executor,
                       scheduler=args.scheduler, dask_fit_rows=args.dask_fit_rows,

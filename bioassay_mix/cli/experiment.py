@@ -37,8 +37,8 @@ def add_parser(sub, parents: dict[str, argparse.ArgumentParser]) -> argparse.Arg
 def main(args: argparse.Namespace) -> int:
     """Run the verb; 0 on success."""
     from .._utils import output_lock
-    from ..comparison import compare
-    from ..report import comparison_tables, write_comparison
+    from ..protocol.comparison import compare
+    from ..protocol.report import comparison_tables, write_comparison
 
     config = run_config(args, random_search=args.random_search, regmix=args.regmix,
                         mixmin_plus_target=not args.no_plus_target)

@@ -34,8 +34,8 @@ def main(args: argparse.Namespace) -> int:
     from .._utils import check_output_dir, output_lock
     from ..bundle import MANIFEST as BUNDLE_MANIFEST
     from ..bundle import Bundle
-    from ..experiment import run
-    from ..report import ap_table, write_report
+    from ..protocol import run
+    from ..protocol.report import ap_table, write_report
 
     bundle_dir = Path(args.bundle) if args.bundle else Path(args.out) / "bundle"
     if bundle_dir.resolve() == Path(args.out).resolve():

@@ -14,8 +14,8 @@ import scipy.sparse as sp
 import xgboost as xgb
 from sklearn.metrics import log_loss
 
-from .mixture import dirichlet_mixtures, regmix_choose, source_row_weights, weighted_rows
-from .proxies import fit_classifier
+from ..mixture import dirichlet_mixtures, regmix_choose, source_row_weights, weighted_rows
+from ..proxies import fit_classifier
 
 
 @dataclass

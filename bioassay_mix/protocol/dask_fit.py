@@ -18,9 +18,9 @@ import pandas as pd
 import scipy.sparse as sp
 import xgboost as xgb
 
+from ..mixture import DEFAULT_PRUNE
+from ..proxies import make_classifier
 from .baselines import SourceRows, mixture_rows
-from .mixture import DEFAULT_PRUNE
-from .proxies import make_classifier
 
 
 def fit_mixture_dask(
@@ -34,7 +34,7 @@ def fit_mixture_dask(
     device: str | None = "cpu",
     random_state: int = 0,
 ) -> xgb.XGBClassifier:
-    """:func:`~bioassay_mix.baselines.fit_mixture` on the cluster behind ``client``.
+    """:func:`~bioassay_mix.protocol.baselines.fit_mixture` on the cluster behind ``client``.
 
     ``parts`` are the fingerprint partitions (futures on that cluster, in panel row order).
     Returns an ordinary ``XGBClassifier`` holding the trained booster; each worker trains with

@@ -4,78 +4,19 @@ cache key) and the compute context (where and how fast it runs, never in a key).
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from numbers import Integral, Real
 from typing import Any, ClassVar
 
-from sklearn.utils._param_validation import Interval, StrOptions, validate_parameter_constraints
+from sklearn.utils._param_validation import Interval, StrOptions
 
-from .._utils import resolve_n_jobs, sha256_bytes
-from ..device import DEVICES
+from .._utils import sha256_bytes
+from ..compute import Compute, validate_fields
 from ..errors import DataError
-from ..executor import EXECUTORS, check_executor
 from ..mixture import DEFAULT_PRUNE
 from ..proxies import check_xgb_params
 from ..solver import METHODS as SOLVER_METHODS
 from ..splits import LEAKAGE_MODES, STRATEGIES, WEIGHT_ROWS
-
-
-def _validate(obj: Any) -> None:
-    """Check ``obj``'s fields against its ``_parameter_constraints`` (scikit-learn's own
-    checker, so a bad value is named as an estimator's would be), before any work."""
-    validate_parameter_constraints(obj._parameter_constraints,
-                                   {f.name: getattr(obj, f.name) for f in fields(obj)},
-                                   caller_name=type(obj).__name__)
-
-
-@dataclass(frozen=True)
-class Compute:
-    """Where and how fast a run goes; changing any of these never changes a result.
-
-    Parameters
-    ----------
-    device : {"auto", "cpu", "cuda"}, default="auto"
-        XGBoost's device; ``"auto"`` takes a GPU when one is visible.
-    n_jobs : int, default=1
-        Threads (local executor) or worker processes (a Dask ``LocalCluster``); -1 = every
-        core this process may use.
-    executor : {"local", "dask"}, default="local"
-        ``"dask"`` trains the proxies and the per-target models as Dask tasks.
-    scheduler : str or None, default=None
-        Address of an existing Dask cluster (``executor="dask"``); None starts a local one.
-    dask_fit_rows : int or None, default=2_000_000
-        With ``executor="dask"``, a target whose natural mixture has this many rows trains its
-        mixture models with ``xgboost.dask`` across the cluster; 0 = every target, None =
-        never.
-    verbose : bool, default=True
-        Progress bars.
-
-    Examples
-    --------
-    >>> Compute(n_jobs=2).n_jobs
-    2
-    """
-
-    device: str = "auto"
-    n_jobs: int = 1
-    executor: str = "local"
-    scheduler: str | None = None
-    dask_fit_rows: int | None = 2_000_000
-    verbose: bool = True
-
-    _parameter_constraints: ClassVar[dict] = {
-        "device": [StrOptions(set(DEVICES))],
-        "n_jobs": [Interval(Integral, None, None, closed="neither")],
-        "executor": [StrOptions(set(EXECUTORS))],
-        "scheduler": [str, None],
-        "dask_fit_rows": [Interval(Integral, 0, None, closed="left"), None],
-        "verbose": ["boolean"],
-    }
-
-    def __post_init__(self) -> None:
-        _validate(self)
-        resolve_n_jobs(self.n_jobs)  # 0 is refused here, not after the proxies
-        check_executor(self.executor, self.scheduler)
 
 
 @dataclass
@@ -183,7 +124,7 @@ class RunConfig:
     def __post_init__(self) -> None:
         if not isinstance(self.compute, Compute):
             raise TypeError(f"compute must be a Compute, got {type(self.compute).__name__}")
-        _validate(self)
+        validate_fields(self)
         for role in ("proxy_params", "final_params"):
             try:
                 check_xgb_params(getattr(self, role))

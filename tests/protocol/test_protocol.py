@@ -4,8 +4,8 @@ import pytest
 
 from bioassay_mix import Compute, RunConfig, run
 from bioassay_mix.errors import DataError
-from bioassay_mix.experiment import METHODS, OPTIONAL_METHODS
 from bioassay_mix.panel import AssayPanel
+from bioassay_mix.protocol import METHODS, OPTIONAL_METHODS
 
 FAST = {"n_estimators": 30}
 
@@ -73,7 +73,7 @@ def test_a_target_is_a_mixmin_classifier_against_the_other_assays(small_panel, r
     """run's MixMin-trained model is what a user gets from MixMinClassifier against the library
     of the other assays, fitted on the target's proxy-train compounds as SMILES."""
     from bioassay_mix import MixMinClassifier
-    from bioassay_mix.experiment import panel_library, prepare
+    from bioassay_mix.protocol import panel_library, prepare
     from bioassay_mix.proxies import make_classifier
     from bioassay_mix.splits import PROXY_TRAIN, TEST, rows
 
@@ -107,7 +107,7 @@ def test_one_class_and_tiny_assays_are_skipped_with_reasons(small_panel):
 
 
 def test_target_whose_weight_rows_have_one_class_is_skipped_with_reason(small_panel):
-    from bioassay_mix.experiment import prepare
+    from bioassay_mix.protocol import prepare
     from bioassay_mix.splits import VALID, rows
 
     cfg = config(weight_rows="validation")

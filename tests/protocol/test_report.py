@@ -2,7 +2,8 @@ import json
 
 import pandas as pd
 
-from bioassay_mix.report import ap_table, markdown_table, write_report
+from bioassay_mix.protocol.report import ap_table, write_report
+from bioassay_mix.report import markdown_table
 
 
 def test_write_report_writes_every_file_atomically(tmp_path, small_panel):

@@ -10,8 +10,14 @@ import pandas as pd
 import pytest
 
 from bioassay_mix import Compute, RunConfig
-from bioassay_mix.comparison import compare, compute_table, gains, method_summary, win_tie_loss
-from bioassay_mix.report import write_comparison
+from bioassay_mix.protocol.comparison import (
+    compare,
+    compute_table,
+    gains,
+    method_summary,
+    win_tie_loss,
+)
+from bioassay_mix.protocol.report import write_comparison
 
 FAST = {"n_estimators": 10}
 
@@ -67,7 +73,7 @@ def test_compare_runs_every_seed_and_mode_with_every_method(comparison):
 
 
 def test_mixmin_plus_target_weights_the_target_itself(comparison, small_panel):
-    from bioassay_mix.experiment import plan_target, prepare
+    from bioassay_mix.protocol import plan_target, prepare
     from bioassay_mix.splits import PROXY_TRAIN, rows
 
     res = comparison.runs[("strict", 0)]

@@ -10,11 +10,11 @@ from typing import Any
 import pandas as pd
 import xgboost as xgb
 
-from ..baselines import SourceRows
 from ..estimator import TARGET, MixMinClassifier
 from ..featurize import Featurizer
 from ..panel import ISSUE_COLUMNS, AssayPanel
 from ..proxies import ProxySet
+from .baselines import SourceRows
 
 METHODS = ("target_only", "natural", "balanced", "random_search", "regmix", "mixmin_ensemble",
            "mixmin_trained", "mixmin_target_trained")

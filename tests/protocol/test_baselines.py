@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 from bioassay_mix import Compute, RunConfig
-from bioassay_mix.baselines import fit_mixture, mixture_rows
-from bioassay_mix.experiment import prepare
 from bioassay_mix.mixture import source_row_weights
+from bioassay_mix.protocol import prepare
+from bioassay_mix.protocol.baselines import fit_mixture, mixture_rows
 from bioassay_mix.proxies import fit_classifier
 from bioassay_mix.splits import TEST, rows
 
@@ -76,7 +76,7 @@ def test_regmix_choose_finds_the_low_loss_region():
 
 
 def test_random_search_keeps_the_trial_with_the_lowest_validation_loss(prep):
-    from bioassay_mix.baselines import random_search, validation_loss
+    from bioassay_mix.protocol.baselines import random_search, validation_loss
     from bioassay_mix.splits import VALID
 
     valid = rows(prep.codes, "SR-MMP", VALID)
@@ -94,7 +94,7 @@ def test_random_search_keeps_the_trial_with_the_lowest_validation_loss(prep):
 
 
 def test_regmix_trains_small_models_then_the_final_one(prep):
-    from bioassay_mix.baselines import regmix
+    from bioassay_mix.protocol.baselines import regmix
     from bioassay_mix.splits import VALID
 
     valid = rows(prep.codes, "SR-MMP", VALID)

@@ -5,8 +5,9 @@ from dataclasses import asdict
 
 import pytest
 
+from bioassay_mix.compute import Compute
 from bioassay_mix.errors import DataError
-from bioassay_mix.experiment import Compute, RunConfig
+from bioassay_mix.protocol import RunConfig
 
 
 def test_only_the_science_is_in_the_key():

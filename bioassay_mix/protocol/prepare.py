@@ -10,7 +10,6 @@ import pandas as pd
 import scipy.sparse as sp
 
 from .._utils import StageClock, sha256_bytes
-from ..baselines import SourceRows
 from ..device import resolve_device
 from ..errors import DataError
 from ..executor import DaskExecutor, LocalExecutor, make_executor
@@ -18,6 +17,7 @@ from ..featurize import MorganFingerprint, fingerprint_partitions, stack
 from ..panel import AssayPanel
 from ..proxies import PAPER_GRID, ProxySet, train_proxies
 from ..splits import PROXY_TRAIN, TEST, make_splits, rows
+from .baselines import SourceRows
 from .config import WEIGHT_ROWS, RunConfig
 from .records import Prepared
 

@@ -18,12 +18,12 @@ import scipy.sparse as sp
 from sklearn.metrics import average_precision_score
 
 from .._utils import progress
-from ..baselines import SourceRows, fit_mixture, mixture_rows, random_search, regmix
 from ..executor import DaskExecutor, LocalExecutor
 from ..library import ProxyLibrary
 from ..proxies import fit_classifier
 from ..splits import PROXY_TRAIN, TEST, VALID, rows
 from . import resume
+from .baselines import SourceRows, fit_mixture, mixture_rows, random_search, regmix
 from .config import WEIGHT_ROWS, RunConfig
 from .mixmin import panel_library, plan_target
 from .records import METHODS, Prepared, TargetOutcome
@@ -47,7 +47,7 @@ def fit_on_cluster(prep: Prepared, cfg: RunConfig, out: Path | None,
            if len(mixture_rows(prep.sources.without(t), None)[0]) >= limit]
     if not big:
         return {}
-    from ..dask_fit import fit_mixture_dask
+    from .dask_fit import fit_mixture_dask
 
     slim, task_cfg = _task_inputs(prep, cfg)
     weights = executor.map(_weights_task, big, shared={"prep": slim, "X": prep.X,

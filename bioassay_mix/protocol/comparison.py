@@ -13,10 +13,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._utils import t_interval
-from .experiment import BASELINES, RunConfig, RunResult, methods_in, run
-from .panel import AssayPanel
-from .splits import LEAKAGE_MODES
+from .._utils import t_interval
+from ..panel import AssayPanel
+from ..splits import LEAKAGE_MODES
+from .config import RunConfig
+from .pipeline import run
+from .records import BASELINES, RunResult, methods_in
 
 __all__ = ["MIXMIN_METHODS", "MIXMIN_STAGES", "Comparison", "compare", "compute_table", "gains",
            "method_summary", "win_tie_loss"]

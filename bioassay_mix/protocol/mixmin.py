@@ -26,7 +26,7 @@ def panel_library(prep: Prepared) -> ProxyLibrary:
     Parameters
     ----------
     prep : Prepared
-        The output of :func:`~bioassay_mix.experiment.prepare`, with its features at hand (on a
+        The output of :func:`~bioassay_mix.protocol.prepare`, with its features at hand (on a
         Dask worker: the matrix, not its future).
 
     Returns
@@ -123,7 +123,7 @@ def mixmin_labels(prep: Prepared, weight_rows: str = "proxy_train") -> pd.DataFr
     Parameters
     ----------
     prep : Prepared
-        The output of :func:`~bioassay_mix.experiment.prepare`.
+        The output of :func:`~bioassay_mix.protocol.prepare`.
     weight_rows : {"proxy_train", "validation"}, default="proxy_train"
         Which of each target's rows.
 
