@@ -21,6 +21,8 @@ from ._utils import resolve_n_jobs
 from .device import DEVICES
 from .executor import EXECUTORS, check_executor
 
+__all__ = ["COMPUTE_KEYS", "Compute", "estimator_threads", "seeded", "validate_fields"]
+
 #: Settings of where and how fast a model runs: never a model's science parameters, never
 #: recorded with a saved model.
 COMPUTE_KEYS = ("n_jobs", "nthread", "device")

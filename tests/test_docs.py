@@ -14,6 +14,8 @@ import pytest
 
 import bioassay_mix
 
+pytestmark = [pytest.mark.docs, pytest.mark.slow]
+
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
 

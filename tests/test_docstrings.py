@@ -59,8 +59,9 @@ def test_public_names_have_numpydoc_docstrings(name):
 
 
 @pytest.mark.parametrize("name", ["bioassay_mix." + m for m in (
-    "bundle", "comparison", "datasets", "errors", "estimator", "library", "mixture", "panel",
-    "persist", "report", "scoring", "target", "solver", "experiment")])
+    "bundle", "protocol.comparison", "datasets", "errors", "estimator", "library", "mixture",
+    "panel", "persist", "report", "protocol.report", "scoring", "target", "solver", "protocol",
+    "compute", "featurize", "cli")])
 def test_module_all_lists_what_it_defines(name):
     module = importlib.import_module(name)
     assert len(module.__all__) == len(set(module.__all__))

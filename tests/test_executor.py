@@ -59,7 +59,7 @@ def test_dask_and_local_give_the_same_weights_and_ap(tox21, local_result, tmp_pa
 
 
 def test_large_mixtures_train_with_xgboost_dask(tox21, local_result, monkeypatch):
-    from bioassay_mix import dask_fit
+    from bioassay_mix.protocol import dask_fit
 
     calls = []
     real = dask_fit.fit_mixture_dask
