@@ -28,6 +28,7 @@ def rewrite(path, edit):
     (path / "bundle.json").write_text(json.dumps(data))
 
 
+@pytest.mark.slow
 def test_round_trip_predicts_as_the_trained_models(tox21_run):
     result, out = tox21_run
     bundle = load_bundle(out / "bundle")
@@ -45,6 +46,7 @@ def test_round_trip_predicts_as_the_trained_models(tox21_run):
     assert bundle.info["panel_labels_sha256"] == result.metadata["panel_labels_sha256"]
 
 
+@pytest.mark.slow
 def test_resumed_run_reloads_the_same_models(tox21_run, small_panel):
     from bioassay_mix import Compute, RunConfig, run
 
@@ -132,6 +134,7 @@ def test_format_1_bundles_still_load_and_predict_the_same(tox21_run, bundle_copy
     np.testing.assert_array_equal(old.predict_proba(X), new.predict_proba(X))
 
 
+@pytest.mark.slow
 def test_any_classifier_bundles(tox21_library, few_labels, tmp_path):
     from sklearn.linear_model import LogisticRegression
 

@@ -1,8 +1,10 @@
 import pandas as pd
+import pytest
 
 from bioassay_mix.cli import main
 
 
+@pytest.mark.slow
 def test_run_on_a_user_csv_writes_the_report(tmp_path, tox21, capsys):
     sub = tox21.labels[["NR-AR", "SR-ARE", "SR-MMP"]].reset_index()
     sub.to_csv(tmp_path / "panel.csv", index=False)
@@ -31,6 +33,7 @@ def test_datasets_command_lists_manifests(capsys):
     assert "toxcast" in text and "pcba" in text and "packaged" in text
 
 
+@pytest.mark.slow
 def test_experiment_writes_tables_and_plots(tmp_path, tox21, capsys):
     sub = tox21.labels[["NR-AR", "SR-ARE", "SR-MMP"]].reset_index()
     sub.to_csv(tmp_path / "panel.csv", index=False)
@@ -48,6 +51,7 @@ def test_experiment_writes_tables_and_plots(tmp_path, tox21, capsys):
     assert "MixMin + target" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_lm_mix_on_real_text_slices(tmp_path, capsys):
     from bioassay_mix.lm import load_text_domain
 
@@ -71,6 +75,7 @@ def test_lm_mix_on_real_text_slices(tmp_path, capsys):
     assert "bad.txt is not UTF-8: byte 3" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_library_build_and_info_offline_from_the_shipped_tox21(tmp_path, capsys):
     out = tmp_path / "lib"
     (tmp_path / "exclude.smi").write_text("CCOc1ccc2nc(S(N)(=O)=O)sc2c1 first\n"

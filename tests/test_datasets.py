@@ -11,6 +11,7 @@ from bioassay_mix.datasets import fetch, get_manifest, load_panel, manifests, st
 from bioassay_mix.errors import ChecksumError, DataError, DataUnavailableError
 
 
+@pytest.mark.slow
 def test_every_shared_bioassay_file_has_a_manifest_with_matching_sha256(data_dir):
     files = {m.file: m for m in manifests().values() if m.file}
     for path in sorted((data_dir / "bioassay").iterdir()):
@@ -21,12 +22,14 @@ def test_every_shared_bioassay_file_has_a_manifest_with_matching_sha256(data_dir
             assert fetch(m.name) == path.resolve()
 
 
+@pytest.mark.slow
 def test_packaged_tox21_is_the_exact_shared_file(data_dir):
     packaged = fetch("tox21")
     original = (data_dir / "bioassay" / "tox21.csv").read_bytes()
     assert gzip.decompress(packaged.read_bytes()) == original
 
 
+@pytest.mark.slow
 def test_toxcast_panel_has_617_assays(data_dir):
     panel = load_panel("toxcast")
     assert panel.labels.shape == (8576, 617)
@@ -34,6 +37,7 @@ def test_toxcast_panel_has_617_assays(data_dir):
     assert set(np.unique(panel.labels.to_numpy()[~np.isnan(panel.labels.to_numpy())])) == {0, 1}
 
 
+@pytest.mark.slow
 def test_moleculenet_composes_44_tasks_on_canonical_smiles(data_dir):
     panel = load_panel("moleculenet")
     assert panel.labels.shape[1] == 44
@@ -44,6 +48,7 @@ def test_moleculenet_composes_44_tasks_on_canonical_smiles(data_dir):
     assert bad.detail.str.contains(r"\[bbbp\]").sum() == 11
 
 
+@pytest.mark.slow
 def test_checksum_mismatch_names_the_file(tmp_path, data_dir):
     folder = tmp_path / "bioassay"
     folder.mkdir()
@@ -109,6 +114,7 @@ def test_unknown_name_lists_known_datasets():
         load_panel("no-such-panel")
 
 
+@pytest.mark.slow
 def test_status_lists_every_manifest(data_dir):
     table = status()
     assert set(table["name"]) == set(manifests())
@@ -116,6 +122,7 @@ def test_status_lists_every_manifest(data_dir):
     assert table.set_index("name").loc["toxcast", "status"] == "cached"
 
 
+@pytest.mark.slow
 def test_fsmol_manifests_are_listed_and_long(data_dir):
     for name in ("fsmol", "fsmol_valid"):
         m = get_manifest(name)
@@ -124,6 +131,7 @@ def test_fsmol_manifests_are_listed_and_long(data_dir):
     assert {"fsmol", "fsmol_valid"} <= set(status()["name"])
 
 
+@pytest.mark.slow
 def test_fsmol_valid_loads_sparse_with_described_assays():
     panel = load_panel("fsmol_valid")
     assert len(panel.assays) == 39 and panel.n_labels > 13_500
@@ -133,6 +141,7 @@ def test_fsmol_valid_loads_sparse_with_described_assays():
     assert set(panel.issues["kind"]) <= {"invalid_smiles", "conflicting_labels"}
 
 
+@pytest.mark.slow
 def test_fsmol_task_files_read_as_the_slim_csv(data_dir):
     raw = data_dir / "fsmol" / "raw"
     tasks = datasets.read_fsmol_tasks(raw)
@@ -147,6 +156,7 @@ def test_fsmol_task_files_read_as_the_slim_csv(data_dir):
     assert panel.assays == ["CHEMBL1243966"]
 
 
+@pytest.mark.slow
 def test_broken_fsmol_task_files_are_named_by_file_and_line(data_dir, tmp_path):
     good = gzip.decompress((data_dir / "fsmol" / "raw" / "CHEMBL1614259.jsonl.gz").read_bytes())
     cut = tmp_path / "CHEMBL1.jsonl.gz"

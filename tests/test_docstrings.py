@@ -16,6 +16,7 @@ MODULES = ["bioassay_mix.chem", "bioassay_mix.compound_files",
            "bioassay_mix.solver.prior"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", MODULES)
 def test_docstring_examples_run(name):
     module = importlib.import_module(name)

@@ -38,6 +38,7 @@ def test_weights_are_certified_on_the_simplex_with_the_target_column(fitted, tox
     assert fitted.classes_.tolist() == [0, 1]
 
 
+@pytest.mark.slow
 def test_beats_its_own_labels_alone_at_96_labels(fitted, few_labels):
     # SR-p53 with 96 labels: the mixture with the other assays is better than the target alone
     X, y, X_test, y_test = few_labels
@@ -49,6 +50,7 @@ def test_beats_its_own_labels_alone_at_96_labels(fitted, few_labels):
     assert fitted.score(X_test, y_test) > average_precision_score(y_test, own_ap)
 
 
+@pytest.mark.slow
 def test_same_seed_same_weights_and_scores(tox21_library, few_labels, fitted):
     X, y, X_test, _ = few_labels
     again = MixMinClassifier(tox21_library, final_estimator=FAST, random_state=0).fit(X, y)
@@ -56,6 +58,7 @@ def test_same_seed_same_weights_and_scores(tox21_library, few_labels, fitted):
     np.testing.assert_array_equal(again.predict_proba(X_test), fitted.predict_proba(X_test))
 
 
+@pytest.mark.slow
 def test_input_forms_agree(tox21_library, few_labels, fitted):
     X, y, X_test, _ = few_labels
     features = tox21_library.featurizer.transform(X)
@@ -70,6 +73,7 @@ def test_input_forms_agree(tox21_library, few_labels, fitted):
     assert proba.shape == (5, 2) and np.allclose(proba.sum(axis=1), 1)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("final", [
     xgb.XGBClassifier(n_estimators=20), RandomForestClassifier(n_estimators=20),
     LogisticRegression(max_iter=300), lightgbm.LGBMClassifier(n_estimators=20, verbose=-1),
@@ -89,6 +93,7 @@ def test_estimator_without_sample_weight_is_refused_before_work(tox21_library, f
         MixMinClassifier(tox21_library, final_estimator=KNeighborsClassifier()).fit(X, y)
 
 
+@pytest.mark.slow
 def test_rows_merge_only_where_the_model_stays_the_same(tox21_library, few_labels):
     X, y, X_test, _ = few_labels
     assert _weights_are_counts(xgb.XGBClassifier())
@@ -142,6 +147,7 @@ def test_sklearn_checks_that_need_no_data(check):
     getattr(checks, check)(type(TINY).__name__, clone(TINY))
 
 
+@pytest.mark.slow
 def test_sklearn_contract(tox21_library, few_labels):
     X, y, X_test, y_test = few_labels
     clf = MixMinClassifier(tox21_library, final_estimator=FAST, random_state=0)
@@ -227,6 +233,7 @@ def test_target_with_one_positive_falls_back_to_sources(tox21_library, few_label
     assert TARGET not in clf.weights_ and "left out" in clf.target_column_note_
 
 
+@pytest.mark.slow
 def test_natural_prior_pulls_the_weights_toward_natural_pooling(tox21_library, few_labels):
     X, y, _, _ = few_labels
     counts = pd.Series({s: len(tox21_library.rows[s]) for s in tox21_library.sources})
@@ -262,6 +269,7 @@ def test_auto_prior_grows_with_the_weights_per_labelled_compound(tox21_library, 
     assert n_weights == 5 and AUTO_PRIOR_SCALE * n_weights / 4 == 2.5
 
 
+@pytest.mark.slow
 def test_auto_solver_is_the_active_set_without_a_prior(tox21_library, few_labels):
     X, y, _, _ = few_labels
     plain = MixMinClassifier(tox21_library, final_estimator=FAST, natural_prior=0.0,
@@ -271,6 +279,7 @@ def test_auto_solver_is_the_active_set_without_a_prior(tox21_library, few_labels
     assert prior.result_.method == "dirichlet_newton" and prior.natural_prior == "auto"
 
 
+@pytest.mark.slow
 def test_auto_prior_is_none_on_a_library_whose_sources_share_few_compounds(tox21, few_labels):
     from bioassay_mix import AssayPanel
     from bioassay_mix.estimator import AUTO_PRIOR_MIN_FILL
@@ -298,6 +307,7 @@ def test_auto_prior_is_none_on_a_library_whose_sources_share_few_compounds(tox21
         MixMinClassifier(sparse, solver="dirichlet_newton").fit(features, y)
 
 
+@pytest.mark.slow
 def test_public_steps_give_what_fit_gives(tox21_library, few_labels):
     """fit = fit_weights + fit_final; source_proba computed once gives the same model."""
     X, y, X_test, _ = few_labels

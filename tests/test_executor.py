@@ -39,6 +39,7 @@ def square(x, *, offset, table, empty):
     return x * x + offset + table["a"] + len(empty)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["local", "dask"])
 def test_map_keeps_order_and_passes_shared_inputs(kind):
     shared = {"offset": 1, "table": {"a": 10, "b": 20}, "empty": {}}
@@ -48,6 +49,7 @@ def test_map_keeps_order_and_passes_shared_inputs(kind):
         assert ex.map(square, [], shared=shared) == []
 
 
+@pytest.mark.slow
 def test_dask_and_local_give_the_same_weights_and_ap(tox21, local_result, tmp_path):
     res = run(tox21, targets=TARGETS, config=config(executor="dask"), out_dir=tmp_path)
     assert_same(local_result, res)
@@ -58,6 +60,7 @@ def test_dask_and_local_give_the_same_weights_and_ap(tox21, local_result, tmp_pa
     assert_same(local_result, again)
 
 
+@pytest.mark.slow
 def test_large_mixtures_train_with_xgboost_dask(tox21, local_result, monkeypatch):
     from bioassay_mix.protocol import dask_fit
 
@@ -71,6 +74,7 @@ def test_large_mixtures_train_with_xgboost_dask(tox21, local_result, monkeypatch
     assert_same(local_result, res)
 
 
+@pytest.mark.slow
 def test_fit_mixture_dask_matches_one_machine(tox21):
     from bioassay_mix.featurize import MorganFingerprint, fingerprint_partitions, stack
     from bioassay_mix.protocol.baselines import SourceRows, fit_mixture
@@ -90,6 +94,7 @@ def test_fit_mixture_dask_matches_one_machine(tox21):
     np.testing.assert_allclose(model.predict_proba(X), local.predict_proba(X), atol=1e-6)
 
 
+@pytest.mark.slow
 def test_run_survives_a_killed_worker(tox21, local_result):
     cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                        host="127.0.0.1", dashboard_address=None)
@@ -148,6 +153,7 @@ def test_bad_executor_settings():
     assert config(executor="dask").key() == config().key()
 
 
+@pytest.mark.slow
 def test_fingerprints_stay_on_the_workers(small_panel):
     from bioassay_mix.protocol import prepare
 
@@ -163,6 +169,7 @@ def test_fingerprints_stay_on_the_workers(small_panel):
         assert abs(prep.X.result() - local.X).sum() == 0
 
 
+@pytest.mark.slow
 def test_featurizing_workers_leave_joblib_usable_for_the_user():
     # the engine's own loky executor replaced joblib's: a later cross_val_score(n_jobs=2) died
     # with "'_ReusablePoolExecutor' object has no attribute '_temp_folder_manager'"

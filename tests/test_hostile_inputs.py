@@ -188,6 +188,7 @@ def test_leftover_temporary_files_are_cleaned_on_the_next_run(bundle_dir, tmp_pa
     assert not left.exists() and len(pd.read_parquet(tmp_path / "s.parquet")) == 2
 
 
+@pytest.mark.slow
 def test_featurizing_workers_die_with_their_parent(tmp_path):
     # the engine's workers (loky's, reused between calls) outlived a killed parent before
     # they were started with die_with_parent
@@ -234,6 +235,7 @@ def _truncated_gz(path, text):
     return path
 
 
+@pytest.mark.slow
 def test_truncated_gzip_inputs_name_the_file(tmp_path, data_dir):
     csv = _truncated_gz(tmp_path / "p.csv.gz",
                         (data_dir / "bioassay" / "tox21.csv").read_text()[:200_000])

@@ -53,6 +53,7 @@ def test_a_library_file_never_sets_compute_or_cache(saved_library, tmp_path, set
     assert featurizer_from_spec(MorganFingerprint().spec(), n_jobs=2).n_jobs == 2
 
 
+@pytest.mark.slow
 def test_a_source_named_target_is_refused_before_any_work(tox21):
     # bug 2: it collided with MixMinClassifier's own column (a crash in fit, or a silently
     # dropped source with include_target=False)
@@ -116,6 +117,7 @@ def test_target_names_keep_their_dots(tmp_path, file, name):
     assert target_name(Path(file)) == name
 
 
+@pytest.mark.slow
 def test_two_library_builds_into_one_out_one_is_refused(tmp_path, data_dir):
     # bug 5: both exited 0 and one library was lost
     out = tmp_path / "lib"
@@ -150,6 +152,7 @@ def test_featurizers_cap_the_molecules_that_would_stall_them(featurizer, atoms):
     assert MorganFingerprint().fit().transform([chain]).nnz > 0  # Morgan has no such cap
 
 
+@pytest.mark.slow
 def test_fit_overwrite_never_deletes_a_users_file(tox21_library, saved_library, target_csv_96,
                                                   tmp_path):
     # bug 7: only fit.json was checked, and a user's notes inside the folder were deleted
@@ -207,6 +210,7 @@ def test_n_bits_beyond_any_use_is_a_named_error():
         MorganFingerprint(n_bits=10**11).fit()
 
 
+@pytest.mark.slow
 def test_a_full_disk_is_one_line_and_leaves_nothing(tmp_path, capsys, monkeypatch):
     import xgboost
 
@@ -224,6 +228,7 @@ def test_a_full_disk_is_one_line_and_leaves_nothing(tmp_path, capsys, monkeypatc
     assert sorted(p.name for p in tmp_path.iterdir()) == [".lib.build"]
 
 
+@pytest.mark.slow
 def test_a_closed_pipe_ends_quietly(saved_library):
     proc = subprocess.run(f"{sys.executable} -m bioassay_mix.cli library info {saved_library}"
                           " | head -1", shell=True, capture_output=True, text=True, timeout=120)
@@ -280,6 +285,7 @@ def test_smiles_rdkit_would_half_read_are_reported(smiles, what):
     assert parsed.mol is None and what in parsed.reason
 
 
+@pytest.mark.slow
 def test_exclusion_lists_say_what_they_excluded(tox21, caplog):
     panel = tox21.select(["NR-AR"])
     with pytest.raises(DataError, match="none of the 2 compounds to exclude is a valid SMILES"):
@@ -323,6 +329,7 @@ def test_predict_before_fit_is_not_fitted(tox21_library):
         MixMinClassifier(tox21_library).predict(["CCO"])
 
 
+@pytest.mark.slow
 def test_a_target_the_library_trained_on_is_said_plainly(tox21_library, target_csv_96,
                                                           caplog):
     from bioassay_mix.target import fit_markdown, fit_target
@@ -377,6 +384,7 @@ def test_messages_show_values_not_numpy_reprs(tox21_library):
     assert "np." not in str(info.value)
 
 
+@pytest.mark.slow
 def test_a_full_data_cache_costs_the_cache_not_the_fit(tox21, tmp_path, monkeypatch, caplog):
     from bioassay_mix import library as library_module
 

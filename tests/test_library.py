@@ -43,6 +43,7 @@ def test_predict_is_every_proxy_on_smiles_or_features(tox21_library):
     assert lib.predict([]).shape == (0, 4)
 
 
+@pytest.mark.slow
 def test_exclude_keeps_compounds_out_of_every_source(tox21):
     panel = tox21.select(["NR-AR", "SR-MMP"])
     held_out = list(panel.labels.index[:300])
@@ -56,6 +57,7 @@ def test_exclude_keeps_compounds_out_of_every_source(tox21):
     assert lib.build_params["n_excluded"] == 300
 
 
+@pytest.mark.slow
 def test_assays_too_small_or_one_class_are_skipped_with_reason(tox21):
     lib = ProxyLibrary.build(tox21.select(["NR-AR", "SR-MMP"]), min_labels=7000,
                              featurizer=MorganFingerprint(n_bits=64),
@@ -67,6 +69,7 @@ def test_assays_too_small_or_one_class_are_skipped_with_reason(tox21):
         ProxyLibrary.build(tox21.select(["NR-AR"]), min_labels=100_000, verbose=False)
 
 
+@pytest.mark.slow
 def test_several_panels_join_on_canonical_smiles(tox21, data_dir):
     from bioassay_mix import load_panel
 
@@ -96,6 +99,7 @@ def test_save_load_round_trip_gives_identical_predictions(tox21_library, tmp_pat
     assert again.info.equals(tox21_library.info)
 
 
+@pytest.mark.slow
 def test_a_loaded_library_fits_the_same_weights_as_the_built_one(tox21_library, few_labels,
                                                                  tmp_path):
     """Its proxy template (the target's out-of-fold proxy) is the proxies' estimator again,
@@ -110,6 +114,7 @@ def test_a_loaded_library_fits_the_same_weights_as_the_built_one(tox21_library, 
     pd.testing.assert_series_equal(fits[0], fits[1])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("proxy", [LogisticRegression(max_iter=200),
                                    RandomForestClassifier(n_estimators=5, random_state=0)],
                          ids=["logistic", "random_forest"])
@@ -182,6 +187,7 @@ def test_save_never_replaces_a_folder_it_did_not_write(tox21_library, tmp_path):
     tox21_library.save(tmp_path / "empty")  # an empty folder is fine
 
 
+@pytest.mark.slow
 def test_stacked_proxies_predict_exactly_what_each_proxy_predicts(tox21):
     from bioassay_mix.proxy_stack import stackable
 
@@ -200,6 +206,7 @@ def test_stacked_proxies_predict_exactly_what_each_proxy_predicts(tox21):
     assert not stackable([LogisticRegression()])
 
 
+@pytest.mark.slow
 def test_a_killed_build_resumes_from_its_checkpoint(tox21, tmp_path, monkeypatch):
     import bioassay_mix.library as module
 
@@ -232,6 +239,7 @@ def test_a_killed_build_resumes_from_its_checkpoint(tox21, tmp_path, monkeypatch
     assert not (tmp_path / "ck").exists() and len(other) == 5
 
 
+@pytest.mark.slow
 def test_logistic_proxies_predict_as_one_matrix_product(tox21):
     lib = ProxyLibrary.build(tox21.select(["NR-AR", "SR-MMP", "NR-AhR"]), verbose=False,
                              featurizer=MorganFingerprint(n_bits=128),
@@ -245,6 +253,7 @@ def test_logistic_proxies_predict_as_one_matrix_product(tox21):
                                rtol=1e-6, atol=1e-9)  # float32 rounding
 
 
+@pytest.mark.slow
 def test_default_proxy_is_linear_for_a_library_of_small_assays(tox21):
     from bioassay_mix.library import LINEAR_PROXY_MEDIAN, default_proxy
 

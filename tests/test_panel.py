@@ -88,6 +88,7 @@ def long_table(n_compounds, n_assays, per_assay, seed=0):
     return pd.DataFrame(rows, columns=["smiles", "assay", "label"])
 
 
+@pytest.mark.slow
 def test_a_wide_sparse_long_table_never_becomes_dense():
     # 3,000 compounds x 2,000 assays is 6e6 cells but only 40,000 labels; the panel holds those
     table = long_table(3000, 2000, 20)
@@ -141,6 +142,7 @@ def test_checksum_changes_with_one_label(small_panel):
     assert AssayPanel.from_labels(flipped).checksum() != small_panel.checksum()
 
 
+@pytest.mark.slow
 def test_canonicalising_in_worker_processes_gives_the_same_panel():
     table = long_table(12_000, 30, 600, seed=3)
     one = AssayPanel.from_long(table)

@@ -32,6 +32,7 @@ def test_device_names_are_validated():
         resolve_device("tpu")
 
 
+@pytest.mark.slow
 def test_save_load_roundtrip_and_corruption_is_named(tmp_path, setup):
     X, labels, train = setup
     r = train["NR-AR"]
@@ -48,6 +49,7 @@ def test_save_load_roundtrip_and_corruption_is_named(tmp_path, setup):
         load_model(tmp_path / "absent.ubj")
 
 
+@pytest.mark.slow
 def test_proxies_resume_from_cache(tmp_path, setup):
     X, labels, train = setup
     sub = {a: train[a] for a in ("NR-AR", "SR-ARE")}
@@ -62,6 +64,7 @@ def test_proxies_resume_from_cache(tmp_path, setup):
     assert {p.name: p.stat().st_mtime_ns for p in tmp_path.glob("*.ubj")} != stamps
 
 
+@pytest.mark.slow
 def test_grid_search_picks_from_the_paper_grid(setup):
     X, labels, train = setup
     ps = train_proxies(X, labels, {"NR-AR": train["NR-AR"]},

@@ -50,6 +50,7 @@ def check(out, library, bundle, id_column="cid"):
                                expected_scores(bundle, good), rtol=1e-6)
 
 
+@pytest.mark.slow
 def test_csv_in_chunks_keeps_every_row_in_order(bundle, library, tmp_path):
     library.to_csv(tmp_path / "lib.csv", index=False)
     summary = score_file(bundle, tmp_path / "lib.csv", tmp_path / "s.parquet", id_column="cid",
@@ -59,6 +60,7 @@ def test_csv_in_chunks_keeps_every_row_in_order(bundle, library, tmp_path):
     check(out, library, bundle)
 
 
+@pytest.mark.slow
 def test_processes_and_formats_agree(bundle, library, tmp_path):
     library.to_parquet(tmp_path / "lib.parquet")
     score_file(bundle, tmp_path / "lib.parquet", tmp_path / "a.parquet", id_column="cid",
@@ -75,6 +77,7 @@ def test_processes_and_formats_agree(bundle, library, tmp_path):
     assert b["cid"].tolist() == library["cid"].tolist()
 
 
+@pytest.mark.slow
 def test_sdf_with_an_unreadable_record(bundle, library, tmp_path):
     good = library.drop(index=[10, 11, 12]).iloc[:50].reset_index(drop=True)
     blocks = []
@@ -95,6 +98,7 @@ def test_sdf_with_an_unreadable_record(bundle, library, tmp_path):
                                expected_scores(bundle, good.loc[keep, "smiles"]), rtol=1e-6)
 
 
+@pytest.mark.slow
 def test_pandas_in_pandas_out_keeps_the_index(bundle, library):
     frame = library.iloc[5:40].set_index("cid", drop=False)
     out = score(bundle, frame, id_column="cid", targets=["SR-MMP"], chunk_size=7)
@@ -128,6 +132,7 @@ def test_existing_output_needs_overwrite(bundle, tmp_path):
     assert pd.read_parquet(tmp_path / "s.parquet")["id"].tolist() == ["ethanol"]
 
 
+@pytest.mark.slow
 def test_interrupted_run_leaves_no_partial_output(bundle, library, tmp_path, monkeypatch):
     library.to_csv(tmp_path / "lib.csv", index=False)
     calls = []
@@ -146,12 +151,14 @@ def test_interrupted_run_leaves_no_partial_output(bundle, library, tmp_path, mon
     assert sorted(p.name for p in tmp_path.iterdir()) == ["lib.csv"]
 
 
+@pytest.mark.slow
 def test_read_compounds_rechunks_to_the_asked_size(library, tmp_path):
     library.to_csv(tmp_path / "lib.csv", index=False)
     sizes = [len(c) for c in read_compounds(tmp_path / "lib.csv", chunk_size=700)]
     assert sizes == [700, 700, 100]
 
 
+@pytest.mark.slow
 def test_cli_score(tox21_run, library, tmp_path, capsys):
     library.to_csv(tmp_path / "lib.csv", index=False)
     args = ["score", "--bundle", str(tox21_run[1] / "bundle"), "--input",

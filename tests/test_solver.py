@@ -37,6 +37,7 @@ def test_cross_entropy_matches_slsqp(seed, method):
     assert abs(res.objective - ref) < 1e-6
 
 
+@pytest.mark.slow
 def test_real_tox21_proxy_matrix_matches_slsqp(small_panel):
     from bioassay_mix.featurize import MorganFingerprint
     from bioassay_mix.mixture import observed_label_proba

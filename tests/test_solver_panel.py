@@ -30,6 +30,7 @@ def matrix_form(Q: pd.DataFrame, labels: pd.DataFrame, eps: float = 1e-12) -> li
     return out
 
 
+@pytest.mark.slow
 def test_real_panel_matches_the_per_target_matrices(prepared):
     from bioassay_mix.protocol import mixmin_labels
 

@@ -27,6 +27,7 @@ def test_paper_mode_is_stratified_per_assay_and_leaks(tox21):
     assert (test_any & train_any).sum() > 100  # what strict mode prevents
 
 
+@pytest.mark.slow
 def test_scaffold_split_holds_out_whole_scaffolds(small_panel):
     codes = make_splits(small_panel, strategy="scaffold", random_state=1)
     scaf = np.array([scaffold(parse_smiles(s).mol) for s in small_panel.smiles])

@@ -98,6 +98,7 @@ def test_bad_smi_targets_name_the_line(tmp_path, text, message):
         read_target(tmp_path / "t.smi")
 
 
+@pytest.mark.slow
 def test_cross_validation_reports_every_method(fitted):
     assert fitted.folds.shape[0] == 3 * len(METHODS)
     s = fitted.summary.set_index("method")
@@ -116,6 +117,7 @@ def test_cross_validation_reports_every_method(fitted):
     assert w.loc[w["source"] == "target", "dataset"].iloc[0] == "(your assay)"
 
 
+@pytest.mark.slow
 def test_same_seed_same_report(target_csv, tox21_library, fitted):
     target = read_target(target_csv, smiles_column="compound", label_column="active")
     again = fit_target(target, tox21_library, final_estimator=FAST, cv=3, n_jobs=1,
@@ -160,6 +162,7 @@ def test_written_output_scores_and_is_never_written_over_a_foreign_folder(fitted
     assert [p.name for p in keep.iterdir()] == ["notes.txt"]
 
 
+@pytest.mark.slow
 def test_cli_fit_then_score(target_csv, tox21_library, tmp_path, capsys):
     lib = tox21_library.save(tmp_path / "lib")
     out = tmp_path / "fit"
@@ -187,6 +190,7 @@ def test_cli_fit_refuses_a_featurizer_other_than_the_librarys(target_csv, tox21_
     assert not (tmp_path / "fit").exists()
 
 
+@pytest.mark.slow
 def test_cli_fit_natural_prior_reaches_the_report_and_bad_values_are_refused(
         target_csv, tox21_library, tmp_path, capsys):
     lib = tox21_library.save(tmp_path / "lib")
@@ -212,6 +216,7 @@ def test_cli_fit_natural_prior_reaches_the_report_and_bad_values_are_refused(
                      (tmp_path / "auto" / "report.md").read_text())
 
 
+@pytest.mark.slow
 def test_the_fit_path_never_loads_the_paper_protocol(tmp_path):
     import subprocess
     import sys

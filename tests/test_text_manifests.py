@@ -1,9 +1,12 @@
 from pathlib import Path
 
+import pytest
+
 from bioassay_mix._utils import sha256_file
 from bioassay_mix.datasets import Manifest, manifest_dir
 
 
+@pytest.mark.slow
 def test_every_text_domain_is_described_and_matches_its_file(data_dir):
     found = {m.file: m for m in (Manifest.from_toml(p)
                                  for p in sorted(Path(manifest_dir(), "text").glob("*.toml")))}

@@ -77,6 +77,7 @@ def test_invalid_smiles_strict_raises_else_row_kept_and_flagged():
     assert "above the limit of 2000" in fp.invalid_["reason"].iloc[2]
 
 
+@pytest.mark.slow
 def test_inside_pipeline_and_cross_validation(small_panel):
     y = small_panel.labels["SR-MMP"].dropna()
     model = make_pipeline(MorganFingerprint(n_bits=256), LogisticRegression(max_iter=300))
@@ -127,6 +128,7 @@ def test_spec_errors_name_the_problem():
         featurizer_from_spec("morgan")
 
 
+@pytest.mark.slow
 def test_partitioned_fingerprints_equal_the_whole_and_cache_per_partition(tox21, tmp_path):
     from bioassay_mix.executor import LocalExecutor
     from bioassay_mix.featurize import fingerprint_partitions, stack

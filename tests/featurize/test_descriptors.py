@@ -8,6 +8,7 @@ from rdkit.Chem import Descriptors
 from bioassay_mix.featurize import DESCRIPTOR_NAMES, RDKitDescriptors
 
 
+@pytest.mark.slow
 def test_equal_rdkit_calc_mol_descriptors(smiles_sample):
     smiles = smiles_sample[::10]  # descriptors cost about 10 ms a molecule
     ours = RDKitDescriptors(strict=False).fit().transform(smiles)

@@ -19,6 +19,7 @@ def mixed(tox21):
     return smiles + smiles[:300] + ["OCC"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("featurizer", [MorganFingerprint(n_bits=1024, counts=True),
                                         RDKitDescriptors(names=["MolWt", "TPSA", "BCUT2D_MWHI"])],
                          ids=["morgan_counts", "descriptors"])
@@ -41,6 +42,7 @@ def test_a_block_parses_each_distinct_string_once(monkeypatch):
     np.testing.assert_array_equal(block.X[5].toarray(), block.X[0].toarray())
 
 
+@pytest.mark.slow
 def test_the_transformer_parses_each_distinct_string_once(monkeypatch, mixed):
     calls = []
     real = engine.parse_smiles
@@ -50,6 +52,7 @@ def test_the_transformer_parses_each_distinct_string_once(monkeypatch, mixed):
     assert len(strings) == len(set(strings)) == len({s for s in mixed if isinstance(s, str)})
 
 
+@pytest.mark.slow
 def test_stream_is_consumed_a_few_blocks_ahead():
     pulled = []
 
@@ -78,6 +81,7 @@ def _dense(X):
     return X.toarray() if hasattr(X, "toarray") else X
 
 
+@pytest.mark.slow
 def test_a_worker_imports_neither_scikit_learn_nor_pandas():
     """What a worker unpickles (the block function, a kernel) and runs stays light: those
     imports were most of a first parallel call's fixed cost."""

@@ -51,6 +51,7 @@ def _reference_generator(f):
         fpSize=f.n_bits)
 
 
+@pytest.mark.slow
 def test_morgan_bits_equal_rdkit_on_every_panel_compound(panel_smiles):
     fp = MorganFingerprint(strict=False, n_jobs=2).fit()
     ours = fp.transform(panel_smiles)
@@ -63,6 +64,7 @@ def test_morgan_bits_equal_rdkit_on_every_panel_compound(panel_smiles):
     assert fp.invalid_["row"].tolist() == failing and len(failing) == 30
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("featurizer", [
     MorganFingerprint(counts=True), MorganFingerprint(use_features=True),
     MorganFingerprint(radius=3, n_bits=1024, include_chirality=True),

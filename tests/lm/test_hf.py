@@ -48,6 +48,7 @@ def tiny(texts):
     return model.eval(), tokenizer
 
 
+@pytest.mark.slow
 def test_batched_padded_scores_equal_one_at_a_time_and_a_direct_computation(tiny, texts):
     model, tokenizer = tiny
     sample = [t for t in texts["legal"][100:140] if len(t.split()) < 40]
@@ -64,6 +65,7 @@ def test_batched_padded_scores_equal_one_at_a_time_and_a_direct_computation(tiny
     assert (ll < 0).all()
 
 
+@pytest.mark.slow
 def test_trained_model_prefers_its_domain_and_loads_from_a_folder(tiny, texts, tmp_path):
     model, tokenizer = tiny
     model.save_pretrained(tmp_path)
@@ -76,6 +78,7 @@ def test_trained_model_prefers_its_domain_and_loads_from_a_folder(tiny, texts, t
     np.testing.assert_allclose(legal[0], from_object[0], rtol=1e-5)
 
 
+@pytest.mark.slow
 def test_long_sequences_error_or_windows(tiny):
     model, tokenizer = tiny
     long_text = " ".join(["the license"] * 60)  # 120 words > 64 positions

@@ -36,6 +36,7 @@ def result(domains, target):
                   config=LMMixConfig(random_search=3, verbose=False))
 
 
+@pytest.mark.slow
 def test_pipeline_reports_every_method_and_mixmin_is_optimal_for_the_ensemble(result, domains):
     assert result.report["method"].tolist() == ["natural", "balanced", "random_search", "mixmin"]
     w = result.weights
@@ -51,6 +52,7 @@ def test_pipeline_reports_every_method_and_mixmin_is_optimal_for_the_ensemble(re
     assert set(result.timings) >= {"proxies", "proxy_scoring", "solve", "final_fit_mean"}
 
 
+@pytest.mark.slow
 def test_same_seed_same_weights_and_scores(result, domains, target):
     again = lm_mix(domains, target, target_name="fortunes_society",
                    config=LMMixConfig(random_search=3, verbose=False))
@@ -82,6 +84,7 @@ def test_sample_corpus_follows_the_quotas_and_repeats_small_domains():
     assert sorted(t for t in once if t.startswith("s")) == ["s y", "s z"]  # all it has, once
 
 
+@pytest.mark.slow
 def test_custom_proxies_and_final_model(domains, target):
     proxies = {d: KneserNeyLM(order=1).fit(t) for d, t in list(domains.items())[:2]}
     built = []
@@ -96,6 +99,7 @@ def test_custom_proxies_and_final_model(domains, target):
                                                                   "mixmin"]
 
 
+@pytest.mark.slow
 def test_proxies_must_agree_on_token_counts_and_give_numbers(domains):
     class Fixed:
         def __init__(self, ll, n):
@@ -110,6 +114,7 @@ def test_proxies_must_agree_on_token_counts_and_give_numbers(domains):
         proxy_loglik({"n": Fixed(np.nan, 3)}, ["x"])
 
 
+@pytest.mark.slow
 def test_empty_domain_or_target_is_refused(domains, target):
     with pytest.raises(DataError, match="domain 'void' has no text"):
         lm_mix({**domains, "void": ["", " "]}, target)

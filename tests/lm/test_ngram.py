@@ -32,6 +32,7 @@ def test_next_token_probabilities_sum_to_one_in_any_context(order, level):
         assert (p > 0).all() and np.isclose(p.sum(), 1.0)
 
 
+@pytest.mark.slow
 def test_higher_order_fits_held_out_text_better_and_scores_count_tokens(kjv):
     train, test = kjv
     nll = [KneserNeyLM(order=k).fit(train).nll_per_token(test) for k in (1, 2, 3)]
@@ -40,6 +41,7 @@ def test_higher_order_fits_held_out_text_better_and_scores_count_tokens(kjv):
     assert n.tolist() == [5.0, 1.0] and (ll < 0).all()  # 4 words + end; an empty line: end only
 
 
+@pytest.mark.slow
 def test_unseen_tokens_get_finite_log_likelihood_and_vocabulary_is_shared(kjv):
     train, _ = kjv
     shared = ["god", "the", "zebra"]
@@ -71,6 +73,7 @@ def test_sklearn_checks(estimator, check):
     check(estimator)
 
 
+@pytest.mark.slow
 def test_model_selection_over_text(kjv):
     train, _ = kjv
     texts = train[:600]

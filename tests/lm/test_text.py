@@ -17,6 +17,7 @@ from bioassay_mix.lm import (
 )
 
 
+@pytest.mark.slow
 def test_shipped_domains_load_through_their_manifests():
     names = text_domains()
     assert len(names) == 10 and "scripture_kjv" in names

@@ -21,6 +21,7 @@ def prep(small_panel):
                                                  compute=Compute(n_jobs=2, verbose=False)))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("weights", [None, "dirichlet"])
 def test_merged_rows_train_the_same_model_as_the_concatenation(prep, weights):
     data = prep.sources.without("NR-AR")
@@ -75,6 +76,7 @@ def test_regmix_choose_finds_the_low_loss_region():
         regmix_choose(trials.iloc[:3], np.array([0.1, np.nan, 0.2]))
 
 
+@pytest.mark.slow
 def test_random_search_keeps_the_trial_with_the_lowest_validation_loss(prep):
     from bioassay_mix.protocol.baselines import random_search, validation_loss
     from bioassay_mix.splits import VALID
@@ -93,6 +95,7 @@ def test_random_search_keeps_the_trial_with_the_lowest_validation_loss(prep):
     assert res.trials["valid_loss"].nunique() == 3  # the mixtures really differ
 
 
+@pytest.mark.slow
 def test_regmix_trains_small_models_then_the_final_one(prep):
     from bioassay_mix.protocol.baselines import regmix
     from bioassay_mix.splits import VALID

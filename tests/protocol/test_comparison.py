@@ -53,6 +53,7 @@ def test_win_tie_loss_counts_and_paired_test():
     assert np.allclose(g["gain_vs_natural"], rep["ap_mixmin_trained"] - rep["ap_natural"])
 
 
+@pytest.mark.slow
 def test_compare_runs_every_seed_and_mode_with_every_method(comparison):
     rep = comparison.report
     assert set(comparison.runs) == {(m, s) for m in ("strict", "paper") for s in (0, 1)}
@@ -72,6 +73,7 @@ def test_compare_runs_every_seed_and_mode_with_every_method(comparison):
     assert compute.loc["random_search", "own_fits_s"] > compute.loc["natural", "own_fits_s"]
 
 
+@pytest.mark.slow
 def test_mixmin_plus_target_weights_the_target_itself(comparison, small_panel):
     from bioassay_mix.protocol import plan_target, prepare
     from bioassay_mix.splits import PROXY_TRAIN, rows
@@ -96,6 +98,7 @@ def test_mixmin_plus_target_weights_the_target_itself(comparison, small_panel):
     assert -np.log(own).mean() > -np.log(in_sample).mean() and plan.plus_seconds > 0
 
 
+@pytest.mark.slow
 def test_write_comparison_writes_tables_and_plots(comparison, tmp_path):
     files = write_comparison(comparison, tmp_path, "exp")
     for key in ("md", "json", "summary_strict", "summary_paper", "leakage_side_by_side",

@@ -21,6 +21,7 @@ def result(small_panel, tmp_path_factory):
     return run(small_panel, targets=["NR-AR", "SR-MMP"], config=config(seed=1), out_dir=out), out
 
 
+@pytest.mark.slow
 def test_report_has_every_method_and_sane_values(result):
     res, _ = result
     rep = res.report.set_index("target")
@@ -37,6 +38,7 @@ def test_report_has_every_method_and_sane_values(result):
     assert res.solver["converged"].all() and (res.solver["gap"] <= 1e-6).all()
 
 
+@pytest.mark.slow
 def test_same_seed_same_weights_and_scores(small_panel, result):
     res, _ = result
     again = run(small_panel, targets=["NR-AR", "SR-MMP"], config=config(seed=1))
@@ -48,6 +50,7 @@ def test_same_seed_same_weights_and_scores(small_panel, result):
     assert not np.isclose(other.report["ap_natural"].iloc[0], res.report["ap_natural"].iloc[0])
 
 
+@pytest.mark.slow
 def test_rerun_resumes_from_disk(small_panel, result):
     res, out = result
     stamps = {p: p.stat().st_mtime_ns for p in (out / "proxies").glob("*.ubj")}
@@ -60,6 +63,7 @@ def test_rerun_resumes_from_disk(small_panel, result):
                                   again.report.drop(columns=timings))
 
 
+@pytest.mark.slow
 def test_active_set_and_adaptive_solvers_reach_the_same_optimum(small_panel, result):
     res, _ = result
     fast = run(small_panel, targets=["NR-AR", "SR-MMP"],
@@ -69,6 +73,7 @@ def test_active_set_and_adaptive_solvers_reach_the_same_optimum(small_panel, res
     assert np.allclose(fast.weights.fillna(0), res.weights.fillna(0), atol=1e-2)
 
 
+@pytest.mark.slow
 def test_a_target_is_a_mixmin_classifier_against_the_other_assays(small_panel, result):
     """run's MixMin-trained model is what a user gets from MixMinClassifier against the library
     of the other assays, fitted on the target's proxy-train compounds as SMILES."""
@@ -93,6 +98,7 @@ def test_a_target_is_a_mixmin_classifier_against_the_other_assays(small_panel, r
                                                                   abs=1e-9)
 
 
+@pytest.mark.slow
 def test_one_class_and_tiny_assays_are_skipped_with_reasons(small_panel):
     labels = small_panel.labels.copy()
     labels["ALL_NEG"] = np.where(labels["NR-AR"].notna(), 0.0, np.nan)
@@ -106,6 +112,7 @@ def test_one_class_and_tiny_assays_are_skipped_with_reasons(small_panel):
     assert "ALL_NEG" not in res.weights.columns
 
 
+@pytest.mark.slow
 def test_target_whose_weight_rows_have_one_class_is_skipped_with_reason(small_panel):
     from bioassay_mix.protocol import prepare
     from bioassay_mix.splits import VALID, rows
@@ -122,6 +129,7 @@ def test_target_whose_weight_rows_have_one_class_is_skipped_with_reason(small_pa
     assert reasons["SR-MMP"] == "its validation rows (MixMin's weights) have one class"
 
 
+@pytest.mark.slow
 def test_unknown_target_and_empty_choice_are_errors(small_panel):
     with pytest.raises(DataError, match="no assay 'NOPE'"):
         run(small_panel, targets=["NOPE"], config=config())
@@ -129,6 +137,7 @@ def test_unknown_target_and_empty_choice_are_errors(small_panel):
         run(small_panel, targets=["NR-AR"], config=config(min_test_positives=10_000))
 
 
+@pytest.mark.slow
 def test_paper_leakage_mode_runs_and_differs(small_panel):
     strict = run(small_panel, targets=["SR-MMP"], config=config())
     paper = run(small_panel, targets=["SR-MMP"], config=config(leakage="paper"))
@@ -136,6 +145,7 @@ def test_paper_leakage_mode_runs_and_differs(small_panel):
     assert paper.report["n_test"].iloc[0] != strict.report["n_test"].iloc[0]
 
 
+@pytest.mark.slow
 def test_changed_labels_under_the_same_name_are_never_served_from_the_cache(small_panel,
                                                                               tmp_path):
     # issue 19: a panel file of the same name whose test labels flipped reused the old result
@@ -156,6 +166,7 @@ def test_changed_labels_under_the_same_name_are_never_served_from_the_cache(smal
     assert again.report["n_test_positive"].iloc[0] != first.report["n_test_positive"].iloc[0]
 
 
+@pytest.mark.slow
 def test_truncated_result_file_is_recomputed(small_panel, result):
     res, out = result
     file = next((out / "targets").glob("SR-MMP*.json"))

@@ -1,11 +1,13 @@
 import json
 
 import pandas as pd
+import pytest
 
 from bioassay_mix.protocol.report import ap_table, write_report
 from bioassay_mix.report import markdown_table
 
 
+@pytest.mark.slow
 def test_write_report_writes_every_file_atomically(tmp_path, small_panel):
     from bioassay_mix import Compute, RunConfig, run
 
