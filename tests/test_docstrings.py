@@ -10,7 +10,7 @@ import pytest
 MODULES = ["bioassay_mix.chem", "bioassay_mix.compound_files",
            "bioassay_mix.featurize.names", "bioassay_mix.featurize.engine",
            "bioassay_mix.featurize.fingerprints", "bioassay_mix.featurize.descriptors",
-           "bioassay_mix.library", "bioassay_mix.estimator", "bioassay_mix.mixture",
+           "bioassay_mix.library._core", "bioassay_mix.estimator", "bioassay_mix.mixture",
            "bioassay_mix.proxies", "bioassay_mix.lm.ngram", "bioassay_mix.protocol.config",
            "bioassay_mix.panel", "bioassay_mix.datasets", "bioassay_mix.solver",
            "bioassay_mix.solver.prior"]

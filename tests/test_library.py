@@ -208,7 +208,7 @@ def test_stacked_proxies_predict_exactly_what_each_proxy_predicts(tox21):
 
 @pytest.mark.slow
 def test_a_killed_build_resumes_from_its_checkpoint(tox21, tmp_path, monkeypatch):
-    import bioassay_mix.library as module
+    import bioassay_mix.library._build as module
 
     panel = tox21.select(["NR-AR", "NR-AhR", "SR-ARE", "SR-MMP", "SR-p53"])
     options = {"featurizer": MorganFingerprint(n_bits=128),
