@@ -75,8 +75,9 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.neighbors import KNeighborsClassifier
 
 from bioassay_mix._utils import atomic_path, t_interval
-from bioassay_mix.estimator import TARGET, MixMinClassifier, fit_on_mixture
-from bioassay_mix.library import MANIFEST, ProxyLibrary, load_library
+from bioassay_mix.estimator import MixMinClassifier
+from bioassay_mix.final_model import fit_on_mixture
+from bioassay_mix.library import MANIFEST, TARGET, ProxyLibrary, load_library
 from bioassay_mix.panel import AssayPanel
 from bioassay_mix.report import write_tables
 from bioassay_mix.solver import solve

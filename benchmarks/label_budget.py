@@ -56,9 +56,10 @@ from sklearn.model_selection import train_test_split
 from bioassay_mix import load_panel
 from bioassay_mix._utils import atomic_path, t_interval
 from bioassay_mix.cli._args import natural_prior as _natural_prior
-from bioassay_mix.estimator import DEFAULT_NATURAL_PRIOR, TARGET, MixMinClassifier
+from bioassay_mix.estimator import MixMinClassifier
 from bioassay_mix.executor import LocalExecutor
-from bioassay_mix.library import ProxyLibrary
+from bioassay_mix.library import TARGET, ProxyLibrary
+from bioassay_mix.natural_prior import DEFAULT_NATURAL_PRIOR
 from bioassay_mix.target import method_probabilities
 
 TIE = 0.005

@@ -32,7 +32,6 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-import xgboost as xgb
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
 from sklearn.metrics import average_precision_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
@@ -46,32 +45,24 @@ from .compute import seeded
 from .device import DEVICES, resolve_device
 from .errors import DataError
 from .featurize import Featurizer
+from .final_model import fit_on_mixture, weights_are_counts
 from .library import TARGET, ProxyLibrary, is_feature_matrix
-from .mixture import DEFAULT_PRUNE, source_row_weights, weighted_rows
+from .mixture import DEFAULT_PRUNE, source_row_weights
+from .natural_prior import (
+    AUTO_PRIOR_MIN_FILL,
+    DEFAULT_NATURAL_PRIOR,
+    natural_prior_counts,
+    natural_prior_strength,
+)
 from .proxies import make_classifier
 from .solver import METHODS as SOLVER_METHODS
 from .solver import solve
 from .solver.objectives import observed_label_proba
 from .solver.prior import PRIOR_METHOD, solve_dirichlet
 
-__all__ = ["AUTO_PRIOR_MIN_FILL", "AUTO_PRIOR_SCALE", "DEFAULT_NATURAL_PRIOR", "TARGET",
-           "MixMinClassifier", "fit_on_mixture", "natural_prior_counts", "natural_prior_strength"]
+__all__ = ["MixMinClassifier"]
 
 logger = logging.getLogger(__name__)
-
-#: The default prior toward natural pooling: its strength grows with the weights per labelled
-#: compound (:func:`natural_prior_strength`); ahead of 8 pseudo-compounds, the earlier default,
-#: on the label-budget study (benchmarks/results/label_budget_headline.md).
-DEFAULT_NATURAL_PRIOR: float | str = "auto"
-#: ``natural_prior="auto"``: pseudo-compounds per weight per labelled compound. Set once, from
-#: one draw of Tox21, ToxCast and moleculenet, before the 10-draw study; not tuned.
-AUTO_PRIOR_SCALE = 2.0
-#: ``natural_prior="auto"`` puts no prior on a library whose sources label fewer than this
-#: share of its compounds x sources cells: natural pooling of sources that share few compounds
-#: (FS-Mol's ChEMBL assays, the MoleculeNet union) is a patchwork, not a consensus. Chosen
-#: between the MoleculeNet union and ToxCast, the sparsest panel where the prior pays
-#: (benchmarks/results/fsmol_valid_priors/fsmol.md).
-AUTO_PRIOR_MIN_FILL = 0.15
 
 
 class MixMinClassifier(ClassifierMixin, BaseEstimator):
@@ -448,7 +439,7 @@ default="auto"
         return cross_val_predict(proxy, features, y01, cv=cv, method="predict_proba")[:, 1]
 
     def _merge(self, template: Any) -> bool:
-        exact = _weights_are_counts(template)
+        exact = weights_are_counts(template)
         if self.merge_rows == "auto":
             return exact
         if self.merge_rows and not exact:
@@ -510,111 +501,6 @@ default="auto"
                                              sample_weight=sample_weight))
 
 
-def natural_prior_counts(counts: pd.Series, strength: float) -> pd.Series:
-    """The pseudo-counts of MixMin's Dirichlet prior toward natural pooling.
-
-    Natural pooling (every row of every source, unweighted) gives source p the share
-    ``pi_p = counts_p / sum(counts)`` of the training mass; the prior is a Dirichlet with
-    pseudo-counts ``strength * pi_p``, so its MAP weights are MixMin's with ``strength``
-    pseudo-compounds explained by the sources in natural pooling's proportions
-    (:func:`bioassay_mix.solver.prior.solve_dirichlet`). With n labelled compounds the weights
-    lean on natural pooling about as ``strength / (n + strength)``, and the data take over as
-    n grows.
-
-    Parameters
-    ----------
-    counts : pandas.Series
-        Training rows per source (the target's own labelled compounds under ``"target"``).
-    strength : float
-        Pseudo-compounds, > 0.
-
-    Returns
-    -------
-    pandas.Series
-        Pseudo-count per source, summing to ``strength``.
-
-    Examples
-    --------
-    >>> natural_prior_counts(pd.Series({"a": 300, "b": 100}), 8.0).tolist()
-    [6.0, 2.0]
-    """
-    counts = counts.astype(np.float64)
-    return strength * counts / counts.sum()
-
-
-def natural_prior_strength(natural_prior: float | str, n_compounds: int,
-                           n_weights: int, *, fill: float = 1.0) -> float:
-    """The pseudo-compounds of :class:`MixMinClassifier`'s prior for ``natural_prior``.
-
-    ``"auto"`` gives ``max(1, AUTO_PRIOR_SCALE * n_weights / n_compounds)``: the more weights
-    each labelled compound must inform, the more MixMin's optimum overfits the handful of
-    compounds, and the harder the prior pulls toward natural pooling. Its share of the
-    objective, ``s / (n + s)``, fades as ``1 / n**2``. A fixed strength whatever the library
-    is too weak for a wide panel and too strong for one whose natural pooling is weak
-    (``benchmarks/results/label_budget_*.md``). Below 1 pseudo-compound Newton's steps are
-    ill-conditioned. A number is returned as given.
-
-    Parameters
-    ----------
-    natural_prior : float or "auto"
-        As in :class:`MixMinClassifier`.
-    n_compounds : int
-        The target's labelled compounds the weights are fitted to.
-    n_weights : int
-        The mixture's weights: the sources, and the target's own column.
-    fill : float, default=1.0
-        The share of the library's compounds x sources cells its sources label
-        (:attr:`ProxyLibrary.fill`): with ``"auto"``, below :data:`AUTO_PRIOR_MIN_FILL` there
-        is no prior (0).
-
-    Returns
-    -------
-    float
-
-    Examples
-    --------
-    >>> natural_prior_strength("auto", 32, 617), natural_prior_strength("auto", 256, 12)
-    (38.5625, 1.0)
-    >>> natural_prior_strength(8.0, 32, 617)
-    8.0
-    >>> natural_prior_strength("auto", 32, 4936, fill=0.0004)
-    0.0
-    """
-    if natural_prior == "auto":
-        if fill < AUTO_PRIOR_MIN_FILL:
-            return 0.0
-        return max(1.0, AUTO_PRIOR_SCALE * n_weights / n_compounds)
-    return float(natural_prior)
-
-
-def fit_on_mixture(template: Any, library: ProxyLibrary, row_weight: pd.Series,
-                   features: sp.csr_matrix, y: np.ndarray, *, merge: bool,
-                   random_state: int | None, n_jobs: int) -> Any:
-    """``clone(template)`` trained on the library's source rows and the target's rows
-    (``features``, 0/1 ``y``; the entry :data:`TARGET` of ``row_weight``), each row weighted by
-    its source's ``row_weight``; sources at weight 0 contribute no rows."""
-    source_w = row_weight.drop(TARGET, errors="ignore")
-    blocks, ys, sws = [], [], []
-    if (source_w > 0).any():
-        idx, y_src, sw_src = weighted_rows(library.rows, library.labels, source_w, merge=merge)
-        blocks.append(library.X[idx])
-        ys.append(y_src)
-        sws.append(sw_src)
-    if row_weight.get(TARGET, 0.0) > 0:
-        blocks.append(features)
-        ys.append(np.asarray(y, dtype=np.int32))
-        sws.append(np.full(len(y), float(row_weight[TARGET])))
-    if not blocks:
-        raise DataError("no source and no target rows carry weight")
-    X_train = sp.vstack(blocks, format="csr")
-    y_train = np.concatenate(ys).astype(np.int32)
-    if len(np.unique(y_train)) < 2:
-        raise DataError("the weighted mixture's rows have one class only; the final model "
-                        "cannot be trained")
-    model = seeded(template, random_state, n_jobs=n_jobs)
-    return _fit_weighted(model, X_train, y_train, np.concatenate(sws))
-
-
 def _binary_target(y: Any) -> np.ndarray:
     arr = np.asarray(y)
     if arr.ndim != 1:
@@ -633,25 +519,3 @@ def _binary_target(y: Any) -> np.ndarray:
     if kind != "binary":
         raise DataError(f"y must be binary (two classes), got {n_classes} classes ({kind})")
     return arr
-
-
-def _weights_are_counts(estimator: Any) -> bool:
-    """Whether ``estimator`` learns the same model from one row of weight a + b as from two
-    identical rows of weights a and b: its loss is a weighted sum over rows and it never
-    samples rows."""
-    model = estimator.steps[-1][1] if isinstance(estimator, Pipeline) else estimator
-    params = model.get_params(deep=False)
-    if isinstance(model, xgb.XGBModel):
-        return params.get("subsample") in (None, 1, 1.0)
-    module = type(model).__module__
-    if module.startswith("sklearn.linear_model"):
-        return True
-    if module.startswith("sklearn.ensemble._forest"):
-        return params.get("bootstrap") is False
-    return False
-
-
-def _fit_weighted(model: Any, X, y: np.ndarray, sample_weight: np.ndarray) -> Any:
-    if isinstance(model, Pipeline):
-        return model.fit(X, y, **{f"{model.steps[-1][0]}__sample_weight": sample_weight})
-    return model.fit(X, y, sample_weight=sample_weight)

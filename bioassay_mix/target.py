@@ -37,9 +37,11 @@ from .bundle import OUTPUT_COLUMNS, Bundle
 from .compound_files import input_format, read_records
 from .datasets import read_table
 from .errors import DataError
-from .estimator import DEFAULT_NATURAL_PRIOR, TARGET, MixMinClassifier, fit_on_mixture
+from .estimator import MixMinClassifier
 from .executor import LocalExecutor
-from .library import ProxyLibrary
+from .final_model import fit_on_mixture
+from .library import TARGET, ProxyLibrary
+from .natural_prior import DEFAULT_NATURAL_PRIOR
 from .panel import AssayPanel
 
 __all__ = ["FIT_MARKER", "LABELS", "METHODS", "FitResult", "TargetData", "fit_markdown",

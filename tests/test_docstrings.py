@@ -10,7 +10,8 @@ import pytest
 MODULES = ["bioassay_mix.chem", "bioassay_mix.compound_files",
            "bioassay_mix.featurize.names", "bioassay_mix.featurize.engine",
            "bioassay_mix.featurize.fingerprints", "bioassay_mix.featurize.descriptors",
-           "bioassay_mix.library._core", "bioassay_mix.estimator", "bioassay_mix.mixture",
+           "bioassay_mix.library._core", "bioassay_mix.estimator", "bioassay_mix.natural_prior",
+           "bioassay_mix.mixture",
            "bioassay_mix.proxies", "bioassay_mix.lm.ngram", "bioassay_mix.protocol.config",
            "bioassay_mix.panel", "bioassay_mix.datasets", "bioassay_mix.solver",
            "bioassay_mix.solver.prior"]
@@ -60,7 +61,8 @@ def test_public_names_have_numpydoc_docstrings(name):
 
 
 @pytest.mark.parametrize("name", ["bioassay_mix." + m for m in (
-    "bundle", "protocol.comparison", "datasets", "errors", "estimator", "library", "mixture",
+    "bundle", "protocol.comparison", "datasets", "errors", "estimator", "natural_prior",
+    "final_model", "library", "mixture",
     "panel", "persist", "report", "protocol.report", "scoring", "target", "solver", "protocol",
     "compute", "featurize", "cli")])
 def test_module_all_lists_what_it_defines(name):

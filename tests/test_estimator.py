@@ -16,8 +16,11 @@ from sklearn.preprocessing import MaxAbsScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from bioassay_mix.errors import DataError
-from bioassay_mix.estimator import AUTO_PRIOR_SCALE, TARGET, MixMinClassifier, _weights_are_counts
+from bioassay_mix.estimator import MixMinClassifier
 from bioassay_mix.featurize import MorganFingerprint
+from bioassay_mix.final_model import weights_are_counts
+from bioassay_mix.library import TARGET
+from bioassay_mix.natural_prior import AUTO_PRIOR_SCALE
 from bioassay_mix.proxies import make_classifier
 
 FAST = make_classifier({"n_estimators": 30})
@@ -96,10 +99,10 @@ def test_estimator_without_sample_weight_is_refused_before_work(tox21_library, f
 @pytest.mark.slow
 def test_rows_merge_only_where_the_model_stays_the_same(tox21_library, few_labels):
     X, y, X_test, _ = few_labels
-    assert _weights_are_counts(xgb.XGBClassifier())
-    assert not _weights_are_counts(xgb.XGBClassifier(subsample=0.8))
-    assert _weights_are_counts(LogisticRegression())
-    assert not _weights_are_counts(RandomForestClassifier())
+    assert weights_are_counts(xgb.XGBClassifier())
+    assert not weights_are_counts(xgb.XGBClassifier(subsample=0.8))
+    assert weights_are_counts(LogisticRegression())
+    assert not weights_are_counts(RandomForestClassifier())
     merged = MixMinClassifier(tox21_library, final_estimator=FAST, random_state=0).fit(X, y)
     apart = MixMinClassifier(tox21_library, final_estimator=FAST, random_state=0,
                              merge_rows=False).fit(X, y)
@@ -282,8 +285,8 @@ def test_auto_solver_is_the_active_set_without_a_prior(tox21_library, few_labels
 @pytest.mark.slow
 def test_auto_prior_is_none_on_a_library_whose_sources_share_few_compounds(tox21, few_labels):
     from bioassay_mix import AssayPanel
-    from bioassay_mix.estimator import AUTO_PRIOR_MIN_FILL
     from bioassay_mix.library import ProxyLibrary
+    from bioassay_mix.natural_prior import AUTO_PRIOR_MIN_FILL
 
     # eight Tox21 assays, each labelling its own eighth of the compounds: a ChEMBL-like
     # library of disjoint series

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 
 from ..errors import UsageError
-from ..estimator import DEFAULT_NATURAL_PRIOR
 from ..featurize import FEATURIZERS
+from ..natural_prior import DEFAULT_NATURAL_PRIOR
 from ._args import at_least, model_options, natural_prior, option, positive
 
 HELP = ("your own assay against a library of public assays: weights, cross-validated report "

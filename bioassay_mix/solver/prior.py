@@ -4,7 +4,7 @@ With a few dozen labels, MixMin's weights are fitted to a few dozen compounds, a
 of hundreds of sources they overfit: on ToxCast at 16 labels, plain MixMin + target fell well
 below natural pooling of every source + target (``benchmarks/label_budget.py``). A Dirichlet
 prior with pseudo-counts ``beta_p`` (natural pooling's shares times a strength,
-:func:`bioassay_mix.estimator.natural_prior_counts`) gives, for n rows, the MAP problem
+:func:`bioassay_mix.natural_prior.natural_prior_counts`) gives, for n rows, the MAP problem
 
     min_w  -(sum_j log(P_j . w) + sum_p beta_p log w_p) / (n + sum_p beta_p)
 
