@@ -10,7 +10,7 @@ import os
 import shutil
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Self
 
 import numpy as np
 import pandas as pd
@@ -30,9 +30,6 @@ from ..persist import load_estimator, save_estimator
 from ..proxies import make_classifier, make_estimator
 from ._layout import INFO_COLUMNS, check_source_names, estimator_spec
 
-if TYPE_CHECKING:
-    from ._core import ProxyLibrary
-
 logger = logging.getLogger(__name__)
 
 
@@ -45,7 +42,7 @@ class BuildMixin:
               exclude: Iterable[str] | None = None, assays: Sequence[str] | None = None,
               min_labels: int = 50, random_state: int = 0, device: str = "auto",
               n_jobs: int | None = 1, verbose: bool = True,
-              checkpoint: str | os.PathLike | None = None) -> ProxyLibrary:
+              checkpoint: str | os.PathLike | None = None) -> Self:
         """Train one proxy per assay of ``panel`` (one panel, or several joined on canonical
         SMILES) on all its labelled compounds but ``exclude``.
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Self
 
 import numpy as np
 import pandas as pd
@@ -20,9 +20,6 @@ from ..executor import LocalExecutor
 from ..featurize import Featurizer, featurizer_from_spec
 from ..persist import check_binary_classifier, check_sha256, load_estimator, save_estimator
 from ._layout import DATA_FILES, INFO_COLUMNS, LIBRARY_FORMAT, MANIFEST, plain
-
-if TYPE_CHECKING:
-    from ._core import ProxyLibrary
 
 
 class StorageMixin:
@@ -64,7 +61,7 @@ class StorageMixin:
         })
 
     @classmethod
-    def load(cls, path: str | os.PathLike, *, n_jobs: int | None = 1) -> ProxyLibrary:
+    def load(cls, path: str | os.PathLike, *, n_jobs: int | None = 1) -> Self:
         """Read a library written by :meth:`save`, verifying versions and checksums first.
 
         Parameters
