@@ -158,7 +158,7 @@ def test_fit_overwrite_never_deletes_a_users_file(tox21_library, saved_library, 
     # bug 7: only fit.json was checked, and a user's notes inside the folder were deleted
     out = tmp_path / "fit"
     args = ["fit", "--target", str(target_csv_96), "--library", str(saved_library), "--out",
-            str(out), "--cv", "2", "--quiet", "--n-jobs", "1", "--estimator-params",
+            str(out), "--cv", "2", "--quiet", "--n-jobs", "1", "--final-params",
             '{"n_estimators": 5}']
     assert main(args) == 0 and (out / FIT_MARKER).is_file()
     (out / "my notes.txt").write_text("keep me")

@@ -168,7 +168,7 @@ def test_cli_fit_then_score(target_csv, tox21_library, tmp_path, capsys):
     out = tmp_path / "fit"
     code = main(["fit", "--target", str(target_csv), "--smiles-column", "compound",
                  "--label-column", "active", "--library", str(lib), "--cv", "3",
-                 "--estimator-params", '{"n_estimators": 20}', "--n-jobs", "2",
+                 "--final-params", '{"n_estimators": 20}', "--n-jobs", "2",
                  "--out", str(out), "--quiet"])
     assert code == 0
     printed = capsys.readouterr().out
@@ -196,7 +196,7 @@ def test_cli_fit_natural_prior_reaches_the_report_and_bad_values_are_refused(
     lib = tox21_library.save(tmp_path / "lib")
     common = ["fit", "--target", str(target_csv), "--smiles-column", "compound",
               "--label-column", "active", "--library", str(lib), "--cv", "2",
-              "--estimator-params", '{"n_estimators": 10}', "--quiet"]
+              "--final-params", '{"n_estimators": 10}', "--quiet"]
     for bad in ("-1", "inf", "lots"):
         with pytest.raises(SystemExit):
             main([*common, "--natural-prior", bad, "--out", str(tmp_path / "bad")])

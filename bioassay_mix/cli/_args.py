@@ -104,13 +104,17 @@ def parents() -> dict[str, argparse.ArgumentParser]:
 
 
 def model_options(parser: argparse.ArgumentParser, role: str, default: str | None = "xgboost",
-                  default_text: str = "XGBoost, 100 trees, depth 6") -> None:
-    """``--ROLE`` (an estimator name) and ``--ROLE-params`` (its parameters as JSON)."""
+                  default_text: str = "XGBoost, 100 trees, depth 6", *,
+                  option: str | None = None, aliases: tuple[str, ...] = ()) -> None:
+    """``--OPTION`` (an estimator name; default ``--ROLE``) and ``--ROLE-params`` (its
+    parameters as JSON); ``aliases`` are older spellings of the two, in that order."""
     group = parser.add_argument_group(f"{role} model")
-    group.add_argument(f"--{role}", choices=sorted(ESTIMATORS), default=default,
+    group.add_argument(f"--{option or role}", *aliases[:1], dest=role,
+                       choices=sorted(ESTIMATORS), default=default,
                        help=f"the {role} model (default: {default_text})")
-    group.add_argument(f"--{role}-params", type=json_params, metavar="JSON",
-                       help=f"{role} parameters in the estimator's own names, as JSON")
+    group.add_argument(f"--{role}-params", *aliases[1:], dest=f"{role}_params",
+                       type=json_params, metavar="JSON",
+                       help=f"{role} model parameters in the estimator's own names, as JSON")
 
 
 def option(names: str, build: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:

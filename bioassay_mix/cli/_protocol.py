@@ -63,7 +63,7 @@ def run_config(args: argparse.Namespace, **extra):
     return option("--proxy-params/--final-params", RunConfig, split=args.split,
                   grid_search=args.grid_search, weight_rows=args.weight_rows,
                   proxy_params=args.proxy_params or {}, final_params=args.final_params or {},
-                  min_test_positives=args.min_test_positives, solver_method=args.solver,
+                  min_test_positives=args.min_test_positives, solver=args.solver,
                   compute=compute, **extra)
 
 

@@ -36,7 +36,8 @@ def add_parser(sub, parents: dict[str, argparse.ArgumentParser]) -> argparse.Arg
     sources.add_argument("--featurizer", choices=sorted(FEATURIZERS),
                          help="featurizer of a library built from --panel (default morgan); "
                          "with --library it must be the library's")
-    model_options(parser, "estimator")
+    model_options(parser, "final", option="final-estimator",
+                  aliases=("--estimator", "--estimator-params"))
     mixing = parser.add_argument_group("mixing and validation")
     mixing.add_argument("--natural-prior", type=natural_prior, default=DEFAULT_NATURAL_PRIOR,
                         metavar="C", help="pull MixMin's weights toward natural pooling by C "
@@ -66,8 +67,8 @@ def main(args: argparse.Namespace) -> int:
     # every option is checked before any work
     check_output_dir(args.out, marker=FIT_MARKER, overwrite=args.overwrite, what="fit output",
                      owned=tuple(FIT_FILES.values()))
-    final = option("--estimator-params", make_estimator, args.estimator,
-                   args.estimator_params, device=args.device, random_state=args.seed)
+    final = option("--final-params", make_estimator, args.final, args.final_params,
+                   device=args.device, random_state=args.seed)
     target = read_target(args.target, smiles_column=args.smiles_column,
                          label_column=args.label_column, name=args.name)
     if args.library:

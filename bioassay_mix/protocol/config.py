@@ -58,7 +58,7 @@ class RunConfig:
         Folds of the target proxy's out-of-fold predictions (``mixmin_plus_target``).
     prune : float, default=1e-4
         Sources below ``prune * max(w)`` get no rows in the final model.
-    solver_method : {"adaptive", "reference", "active_set"}, default="adaptive"
+    solver : {"adaptive", "reference", "active_set"}, default="adaptive"
         The simplex solver (all certify the same optimum).
     tol : float, default=1e-6
         Duality-gap tolerance of the solver.
@@ -93,7 +93,7 @@ class RunConfig:
     mixmin_plus_target: bool = False
     oof_folds: int = 5
     prune: float = DEFAULT_PRUNE
-    solver_method: str = "adaptive"
+    solver: str = "adaptive"
     tol: float = 1e-6
     compute: Compute = field(default_factory=Compute)
 
@@ -117,7 +117,7 @@ class RunConfig:
         "mixmin_plus_target": ["boolean"],
         "oof_folds": [Interval(Integral, 2, None, closed="left")],
         "prune": [Interval(Real, 0, 1, closed="left")],
-        "solver_method": [StrOptions(set(SOLVER_METHODS))],
+        "solver": [StrOptions(set(SOLVER_METHODS))],
         "tol": [Interval(Real, 0, None, closed="neither")],
     }
 

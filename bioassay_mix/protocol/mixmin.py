@@ -112,7 +112,7 @@ def mixmin_classifier(library: ProxyLibrary, prep: Prepared, cfg: RunConfig, tar
     return MixMinClassifier(
         library, final_estimator=final, include_target=include_target,
         target_proxy=prep.proxies.models[target] if include_target else None,
-        oof_folds=cfg.oof_folds, solver=cfg.solver_method, tol=cfg.tol, natural_prior=0.0,
+        oof_folds=cfg.oof_folds, solver=cfg.solver, tol=cfg.tol, natural_prior=0.0,
         prune=cfg.prune, n_jobs=n_jobs, random_state=cfg.seed, device=prep.device)
 
 

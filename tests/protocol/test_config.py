@@ -21,7 +21,7 @@ def test_only_the_science_is_in_the_key():
 @pytest.mark.parametrize(("kwargs", "name"), [
     ({"seed": -1}, "seed"), ({"split": "cluster"}, "split"), ({"leakage": "none"}, "leakage"),
     ({"weight_rows": "test"}, "weight_rows"), ({"test_size": 1.5}, "test_size"),
-    ({"solver_method": "newton"}, "solver_method"), ({"oof_folds": 1}, "oof_folds"),
+    ({"solver": "newton"}, "solver"), ({"oof_folds": 1}, "oof_folds"),
     ({"tol": 0}, "tol"), ({"mixmin_plus_target": "yes"}, "mixmin_plus_target"),
 ])
 def test_a_bad_science_setting_is_named(kwargs, name):

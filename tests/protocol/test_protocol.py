@@ -67,7 +67,7 @@ def test_rerun_resumes_from_disk(small_panel, result):
 def test_active_set_and_adaptive_solvers_reach_the_same_optimum(small_panel, result):
     res, _ = result
     fast = run(small_panel, targets=["NR-AR", "SR-MMP"],
-               config=config(seed=1, solver_method="active_set"))
+               config=config(seed=1, solver="active_set"))
     assert (fast.solver["gap"] <= 1e-6).all()
     assert np.allclose(fast.solver["objective"], res.solver["objective"], atol=1e-6)
     assert np.allclose(fast.weights.fillna(0), res.weights.fillna(0), atol=1e-2)
