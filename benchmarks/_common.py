@@ -18,8 +18,13 @@ CACHE = RESULTS / "cache" / "scoring"
 PANELS = ("toxcast", "tox21", "sider", "clintox", "hiv", "bbbp", "bace")
 
 
-def write_tables(name: str, title: str, tables: dict[str, pd.DataFrame], notes: list[str],
-                 extra: dict | None = None) -> Path:
+def write_tables(
+    name: str,
+    title: str,
+    tables: dict[str, pd.DataFrame],
+    notes: list[str],
+    extra: dict | None = None,
+) -> Path:
     """Write ``results/<name>.md`` (all tables), ``<name>_<table>.csv`` and ``<name>.json``."""
     return _write_tables(RESULTS, name, title, tables, notes, extra, echo=True)["md"]
 

@@ -56,9 +56,17 @@ from bioassay_mix.solver import solve
 from bioassay_mix.solver.objectives import observed_label_proba
 
 HERE = Path(__file__).resolve().parent
-GOALS = {"build_s": 600, "build_peak_gib": 6, "load_s": 20, "featurize_ratio": 1.8,
-         "featurize_ratio_hiv": 1.6, "predict_s": 2, "weights_s": 1, "fit_cv_s": 30,
-         "fit_peak_gib": 4}
+GOALS = {
+    "build_s": 600,
+    "build_peak_gib": 6,
+    "load_s": 20,
+    "featurize_ratio": 1.8,
+    "featurize_ratio_hiv": 1.6,
+    "predict_s": 2,
+    "weights_s": 1,
+    "fit_cv_s": 30,
+    "fit_peak_gib": 4,
+}
 
 FEATURIZE_SCRIPT = """
 import json, sys, time
@@ -86,13 +94,19 @@ def measured(command: list[str], *, env: dict | None = None) -> dict:
     """Run ``command``; its wall seconds, peak RSS (itself and its children, sampled every
     0.2 s) and stdout."""
     start = time.perf_counter()
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, **(env or {})})
+    proc = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
     me, peak = psutil.Process(proc.pid), 0
     while proc.poll() is None:
         try:
-            rss = me.memory_info().rss + sum(c.memory_info().rss
-                                             for c in me.children(recursive=True))
+            rss = me.memory_info().rss + sum(
+                c.memory_info().rss for c in me.children(recursive=True)
+            )
             peak = max(peak, rss)
         except psutil.Error:
             pass
@@ -109,13 +123,18 @@ def featurize_ratio(smiles: list[str], n_jobs: int) -> dict:
     try:
         times = {}
         for method, jobs in (("rdkit", 1), ("engine", n_jobs)):
-            run = measured([sys.executable, "-c", FEATURIZE_SCRIPT, handle.name, method,
-                            str(jobs)], env={"BIOASSAY_MIX_PROGRESS": "0"})
+            run = measured(
+                [sys.executable, "-c", FEATURIZE_SCRIPT, handle.name, method, str(jobs)],
+                env={"BIOASSAY_MIX_PROGRESS": "0"},
+            )
             times[method] = json.loads(run["stdout"].strip().splitlines()[-1])["seconds"]
     finally:
         os.unlink(handle.name)
-    return {"rdkit_one_core_s": times["rdkit"], "engine_s": times["engine"],
-            "ratio": times["rdkit"] / times["engine"]}
+    return {
+        "rdkit_one_core_s": times["rdkit"],
+        "engine_s": times["engine"],
+        "ratio": times["rdkit"] / times["engine"],
+    }
 
 
 def draw(y: pd.Series, size: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -135,36 +154,64 @@ def target_stage(lib, split, tasks, args) -> pd.DataFrame:
         start = time.perf_counter()
         P = lib.predict(features, n_jobs=args.n_jobs, stacked=True)
         stacked_s = time.perf_counter() - start
-        row = {"task": task, "n_compounds": len(smiles), "n_positive": int(labels.sum()),
-               "predict_stacked_s": stacked_s}
+        row = {
+            "task": task,
+            "n_compounds": len(smiles),
+            "n_positive": int(labels.sum()),
+            "predict_stacked_s": stacked_s,
+        }
         start = time.perf_counter()  # the default: proxies by chunk, one DMatrix per chunk
         one_by_one = lib.predict(features, n_jobs=args.n_jobs)
         row["predict_per_proxy_s"] = time.perf_counter() - start
         row["max_abs_difference"] = float(np.abs(one_by_one - P).max())
         for prior in ("auto", 0):
-            clf = MixMinClassifier(lib, include_target=False, natural_prior=prior,
-                                   n_jobs=args.n_jobs, random_state=args.seed)
+            clf = MixMinClassifier(
+                lib,
+                include_target=False,
+                natural_prior=prior,
+                n_jobs=args.n_jobs,
+                random_state=args.seed,
+            )
             start = time.perf_counter()
             clf.fit_weights(features, labels, source_proba=P)
             row[f"weights_{'default' if prior == 'auto' else 'plain'}_s"] = (
-                time.perf_counter() - start)
+                time.perf_counter() - start
+            )
         with tempfile.TemporaryDirectory() as tmp:
             target = Path(tmp) / f"{task}.csv"
             pd.DataFrame({"smiles": smiles, "label": labels}).to_csv(target, index=False)
-            run = measured(["bioassay-mix", "fit", "--target", str(target), "--library",
-                            str(args.library), "--cv", "3", "--out", str(Path(tmp) / "fit"),
-                            "--n-jobs", str(args.n_jobs), "--quiet"])
+            run = measured(
+                [
+                    "bioassay-mix",
+                    "fit",
+                    "--target",
+                    str(target),
+                    "--library",
+                    str(args.library),
+                    "--cv",
+                    "3",
+                    "--out",
+                    str(Path(tmp) / "fit"),
+                    "--n-jobs",
+                    str(args.n_jobs),
+                    "--quiet",
+                ]
+            )
         row.update(fit_cv_s=run["wall_s"], fit_peak_gib=run["peak_gib"])
         rows.append(row)
-        print(f"[{i + 1}/{len(tasks)}] {task}: predict {stacked_s:.2f} s, fit {run['wall_s']:.1f}"
-              f" s", flush=True)
+        print(
+            f"[{i + 1}/{len(tasks)}] {task}: predict {stacked_s:.2f} s, fit {run['wall_s']:.1f} s",
+            flush=True,
+        )
     return pd.DataFrame(rows)
 
 
 def quality_stage(lib, split, args) -> pd.DataFrame:
     n_train = lib.info["n_train"].to_numpy()
-    subsets = {"all sources": np.ones(len(lib), bool), "sources with >= 50 compounds":
-               n_train >= 50}
+    subsets = {
+        "all sources": np.ones(len(lib), bool),
+        "sources with >= 50 compounds": n_train >= 50,
+    }
     rows = []
     for task in split.assays:
         y = split.column(task).astype(int)
@@ -179,25 +226,43 @@ def quality_stage(lib, split, args) -> pd.DataFrame:
                     P = observed_label_proba(P_all[support][:, keep], ys)
                     w = solve(P, method="adaptive").weights.to_numpy()
                     ap = average_precision_score(yq, P_all[query][:, keep] @ w)
-                    rows.append({"task": task, "size": size, "draw": d, "sources": name,
-                                 "n_sources": int(keep.sum()), "ap": ap,
-                                 "delta_auprc": ap - yq.mean()})
+                    rows.append(
+                        {
+                            "task": task,
+                            "size": size,
+                            "draw": d,
+                            "sources": name,
+                            "n_sources": int(keep.sum()),
+                            "ap": ap,
+                            "delta_auprc": ap - yq.mean(),
+                        }
+                    )
     return pd.DataFrame(rows)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--library", type=Path, help="a library built from FS-Mol's train "
-                        "split (default: built here, into results/cache/chembl_scale)")
-    parser.add_argument("--split-file", default="fsmol_valid",
-                        help="tasks to fit: a dataset name or a file of FS-Mol's slim layout")
+    parser.add_argument(
+        "--library",
+        type=Path,
+        help="a library built from FS-Mol's train "
+        "split (default: built here, into results/cache/chembl_scale)",
+    )
+    parser.add_argument(
+        "--split-file",
+        default="fsmol_valid",
+        help="tasks to fit: a dataset name or a file of FS-Mol's slim layout",
+    )
     parser.add_argument("--targets", type=int, default=8)
     parser.add_argument("--n-compounds", type=int, default=300)
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--skip", default="", help="stages to skip: featurize, build, quality")
-    parser.add_argument("--name", default="chembl_scale",
-                        help="results/<name>.md and its tables (another name keeps earlier ones)")
+    parser.add_argument(
+        "--name",
+        default="chembl_scale",
+        help="results/<name>.md and its tables (another name keeps earlier ones)",
+    )
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
     summary: list[dict] = []
@@ -212,32 +277,60 @@ def main() -> None:
         # first call's worker start weighs most)
         hiv = hiv["smiles"].drop_duplicates().tolist()
         for name, smiles, goal in (
-                ("FS-Mol train", train["smiles"].drop_duplicates().tolist(),
-                 GOALS["featurize_ratio"]),
-                ("HIV", hiv[:20_000], GOALS["featurize_ratio_hiv"]),
-                ("HIV", hiv, GOALS["featurize_ratio_hiv"])):
+            ("FS-Mol train", train["smiles"].drop_duplicates().tolist(), GOALS["featurize_ratio"]),
+            ("HIV", hiv[:20_000], GOALS["featurize_ratio_hiv"]),
+            ("HIV", hiv, GOALS["featurize_ratio_hiv"]),
+        ):
             r = featurize_ratio(smiles, args.n_jobs)
-            record(f"featurize {len(smiles):,} {name} SMILES, n_jobs={args.n_jobs} (s)",
-                   r["engine_s"])
+            record(
+                f"featurize {len(smiles):,} {name} SMILES, n_jobs={args.n_jobs} (s)", r["engine_s"]
+            )
             record("RDKit's generator, one core, same strings (s)", r["rdkit_one_core_s"])
-            record(f"speed-up over RDKit on one core, {len(smiles):,} {name} SMILES", r["ratio"],
-                   f">= {goal}")
+            record(
+                f"speed-up over RDKit on one core, {len(smiles):,} {name} SMILES",
+                r["ratio"],
+                f">= {goal}",
+            )
 
     if args.library is None:
         args.library = HERE / "results" / "cache" / "chembl_scale" / "fsmol_library"
         if "build" not in skip or not args.library.exists():
-            run = measured(["bioassay-mix", "library", "build", "--panel", "fsmol",
-                            "--min-labels", "16", "--n-jobs", str(args.n_jobs), "--out",
-                            str(args.library), "--overwrite", "--quiet"])
+            run = measured(
+                [
+                    "bioassay-mix",
+                    "library",
+                    "build",
+                    "--panel",
+                    "fsmol",
+                    "--min-labels",
+                    "16",
+                    "--n-jobs",
+                    str(args.n_jobs),
+                    "--out",
+                    str(args.library),
+                    "--overwrite",
+                    "--quiet",
+                ]
+            )
             record("library build, FS-Mol train (s)", run["wall_s"], f"< {GOALS['build_s']}")
-            record("library build peak RSS (GiB)", run["peak_gib"],
-                   f"< {GOALS['build_peak_gib']}")
-    load_run = measured([sys.executable, "-c", "import sys, time; from bioassay_mix.library "
-                         "import load_library; t = time.perf_counter(); "
-                         "load_library(sys.argv[1], n_jobs=int(sys.argv[2])); "
-                         "print(time.perf_counter() - t)", str(args.library), str(args.n_jobs)])
-    record(f"load the saved library, n_jobs={args.n_jobs} (s)",
-           float(load_run["stdout"].split()[-1]), f"< {GOALS['load_s']}")
+            record("library build peak RSS (GiB)", run["peak_gib"], f"< {GOALS['build_peak_gib']}")
+    load_run = measured(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from bioassay_mix.library "
+            "import load_library; t = time.perf_counter(); "
+            "load_library(sys.argv[1], n_jobs=int(sys.argv[2])); "
+            "print(time.perf_counter() - t)",
+            str(args.library),
+            str(args.n_jobs),
+        ]
+    )
+    record(
+        f"load the saved library, n_jobs={args.n_jobs} (s)",
+        float(load_run["stdout"].split()[-1]),
+        f"< {GOALS['load_s']}",
+    )
     lib = load_library(args.library, n_jobs=args.n_jobs)
     split = load_panel(args.split_file)
     rng = np.random.default_rng(args.seed)
@@ -246,32 +339,56 @@ def main() -> None:
     tasks = list(rng.choice(eligible, size=min(args.targets, len(eligible)), replace=False))
     per_target = target_stage(lib, split, tasks, args)
     proxy = type(lib.proxy_template()).__name__
-    record(f"sources' predictions, {args.n_compounds} compounds x {len(lib)} {proxy} proxies, "
-           "the default path, median (s)",
-           per_target["predict_per_proxy_s"].median(), f"< {GOALS['predict_s']}")
-    record("the same with stacked=True (XGBoost proxies as one model, built by the first call; "
-           "other proxies take the default path), median (s)",
-           per_target["predict_stacked_s"].median())
-    record(f"weights, default prior, k = {len(lib)}, median (s)",
-           per_target["weights_default_s"].median(), f"< {GOALS['weights_s']}")
+    record(
+        f"sources' predictions, {args.n_compounds} compounds x {len(lib)} {proxy} proxies, "
+        "the default path, median (s)",
+        per_target["predict_per_proxy_s"].median(),
+        f"< {GOALS['predict_s']}",
+    )
+    record(
+        "the same with stacked=True (XGBoost proxies as one model, built by the first call; "
+        "other proxies take the default path), median (s)",
+        per_target["predict_stacked_s"].median(),
+    )
+    record(
+        f"weights, default prior, k = {len(lib)}, median (s)",
+        per_target["weights_default_s"].median(),
+        f"< {GOALS['weights_s']}",
+    )
     record("weights, plain MixMin, median (s)", per_target["weights_plain_s"].median())
-    record("fit with 3-fold CV, report and bundle, median (s)",
-           per_target["fit_cv_s"].median(), f"< {GOALS['fit_cv_s']}")
-    record("fit peak RSS, max (GiB)", per_target["fit_peak_gib"].max(),
-           f"< {GOALS['fit_peak_gib']}")
+    record(
+        "fit with 3-fold CV, report and bundle, median (s)",
+        per_target["fit_cv_s"].median(),
+        f"< {GOALS['fit_cv_s']}",
+    )
+    record(
+        "fit peak RSS, max (GiB)", per_target["fit_peak_gib"].max(), f"< {GOALS['fit_peak_gib']}"
+    )
     tables = {"summary": pd.DataFrame(summary), "targets": per_target}
     if "quality" not in skip:
         quality = quality_stage(lib, split, args)
         tables["quality_raw"] = quality
-        tables["quality"] = (quality.groupby(["size", "sources"])
-                             .agg(n_sources=("n_sources", "first"), tasks=("task", "nunique"),
-                                  delta_auprc=("delta_auprc", "mean")).reset_index())
-    notes = [f"Library {args.library}: {len(lib)} sources, {len(lib.compounds):,} compounds; "
-             f"targets from {args.split_file} (seed {args.seed}); n_jobs={args.n_jobs}; "
-             f"machine: {os.cpu_count()} cores."]
-    path = write_tables(args.name, "FS-Mol's 4,935 assays as a library, stage by stage",
-                        tables, notes, {"n_jobs": args.n_jobs, "seed": args.seed,
-                                        "goals": GOALS})
+        tables["quality"] = (
+            quality.groupby(["size", "sources"])
+            .agg(
+                n_sources=("n_sources", "first"),
+                tasks=("task", "nunique"),
+                delta_auprc=("delta_auprc", "mean"),
+            )
+            .reset_index()
+        )
+    notes = [
+        f"Library {args.library}: {len(lib)} sources, {len(lib.compounds):,} compounds; "
+        f"targets from {args.split_file} (seed {args.seed}); n_jobs={args.n_jobs}; "
+        f"machine: {os.cpu_count()} cores."
+    ]
+    path = write_tables(
+        args.name,
+        "FS-Mol's 4,935 assays as a library, stage by stage",
+        tables,
+        notes,
+        {"n_jobs": args.n_jobs, "seed": args.seed, "goals": GOALS},
+    )
     print(f"\nwritten: {path}")
 
 

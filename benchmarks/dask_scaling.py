@@ -33,8 +33,11 @@ def noop(i: int) -> int:
 
 
 def proxies(panel, executor, workers: int) -> Prepared:
-    return prepare(panel, config=RunConfig(seed=0, compute=Compute(n_jobs=workers, verbose=False)),
-                   executor=executor)
+    return prepare(
+        panel,
+        config=RunConfig(seed=0, compute=Compute(n_jobs=workers, verbose=False)),
+        executor=executor,
+    )
 
 
 def largest_model(local: Prepared, remote: Prepared, dask: DaskExecutor, workers: int) -> dict:
@@ -45,10 +48,16 @@ def largest_model(local: Prepared, remote: Prepared, dask: DaskExecutor, workers
     start = time.perf_counter()
     spread = fit_mixture_dask(dask.client, remote.parts, remote.sources, None)
     t_dask = time.perf_counter() - start
-    return {"panel": local.panel.name, "rows": len(mixture_rows(local.sources, None)[0]),
-            "partitions": len(remote.parts), "local_s": t_local, "xgboost_dask_s": t_dask,
-            "max_abs_diff_pred": float(np.abs(one.predict_proba(local.X)[:, 1]
-                                              - spread.predict_proba(local.X)[:, 1]).max())}
+    return {
+        "panel": local.panel.name,
+        "rows": len(mixture_rows(local.sources, None)[0]),
+        "partitions": len(remote.parts),
+        "local_s": t_local,
+        "xgboost_dask_s": t_dask,
+        "max_abs_diff_pred": float(
+            np.abs(one.predict_proba(local.X)[:, 1] - spread.predict_proba(local.X)[:, 1]).max()
+        ),
+    }
 
 
 def overhead(executor, n: int) -> float:
@@ -74,31 +83,50 @@ def main() -> None:
             on_local = proxies(panel, local, args.workers)
             on_dask = proxies(panel, dask, args.workers)
             t_local, t_dask = on_local.timings["proxies"], on_dask.timings["proxies"]
-            rows.append({"panel": name, "assays": panel.labels.shape[1],
-                         "compounds": panel.labels.shape[0], "local_s": t_local,
-                         "dask_s": t_dask, "dask_over_local": t_dask / t_local,
-                         "max_abs_diff_Q": float(np.abs(on_local.Q - on_dask.Q).max().max())})
+            rows.append(
+                {
+                    "panel": name,
+                    "assays": panel.labels.shape[1],
+                    "compounds": panel.labels.shape[0],
+                    "local_s": t_local,
+                    "dask_s": t_dask,
+                    "dask_over_local": t_dask / t_local,
+                    "max_abs_diff_Q": float(np.abs(on_local.Q - on_dask.Q).max().max()),
+                }
+            )
             large.append(largest_model(on_local, on_dask, dask, args.workers))
-        tasks = pd.DataFrame([{"executor": "local (threads)",
-                               "ms_per_task": overhead(local, args.overhead_tasks)},
-                              {"executor": "dask LocalCluster",
-                               "ms_per_task": overhead(dask, args.overhead_tasks)}])
+        tasks = pd.DataFrame(
+            [
+                {
+                    "executor": "local (threads)",
+                    "ms_per_task": overhead(local, args.overhead_tasks),
+                },
+                {
+                    "executor": "dask LocalCluster",
+                    "ms_per_task": overhead(dask, args.overhead_tasks),
+                },
+            ]
+        )
     finally:
         dask.close()
-    notes = [f"{args.workers} workers (local: threads; dask: single-threaded processes on "
-             f"127.0.0.1). LocalCluster start-up: {startup:.1f} s, not included above.",
-             "Proxy stage only (package defaults: 100 trees, depth 6), no cache, seed 0. "
-             "max_abs_diff_Q compares every proxy's predictions between the two executors.",
-             "largest_model: the natural mixture of all assays (rows sharing a compound and a "
-             "label merged), 100 trees; local uses the workers' cores as threads; xgboost.dask "
-             "cuts its rows out of the fingerprint partitions where they live. "
-             "max_abs_diff_pred compares the two models' probabilities on every compound.",
-             f"Overhead: wall time of {args.overhead_tasks} empty tasks divided by their "
-             "number."]
-    write_tables("dask_scaling", "Dask vs local executor",
-                 {"proxies": pd.DataFrame(rows), "largest_model": pd.DataFrame(large),
-                  "overhead": tasks}, notes,
-                 {"cluster_startup_s": startup})
+    notes = [
+        f"{args.workers} workers (local: threads; dask: single-threaded processes on "
+        f"127.0.0.1). LocalCluster start-up: {startup:.1f} s, not included above.",
+        "Proxy stage only (package defaults: 100 trees, depth 6), no cache, seed 0. "
+        "max_abs_diff_Q compares every proxy's predictions between the two executors.",
+        "largest_model: the natural mixture of all assays (rows sharing a compound and a "
+        "label merged), 100 trees; local uses the workers' cores as threads; xgboost.dask "
+        "cuts its rows out of the fingerprint partitions where they live. "
+        "max_abs_diff_pred compares the two models' probabilities on every compound.",
+        f"Overhead: wall time of {args.overhead_tasks} empty tasks divided by their number.",
+    ]
+    write_tables(
+        "dask_scaling",
+        "Dask vs local executor",
+        {"proxies": pd.DataFrame(rows), "largest_model": pd.DataFrame(large), "overhead": tasks},
+        notes,
+        {"cluster_startup_s": startup},
+    )
 
 
 if __name__ == "__main__":

@@ -98,9 +98,14 @@ print(time.time())
 def rdkit_two_processes(path: Path) -> float:
     """Wall seconds from a common start until both halves are done."""
     start = time.time() + 3.0  # both interpreters have imported RDKit by then
-    procs = [subprocess.Popen([sys.executable, "-c", CEILING_SCRIPT, str(path), str(k),
-                               repr(start)], stdout=subprocess.PIPE, text=True)
-             for k in (0, 1)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", CEILING_SCRIPT, str(path), str(k), repr(start)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for k in (0, 1)
+    ]
     ends = [float(p.communicate()[0].strip().splitlines()[-1]) for p in procs]
     return max(ends) - start
 
@@ -111,8 +116,10 @@ def panel_smiles() -> list[str]:
 
 def rdkit_per_molecule(smiles: list[str]) -> sp.csr_matrix:
     gen = rdFingerprintGenerator.GetMorganGenerator(radius=2, fpSize=2048)
-    cols = [np.asarray(gen.GetFingerprint(Chem.MolFromSmiles(s)).GetOnBits(), dtype=np.int32)
-            for s in smiles]
+    cols = [
+        np.asarray(gen.GetFingerprint(Chem.MolFromSmiles(s)).GetOnBits(), dtype=np.int32)
+        for s in smiles
+    ]
     return _csr(cols)
 
 
@@ -124,13 +131,18 @@ def rdkit_bulk(smiles: list[str]) -> sp.csr_matrix:
 
 def _csr(cols: list[np.ndarray]) -> sp.csr_matrix:
     indptr = np.concatenate([[0], np.cumsum([len(c) for c in cols])])
-    return sp.csr_matrix((np.ones(indptr[-1], np.float32), np.concatenate(cols), indptr),
-                         shape=(len(cols), 2048))
+    return sp.csr_matrix(
+        (np.ones(indptr[-1], np.float32), np.concatenate(cols), indptr), shape=(len(cols), 2048)
+    )
 
 
 def skfp(path: Path, method: str, n_jobs: int, python: str) -> dict:
-    done = subprocess.run([python, "-c", SKFP_SCRIPT, str(path), method, str(n_jobs)],
-                          check=True, capture_output=True, text=True)
+    done = subprocess.run(
+        [python, "-c", SKFP_SCRIPT, str(path), method, str(n_jobs)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -147,29 +159,37 @@ def featurize_table(smiles: list[str], repeats: int, python: str | None) -> pd.D
         "RDKit generator per molecule, 1 core": lambda: rdkit_per_molecule(smiles),
         "RDKit generator in bulk, 1 core": lambda: rdkit_bulk(smiles),
     }
-    methods["RDKit per molecule, 2 independent processes (the ceiling)"] = \
-        lambda: rdkit_two_processes(text)
+    methods["RDKit per molecule, 2 independent processes (the ceiling)"] = lambda: (
+        rdkit_two_processes(text)
+    )
     external = {}
     if python:
-        external = {"scikit-fingerprints ECFP, n_jobs=1": ("skfp", 1),
-                    "scikit-fingerprints ECFP, n_jobs=2": ("skfp", 2),
-                    "RDKit per molecule in skfp's environment, 1 core": ("rdkit", 1)}
+        external = {
+            "scikit-fingerprints ECFP, n_jobs=1": ("skfp", 1),
+            "scikit-fingerprints ECFP, n_jobs=2": ("skfp", 2),
+            "RDKit per molecule in skfp's environment, 1 core": ("rdkit", 1),
+        }
     seconds: dict[str, list[float]] = {m: [] for m in [*methods, *external]}
     versions = {"this environment": rdBase.rdkitVersion}
     for rep in range(repeats):
         for name, call in methods.items():
             start = time.perf_counter()
             inner = call()
-            seconds[name].append(inner if isinstance(inner, float) else
-                                 time.perf_counter() - start)
+            seconds[name].append(inner if isinstance(inner, float) else time.perf_counter() - start)
         for name, (method, n_jobs) in external.items():
             row = skfp(text, method, n_jobs, python)  # type: ignore[arg-type]
             seconds[name].append(row["seconds"])
             versions[SKFP_ENV] = row["rdkit"]
-        print(f"repeat {rep + 1}: " + ", ".join(f"{v[-1]:.1f}" for v in seconds.values()),
-              flush=True)
-    table = pd.DataFrame({"method": list(seconds), "best_s": [min(v) for v in seconds.values()],
-                          "all_s": [" ".join(f"{x:.2f}" for x in v) for v in seconds.values()]})
+        print(
+            f"repeat {rep + 1}: " + ", ".join(f"{v[-1]:.1f}" for v in seconds.values()), flush=True
+        )
+    table = pd.DataFrame(
+        {
+            "method": list(seconds),
+            "best_s": [min(v) for v in seconds.values()],
+            "all_s": [" ".join(f"{x:.2f}" for x in v) for v in seconds.values()],
+        }
+    )
     table.insert(1, "molecules", len(smiles))
     table["molecules_per_s"] = len(smiles) / table["best_s"]
     table.attrs["versions"] = versions
@@ -178,11 +198,17 @@ def featurize_table(smiles: list[str], repeats: int, python: str | None) -> pd.D
 
 def cold_start(smiles: list[str]) -> float:
     """Seconds of the first n_jobs=2 transform of 5,000 SMILES in a fresh process."""
-    code = ("import sys, time; from bioassay_mix.featurize import MorganFingerprint; "
-            "s = open(sys.argv[1]).read().split('\\n')[:5000]; t = time.perf_counter(); "
-            "MorganFingerprint(n_jobs=2).fit().transform(s); print(time.perf_counter() - t)")
-    done = subprocess.run([sys.executable, "-c", code, str(CACHE / "panel_smiles.txt")],
-                          check=True, capture_output=True, text=True)
+    code = (
+        "import sys, time; from bioassay_mix.featurize import MorganFingerprint; "
+        "s = open(sys.argv[1]).read().split('\\n')[:5000]; t = time.perf_counter(); "
+        "MorganFingerprint(n_jobs=2).fit().transform(s); print(time.perf_counter() - t)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(CACHE / "panel_smiles.txt")],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return float(done.stdout.strip().splitlines()[-1])
 
 
@@ -205,18 +231,26 @@ def randomised(rows: int, smiles: list[str], seed: int = 0) -> Path:
 
 
 def score_in_subprocess(path: Path, n_jobs: int) -> dict:
-    done = subprocess.run([sys.executable, __file__, "--measure-score", str(path), str(n_jobs)],
-                          check=True, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, __file__, "--measure-score", str(path), str(n_jobs)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def measure_score(path: Path, n_jobs: int) -> dict:
     rss = PeakRSS()
     out = CACHE / f"scores-{path.stem}.parquet"
-    summary = score_file(tox21_bundle(), path, out, n_jobs=n_jobs, overwrite=True,
-                         verbose=False)
-    return {"input": path.stem, "rows": summary.n_rows, "errors": summary.n_errors,
-            "wall_s": summary.timings["wall_s"], **rss.stop()}
+    summary = score_file(tox21_bundle(), path, out, n_jobs=n_jobs, overwrite=True, verbose=False)
+    return {
+        "input": path.stem,
+        "rows": summary.n_rows,
+        "errors": summary.n_errors,
+        "wall_s": summary.timings["wall_s"],
+        **rss.stop(),
+    }
 
 
 def rdkit_rate(smiles: list[str]) -> float:
@@ -228,11 +262,18 @@ def rdkit_rate(smiles: list[str]) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--molecules", type=int, default=None,
-                    help="featurize only the first N distinct panel SMILES (a quick check)")
+    ap.add_argument(
+        "--molecules",
+        type=int,
+        default=None,
+        help="featurize only the first N distinct panel SMILES (a quick check)",
+    )
     ap.add_argument("--score-rows", type=int, default=1_000_000)
-    ap.add_argument("--skfp-python", default=SKFP_PYTHON,
-                    help="python of a virtual environment with scikit-fingerprints ('' skips)")
+    ap.add_argument(
+        "--skfp-python",
+        default=SKFP_PYTHON,
+        help="python of a virtual environment with scikit-fingerprints ('' skips)",
+    )
     ap.add_argument("--measure-score", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args()
     CACHE.mkdir(parents=True, exist_ok=True)
@@ -240,7 +281,7 @@ def main() -> None:
         print(json.dumps(measure_score(Path(args.measure_score[0]), int(args.measure_score[1]))))
         return
     python = args.skfp_python if args.skfp_python and Path(args.skfp_python).exists() else None
-    smiles = panel_smiles()[:args.molecules]
+    smiles = panel_smiles()[: args.molecules]
     features = featurize_table(smiles, args.repeats, python)
     cold = cold_start(smiles)
 
@@ -264,17 +305,21 @@ def main() -> None:
     ours1 = best["bioassay-mix MorganFingerprint, n_jobs=1"]
     direct = best["RDKit generator per molecule, 1 core"]
     ceiling = best["RDKit per molecule, 2 independent processes (the ceiling)"]
-    ratios = {"n_jobs=2 / RDKit per molecule (1 core)": ours2 / direct,
-              "two RDKit processes / one (this machine's ceiling)": ceiling / direct,
-              "n_jobs=2 / the ceiling": ours2 / ceiling,
-              "n_jobs=1 / RDKit per molecule (1 core)": ours1 / direct,
-              "first n_jobs=2 call on 5,000 SMILES, fresh process (s)": cold}
+    ratios = {
+        "n_jobs=2 / RDKit per molecule (1 core)": ours2 / direct,
+        "two RDKit processes / one (this machine's ceiling)": ceiling / direct,
+        "n_jobs=2 / the ceiling": ours2 / ceiling,
+        "n_jobs=1 / RDKit per molecule (1 core)": ours1 / direct,
+        "first n_jobs=2 call on 5,000 SMILES, fresh process (s)": cold,
+    }
     if python:
-        skfp_best = max(best["scikit-fingerprints ECFP, n_jobs=1"],
-                        best["scikit-fingerprints ECFP, n_jobs=2"])
+        skfp_best = max(
+            best["scikit-fingerprints ECFP, n_jobs=1"], best["scikit-fingerprints ECFP, n_jobs=2"]
+        )
         ratios["n_jobs=2 / scikit-fingerprints' best"] = ours2 / skfp_best
         ratios["skfp's RDKit / this RDKit, per molecule"] = (
-            best["RDKit per molecule in skfp's environment, 1 core"] / direct)
+            best["RDKit per molecule in skfp's environment, 1 core"] / direct
+        )
     summary = pd.DataFrame({"measure": list(ratios), "value": list(ratios.values())})
     versions = features.attrs["versions"]
     notes = [
@@ -283,19 +328,27 @@ def main() -> None:
         f"{args.repeats}, methods interleaved; {len(os.sched_getaffinity(0))} cores. Worker "
         "pools started before timing; the cold start is its own row.",
         f"RDKit {versions['this environment']} here"
-        + (f", {versions.get(SKFP_ENV)} in scikit-fingerprints' environment (it pins RDKit "
-           "below the current release)" if python else
-           "; scikit-fingerprints not measured (no --skfp-python)") + ".",
+        + (
+            f", {versions.get(SKFP_ENV)} in scikit-fingerprints' environment (it pins RDKit "
+            "below the current release)"
+            if python
+            else "; scikit-fingerprints not measured (no --skfp-python)"
+        )
+        + ".",
         f"Scoring: Tox21 bundle (12 targets), 2 featurizing processes. Inputs: HIV's "
         f"{len(hiv):,} distinct SMILES; {args.score_rows:,} distinct randomised SMILES "
         f"(MolToRandomSmilesVect of the {len(smiles):,} panel molecules, seed 0, each string "
         "once, shuffled) and its first 100,000. rdkit_1_core_per_s: MolFromSmiles + Morgan on "
         "one core on the same strings (the first 100,000 for the randomised sets).",
     ]
-    write_tables("featurize", "Featurization engine: speed against scikit-fingerprints and "
-                 "RDKit, and scoring distinct compounds",
-                 {"featurize": features, "ratios": summary, "score": scores}, notes,
-                 {"ratios": ratios})
+    write_tables(
+        "featurize",
+        "Featurization engine: speed against scikit-fingerprints and "
+        "RDKit, and scoring distinct compounds",
+        {"featurize": features, "ratios": summary, "score": scores},
+        notes,
+        {"ratios": ratios},
+    )
 
 
 if __name__ == "__main__":

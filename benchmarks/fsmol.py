@@ -83,9 +83,19 @@ from bioassay_mix.report import write_tables
 from bioassay_mix.solver import solve
 from bioassay_mix.solver.objectives import observed_label_proba
 
-METHODS = ("default", "target_only_rf", "target_only_xgb", "knn", "natural_plus_target",
-           "mixmin_trained", "mixmin_plus_target", "mixmin_ensemble_plus_target", "profile",
-           "ensemble_prior_auto", "ensemble_select")
+METHODS = (
+    "default",
+    "target_only_rf",
+    "target_only_xgb",
+    "knn",
+    "natural_plus_target",
+    "mixmin_trained",
+    "mixmin_plus_target",
+    "mixmin_ensemble_plus_target",
+    "profile",
+    "ensemble_prior_auto",
+    "ensemble_select",
+)
 COLUMNS = ("task", "smiles", "label")
 #: FS-Mol's published ΔAUPRC on its 157 test tasks (``../shared/data/fsmol/README.md``), by
 #: support size; 256 over the 43 test tasks large enough.
@@ -108,14 +118,17 @@ def read_split(path: Path) -> AssayPanel:
         raise SystemExit(f"--split-file {path}: not a readable CSV ({exc})") from exc
     missing = [c for c in COLUMNS if c not in head.columns]
     if missing:
-        raise SystemExit(f"--split-file {path}: columns {missing} missing (found "
-                         f"{list(head.columns)}); expected FS-Mol's layout {list(COLUMNS)}")
+        raise SystemExit(
+            f"--split-file {path}: columns {missing} missing (found "
+            f"{list(head.columns)}); expected FS-Mol's layout {list(COLUMNS)}"
+        )
     frame = pd.read_csv(path, usecols=list(COLUMNS), dtype={"task": str, "smiles": str})
     return AssayPanel.from_long(frame, name=path.name, assay_column="task")
 
 
-def task_predictions(lib: ProxyLibrary, smiles: list[str], cache: Path, n_jobs: int
-                     ) -> tuple[object, np.ndarray]:
+def task_predictions(
+    lib: ProxyLibrary, smiles: list[str], cache: Path, n_jobs: int
+) -> tuple[object, np.ndarray]:
     """Features and the sources' class-1 probabilities of a task's compounds, the latter
     cached by the library's manifest and the SMILES."""
     features = lib.features(smiles)
@@ -131,8 +144,16 @@ def task_predictions(lib: ProxyLibrary, smiles: list[str], cache: Path, n_jobs: 
     return features, proba
 
 
-def method_scores(methods: list[str], lib: ProxyLibrary, X_s, y_s: np.ndarray, P_s: np.ndarray,
-                  X_q, P_q: np.ndarray, seed: int) -> dict[str, np.ndarray]:
+def method_scores(
+    methods: list[str],
+    lib: ProxyLibrary,
+    X_s,
+    y_s: np.ndarray,
+    P_s: np.ndarray,
+    X_q,
+    P_q: np.ndarray,
+    seed: int,
+) -> dict[str, np.ndarray]:
     """Query class-1 probabilities of ``methods`` trained on the support ``X_s, y_s`` (``P_s``,
     ``P_q``: the sources' probabilities of the support and the query)."""
     out = {}
@@ -154,8 +175,10 @@ def method_scores(methods: list[str], lib: ProxyLibrary, X_s, y_s: np.ndarray, P
         auto.fit_weights(X_s, y_s, source_proba=P_s)
 
     def ensemble(w: pd.Series) -> np.ndarray:
-        return (P_q @ w.reindex(lib.sources).fillna(0.0).to_numpy()
-                + w.get(TARGET, 0.0) * own.predict_proba(X_q)[:, 1])
+        return (
+            P_q @ w.reindex(lib.sources).fillna(0.0).to_numpy()
+            + w.get(TARGET, 0.0) * own.predict_proba(X_q)[:, 1]
+        )
 
     for method in methods:
         if method == "default":
@@ -167,17 +190,27 @@ def method_scores(methods: list[str], lib: ProxyLibrary, X_s, y_s: np.ndarray, P
         elif method == "target_only_xgb":
             out[method] = own.predict_proba(X_q)[:, 1]
         elif method == "knn":
-            knn = KNeighborsClassifier(n_neighbors=min(5, len(y_s)), metric="jaccard",
-                                       algorithm="brute")
+            knn = KNeighborsClassifier(
+                n_neighbors=min(5, len(y_s)), metric="jaccard", algorithm="brute"
+            )
             out[method] = knn.fit(X_s.toarray() > 0, y_s).predict_proba(X_q.toarray() > 0)[:, 1]
         elif method == "natural_plus_target":
             natural = pd.Series(1.0, index=[*lib.sources, TARGET])
-            model = fit_on_mixture(lib.proxy_template(), lib, natural, X_s, y_s, merge=True,
-                                   random_state=seed, n_jobs=1)
+            model = fit_on_mixture(
+                lib.proxy_template(),
+                lib,
+                natural,
+                X_s,
+                y_s,
+                merge=True,
+                random_state=seed,
+                n_jobs=1,
+            )
             out[method] = model.predict_proba(X_q)[:, 1]
         elif method == "mixmin_trained":
             clf = MixMinClassifier(lib, include_target=False, **plain).fit(
-                X_s, y_s, source_proba=P_s)
+                X_s, y_s, source_proba=P_s
+            )
             out[method] = clf.predict_proba(X_q)[:, 1]
         elif method == "mixmin_plus_target":
             out[method] = plus.fit_final(X_s, y_s).predict_proba(X_q)[:, 1]
@@ -190,17 +223,19 @@ def method_scores(methods: list[str], lib: ProxyLibrary, X_s, y_s: np.ndarray, P
             out[method] = ensemble(auto.weights_ if prior else plus.weights_)
         elif method == "profile":
             folds = max(2, min(5, int(y_s.sum()), int((1 - y_s).sum())))
-            lr = LogisticRegressionCV(Cs=np.logspace(-4, 1, 6), max_iter=2000,
-                                      cv=StratifiedKFold(folds, shuffle=True, random_state=seed),
-                                      scoring="neg_log_loss")
+            lr = LogisticRegressionCV(
+                Cs=np.logspace(-4, 1, 6),
+                max_iter=2000,
+                cv=StratifiedKFold(folds, shuffle=True, random_state=seed),
+                scoring="neg_log_loss",
+            )
             clip = (1e-6, 1 - 1e-6)
             lr.fit(logit(np.clip(P_s, *clip)), y_s)
             out[method] = lr.predict_proba(logit(np.clip(P_q, *clip)))[:, 1]
     return out
 
 
-def natural_beats_plain(lib: ProxyLibrary, P_s: np.ndarray, y_s: np.ndarray,
-                        seed: int) -> bool:
+def natural_beats_plain(lib: ProxyLibrary, P_s: np.ndarray, y_s: np.ndarray, seed: int) -> bool:
     """Whether natural pooling's mixture (each source's share of the rows, fitted to nothing)
     gives the support's observed labels a higher mean log-likelihood than plain MixMin's
     weights give held-out support rows (4-fold stratified)."""
@@ -208,17 +243,28 @@ def natural_beats_plain(lib: ProxyLibrary, P_s: np.ndarray, y_s: np.ndarray,
     counts = np.array([len(lib.rows[s]) for s in lib.sources], dtype=np.float64)
     natural = float(np.mean(np.log(obs @ (counts / counts.sum()))))
     held_out = []
-    folds = StratifiedKFold(min(4, int(y_s.sum()), int((1 - y_s).sum())), shuffle=True,
-                            random_state=seed)
+    folds = StratifiedKFold(
+        min(4, int(y_s.sum()), int((1 - y_s).sum())), shuffle=True, random_state=seed
+    )
     for train, test in folds.split(obs, y_s):
         w = solve(obs[train], method="active_set").weights.to_numpy()
         held_out.append(np.log(np.maximum(obs[test] @ w, 1e-12)))
     return natural > float(np.mean(np.concatenate(held_out)))
 
 
-def score_task(task: str, *, panel: AssayPanel, lib: ProxyLibrary, sizes: list[int],
-               draws: range, methods: list[str], done: set, min_query: int, cache: Path,
-               n_jobs: int) -> tuple[list[dict], list[dict]]:
+def score_task(
+    task: str,
+    *,
+    panel: AssayPanel,
+    lib: ProxyLibrary,
+    sizes: list[int],
+    draws: range,
+    methods: list[str],
+    done: set,
+    min_query: int,
+    cache: Path,
+    n_jobs: int,
+) -> tuple[list[dict], list[dict]]:
     """Scores of every method, size and draw not in ``done`` for one task, and a row per size
     skipped."""
     rows_of, y = panel.positions(task)
@@ -242,35 +288,70 @@ def score_task(task: str, *, panel: AssayPanel, lib: ProxyLibrary, sizes: list[i
         query = np.setdiff1d(everything, support)
         y_q = y[query]
         start = time.perf_counter()
-        scores = method_scores(methods, lib, features[support], y[support], proba[support],
-                               features[query], proba[query], draw)
+        scores = method_scores(
+            methods,
+            lib,
+            features[support],
+            y[support],
+            proba[support],
+            features[query],
+            proba[query],
+            draw,
+        )
         seconds = (time.perf_counter() - start) / len(scores)
         rate = float(y_q.mean())
         for method, s in scores.items():
             ap = float(average_precision_score(y_q, s))
-            rows.append({"task": task, "size": size, "draw": draw, "method": method,
-                         "ap": ap, "delta_auprc": ap - rate, "n_query": len(query),
-                         "query_positive_rate": rate, "seconds_per_method": seconds})
+            rows.append(
+                {
+                    "task": task,
+                    "size": size,
+                    "draw": draw,
+                    "method": method,
+                    "ap": ap,
+                    "delta_auprc": ap - rate,
+                    "n_query": len(query),
+                    "query_positive_rate": rate,
+                    "seconds_per_method": seconds,
+                }
+            )
     return rows, skipped
 
 
 def summarise(scores: pd.DataFrame, skipped: pd.DataFrame, out: Path, split: str) -> None:
     per_task = scores.groupby(["size", "method", "task"], as_index=False)[
-        ["ap", "delta_auprc"]].mean()
+        ["ap", "delta_auprc"]
+    ].mean()
     summary = []
     for (size, method), part in per_task.groupby(["size", "method"]):
         mean, lo, hi = t_interval(part["delta_auprc"])
-        summary.append({"size": size, "method": method, "n_tasks": len(part),
-                        "draws": int(scores[(scores["size"] == size)
-                                            & (scores["method"] == method)]["draw"].nunique()),
-                        "mean_delta_auprc": mean, "ci_low": lo, "ci_high": hi,
-                        "mean_ap": part["ap"].mean()})
+        summary.append(
+            {
+                "size": size,
+                "method": method,
+                "n_tasks": len(part),
+                "draws": int(
+                    scores[(scores["size"] == size) & (scores["method"] == method)][
+                        "draw"
+                    ].nunique()
+                ),
+                "mean_delta_auprc": mean,
+                "ci_low": lo,
+                "ci_high": hi,
+                "mean_ap": part["ap"].mean(),
+            }
+        )
     summary = pd.DataFrame(summary)
     wide = summary.pivot_table(index="method", columns="size", values="mean_delta_auprc")
     reference = pd.DataFrame(
-        [{"method": name, **{s: v for s, v in zip(PUBLISHED_SIZES, values, strict=True)
-                             if s in wide.columns}}
-         for name, values in PUBLISHED.items()]).set_index("method")
+        [
+            {
+                "method": name,
+                **{s: v for s, v in zip(PUBLISHED_SIZES, values, strict=True) if s in wide.columns},
+            }
+            for name, values in PUBLISHED.items()
+        ]
+    ).set_index("method")
     table = pd.concat([wide, reference]).reset_index()
     table.columns = [str(c) for c in table.columns]
     ap_wide = per_task.pivot_table(index=["size", "task"], columns="method", values="ap")
@@ -287,13 +368,16 @@ def summarise(scores: pd.DataFrame, skipped: pd.DataFrame, out: Path, split: str
         "Mean ΔAUPRC over tasks, each task averaged over its draws; 95% t-intervals over tasks "
         "in the summary table; versus: win/tie/loss per task on mean AP (tie: |ΔAP| <= 0.005).",
         "Sizes skipped for tasks too small: "
-        + (", ".join(f"{s}: {n}" for s, n in counts.items()) or "none") + ".",
+        + (", ".join(f"{s}: {n}" for s, n in counts.items()) or "none")
+        + ".",
     ]
     copied = sorted(p.name for p in (out / "parts").glob("draws*-baselines.csv"))
     if copied:
-        notes.append(f"Scores in {copied} were copied from a run with another library: "
-                     "methods that use no library (target_only_rf, target_only_xgb, knn) "
-                     "give the same scores on the same support sets whatever the library.")
+        notes.append(
+            f"Scores in {copied} were copied from a run with another library: "
+            "methods that use no library (target_only_rf, target_only_xgb, knn) "
+            "give the same scores on the same support sets whatever the library."
+        )
     write_tables(out, "fsmol", f"FS-Mol benchmark ({split})", tables, notes, echo=True)
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
     for method, part in summary.groupby("method"):
@@ -316,29 +400,48 @@ def read_parts(out: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     parts = sorted((out / "parts").glob("draws*.csv"))
     scores = [pd.read_csv(p, dtype={"task": str}) for p in parts if "skipped" not in p.name]
     skipped = [pd.read_csv(p, dtype={"task": str}) for p in parts if "skipped" in p.name]
-    return (pd.concat(scores, ignore_index=True) if scores else pd.DataFrame(),
-            pd.concat(skipped, ignore_index=True) if skipped
-            else pd.DataFrame(columns=["task", "size", "reason"]))
+    return (
+        pd.concat(scores, ignore_index=True) if scores else pd.DataFrame(),
+        pd.concat(skipped, ignore_index=True)
+        if skipped
+        else pd.DataFrame(columns=["task", "size", "reason"]),
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--split-file", type=Path, required=True,
-                        help="a long CSV of FS-Mol's layout (task, smiles, label)")
-    parser.add_argument("--library", type=Path, required=True,
-                        help="a library built from FS-Mol's train split")
+    parser.add_argument(
+        "--split-file",
+        type=Path,
+        required=True,
+        help="a long CSV of FS-Mol's layout (task, smiles, label)",
+    )
+    parser.add_argument(
+        "--library", type=Path, required=True, help="a library built from FS-Mol's train split"
+    )
     parser.add_argument("--out", type=Path, required=True, help="the results folder")
     parser.add_argument("--tasks", type=int, help="the first N tasks of a shuffle seeded 0")
     parser.add_argument("--sizes", type=int, nargs="+", default=list(PUBLISHED_SIZES))
     parser.add_argument("--draws", type=int, default=10, help="draws per task and size")
-    parser.add_argument("--first-draw", type=int, default=0,
-                        help="seed of the first draw (processes sharing --out split draws)")
+    parser.add_argument(
+        "--first-draw",
+        type=int,
+        default=0,
+        help="seed of the first draw (processes sharing --out split draws)",
+    )
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
-    parser.add_argument("--min-query", type=int, default=16,
-                        help="a size is skipped for tasks with fewer than size + this")
+    parser.add_argument(
+        "--min-query",
+        type=int,
+        default=16,
+        help="a size is skipped for tasks with fewer than size + this",
+    )
     parser.add_argument("--n-jobs", type=int, default=2, help="threads for the predictions")
-    parser.add_argument("--summarise-only", action="store_true",
-                        help="rewrite the summary from DIR/parts without scoring")
+    parser.add_argument(
+        "--summarise-only",
+        action="store_true",
+        help="rewrite the summary from DIR/parts without scoring",
+    )
     args = parser.parse_args()
     out = args.out
     if not args.summarise_only:
@@ -346,7 +449,7 @@ def main() -> None:
         lib = load_library(args.library)
         tasks = list(panel.assays)
         if args.tasks:
-            tasks = list(np.random.default_rng(0).permutation(tasks)[:args.tasks])
+            tasks = list(np.random.default_rng(0).permutation(tasks)[: args.tasks])
         draws = range(args.first_draw, args.first_draw + args.draws)
         part = out / "parts" / f"draws{draws.start}-{draws.stop - 1}.csv"
         part_skipped = part.with_name(part.stem + "_skipped.csv")
@@ -362,16 +465,28 @@ def main() -> None:
         part.parent.mkdir(parents=True, exist_ok=True)
         for i, task in enumerate(tasks):
             start = time.perf_counter()
-            new, skip = score_task(task, panel=panel, lib=lib, sizes=args.sizes, draws=draws,
-                                   methods=args.methods, done=done, min_query=args.min_query,
-                                   cache=out / "cache", n_jobs=args.n_jobs)
+            new, skip = score_task(
+                task,
+                panel=panel,
+                lib=lib,
+                sizes=args.sizes,
+                draws=draws,
+                methods=args.methods,
+                done=done,
+                min_query=args.min_query,
+                cache=out / "cache",
+                n_jobs=args.n_jobs,
+            )
             skipped += skip
             if new:
                 rows = pd.concat([rows, pd.DataFrame(new)], ignore_index=True)
                 with atomic_path(part) as tmp:
                     rows.to_csv(tmp, index=False)
-            print(f"[{i + 1}/{len(tasks)}] {task}: {len(new)} scores in "
-                  f"{time.perf_counter() - start:.0f} s", flush=True)
+            print(
+                f"[{i + 1}/{len(tasks)}] {task}: {len(new)} scores in "
+                f"{time.perf_counter() - start:.0f} s",
+                flush=True,
+            )
         with atomic_path(part_skipped) as tmp:
             pd.DataFrame(skipped, columns=["task", "size", "reason"]).to_csv(tmp, index=False)
     scores, skipped = read_parts(out)

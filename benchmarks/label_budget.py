@@ -78,7 +78,6 @@ def prior_method(strength: float | str) -> str:
 DEFAULT_METHOD = prior_method(DEFAULT_NATURAL_PRIOR)
 
 
-
 def support_set(y: np.ndarray, pool: np.ndarray, size: int, seed: int) -> np.ndarray | None:
     """``size`` positions of ``pool``, stratified by ``y``, with >= 2 of each class; None when
     the pool cannot give that."""
@@ -88,15 +87,25 @@ def support_set(y: np.ndarray, pool: np.ndarray, size: int, seed: int) -> np.nda
     chosen, _ = train_test_split(pool, train_size=size, stratify=y_pool, random_state=seed)
     n_pos = int(y[chosen].sum())
     if n_pos < 2:  # stratification rounds a rare class down: top it up to 2
-        extra = np.setdiff1d(pool[y_pool == 1], chosen)[:2 - n_pos]
-        drop = chosen[y[chosen] == 0][:len(extra)]
+        extra = np.setdiff1d(pool[y_pool == 1], chosen)[: 2 - n_pos]
+        drop = chosen[y[chosen] == 0][: len(extra)]
         chosen = np.concatenate([np.setdiff1d(chosen, drop), extra])
     return chosen
 
 
-def evaluate(target: str, *, library: ProxyLibrary, panel, features, proba: np.ndarray,
-             test_mask: np.ndarray, sizes: list[int], seed: int,
-             priors: list[float | str], baselines: bool = True) -> list[dict]:
+def evaluate(
+    target: str,
+    *,
+    library: ProxyLibrary,
+    panel,
+    features,
+    proba: np.ndarray,
+    test_mask: np.ndarray,
+    sizes: list[int],
+    seed: int,
+    priors: list[float | str],
+    baselines: bool = True,
+) -> list[dict]:
     """Every method at every size for ``target``; ``features`` and ``proba`` (the whole
     library's class-1 probabilities) cover every panel compound, computed once per draw.
     Each of ``priors`` adds MixMin + target with that ``natural_prior``; without
@@ -112,8 +121,13 @@ def evaluate(target: str, *, library: ProxyLibrary, panel, features, proba: np.n
     y_test, rate = y[test], float(y[test].mean())
     # MixMin-trained and MixMin + target are plain MixMin (no prior): each of ``priors`` is
     # its own method
-    model = {"final_estimator": None, "random_state": seed, "n_jobs": 1, "device": "auto",
-             "natural_prior": 0.0}
+    model = {
+        "final_estimator": None,
+        "random_state": seed,
+        "n_jobs": 1,
+        "device": "auto",
+        "natural_prior": 0.0,
+    }
     rows = []
     for size in sizes:
         support = support_set(y, pool, size, seed)
@@ -126,42 +140,68 @@ def evaluate(target: str, *, library: ProxyLibrary, panel, features, proba: np.n
             on_target = dict.fromkeys(scores, float(w.get(TARGET, 0.0)))
         for strength in priors:
             clf = MixMinClassifier(lib, **{**model, "natural_prior": strength}).fit(
-                X_s, y_s, source_proba=P[support])
+                X_s, y_s, source_proba=P[support]
+            )
             name = prior_method(strength)
             scores[name] = clf.predict_proba(X[test])[:, 1]
             on_target[name] = float(clf.weights_.get(TARGET, 0.0))
         for method, s in scores.items():
             ap = float(average_precision_score(y_test, s))
-            rows.append({"target": target, "size": size, "draw": seed, "method": method,
-                         "n_support_positive": int(y_s.sum()), "n_test": len(test),
-                         "test_positive_rate": rate, "ap": ap, "delta_auprc": ap - rate,
-                         "weight_on_target": on_target[method]})
+            rows.append(
+                {
+                    "target": target,
+                    "size": size,
+                    "draw": seed,
+                    "method": method,
+                    "n_support_positive": int(y_s.sum()),
+                    "n_test": len(test),
+                    "test_positive_rate": rate,
+                    "ap": ap,
+                    "delta_auprc": ap - rate,
+                    "weight_on_target": on_target[method],
+                }
+            )
     return rows
 
 
-def baseline_scores(lib: ProxyLibrary, X_s, y_s: np.ndarray, P_s: np.ndarray, X_test,
-                    P_test: np.ndarray, model: dict) -> tuple[dict[str, np.ndarray], pd.Series]:
+def baseline_scores(
+    lib: ProxyLibrary,
+    X_s,
+    y_s: np.ndarray,
+    P_s: np.ndarray,
+    X_test,
+    P_test: np.ndarray,
+    model: dict,
+) -> tuple[dict[str, np.ndarray], pd.Series]:
     """Test scores of the baselines and of plain MixMin trained on the support set, and plain
     MixMin + target's weights."""
     shared, plus = method_probabilities(lib, X_s, y_s, P_s, X_test, model)
     w = plus.weights_
-    own = clone(lib.proxy_template()).set_params(random_state=model["random_state"]).fit(
-        X_s, y_s)
+    own = clone(lib.proxy_template()).set_params(random_state=model["random_state"]).fit(X_s, y_s)
     return {
         "target_only_xgb": shared["target_only"],
         "target_only_rf": RandomForestClassifier(
-            n_estimators=500, random_state=model["random_state"], n_jobs=1).fit(
-            X_s, y_s).predict_proba(X_test)[:, 1],
-        **{m: shared[m] for m in ("natural_plus_target", "mixmin_trained",
-                                  "mixmin_plus_target")},
+            n_estimators=500, random_state=model["random_state"], n_jobs=1
+        )
+        .fit(X_s, y_s)
+        .predict_proba(X_test)[:, 1],
+        **{m: shared[m] for m in ("natural_plus_target", "mixmin_trained", "mixmin_plus_target")},
         "mixmin_ensemble_plus_target": (
             P_test @ w.reindex(lib.sources).fillna(0).to_numpy()
-            + w.get(TARGET, 0.0) * own.predict_proba(X_test)[:, 1]),
+            + w.get(TARGET, 0.0) * own.predict_proba(X_test)[:, 1]
+        ),
     }, w
 
 
-def run_panel(name: str, sizes: list[int], draws: range, n_jobs: int, raw_file: Path,
-              priors: list[float | str], keep: pd.DataFrame | None = None) -> pd.DataFrame:
+def run_panel(
+    name: str,
+    sizes: list[int],
+    draws: range,
+    n_jobs: int,
+    raw_file: Path,
+    priors: list[float | str],
+    keep: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """Every draw of ``name``; ``keep``'s rows and the scores so far are written to
     ``raw_file`` after each draw, so a long panel stopped early can still be summarised
     (``--from-raw``). With ``keep`` (``--only-priors``) only ``priors`` are scored."""
@@ -173,43 +213,70 @@ def run_panel(name: str, sizes: list[int], draws: range, n_jobs: int, raw_file: 
         rng = np.random.default_rng(draw)
         test_mask = rng.random(len(panel.labels)) < 0.2
         test_compounds = list(panel.labels.index[test_mask])
-        library = ProxyLibrary.build(panel, exclude=test_compounds, n_jobs=n_jobs,
-                                     random_state=draw, verbose=False)
+        library = ProxyLibrary.build(
+            panel, exclude=test_compounds, n_jobs=n_jobs, random_state=draw, verbose=False
+        )
         test_pos = (panel.labels[test_mask] == 1).sum()
         targets = [t for t in library.sources if test_pos[t] >= min_test_pos]
         features = library.features(panel.smiles)
         proba = library.predict(features, n_jobs=n_jobs)
         results = LocalExecutor(n_jobs).map(
-            evaluate, targets, shared={"library": library, "panel": panel,
-                                       "features": features, "proba": proba,
-                                       "test_mask": test_mask, "sizes": sizes, "seed": draw,
-                                       "priors": priors, "baselines": keep is None},
-            desc=f"{name} draw {draw}", verbose=False)
+            evaluate,
+            targets,
+            shared={
+                "library": library,
+                "panel": panel,
+                "features": features,
+                "proba": proba,
+                "test_mask": test_mask,
+                "sizes": sizes,
+                "seed": draw,
+                "priors": priors,
+                "baselines": keep is None,
+            },
+            desc=f"{name} draw {draw}",
+            verbose=False,
+        )
         rows += [r for part in results for r in part]
         scores = pd.concat([keep, pd.DataFrame(rows)], ignore_index=True)
         with atomic_path(raw_file) as tmp:
             scores.to_csv(tmp, index=False, compression=GZIP)
-        print(f"{name} draw {draw}: {len(targets)} targets in "
-              f"{time.perf_counter() - start:.0f} s", flush=True)
+        print(
+            f"{name} draw {draw}: {len(targets)} targets in {time.perf_counter() - start:.0f} s",
+            flush=True,
+        )
     return scores
 
 
 def summarise(raw: pd.DataFrame) -> dict[str, pd.DataFrame]:
     per_target = raw.groupby(["size", "method", "target"], as_index=False)[
-        ["ap", "delta_auprc", "weight_on_target"]].mean()
+        ["ap", "delta_auprc", "weight_on_target"]
+    ].mean()
     summary = []
     for (size, method), part in per_target.groupby(["size", "method"]):
         _, lo, hi = t_interval(part["ap"], bounds=(0.0, 1.0))
         _, dlo, dhi = t_interval(part["delta_auprc"])
-        summary.append({"size": size, "method": method, "n_targets": len(part),
-                        "mean_ap": part["ap"].mean(), "ap_ci_low": lo, "ap_ci_high": hi,
-                        "mean_delta_auprc": part["delta_auprc"].mean(), "delta_ci_low": dlo,
-                        "delta_ci_high": dhi})
+        summary.append(
+            {
+                "size": size,
+                "method": method,
+                "n_targets": len(part),
+                "mean_ap": part["ap"].mean(),
+                "ap_ci_low": lo,
+                "ap_ci_high": hi,
+                "mean_delta_auprc": part["delta_auprc"].mean(),
+                "delta_ci_low": dlo,
+                "delta_ci_high": dhi,
+            }
+        )
     wide = per_target.pivot_table(index=["size", "target"], columns="method", values="ap")
     summary = pd.DataFrame(summary)
     mixmin = per_target["method"].str.startswith("mixmin_plus_target")
-    weight = per_target[mixmin].pivot_table(index="size", columns="method",
-                                            values="weight_on_target").reset_index()
+    weight = (
+        per_target[mixmin]
+        .pivot_table(index="size", columns="method", values="weight_on_target")
+        .reset_index()
+    )
     tables = {"summary": summary, "vs_mixmin_plus_target": versus(wide, "mixmin_plus_target")}
     if DEFAULT_METHOD in wide.columns:
         tables["vs_default_prior"] = versus(wide, DEFAULT_METHOD)
@@ -224,11 +291,15 @@ def priors_vs_natural(raw: pd.DataFrame) -> pd.DataFrame:
     same = raw[raw["draw"].isin(common)]
     wide = same.pivot_table(index=["size", "target"], columns="method", values="ap")
     variants = [m for m in wide.columns if m.startswith("mixmin_plus_target")]
-    table = pd.concat([versus(wide[[m, "natural_plus_target"]], m).assign(against=m)
-                       for m in variants], ignore_index=True)
-    return (table.rename(columns={"against": "method"})
-            .sort_values(["size", "method"], kind="stable")
-            .assign(draws=" ".join(map(str, sorted(common)))))
+    table = pd.concat(
+        [versus(wide[[m, "natural_plus_target"]], m).assign(against=m) for m in variants],
+        ignore_index=True,
+    )
+    return (
+        table.rename(columns={"against": "method"})
+        .sort_values(["size", "method"], kind="stable")
+        .assign(draws=" ".join(map(str, sorted(common))))
+    )
 
 
 def versus(wide: pd.DataFrame, ours: str) -> pd.DataFrame:
@@ -242,11 +313,19 @@ def versus(wide: pd.DataFrame, ours: str) -> pd.DataFrame:
             if not len(diff):  # a variant not scored at this size
                 continue
             p = stats.wilcoxon(diff).pvalue if len(diff) > 1 and np.any(diff) else float("nan")
-            rows.append({"size": size, "against": other, "n_targets": len(diff),
-                         "mean_gain": float(diff.mean()), "win": int((diff > TIE).sum()),
-                         "tie": int((np.abs(diff) <= TIE).sum()),
-                         "loss": int((diff < -TIE).sum()), "wilcoxon_p": p,
-                         "share_not_worse": float((diff >= -TIE).mean())})
+            rows.append(
+                {
+                    "size": size,
+                    "against": other,
+                    "n_targets": len(diff),
+                    "mean_gain": float(diff.mean()),
+                    "win": int((diff > TIE).sum()),
+                    "tie": int((np.abs(diff) <= TIE).sum()),
+                    "loss": int((diff < -TIE).sum()),
+                    "wilcoxon_p": p,
+                    "share_not_worse": float((diff >= -TIE).mean()),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -257,8 +336,10 @@ def fewer_draws(raw: pd.DataFrame) -> list[str]:
     notes = []
     for method, draws in raw.groupby("method")["draw"].unique().items():
         if set(draws) != all_draws:
-            notes.append(f"{method}: draws {sorted(int(d) for d in draws)} only (the panel has "
-                         f"{sorted(int(d) for d in all_draws)}).")
+            notes.append(
+                f"{method}: draws {sorted(int(d) for d in draws)} only (the panel has "
+                f"{sorted(int(d) for d in all_draws)})."
+            )
     return notes
 
 
@@ -270,10 +351,13 @@ def catch_up(summary: pd.DataFrame) -> str:
 
 #: The headline's methods: the baselines and MixMin + target without a prior, with 8
 #: pseudo-compounds and with ``"auto"`` (the package's default is marked).
-HEADLINE = {"target_only_xgb": "target only (XGBoost)", "natural_plus_target": "natural + target",
-            "mixmin_plus_target": "MixMin + target, no prior",
-            prior_method(8.0): "MixMin + target, prior 8",
-            prior_method("auto"): "MixMin + target, prior auto"}
+HEADLINE = {
+    "target_only_xgb": "target only (XGBoost)",
+    "natural_plus_target": "natural + target",
+    "mixmin_plus_target": "MixMin + target, no prior",
+    prior_method(8.0): "MixMin + target, prior 8",
+    prior_method("auto"): "MixMin + target, prior auto",
+}
 
 
 def headline(raw_files: list[Path]) -> pd.DataFrame:
@@ -288,10 +372,14 @@ def headline(raw_files: list[Path]) -> pd.DataFrame:
         for method, label in HEADLINE.items():
             if method in mean.index:
                 default = " (default)" if method == DEFAULT_METHOD else ""
-                rows.append({"panel": f"{panel} ({raw['target'].nunique()} targets, "
-                             f"{raw['draw'].nunique()} draws)", "method": label + default,
-                             **{f"{size} labels": mean.loc[method, size]
-                                for size in mean.columns}})
+                rows.append(
+                    {
+                        "panel": f"{panel} ({raw['target'].nunique()} targets, "
+                        f"{raw['draw'].nunique()} draws)",
+                        "method": label + default,
+                        **{f"{size} labels": mean.loc[method, size] for size in mean.columns},
+                    }
+                )
     return pd.DataFrame(rows)
 
 
@@ -300,8 +388,7 @@ def plot_curves(summary: pd.DataFrame, name: str, out_name: str):
     for method, part in summary.groupby("method"):
         part = part.sort_values("size")
         err = [part["mean_ap"] - part["ap_ci_low"], part["ap_ci_high"] - part["mean_ap"]]
-        ax.errorbar(part["size"], part["mean_ap"], yerr=err, marker="o", capsize=3,
-                    label=method)
+        ax.errorbar(part["size"], part["mean_ap"], yerr=err, marker="o", capsize=3, label=method)
     ax.set_xscale("log", base=2)
     ax.set_xlabel("labelled compounds of the target (support set)")
     ax.set_ylabel("mean test AP over targets")
@@ -314,33 +401,56 @@ def plot_curves(summary: pd.DataFrame, name: str, out_name: str):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--panels", nargs="+", default=["tox21", "sider", "moleculenet",
-                                                         "toxcast"])
+    parser.add_argument("--panels", nargs="+", default=["tox21", "sider", "moleculenet", "toxcast"])
     parser.add_argument("--sizes", nargs="+", type=int, default=[16, 32, 64, 128, 256])
     parser.add_argument("--draws", type=int, default=10)
-    parser.add_argument("--first-draw", type=int, default=0,
-                        help="seed of the first draw (split a panel's draws across processes)")
+    parser.add_argument(
+        "--first-draw",
+        type=int,
+        default=0,
+        help="seed of the first draw (split a panel's draws across processes)",
+    )
     parser.add_argument("--n-jobs", type=int, default=2)
-    parser.add_argument("--priors", nargs="*", type=_natural_prior, default=[],
-                        help="also MixMin + target with each natural_prior (pseudo-compounds, "
-                        "or auto)")
-    parser.add_argument("--only-priors", action="store_true",
-                        help=f"score only --priors, adding them to results/<out-name>_<panel>"
-                        f"{RAW_SUFFIX} (which holds the same draws' baselines)")
-    parser.add_argument("--out-name", default="label_budget",
-                        help="results/<out-name>_<panel>.* (another name keeps the committed "
-                        "results)")
-    parser.add_argument("--from-raw", action="store_true",
-                        help=f"summarise results/<out-name>_<panel>{RAW_SUFFIX} again")
-    parser.add_argument("--headline", nargs="+", type=Path, metavar="RAW",
-                        help="only write results/label_budget_headline.* from these raw files")
+    parser.add_argument(
+        "--priors",
+        nargs="*",
+        type=_natural_prior,
+        default=[],
+        help="also MixMin + target with each natural_prior (pseudo-compounds, or auto)",
+    )
+    parser.add_argument(
+        "--only-priors",
+        action="store_true",
+        help=f"score only --priors, adding them to results/<out-name>_<panel>"
+        f"{RAW_SUFFIX} (which holds the same draws' baselines)",
+    )
+    parser.add_argument(
+        "--out-name",
+        default="label_budget",
+        help="results/<out-name>_<panel>.* (another name keeps the committed results)",
+    )
+    parser.add_argument(
+        "--from-raw",
+        action="store_true",
+        help=f"summarise results/<out-name>_<panel>{RAW_SUFFIX} again",
+    )
+    parser.add_argument(
+        "--headline",
+        nargs="+",
+        type=Path,
+        metavar="RAW",
+        help="only write results/label_budget_headline.* from these raw files",
+    )
     args = parser.parse_args()
     if args.only_priors and not args.priors:
         parser.error("--only-priors scores only --priors: name at least one")
     if args.headline:
-        write_tables("label_budget_headline", "Label budget: mean test AP by support size",
-                     {"mean_ap": headline(args.headline)},
-                     [f"From {', '.join(f.name for f in args.headline)}."])
+        write_tables(
+            "label_budget_headline",
+            "Label budget: mean test AP by support size",
+            {"mean_ap": headline(args.headline)},
+            [f"From {', '.join(f.name for f in args.headline)}."],
+        )
         return
     for name in args.panels:
         start = time.perf_counter()
@@ -352,26 +462,44 @@ def main() -> None:
             keep = None
             if args.only_priors:
                 if not raw_file.exists():
-                    parser.error(f"--only-priors adds to {raw_file}, which does not exist: run "
-                                 "the panel's study with its baselines first")
+                    parser.error(
+                        f"--only-priors adds to {raw_file}, which does not exist: run "
+                        "the panel's study with its baselines first"
+                    )
                 keep = pd.read_csv(raw_file)
-                keep = keep[~(keep["method"].isin(map(prior_method, args.priors))
-                              & keep["draw"].isin(draws) & keep["size"].isin(args.sizes))]
+                keep = keep[
+                    ~(
+                        keep["method"].isin(map(prior_method, args.priors))
+                        & keep["draw"].isin(draws)
+                        & keep["size"].isin(args.sizes)
+                    )
+                ]
             raw = run_panel(name, args.sizes, draws, args.n_jobs, raw_file, args.priors, keep)
         tables = summarise(raw)
         plot_curves(tables["summary"], name, args.out_name)
-        elapsed = "" if args.from_raw else \
-            f"; {time.perf_counter() - start:.0f} s on --n-jobs {args.n_jobs}"
-        notes = [f"Panel {name}: {raw['target'].nunique()} targets, {raw['draw'].nunique()} "
-                 f"draws, support sizes {sorted(raw['size'].unique().tolist())}{elapsed}.",
-                 f"Target-only XGBoost reaches MixMin + target at support size "
-                 f"{catch_up(tables['summary'])}.",
-                 "Mean over targets of each target's mean over draws; 95% t-intervals over "
-                 f"targets. Learning curves: {args.out_name}_{name}.png; every score: "
-                 f"{args.out_name}_{name}{RAW_SUFFIX}.", *fewer_draws(raw)]
+        elapsed = (
+            ""
+            if args.from_raw
+            else f"; {time.perf_counter() - start:.0f} s on --n-jobs {args.n_jobs}"
+        )
+        notes = [
+            f"Panel {name}: {raw['target'].nunique()} targets, {raw['draw'].nunique()} "
+            f"draws, support sizes {sorted(raw['size'].unique().tolist())}{elapsed}.",
+            f"Target-only XGBoost reaches MixMin + target at support size "
+            f"{catch_up(tables['summary'])}.",
+            "Mean over targets of each target's mean over draws; 95% t-intervals over "
+            f"targets. Learning curves: {args.out_name}_{name}.png; every score: "
+            f"{args.out_name}_{name}{RAW_SUFFIX}.",
+            *fewer_draws(raw),
+        ]
         draws = sorted(raw["draw"].unique().tolist())
-        write_tables(f"{args.out_name}_{name}", f"Label budget on {name}", tables, notes,
-                     {"sizes": sorted(raw["size"].unique().tolist()), "draws": draws})
+        write_tables(
+            f"{args.out_name}_{name}",
+            f"Label budget on {name}",
+            tables,
+            notes,
+            {"sizes": sorted(raw["size"].unique().tolist()), "draws": draws},
+        )
 
 
 if __name__ == "__main__":

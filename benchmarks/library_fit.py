@@ -56,68 +56,107 @@ def main() -> None:
 
     counts = panel.labels.notna().sum()
     positives = (panel.labels == 1).sum()
-    eligible = [a for a in library.sources
-                if counts[a] >= args.n_compounds and positives[a] >= 20]
+    eligible = [a for a in library.sources if counts[a] >= args.n_compounds and positives[a] >= 20]
     rng = np.random.default_rng(args.seed)
     targets = list(rng.choice(eligible, size=min(args.targets, len(eligible)), replace=False))
 
     rows = []
     for i, target in enumerate(targets):
         y_all = panel.labels[target].dropna().astype(int)
-        idx, _ = train_test_split(np.arange(len(y_all)), train_size=args.n_compounds,
-                                  stratify=y_all.to_numpy(), random_state=args.seed)
+        idx, _ = train_test_split(
+            np.arange(len(y_all)),
+            train_size=args.n_compounds,
+            stratify=y_all.to_numpy(),
+            random_state=args.seed,
+        )
         X, y = list(y_all.index[idx]), y_all.to_numpy()[idx]
         start = time.perf_counter()
-        clf = MixMinClassifier(library.without([target]), n_jobs=args.n_jobs,
-                               random_state=args.seed).fit(X, y)
+        clf = MixMinClassifier(
+            library.without([target]), n_jobs=args.n_jobs, random_state=args.seed
+        ).fit(X, y)
         wall = time.perf_counter() - start
         gc.collect()
         w = clf.weights_
-        rows.append({"target": target, "n_positive": int(y.sum()), **clf.timings_,
-                     "fit_s": round(wall, 3), "gap": clf.gap_,
-                     "n_sources_used": int((w[w.index != "target"] > 1e-4 * w.max()).sum()),
-                     "weight_on_target": float(w.get("target", 0.0)),
-                     "rss_mib_after": round(process.memory_info().rss / 2**20, 1)})
+        rows.append(
+            {
+                "target": target,
+                "n_positive": int(y.sum()),
+                **clf.timings_,
+                "fit_s": round(wall, 3),
+                "gap": clf.gap_,
+                "n_sources_used": int((w[w.index != "target"] > 1e-4 * w.max()).sum()),
+                "weight_on_target": float(w.get("target", 0.0)),
+                "rss_mib_after": round(process.memory_info().rss / 2**20, 1),
+            }
+        )
         print(f"[{i + 1}/{len(targets)}] {target}: {wall:.2f} s", flush=True)
 
     per_target = pd.DataFrame(rows)
     cv_rows = []
-    for target in targets[:args.cv_targets]:
+    for target in targets[: args.cv_targets]:
         y_all = panel.labels[target].dropna().astype(int)
-        idx, _ = train_test_split(np.arange(len(y_all)), train_size=args.n_compounds,
-                                  stratify=y_all.to_numpy(), random_state=args.seed)
+        idx, _ = train_test_split(
+            np.arange(len(y_all)),
+            train_size=args.n_compounds,
+            stratify=y_all.to_numpy(),
+            random_state=args.seed,
+        )
         frame = pd.DataFrame({"smiles": y_all.index[idx], "label": y_all.to_numpy()[idx]})
         with tempfile.TemporaryDirectory() as out:
             start = time.perf_counter()
-            result = fit_target(read_target(frame, name=target), library.without([target]),
-                                cv=5, random_state=args.seed, n_jobs=args.n_jobs,
-                                verbose=False)
+            result = fit_target(
+                read_target(frame, name=target),
+                library.without([target]),
+                cv=5,
+                random_state=args.seed,
+                n_jobs=args.n_jobs,
+                verbose=False,
+            )
             write_fit(result, Path(out) / "fit")
             wall = time.perf_counter() - start
-        cv_rows.append({"target": target, "fit_with_cv_s": round(wall, 2), **result.timings,
-                        "verdict": result.verdict.split(":")[0]})
+        cv_rows.append(
+            {
+                "target": target,
+                "fit_with_cv_s": round(wall, 2),
+                **result.timings,
+                "verdict": result.verdict.split(":")[0],
+            }
+        )
         print(f"fit_target {target}: {wall:.2f} s", flush=True)
     cv_table = pd.DataFrame(cv_rows)
     per_proxy = build_s / len(library)
     rebuild_s = per_proxy * (len(library) - 1)
     stages = ["featurize", "predict_sources", "out_of_fold", "solve", "final_fit", "fit_s"]
-    summary = pd.DataFrame([
-        {"quantity": f"median {s} (s)", "value": float(per_target[s].median())} for s in stages
-    ] + [
-        {"quantity": "max fit_s (s)", "value": float(per_target["fit_s"].max())},
-        {"quantity": "library build, 617 proxies (s, once)", "value": round(build_s, 1)},
-        {"quantity": "rebuild per target + fit (s)",
-         "value": round(rebuild_s + float(per_target["fit_s"].median()), 1)},
-        {"quantity": "speed-up per target (rebuild + fit) / fit",
-         "value": round((rebuild_s + per_target["fit_s"].median())
-                        / per_target["fit_s"].median(), 1)},
-        {"quantity": "median fit_target with 5-fold CV, report and bundle (s)",
-         "value": float(cv_table["fit_with_cv_s"].median()) if len(cv_table) else np.nan},
-        {"quantity": "RSS after build (MiB)", "value": round(rss_built, 1)},
-        {"quantity": "RSS after first target (MiB)", "value": per_target["rss_mib_after"].iloc[0]},
-        {"quantity": "RSS after last target (MiB)",
-         "value": per_target["rss_mib_after"].iloc[-1]},
-    ])
+    summary = pd.DataFrame(
+        [{"quantity": f"median {s} (s)", "value": float(per_target[s].median())} for s in stages]
+        + [
+            {"quantity": "max fit_s (s)", "value": float(per_target["fit_s"].max())},
+            {"quantity": "library build, 617 proxies (s, once)", "value": round(build_s, 1)},
+            {
+                "quantity": "rebuild per target + fit (s)",
+                "value": round(rebuild_s + float(per_target["fit_s"].median()), 1),
+            },
+            {
+                "quantity": "speed-up per target (rebuild + fit) / fit",
+                "value": round(
+                    (rebuild_s + per_target["fit_s"].median()) / per_target["fit_s"].median(), 1
+                ),
+            },
+            {
+                "quantity": "median fit_target with 5-fold CV, report and bundle (s)",
+                "value": float(cv_table["fit_with_cv_s"].median()) if len(cv_table) else np.nan,
+            },
+            {"quantity": "RSS after build (MiB)", "value": round(rss_built, 1)},
+            {
+                "quantity": "RSS after first target (MiB)",
+                "value": per_target["rss_mib_after"].iloc[0],
+            },
+            {
+                "quantity": "RSS after last target (MiB)",
+                "value": per_target["rss_mib_after"].iloc[-1],
+            },
+        ]
+    )
     notes = [
         f"ToxCast library: {len(library)} sources, {len(library.compounds)} compounds, built "
         f"in {build_s:.1f} s with n_jobs={args.n_jobs}. {len(targets)} targets of "
@@ -129,10 +168,13 @@ def main() -> None:
         "fit_target: 5-fold CV of target-only, natural + target, MixMin-trained and MixMin + "
         "target, then the final fit, the report and the bundle written (goal: under 15 s).",
     ]
-    path = write_tables("library_fit", "MixMinClassifier against a prebuilt ToxCast library",
-                        {"summary": summary, "per_target": per_target,
-                         "fit_target": cv_table}, notes,
-                        {"n_jobs": args.n_jobs, "seed": args.seed})
+    path = write_tables(
+        "library_fit",
+        "MixMinClassifier against a prebuilt ToxCast library",
+        {"summary": summary, "per_target": per_target, "fit_target": cv_table},
+        notes,
+        {"n_jobs": args.n_jobs, "seed": args.seed},
+    )
     print(f"\nwritten: {path}")
 
 

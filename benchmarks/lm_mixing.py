@@ -31,15 +31,26 @@ from bioassay_mix.lm import LMMixConfig, lm_mix, load_text_domain, text_domains,
 BASELINES = ("natural", "balanced", "random_search")
 
 
-def _one(name: str, setting: dict, target: str, data: dict, sizes: dict,
-         args: argparse.Namespace) -> tuple[dict, pd.Series]:
+def _one(
+    name: str, setting: dict, target: str, data: dict, sizes: dict, args: argparse.Namespace
+) -> tuple[dict, pd.Series]:
     """One leave-one-domain-out run: the report row and MixMin's weights."""
     sources = {d: t for d, t in data.items() if d != target}
     budget = sum(sizes[d] for d in sources) if setting.get("all") else None
-    res = lm_mix(sources, data[target], target_name=target, config=LMMixConfig(
-        order=2, final_order=setting.get("final_order"), n_tokens=budget,
-        repeat=setting.get("repeat", True),
-        random_search=args.random_search, seed=args.seed, verbose=False))
+    res = lm_mix(
+        sources,
+        data[target],
+        target_name=target,
+        config=LMMixConfig(
+            order=2,
+            final_order=setting.get("final_order"),
+            n_tokens=budget,
+            repeat=setting.get("repeat", True),
+            random_search=args.random_search,
+            seed=args.seed,
+            verbose=False,
+        ),
+    )
     rep = res.report.set_index("method")
     row = {"setting": name, "target": target}
     for kind in ("trained", "ensemble"):
@@ -47,13 +58,20 @@ def _one(name: str, setting: dict, target: str, data: dict, sizes: dict,
         best = col[list(BASELINES)].min()
         row.update({f"{m}_{kind}": col[m] for m in col.index})
         row[f"gain_{kind}_%"] = 100 * (best - col["mixmin"]) / best
-    row.update({"top_source": res.weights.loc["mixmin"].idxmax(),
-                "top_weight": res.weights.loc["mixmin"].max(),
-                "solver_gap": res.solver.gap,
-                "extra_compute_x_final_fit": res.mixmin_extra_compute})
-    print(f"{name:24s} {target:24s} trained {row['gain_trained_%']:+.2f}%  "
-          f"ensemble {row['gain_ensemble_%']:+.2f}%  top {row['top_source']} "
-          f"({row['top_weight']:.2f})", flush=True)
+    row.update(
+        {
+            "top_source": res.weights.loc["mixmin"].idxmax(),
+            "top_weight": res.weights.loc["mixmin"].max(),
+            "solver_gap": res.solver.gap,
+            "extra_compute_x_final_fit": res.mixmin_extra_compute,
+        }
+    )
+    print(
+        f"{name:24s} {target:24s} trained {row['gain_trained_%']:+.2f}%  "
+        f"ensemble {row['gain_ensemble_%']:+.2f}%  top {row['top_source']} "
+        f"({row['top_weight']:.2f})",
+        flush=True,
+    )
     return row, res.weights.loc["mixmin"].rename(target)
 
 
@@ -65,26 +83,33 @@ def main() -> None:
     args = ap.parse_args()
     data = {d: load_text_domain(d) for d in text_domains()}
     sizes = {d: sum(len(tokenize(t, "word")) + 1 for t in texts) for d, texts in data.items()}
-    settings = {"base": {},
-                "all_tokens": {"all": True},
-                "all_tokens_no_repeat": {"all": True, "repeat": False},
-                "final_trigram": {"all": True, "final_order": 3},
-                "final_trigram_no_repeat": {"all": True, "final_order": 3, "repeat": False}}
+    settings = {
+        "base": {},
+        "all_tokens": {"all": True},
+        "all_tokens_no_repeat": {"all": True, "repeat": False},
+        "final_trigram": {"all": True, "final_order": 3},
+        "final_trigram_no_repeat": {"all": True, "final_order": 3, "repeat": False},
+    }
     jobs = [(name, setting, target) for name, setting in settings.items() for target in data]
     # One process per (setting, target): each fit is single-threaded NumPy.
     out = Parallel(n_jobs=args.n_jobs)(
-        delayed(_one)(name, setting, target, data, sizes, args) for name, setting, target in jobs)
+        delayed(_one)(name, setting, target, data, sizes, args) for name, setting, target in jobs
+    )
     rows = [row for row, _ in out]
     weights = [w for (row, w) in out if row["setting"] == "base"]  # weights do not vary by setting
     table = pd.DataFrame(rows)
-    summary = table.groupby("setting", sort=False).agg(
-        mixmin_trained_beats_best_baseline=("gain_trained_%", lambda g: int((g > 0).sum())),
-        mixmin_ensemble_beats_best_baseline=("gain_ensemble_%", lambda g: int((g > 0).sum())),
-        mean_gain_trained_pct=("gain_trained_%", "mean"),
-        mean_gain_ensemble_pct=("gain_ensemble_%", "mean"),
-        median_top_weight=("top_weight", "median"),
-        median_extra_compute=("extra_compute_x_final_fit", "median"),
-    ).reset_index()
+    summary = (
+        table.groupby("setting", sort=False)
+        .agg(
+            mixmin_trained_beats_best_baseline=("gain_trained_%", lambda g: int((g > 0).sum())),
+            mixmin_ensemble_beats_best_baseline=("gain_ensemble_%", lambda g: int((g > 0).sum())),
+            mean_gain_trained_pct=("gain_trained_%", "mean"),
+            mean_gain_ensemble_pct=("gain_ensemble_%", "mean"),
+            median_top_weight=("top_weight", "median"),
+            median_extra_compute=("extra_compute_x_final_fit", "median"),
+        )
+        .reset_index()
+    )
     summary.insert(1, "targets", len(data))
     notes = [
         f"Ten real text domains (data_manifests/text), leave-one-domain-out; seed {args.seed}; "
@@ -100,10 +125,13 @@ def main() -> None:
         f"Domain sizes (word tokens): {sizes}.",
     ]
     all_weights = pd.DataFrame(weights).reindex(columns=sorted(data)).reset_index(names="target")
-    write_tables("lm_mixing", "MixMin over text domains (leave-one-domain-out)",
-                 {"summary": summary, "per_target": table, "mixmin_weights": all_weights},
-                 notes, {"seed": args.seed, "sizes": sizes,
-                         "mean_top_weight": float(np.mean(table["top_weight"]))})
+    write_tables(
+        "lm_mixing",
+        "MixMin over text domains (leave-one-domain-out)",
+        {"summary": summary, "per_target": table, "mixmin_weights": all_weights},
+        notes,
+        {"seed": args.seed, "sizes": sizes, "mean_top_weight": float(np.mean(table["top_weight"]))},
+    )
 
 
 if __name__ == "__main__":

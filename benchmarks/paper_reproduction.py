@@ -69,42 +69,63 @@ def main() -> None:
     overview, wins = [], []
     for name in args.panels:
         panel = load_panel(name)
-        config = RunConfig(grid_search=not args.no_grid_search and name not in NO_GRID,
-                           random_search=args.random_search, regmix=args.regmix,
-                           mixmin_plus_target=True,
-                           min_test_positives=MIN_TEST_POSITIVES.get(name, 5),
-                           compute=Compute(n_jobs=args.n_jobs, verbose=False))
+        config = RunConfig(
+            grid_search=not args.no_grid_search and name not in NO_GRID,
+            random_search=args.random_search,
+            regmix=args.regmix,
+            mixmin_plus_target=True,
+            min_test_positives=MIN_TEST_POSITIVES.get(name, 5),
+            compute=Compute(n_jobs=args.n_jobs, verbose=False),
+        )
         start = time.perf_counter()
         with PeakRSS() as rss:
-            comparison = compare(panel, seeds=args.seeds, leakage=LEAKAGE.get(
-                name, ["strict", "paper"]), config=config,
-                out_dir=RESULTS / "cache" / "paper" / name)
+            comparison = compare(
+                panel,
+                seeds=args.seeds,
+                leakage=LEAKAGE.get(name, ["strict", "paper"]),
+                config=config,
+                out_dir=RESULTS / "cache" / "paper" / name,
+            )
         wall = time.perf_counter() - start
         write_comparison(comparison, RESULTS, f"paper_{name}")
         print(f"{name}: {wall:.0f} s, peak RSS {rss.peak / 2**30:.2f} GiB")
         for mode, rep in comparison.report.groupby("leakage", sort=False):
             summary = method_summary(rep, comparison.methods)
-            overview.append(summary.assign(panel=name, leakage=mode,
-                                           n_targets=rep["target"].nunique(),
-                                           wall_s=round(wall), peak_rss_gib=rss.peak / 2**30))
+            overview.append(
+                summary.assign(
+                    panel=name,
+                    leakage=mode,
+                    n_targets=rep["target"].nunique(),
+                    wall_s=round(wall),
+                    peak_rss_gib=rss.peak / 2**30,
+                )
+            )
             wins.append(win_tie_loss(rep, comparison.methods).assign(panel=name, leakage=mode))
     table = pd.concat(overview, ignore_index=True)
     table["method"] = table["method"].map(LABELS)
     won = pd.concat(wins, ignore_index=True)
     won[["method", "against"]] = won[["method", "against"]].apply(lambda c: c.map(LABELS))
     # the overview keeps the panels of earlier invocations that this one did not rerun
-    table, won = (_merge(RESULTS / f"paper_overview_{key}.csv", frame, args.panels)
-                  for key, frame in (("mean_ap", table), ("mixmin_trained_wins", won)))
-    notes = [f"Seeds {args.seeds}; proxy grid search {'off' if args.no_grid_search else 'on'} "
-             f"(the paper's 3x3 grid, 5-fold CV; off for {', '.join(NO_GRID)}); random search "
-             f"{args.random_search} trials; RegMix {args.regmix} small-model runs; every "
-             "target's test AP. Test positives a target needs: "
-             f"{MIN_TEST_POSITIVES} (others 5). Wall time and peak RSS are per "
-             "panel, all seeds and leakage modes together, measured from scratch (no cached "
-             "proxies); other work shared the 2 cores at times. Per-panel details: "
-             "paper_<panel>.md."]
-    write_tables("paper_overview", "MixMin against every baseline on the real panels",
-                 {"mean_ap": table, "mixmin_trained_wins": won}, notes)
+    table, won = (
+        _merge(RESULTS / f"paper_overview_{key}.csv", frame, args.panels)
+        for key, frame in (("mean_ap", table), ("mixmin_trained_wins", won))
+    )
+    notes = [
+        f"Seeds {args.seeds}; proxy grid search {'off' if args.no_grid_search else 'on'} "
+        f"(the paper's 3x3 grid, 5-fold CV; off for {', '.join(NO_GRID)}); random search "
+        f"{args.random_search} trials; RegMix {args.regmix} small-model runs; every "
+        "target's test AP. Test positives a target needs: "
+        f"{MIN_TEST_POSITIVES} (others 5). Wall time and peak RSS are per "
+        "panel, all seeds and leakage modes together, measured from scratch (no cached "
+        "proxies); other work shared the 2 cores at times. Per-panel details: "
+        "paper_<panel>.md."
+    ]
+    write_tables(
+        "paper_overview",
+        "MixMin against every baseline on the real panels",
+        {"mean_ap": table, "mixmin_trained_wins": won},
+        notes,
+    )
 
 
 def _merge(previous, frame: pd.DataFrame, panels: list[str]) -> pd.DataFrame:

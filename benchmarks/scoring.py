@@ -35,8 +35,9 @@ def library(size: int) -> Path:
         unique = pd.Index([s for p in PANELS for s in load_panel(p).smiles]).unique()
         reps = -(-size // len(unique))
         smiles = pd.Series(list(unique) * reps)[:size]
-        pd.DataFrame({"compound_id": [f"C{i:08d}" for i in range(size)],
-                      "smiles": smiles.to_numpy()}).to_parquet(path)
+        pd.DataFrame(
+            {"compound_id": [f"C{i:08d}" for i in range(size)], "smiles": smiles.to_numpy()}
+        ).to_parquet(path)
         (CACHE / "unique.txt").write_text(str(len(unique)))
     return path
 
@@ -44,12 +45,25 @@ def library(size: int) -> Path:
 def measure_streaming(size: int, n_jobs: int) -> dict:
     out = CACHE / f"scores-{size}.parquet"
     rss = PeakRSS()
-    summary = score_file(tox21_bundle(), library(size), out, id_column="compound_id", n_jobs=n_jobs,
-                         overwrite=True, verbose=False)
+    summary = score_file(
+        tox21_bundle(),
+        library(size),
+        out,
+        id_column="compound_id",
+        n_jobs=n_jobs,
+        overwrite=True,
+        verbose=False,
+    )
     t = summary.timings
-    return {"method": "streaming score_file", "compounds": size, "wall_s": t["wall_s"],
-            "featurize_cpu_s": t["featurize_cpu_s"], "predict_s": t["predict_s"],
-            **rss.stop(), "errors": summary.n_errors}
+    return {
+        "method": "streaming score_file",
+        "compounds": size,
+        "wall_s": t["wall_s"],
+        "featurize_cpu_s": t["featurize_cpu_s"],
+        "predict_s": t["predict_s"],
+        **rss.stop(),
+        "errors": summary.n_errors,
+    }
 
 
 def measure_naive(size: int) -> dict:
@@ -66,9 +80,15 @@ def measure_naive(size: int) -> dict:
         t1 = time.perf_counter()
         b.select([target]).predict_proba(X)
         featurize, predict = featurize + t1 - t0, predict + time.perf_counter() - t1
-    return {"method": "naive (featurize per target)", "compounds": size,
-            "wall_s": time.perf_counter() - start, "featurize_cpu_s": featurize,
-            "predict_s": predict, **rss.stop(), "errors": len(fp.invalid_)}
+    return {
+        "method": "naive (featurize per target)",
+        "compounds": size,
+        "wall_s": time.perf_counter() - start,
+        "featurize_cpu_s": featurize,
+        "predict_s": predict,
+        **rss.stop(),
+        "errors": len(fp.invalid_),
+    }
 
 
 def in_subprocess(kind: str, size: int, n_jobs: int) -> dict:
@@ -102,8 +122,11 @@ def main() -> None:
     table["predict_share"] = table["predict_s"] / busy
     stream = table[(table.method.str.startswith("stream")) & (table.compounds == args.naive_size)]
     naive = table[table.method.str.startswith("naive")]
-    ratio = (float(stream.compounds_per_s.iloc[0] / naive.compounds_per_s.iloc[0])
-             if len(stream) else float("nan"))
+    ratio = (
+        float(stream.compounds_per_s.iloc[0] / naive.compounds_per_s.iloc[0])
+        if len(stream)
+        else float("nan")
+    )
     n_targets = len(load_bundle(tox21_bundle()).targets)
     unique = int((CACHE / "unique.txt").read_text())
     notes = [
@@ -117,8 +140,13 @@ def main() -> None:
         "time of XGBoost prediction in the main process. Peak RSS sampled every 0.1 s: the main "
         "process, and main plus featurizing workers (total).",
     ]
-    write_tables("scoring", "Batch scoring throughput and memory", {"results": table}, notes,
-                 {"speedup_vs_naive": ratio})
+    write_tables(
+        "scoring",
+        "Batch scoring throughput and memory",
+        {"results": table},
+        notes,
+        {"speedup_vs_naive": ratio},
+    )
 
 
 if __name__ == "__main__":

@@ -40,8 +40,9 @@ from bioassay_mix.solver import solve, solve_panel
 from bioassay_mix.solver.objectives import observed_label_proba
 
 
-def reference_loop(P: np.ndarray, eta: float = 1.0, steps: int = 100,
-                   grad_tol: float = 1e-4) -> np.ndarray:
+def reference_loop(
+    P: np.ndarray, eta: float = 1.0, steps: int = 100, grad_tol: float = 1e-4
+) -> np.ndarray:
     """The paper's exponentiated-gradient loop for one target."""
     n, k = P.shape
     w = np.full(k, 1.0 / k)
@@ -62,11 +63,17 @@ def objective_and_gap(P: np.ndarray, w: np.ndarray) -> tuple[float, float]:
 
 def slsqp(P: np.ndarray) -> np.ndarray:
     n, k = P.shape
-    res = minimize(lambda w: -np.mean(np.log(P @ w)), np.full(k, 1.0 / k),
-                   jac=lambda w: -((1.0 / (P @ w)) @ P) / n, method="SLSQP",
-                   bounds=[(0, 1)] * k, options={"ftol": 1e-12, "maxiter": 500},
-                   constraints=({"type": "eq", "fun": lambda w: w.sum() - 1.0,
-                                 "jac": lambda w: np.ones_like(w)},))
+    res = minimize(
+        lambda w: -np.mean(np.log(P @ w)),
+        np.full(k, 1.0 / k),
+        jac=lambda w: -((1.0 / (P @ w)) @ P) / n,
+        method="SLSQP",
+        bounds=[(0, 1)] * k,
+        options={"ftol": 1e-12, "maxiter": 500},
+        constraints=(
+            {"type": "eq", "fun": lambda w: w.sum() - 1.0, "jac": lambda w: np.ones_like(w)},
+        ),
+    )
     w = np.clip(res.x, 0, None)
     return w / w.sum()
 
@@ -80,8 +87,11 @@ def bandwidth_gbs() -> float:
     return A.nbytes / best / 1e9
 
 
-def real_problems(panel: str, max_targets: int | None, clip: float = 1e-12,
-                  ) -> tuple[list[np.ndarray], tuple[pd.DataFrame, pd.DataFrame]]:
+def real_problems(
+    panel: str,
+    max_targets: int | None,
+    clip: float = 1e-12,
+) -> tuple[list[np.ndarray], tuple[pd.DataFrame, pd.DataFrame]]:
     """Each target's matrix, and the panel form (proxy table, labels) they are built from."""
     cfg = RunConfig(min_test_positives=1, compute=Compute(n_jobs=-1))
     prep = prepare(load_panel(panel), config=cfg, out_dir=RESULTS / "cache" / f"{panel}-solver")
@@ -93,13 +103,18 @@ def real_problems(panel: str, max_targets: int | None, clip: float = 1e-12,
     for t in prep.targets:  # P[j, p]: source p's probability of target t's label on row j
         r = labels[t].notna().to_numpy()
         sources = [s for s in prep.Q.columns if s != t]
-        problems.append(np.maximum(observed_label_proba(
-            prep.Q.loc[r, sources].to_numpy(), labels.loc[r, t].to_numpy()), clip))
+        problems.append(
+            np.maximum(
+                observed_label_proba(
+                    prep.Q.loc[r, sources].to_numpy(), labels.loc[r, t].to_numpy()
+                ),
+                clip,
+            )
+        )
     return problems, (prep.Q, labels)
 
 
-def value_sample(problems: list[np.ndarray], per_problem: int = 10000,
-                 seed: int = 0) -> np.ndarray:
+def value_sample(problems: list[np.ndarray], per_problem: int = 10000, seed: int = 0) -> np.ndarray:
     """A sample of the real matrices' entries (the synthetic problems draw from it)."""
     rng = np.random.default_rng(seed)
     return np.concatenate([rng.choice(p.ravel(), min(per_problem, p.size)) for p in problems])
@@ -128,56 +143,95 @@ def timed(func, repeats: int):
     return best, out
 
 
-def bench(name: str, problems: list[np.ndarray], scipy_targets: int, device: str,
-          bw: float, repeats: int,
-          panel: tuple[pd.DataFrame, pd.DataFrame] | None = None) -> pd.DataFrame:
+def bench(
+    name: str,
+    problems: list[np.ndarray],
+    scipy_targets: int,
+    device: str,
+    bw: float,
+    repeats: int,
+    panel: tuple[pd.DataFrame, pd.DataFrame] | None = None,
+) -> pd.DataFrame:
     rows = []
     nbytes = sum(p.nbytes for p in problems)
     t_ref, ref = timed(lambda: [reference_loop(P) for P in problems], repeats)
     og = np.array([objective_and_gap(P, w) for P, w in zip(problems, ref, strict=True)])
-    rows.append({"method": "reference loop (paper)", "time_s": t_ref, "iters": 100,
-                 "objective_mean": og[:, 0].mean(), "gap_max": og[:, 1].max(),
-                 "note": "per target"})
+    rows.append(
+        {
+            "method": "reference loop (paper)",
+            "time_s": t_ref,
+            "iters": 100,
+            "objective_mean": og[:, 0].mean(),
+            "gap_max": og[:, 1].max(),
+            "note": "per target",
+        }
+    )
 
     m = min(scipy_targets, len(problems))
     t = time.perf_counter()
     ws = [slsqp(P) for P in problems[:m]]
     t_sp = (time.perf_counter() - t) * len(problems) / m
     og_sp = np.array([objective_and_gap(P, w) for P, w in zip(problems[:m], ws, strict=True)])
-    rows.append({"method": "scipy SLSQP", "time_s": t_sp, "iters": np.nan,
-                 "objective_mean": np.nan, "gap_max": og_sp[:, 1].max(),
-                 "note": f"{m} of {len(problems)} targets, time extrapolated"})
+    rows.append(
+        {
+            "method": "scipy SLSQP",
+            "time_s": t_sp,
+            "iters": np.nan,
+            "objective_mean": np.nan,
+            "gap_max": og_sp[:, 1].max(),
+            "note": f"{m} of {len(problems)} targets, time extrapolated",
+        }
+    )
 
-    variants = [("active set float64", "float64", "cpu", "active_set"),
-                ("batched float64", "float64", "cpu", "adaptive"),
-                ("batched float32", "float32", "cpu", "adaptive"),
-                ("batched reference (paper's steps)", "float64", "cpu", "reference")]
+    variants = [
+        ("active set float64", "float64", "cpu", "active_set"),
+        ("batched float64", "float64", "cpu", "adaptive"),
+        ("batched float32", "float32", "cpu", "adaptive"),
+        ("batched reference (paper's steps)", "float64", "cpu", "reference"),
+    ]
     if device != "cpu" and cuda_available():
-        variants += [("batched CuPy float64", "float64", "cuda", "adaptive"),
-                     ("batched CuPy float32", "float32", "cuda", "adaptive")]
+        variants += [
+            ("batched CuPy float64", "float64", "cuda", "adaptive"),
+            ("batched CuPy float32", "float32", "cuda", "adaptive"),
+        ]
     for label, dtype, dev, method in variants:
-        el, res = timed(partial(solve, problems, dtype=dtype, device=dev, method=method),
-                        repeats)
-        og = np.array([objective_and_gap(P, r.weights.to_numpy())
-                       for P, r in zip(problems, res, strict=True)])
+        el, res = timed(partial(solve, problems, dtype=dtype, device=dev, method=method), repeats)
+        og = np.array(
+            [objective_and_gap(P, r.weights.to_numpy()) for P, r in zip(problems, res, strict=True)]
+        )
         iters = max(r.n_iter for r in res)
         scale = 0.5 if dtype == "float32" else 1.0
-        bound = "" if method == "active_set" else \
-            f"bandwidth bound {2 * nbytes * scale * iters / (bw * 1e9):.2f} s; "
-        rows.append({"method": label, "time_s": el, "iters": iters,
-                     "objective_mean": og[:, 0].mean(), "gap_max": og[:, 1].max(),
-                     "note": f"{bound}{sum(r.converged for r in res)}/{len(res)} certified"})
+        bound = (
+            ""
+            if method == "active_set"
+            else f"bandwidth bound {2 * nbytes * scale * iters / (bw * 1e9):.2f} s; "
+        )
+        rows.append(
+            {
+                "method": label,
+                "time_s": el,
+                "iters": iters,
+                "objective_mean": og[:, 0].mean(),
+                "gap_max": og[:, 1].max(),
+                "note": f"{bound}{sum(r.converged for r in res)}/{len(res)} certified",
+            }
+        )
     table = pd.DataFrame(rows)
     table["input_MB"] = nbytes / 1e6
     if panel is not None:
         el, res = timed(partial(solve_panel, *panel), repeats)
-        og = np.array([objective_and_gap(P, r.weights.to_numpy())
-                       for P, r in zip(problems, res, strict=True)])
+        og = np.array(
+            [objective_and_gap(P, r.weights.to_numpy()) for P, r in zip(problems, res, strict=True)]
+        )
         table.loc[len(table)] = {
-            "method": "active set, panel form", "time_s": el, "iters": max(r.n_iter for r in res),
-            "objective_mean": og[:, 0].mean(), "gap_max": og[:, 1].max(),
+            "method": "active set, panel form",
+            "time_s": el,
+            "iters": max(r.n_iter for r in res),
+            "objective_mean": og[:, 0].mean(),
+            "gap_max": og[:, 1].max(),
             "note": f"{sum(r.converged for r in res)}/{len(res)} certified",
-            "input_MB": sum(f.memory_usage(index=False).sum() for f in panel) / 1e6}
+            "input_MB": sum(f.memory_usage(index=False).sum() for f in panel) / 1e6,
+        }
     table.insert(0, "problems", name)
     table["speedup_vs_reference"] = t_ref / table["time_s"]
     table["one_read_of_input_s"] = table["input_MB"] * 1e6 / (bw * 1e9)
@@ -191,9 +245,13 @@ def main() -> None:
     ap.add_argument("--synthetic-max-rows", type=int, default=100000)
     ap.add_argument("--scipy-targets", type=int, default=3)
     ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--max-targets", type=int, default=None,
-                    help="a seeded sample of each panel's targets (memory: ToxCast's 617 "
-                         "targets hold about 5 GB of P in float64)")
+    ap.add_argument(
+        "--max-targets",
+        type=int,
+        default=None,
+        help="a seeded sample of each panel's targets (memory: ToxCast's 617 "
+        "targets hold about 5 GB of P in float64)",
+    )
     ap.add_argument("--device", default="auto")
     args = ap.parse_args()
     bw = bandwidth_gbs()
@@ -201,22 +259,30 @@ def main() -> None:
     for panel in args.panels:
         probs, panel_form = real_problems(panel, args.max_targets)
         pool.append(value_sample(probs))
-        shapes[panel] = f"{len(probs)} targets, rows {min(len(p) for p in probs)}-" \
-                        f"{max(len(p) for p in probs)}, sources {probs[0].shape[1]}"
-        tables.append(bench(panel, probs, args.scipy_targets, args.device, bw, args.repeats,
-                            panel_form))
+        shapes[panel] = (
+            f"{len(probs)} targets, rows {min(len(p) for p in probs)}-"
+            f"{max(len(p) for p in probs)}, sources {probs[0].shape[1]}"
+        )
+        tables.append(
+            bench(panel, probs, args.scipy_targets, args.device, bw, args.repeats, panel_form)
+        )
         del probs  # memory: ToxCast's 617 matrices are 4.3 GB
     synth = synthetic_problems(np.concatenate(pool), args.synthetic_max_rows)
-    shapes["synthetic PCBA-shaped"] = f"128 targets x 127 sources, rows " \
+    shapes["synthetic PCBA-shaped"] = (
+        f"128 targets x 127 sources, rows "
         f"{min(len(p) for p in synth)}-{max(len(p) for p in synth)} (SYNTHETIC)"
-    tables.append(bench("synthetic PCBA-shaped", synth, args.scipy_targets, args.device, bw,
-                        args.repeats))
-    notes = [f"Measured memory read bandwidth {bw:.1f} GB/s (the faster of a NumPy reduction "
-             "and a BLAS matrix-vector product over 256 MiB).",
-             *[f"- {k}: {v}" for k, v in shapes.items()],
-             "objective_mean: mean cross-entropy over targets (lower is better); gap_max: largest"
-             " Frank-Wolfe duality gap (a certified bound on the distance to the optimum).",
-             f"GPU: {'present' if cuda_available() else 'none on this machine; CuPy rows absent'}."]
+    )
+    tables.append(
+        bench("synthetic PCBA-shaped", synth, args.scipy_targets, args.device, bw, args.repeats)
+    )
+    notes = [
+        f"Measured memory read bandwidth {bw:.1f} GB/s (the faster of a NumPy reduction "
+        "and a BLAS matrix-vector product over 256 MiB).",
+        *[f"- {k}: {v}" for k, v in shapes.items()],
+        "objective_mean: mean cross-entropy over targets (lower is better); gap_max: largest"
+        " Frank-Wolfe duality gap (a certified bound on the distance to the optimum).",
+        f"GPU: {'present' if cuda_available() else 'none on this machine; CuPy rows absent'}.",
+    ]
     write_tables("solver", "MixMin solver benchmark", {"results": pd.concat(tables)}, notes)
 
 

@@ -18,13 +18,27 @@ from ._version import __version__
 # Public names, imported on first use (PEP 562): a featurizing worker process imports this
 # package, and importing every module (XGBoost, Dask, ...) would slow its start.
 _EXPORTS = {
-    "AssayPanel": "panel", "Bundle": "bundle", "Compute": "compute", "MixMin": "mixture",
-    "MixMinClassifier": "estimator", "MixMinResult": "solver",
-    "MorganFingerprint": "featurize", "ProxyLibrary": "library", "RunConfig": "protocol",
-    "RunResult": "protocol", "compose": "panel", "fetch": "datasets",
-    "load_bundle": "bundle", "load_library": "library", "load_panel": "datasets",
-    "manifests": "datasets", "run": "protocol", "score": "scoring",
-    "score_file": "scoring", "solve": "solver", "solve_panel": "solver",
+    "AssayPanel": "panel",
+    "Bundle": "bundle",
+    "Compute": "compute",
+    "MixMin": "mixture",
+    "MixMinClassifier": "estimator",
+    "MixMinResult": "solver",
+    "MorganFingerprint": "featurize",
+    "ProxyLibrary": "library",
+    "RunConfig": "protocol",
+    "RunResult": "protocol",
+    "compose": "panel",
+    "fetch": "datasets",
+    "load_bundle": "bundle",
+    "load_library": "library",
+    "load_panel": "datasets",
+    "manifests": "datasets",
+    "run": "protocol",
+    "score": "scoring",
+    "score_file": "scoring",
+    "solve": "solver",
+    "solve_panel": "solver",
 }
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())

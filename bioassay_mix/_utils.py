@@ -64,8 +64,14 @@ def _umask() -> int:
     return mask
 
 
-def check_output_dir(final: str | os.PathLike, *, marker: str, overwrite: bool,
-                     what: str, owned: Collection[str] = ()) -> Path:
+def check_output_dir(
+    final: str | os.PathLike,
+    *,
+    marker: str,
+    overwrite: bool,
+    what: str,
+    owned: Collection[str] = (),
+) -> Path:
     """Refuse ``final`` as the folder of a ``what`` unless it is new, empty, or provably one this
     tool wrote (it holds ``marker``, and, when ``owned`` names what the tool writes there,
     nothing else) and ``overwrite`` is set. Call it before any work, so a refusal costs
@@ -77,15 +83,20 @@ def check_output_dir(final: str | os.PathLike, *, marker: str, overwrite: bool,
         raise DataError(f"{what} path {final} is a file, not a folder; refusing to replace it")
     if final.is_dir() and any(final.iterdir()):
         if not (final / marker).is_file():
-            raise DataError(f"{final} is not empty and is not a {what} (it has no {marker}); "
-                            f"refusing to replace it: choose a new or empty folder")
+            raise DataError(
+                f"{final} is not empty and is not a {what} (it has no {marker}); "
+                f"refusing to replace it: choose a new or empty folder"
+            )
         if not overwrite:
-            raise DataError(f"{what} {final} already exists (pass overwrite=True / "
-                            "--overwrite to replace it)")
+            raise DataError(
+                f"{what} {final} already exists (pass overwrite=True / --overwrite to replace it)"
+            )
         foreign = sorted(p.name for p in final.iterdir() if p.name not in {marker, *owned})
         if owned and foreign:
-            raise DataError(f"{final} holds files this tool did not write there: "
-                            f"{foreign[:10]}; refusing to replace it: move them out first")
+            raise DataError(
+                f"{final} holds files this tool did not write there: "
+                f"{foreign[:10]}; refusing to replace it: move them out first"
+            )
     for parent in final.parents:
         if parent.exists():
             if not parent.is_dir():
@@ -94,8 +105,15 @@ def check_output_dir(final: str | os.PathLike, *, marker: str, overwrite: bool,
     return final
 
 
-def write_dir_atomic(final: str | os.PathLike, write: Callable[[Path], None], *, marker: str,
-                     overwrite: bool, what: str, owned: Collection[str] = ()) -> Path:
+def write_dir_atomic(
+    final: str | os.PathLike,
+    write: Callable[[Path], None],
+    *,
+    marker: str,
+    overwrite: bool,
+    what: str,
+    owned: Collection[str] = (),
+) -> Path:
     """Fill a temporary folder beside ``final`` with ``write(tmp)``, then put it in ``final``'s
     place. ``final`` must pass :func:`check_output_dir`: a folder the tool did not write is never
     replaced, and an interrupted write leaves the old folder as it was."""
@@ -155,8 +173,10 @@ def _acquire(lock: Path, target: Path, what: str):
             handle.seek(0)
             holder = handle.read().strip() or "?"
             handle.close()
-            raise DataError(f"another bioassay-mix process (pid {holder}) is writing {what} "
-                            f"{target}; wait for it to finish or choose another path") from None
+            raise DataError(
+                f"another bioassay-mix process (pid {holder}) is writing {what} "
+                f"{target}; wait for it to finish or choose another path"
+            ) from None
         try:
             same = os.stat(lock).st_ino == os.fstat(handle.fileno()).st_ino
         except FileNotFoundError:
@@ -190,9 +210,8 @@ def remove_dead_folders(final: str | os.PathLike) -> list[Path]:
     removed = []
     for kind in ("tmp", "old"):
         for path in final.parent.glob(f".{glob.escape(final.name)}.{kind}-*"):
-            pid = path.name[len(final.name) + len(kind) + 3:].split("-")[0]
-            if path.is_dir() and not path.is_symlink() and pid.isdigit() \
-                    and not _alive(int(pid)):
+            pid = path.name[len(final.name) + len(kind) + 3 :].split("-")[0]
+            if path.is_dir() and not path.is_symlink() and pid.isdigit() and not _alive(int(pid)):
                 shutil.rmtree(path, ignore_errors=True)
                 removed.append(path)
     return removed
@@ -269,8 +288,7 @@ def read_manifest_json(folder: Path, name: str, what: str) -> Any:
     try:
         return json.loads(file.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
-        raise ModelFileError(f"{file} is corrupt: {type(exc).__name__}: "
-                             f"{str(exc)[:200]}") from exc
+        raise ModelFileError(f"{file} is corrupt: {type(exc).__name__}: {str(exc)[:200]}") from exc
 
 
 class SavedFolder:
@@ -303,8 +321,14 @@ class SavedFolder:
         pathlib.Path
             The folder, also set as ``self.path``.
         """
-        self.path = write_dir_atomic(path, self._write, marker=self.MARKER, overwrite=overwrite,
-                                     what=self.KIND, owned=self.FILES)
+        self.path = write_dir_atomic(
+            path,
+            self._write,
+            marker=self.MARKER,
+            overwrite=overwrite,
+            what=self.KIND,
+            owned=self.FILES,
+        )
         return self.path
 
 
@@ -315,8 +339,9 @@ def write_text_atomic(path: str | os.PathLike, text: str) -> None:
 
 def write_json_atomic(path: str | os.PathLike, obj: Any) -> None:
     """``obj`` as strict JSON (NaN and infinities become null, which every parser reads)."""
-    text = json.dumps(_strict(obj), indent=2, sort_keys=True, default=_json_default,
-                      allow_nan=False)
+    text = json.dumps(
+        _strict(obj), indent=2, sort_keys=True, default=_json_default, allow_nan=False
+    )
     write_text_atomic(path, text + "\n")
 
 
@@ -342,8 +367,10 @@ def _json_default(obj: Any) -> Any:
     raise TypeError(f"cannot serialise {type(obj).__name__} to JSON")
 
 
-def t_interval(values: Any, bounds: tuple[float, float] = (-1.0, 1.0),
-               ) -> tuple[float, float, float]:
+def t_interval(
+    values: Any,
+    bounds: tuple[float, float] = (-1.0, 1.0),
+) -> tuple[float, float, float]:
     """The mean of ``values`` and its 95% t-interval, clipped to ``bounds`` (a metric's range:
     an AP over five folds of 0.78-0.98 has a t-interval reaching 1.02, which no AP can be).
     Fewer than two values give no interval (NaN)."""

@@ -84,8 +84,10 @@ class Bundle(SavedFolder):
     def __post_init__(self) -> None:
         clash = [t for t in self.models if t in OUTPUT_COLUMNS]
         if clash:
-            raise DataError(f"target name {clash[0]!r} is one of the columns a scored table "
-                            f"has beside the targets {list(OUTPUT_COLUMNS)}; rename it")
+            raise DataError(
+                f"target name {clash[0]!r} is one of the columns a scored table "
+                f"has beside the targets {list(OUTPUT_COLUMNS)}; rename it"
+            )
 
     @property
     def targets(self) -> list[str]:
@@ -121,8 +123,13 @@ class Bundle(SavedFolder):
         if targets is None:
             return self
         _check_known(targets, self.targets, self.path)
-        return Bundle({t: self.models[t] for t in targets}, dict(self.featurizer),
-                      self.weights.reindex(index=targets), self.info, self.path)
+        return Bundle(
+            {t: self.models[t] for t in targets},
+            dict(self.featurizer),
+            self.weights.reindex(index=targets),
+            self.info,
+            self.path,
+        )
 
     def to_device(self, device: str | None) -> str:
         """Move the XGBoost models' prediction to ``device``.
@@ -184,18 +191,24 @@ class Bundle(SavedFolder):
         if not result.models:
             raise DataError("this run trained no target models; nothing to bundle")
         cfg = result.metadata["config"]
-        featurizer = result.metadata.get("featurizer") or MorganFingerprint(
-            radius=cfg["radius"], n_bits=cfg["n_bits"], counts=cfg["counts"]).spec()
+        featurizer = (
+            result.metadata.get("featurizer")
+            or MorganFingerprint(
+                radius=cfg["radius"], n_bits=cfg["n_bits"], counts=cfg["counts"]
+            ).spec()
+        )
         ap = result.report.set_index("target").filter(like="ap_")
         info = {
             "panel": result.metadata["panel"],
             "panel_sources_sha256": result.metadata["panel_sources_sha256"],
             "panel_labels_sha256": result.metadata["panel_labels_sha256"],
-            "config": cfg, "config_key": result.metadata["config_key"],
+            "config": cfg,
+            "config_key": result.metadata["config_key"],
             "test_ap": {t: ap.loc[t].to_dict() for t in result.models if t in ap.index},
         }
-        return cls(dict(result.models), featurizer,
-                   result.weights.reindex(index=list(result.models)), info)
+        return cls(
+            dict(result.models), featurizer, result.weights.reindex(index=list(result.models)), info
+        )
 
     def _write(self, folder: Path) -> None:
         (folder / "models").mkdir()
@@ -203,18 +216,27 @@ class Bundle(SavedFolder):
         for t, model in self.models.items():
             record = save_estimator(model, folder, f"models/{safe_name(t)}")
             w = self.weights.loc[t].dropna() if t in self.weights.index else pd.Series()
-            targets.append({"name": t, "model": record,
-                            "weights": {s: float(v) for s, v in w.items() if v > 0},
-                            "test_ap": self.info.get("test_ap", {}).get(t)})
+            targets.append(
+                {
+                    "name": t,
+                    "model": record,
+                    "weights": {s: float(v) for s, v in w.items() if v > 0},
+                    "test_ap": self.info.get("test_ap", {}).get(t),
+                }
+            )
         import rdkit
         import sklearn
 
         manifest = {
             "format": BUNDLE_FORMAT,
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
-            "versions": {"bioassay_mix": __version__, "xgboost": xgb.__version__,
-                         "rdkit": rdkit.__version__, "scikit_learn": sklearn.__version__,
-                         "numpy": np.__version__},
+            "versions": {
+                "bioassay_mix": __version__,
+                "xgboost": xgb.__version__,
+                "rdkit": rdkit.__version__,
+                "scikit_learn": sklearn.__version__,
+                "numpy": np.__version__,
+            },
             "featurizer": self.featurizer,
             "training": {k: v for k, v in self.info.items() if k != "test_ap"},
             "targets": targets,
@@ -252,8 +274,12 @@ class Bundle(SavedFolder):
             raise ModelFileError(f"{folder / MANIFEST}: {exc}") from exc
         models = {t: _load_model(folder, entries[t], featurizer) for t in wanted}
         weights = pd.DataFrame({t: entries[t]["weights"] for t in wanted}).T.reindex(wanted)
-        info = {**manifest["training"], "test_ap": {t: entries[t]["test_ap"] for t in wanted},
-                "versions": manifest["versions"], "created": manifest["created"]}
+        info = {
+            **manifest["training"],
+            "test_ap": {t: entries[t]["test_ap"] for t in wanted},
+            "versions": manifest["versions"],
+            "created": manifest["created"],
+        }
         return cls(models, manifest["featurizer"], weights.fillna(0.0), info, folder)
 
 
@@ -277,8 +303,10 @@ def load_bundle(path: str | os.PathLike, *, targets: list[str] | None = None) ->
 def _check_known(wanted: list[str], known: list[str], where: Path | None) -> None:
     unknown = [t for t in wanted if t not in known]
     if unknown:
-        raise DataError(f"bundle {where or '(in memory)'} has no target {unknown[0]!r}; it has "
-                        f"{len(known)}: {known[:10]}")
+        raise DataError(
+            f"bundle {where or '(in memory)'} has no target {unknown[0]!r}; it has "
+            f"{len(known)}: {known[:10]}"
+        )
     if not wanted:
         raise DataError(f"no targets selected from bundle {where or '(in memory)'}")
 
@@ -293,22 +321,25 @@ def _read_manifest(folder: Path) -> dict:
             manifest = _upgrade_v1(manifest)
         featurizer, entries = manifest["featurizer"], manifest["targets"]
         complete = isinstance(featurizer, dict) and all(
-            {"name", "model"} <= set(e) and {"file", "sha256"} <= set(e["model"])
-            for e in entries)
+            {"name", "model"} <= set(e) and {"file", "sha256"} <= set(e["model"]) for e in entries
+        )
         names = [str(e["name"]) for e in entries]
         _ = manifest["training"], manifest["created"]
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise ModelFileError(f"{file} is corrupt: {type(exc).__name__}: "
-                             f"{str(exc)[:200]}") from exc
+        raise ModelFileError(f"{file} is corrupt: {type(exc).__name__}: {str(exc)[:200]}") from exc
     if fmt not in READABLE_FORMATS:
-        raise ModelFileError(f"{file} has bundle format {fmt!r}; this bioassay-mix "
-                             f"{__version__} reads formats {READABLE_FORMATS}")
+        raise ModelFileError(
+            f"{file} has bundle format {fmt!r}; this bioassay-mix "
+            f"{__version__} reads formats {READABLE_FORMATS}"
+        )
     if not complete:
         raise ModelFileError(f"{file} is corrupt: featurizer or target entries incomplete")
     duplicated = repeated(names)
     if duplicated:
-        raise ModelFileError(f"{file} names target {duplicated[0]!r} more than once; refusing "
-                             "to guess which model serves it")
+        raise ModelFileError(
+            f"{file} names target {duplicated[0]!r} more than once; refusing "
+            "to guess which model serves it"
+        )
     _check_versions(file, versions)
     return manifest
 
@@ -320,10 +351,18 @@ def _upgrade_v1(manifest: dict) -> dict:
         raise KeyError("featurizer kind")
     params = {k: old[k] for k in _V1_FEATURIZER_KEYS}
     params["n_bits"] = int(params["n_bits"])
-    targets = [{**e, "model": {"format": "xgboost-ubj", "file": e["model_file"],
-                               "sha256": e["sha256"],
-                               "class": "xgboost.sklearn.XGBClassifier"}}
-               for e in manifest["targets"]]
+    targets = [
+        {
+            **e,
+            "model": {
+                "format": "xgboost-ubj",
+                "file": e["model_file"],
+                "sha256": e["sha256"],
+                "class": "xgboost.sklearn.XGBClassifier",
+            },
+        }
+        for e in manifest["targets"]
+    ]
     return {**manifest, "featurizer": MorganFingerprint(**params).spec(), "targets": targets}
 
 
@@ -337,17 +376,24 @@ def _check_versions(file: Path, versions: dict) -> None:
     # Same major.minor of bioassay-mix: the featurizer and bundle layout are stable within it.
     written = versions.get("bioassay_mix", "?")
     if _minor(written) != _minor(__version__):
-        raise ModelFileError(f"{file} was written by bioassay-mix {written}; this is "
-                             f"{__version__} (major.minor must match): retrain or re-export it")
+        raise ModelFileError(
+            f"{file} was written by bioassay-mix {written}; this is "
+            f"{__version__} (major.minor must match): retrain or re-export it"
+        )
     # XGBoost reads models from older releases, not from newer ones.
     model_xgb = versions.get("xgboost", "0")
     if _minor(model_xgb) > _minor(xgb.__version__):
-        raise ModelFileError(f"{file} holds models from XGBoost {model_xgb}; installed "
-                             f"XGBoost {xgb.__version__} is older and may not read them")
+        raise ModelFileError(
+            f"{file} holds models from XGBoost {model_xgb}; installed "
+            f"XGBoost {xgb.__version__} is older and may not read them"
+        )
 
 
 def _load_model(folder: Path, entry: dict, featurizer: Featurizer) -> Any:
     model = load_estimator(folder, entry["model"], recorded_in=str(folder / MANIFEST))
-    check_binary_classifier(model, featurizer.n_features_out_,
-                            f"model {entry['model']['file']} of target {entry['name']!r}")
+    check_binary_classifier(
+        model,
+        featurizer.n_features_out_,
+        f"model {entry['model']['file']} of target {entry['name']!r}",
+    )
     return model

@@ -38,8 +38,13 @@ class Parsed:
     reason: str | None
 
 
-def parse_smiles(smiles: object, *, canonical: bool = True, max_atoms: int = MAX_ATOMS,
-                 limit_of: str | None = None) -> Parsed:
+def parse_smiles(
+    smiles: object,
+    *,
+    canonical: bool = True,
+    max_atoms: int = MAX_ATOMS,
+    limit_of: str | None = None,
+) -> Parsed:
     """Parse one SMILES as ``Chem.MolFromSmiles`` does; never raises.
 
     Parameters

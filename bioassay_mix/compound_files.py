@@ -30,18 +30,30 @@ DEFAULT_CHUNK_SIZE = 20_000
 
 def input_format(path: Path) -> str:
     name = path.name.lower().removesuffix(".gz")
-    for suffix, kind in ((".csv", "csv"), (".tsv", "tsv"), (".parquet", "parquet"),
-                         (".pq", "parquet"), (".smi", "smi"), (".smiles", "smi"),
-                         (".sdf", "sdf"), (".sd", "sdf")):
+    for suffix, kind in (
+        (".csv", "csv"),
+        (".tsv", "tsv"),
+        (".parquet", "parquet"),
+        (".pq", "parquet"),
+        (".smi", "smi"),
+        (".smiles", "smi"),
+        (".sdf", "sdf"),
+        (".sd", "sdf"),
+    ):
         if name.endswith(suffix):
             return kind
-    raise DataError(f"{path}: unsupported input type (use .csv, .tsv, .parquet, .smi or .sdf, "
-                    "optionally .gz)")
+    raise DataError(
+        f"{path}: unsupported input type (use .csv, .tsv, .parquet, .smi or .sdf, optionally .gz)"
+    )
 
 
-def read_compounds(path: str | os.PathLike, *, smiles_column: str = "smiles",
-                   id_column: str | None = None,
-                   chunk_size: int = DEFAULT_CHUNK_SIZE) -> Iterator[pd.DataFrame]:
+def read_compounds(
+    path: str | os.PathLike,
+    *,
+    smiles_column: str = "smiles",
+    id_column: str | None = None,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+) -> Iterator[pd.DataFrame]:
     """Chunks of the input with columns ``row``, ``id``, ``smiles``, ``error`` (a reason when a
     record could not be read, else ``None``), in input order."""
     path = Path(path)
@@ -72,24 +84,36 @@ def _table_batches(path, kind, smiles_column, id_column, chunk_size) -> Iterator
         raise DataError(f"input {path} could not be read: {exc}") from exc
     twice = [c for c in wanted if names.count(c) > 1]
     if twice:
-        raise DataError(f"input {path} has {names.count(twice[0])} columns named {twice[0]!r}; "
-                        "rename them so the one to use is unambiguous")
+        raise DataError(
+            f"input {path} has {names.count(twice[0])} columns named {twice[0]!r}; "
+            "rename them so the one to use is unambiguous"
+        )
     missing = [c for c in wanted if c not in names]
     if missing:
-        raise DataError(f"input {path} has no column {missing[0]!r} (columns: {names[:20]}); "
-                        "set smiles_column / id_column (--smiles-column / --id-column)")
+        raise DataError(
+            f"input {path} has no column {missing[0]!r} (columns: {names[:20]}); "
+            "set smiles_column / id_column (--smiles-column / --id-column)"
+        )
     try:
         if kind == "parquet":
             batches = source.iter_batches(batch_size=chunk_size, columns=wanted)
         else:
             batches = pacsv.open_csv(
-                path, parse_options=parse,
-                convert_options=pacsv.ConvertOptions(include_columns=wanted, column_types={
-                    c: pa.string() for c in wanted}))
+                path,
+                parse_options=parse,
+                convert_options=pacsv.ConvertOptions(
+                    include_columns=wanted, column_types={c: pa.string() for c in wanted}
+                ),
+            )
         for batch in batches:
             frame = batch.to_pandas()
-            yield pd.DataFrame({"id": frame[id_column] if id_column else None,
-                                "smiles": frame[smiles_column], "error": None})
+            yield pd.DataFrame(
+                {
+                    "id": frame[id_column] if id_column else None,
+                    "smiles": frame[smiles_column],
+                    "error": None,
+                }
+            )
     except (pa.ArrowInvalid, OSError, EOFError) as exc:
         raise DataError(f"input {path} could not be read: {exc}") from exc
 
@@ -108,11 +132,14 @@ def _lines(path: Path) -> Iterator[tuple[int, str]]:
                 try:
                     yield number, raw.decode("utf-8")
                 except UnicodeDecodeError as exc:
-                    raise DataError(f"{path}, line {number}: byte {raw[exc.start]:#04x} at "
-                                    f"column {exc.start + 1} is not UTF-8") from exc
+                    raise DataError(
+                        f"{path}, line {number}: byte {raw[exc.start]:#04x} at "
+                        f"column {exc.start + 1} is not UTF-8"
+                    ) from exc
     except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
-        raise DataError(f"{path} is truncated or not gzip after line {number} "
-                        f"({type(exc).__name__}: {exc})") from exc
+        raise DataError(
+            f"{path} is truncated or not gzip after line {number} ({type(exc).__name__}: {exc})"
+        ) from exc
 
 
 def _smi_records(path: Path) -> Iterator[pd.DataFrame]:
@@ -165,11 +192,12 @@ def _sdf_records(path: Path, id_column: str | None) -> Iterator[pd.DataFrame]:
     yield pd.DataFrame(rows, columns=["id", "smiles", "error"])
 
 
-def _check_id_property(path: Path, id_column: str | None, found: bool, seen: set,
-                       n: int) -> None:
+def _check_id_property(path: Path, id_column: str | None, found: bool, seen: set, n: int) -> None:
     if not found and n:
-        raise DataError(f"input {path}: no SD record has the property {id_column!r} given as "
-                        f"the id column (properties: {sorted(seen)[:20]})")
+        raise DataError(
+            f"input {path}: no SD record has the property {id_column!r} given as "
+            f"the id column (properties: {sorted(seen)[:20]})"
+        )
 
 
 @dataclass(frozen=True)
@@ -195,11 +223,17 @@ def _sdf_record(number: int, block: str, id_column: str | None) -> SDFRecord:
     try:
         Chem.SanitizeMol(mol)
     except Exception as exc:  # RDKit raises several sanitisation exception types
-        return SDFRecord(name, None, f"SDF record {number + 1}: sanitisation failed: {exc}",
-                         properties)
+        return SDFRecord(
+            name, None, f"SDF record {number + 1}: sanitisation failed: {exc}", properties
+        )
     if mol.GetNumHeavyAtoms() > MAX_ATOMS:
-        return SDFRecord(name, None, f"SDF record {number + 1}: {mol.GetNumHeavyAtoms()} heavy "
-                         f"atoms, above the limit of {MAX_ATOMS}", properties)
+        return SDFRecord(
+            name,
+            None,
+            f"SDF record {number + 1}: {mol.GetNumHeavyAtoms()} heavy "
+            f"atoms, above the limit of {MAX_ATOMS}",
+            properties,
+        )
     return SDFRecord(name, Chem.MolToSmiles(mol), None, properties)
 
 
@@ -252,11 +286,15 @@ def _smi_table(path: Path) -> pd.DataFrame:
                 continue
             names = {2: ["smiles", "label"], 3: ["smiles", "name", "label"]}.get(len(fields))
             if names is None:
-                raise DataError(f"{path}, line {number}: {len(fields)} fields; without a header "
-                                "line a .smi target has 'smiles label' or 'smiles name label'")
+                raise DataError(
+                    f"{path}, line {number}: {len(fields)} fields; without a header "
+                    "line a .smi target has 'smiles label' or 'smiles name label'"
+                )
         if len(fields) != len(names):
-            raise DataError(f"{path}, line {number}: {len(fields)} fields, the header has "
-                            f"{len(names)} ({' '.join(names)})")
+            raise DataError(
+                f"{path}, line {number}: {len(fields)} fields, the header has "
+                f"{len(names)} ({' '.join(names)})"
+            )
         rows.append(fields)
     return pd.DataFrame(rows, columns=names)
 

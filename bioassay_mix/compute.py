@@ -45,8 +45,9 @@ def estimator_threads(model: Any, n_jobs: int | None) -> int:
     """Threads ``model`` would use with its ``n_jobs``: ``None`` is every core for XGBoost and
     LightGBM (OpenMP's default), one thread for scikit-learn's estimators."""
     if n_jobs is None:
-        library_default = isinstance(model, xgb.XGBModel) or \
-            type(model).__module__.startswith("lightgbm")
+        library_default = isinstance(model, xgb.XGBModel) or type(model).__module__.startswith(
+            "lightgbm"
+        )
         return resolve_n_jobs(-1) if library_default else 1
     return resolve_n_jobs(n_jobs)
 
@@ -54,9 +55,11 @@ def estimator_threads(model: Any, n_jobs: int | None) -> int:
 def validate_fields(obj: Any) -> None:
     """Check ``obj``'s fields against its ``_parameter_constraints`` (scikit-learn's own
     checker, so a bad value is named as an estimator's would be), before any work."""
-    validate_parameter_constraints(obj._parameter_constraints,
-                                   {f.name: getattr(obj, f.name) for f in fields(obj)},
-                                   caller_name=type(obj).__name__)
+    validate_parameter_constraints(
+        obj._parameter_constraints,
+        {f.name: getattr(obj, f.name) for f in fields(obj)},
+        caller_name=type(obj).__name__,
+    )
 
 
 @dataclass(frozen=True)

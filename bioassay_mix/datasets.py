@@ -23,9 +23,21 @@ from ._utils import sha256_bytes, sha256_file
 from .errors import ChecksumError, DataError, DataUnavailableError
 from .panel import AssayPanel, compose
 
-__all__ = ["DATA_ENV", "LAYOUTS", "Manifest", "data_home", "describe_chembl_assays", "fetch",
-           "get_manifest", "load_panel", "manifest_dir", "manifests", "read_fsmol_tasks",
-           "read_table", "status"]
+__all__ = [
+    "DATA_ENV",
+    "LAYOUTS",
+    "Manifest",
+    "data_home",
+    "describe_chembl_assays",
+    "fetch",
+    "get_manifest",
+    "load_panel",
+    "manifest_dir",
+    "manifests",
+    "read_fsmol_tasks",
+    "read_table",
+    "status",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -75,8 +87,9 @@ class Manifest:
             if isinstance(raw.get(key), list):
                 raw[key] = tuple(raw[key])
         if raw.get("layout", "wide") not in LAYOUTS:
-            raise DataError(f"manifest {path}: layout must be one of {LAYOUTS}, "
-                            f"got {raw['layout']!r}")
+            raise DataError(
+                f"manifest {path}: layout must be one of {LAYOUTS}, got {raw['layout']!r}"
+            )
         try:
             return cls(**raw, path=path)
         except TypeError as exc:
@@ -165,15 +178,24 @@ def fetch(name: str, *, cache: str | os.PathLike | None = None) -> Path:
         _verify(target, m)
         return target
     if not m.url:
-        raise DataUnavailableError(f"{m.file} is not in {folder} and {m.name!r} has no URL; put "
-                                   f"the file there or set {DATA_ENV}")
+        raise DataUnavailableError(
+            f"{m.file} is not in {folder} and {m.name!r} has no URL; put "
+            f"the file there or set {DATA_ENV}"
+        )
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        got = pooch.retrieve(m.url, known_hash=f"sha256:{m.sha256}" if m.sha256 else None,
-                             fname=m.file, path=folder, progressbar=False)
+        got = pooch.retrieve(
+            m.url,
+            known_hash=f"sha256:{m.sha256}" if m.sha256 else None,
+            fname=m.file,
+            path=folder,
+            progressbar=False,
+        )
     except ValueError as exc:  # pooch's message for a download whose hash differs
-        raise ChecksumError(f"downloaded {m.file} from {m.url} but its sha256 differs from the "
-                            f"manifest {m.path}: {exc}") from exc
+        raise ChecksumError(
+            f"downloaded {m.file} from {m.url} but its sha256 differs from the "
+            f"manifest {m.path}: {exc}"
+        ) from exc
     except Exception as exc:  # network errors come from requests, with many types
         raise DataUnavailableError(
             f"{m.file} is not in {folder} and could not be downloaded from {m.url} ({exc}). "
@@ -191,12 +213,15 @@ def _annotations(m: Manifest, cache, assays: list[str]) -> dict[str, str]:
         return {}
     path = data_home(cache) / m.folder / m.annotations
     if not path.is_file():
-        raise DataUnavailableError(f"{m.annotations}, named by manifest {m.path}, is not in "
-                                   f"{path.parent}; put it there or set {DATA_ENV}")
+        raise DataUnavailableError(
+            f"{m.annotations}, named by manifest {m.path}, is not in "
+            f"{path.parent}; put it there or set {DATA_ENV}"
+        )
     actual = sha256_file(path)
     if m.annotations_sha256 and actual != m.annotations_sha256:
-        raise ChecksumError(f"{path} has sha256 {actual}, but manifest {m.path} expects "
-                            f"{m.annotations_sha256}")
+        raise ChecksumError(
+            f"{path} has sha256 {actual}, but manifest {m.path} expects {m.annotations_sha256}"
+        )
     table = read_table(path)
     if "chembl_id" in table.columns:
         table = table[table["chembl_id"].isin(assays)]
@@ -204,8 +229,14 @@ def _annotations(m: Manifest, cache, assays: list[str]) -> dict[str, str]:
 
 
 #: Assay types of ChEMBL, as FS-Mol's ``assay_type`` letters.
-ASSAY_TYPES = {"B": "binding", "F": "functional", "A": "ADMET", "T": "toxicity",
-               "P": "physicochemical", "U": "unclassified"}
+ASSAY_TYPES = {
+    "B": "binding",
+    "F": "functional",
+    "A": "ADMET",
+    "T": "toxicity",
+    "P": "physicochemical",
+    "U": "unclassified",
+}
 
 
 def describe_chembl_assays(table: pd.DataFrame) -> dict[str, str]:
@@ -231,8 +262,10 @@ def describe_chembl_assays(table: pd.DataFrame) -> dict[str, str]:
     {'CHEMBL1': 'Thrombin (protease), functional'}
     """
     if "chembl_id" not in table.columns:
-        raise DataError(f"an assay annotation table needs a 'chembl_id' column; it has "
-                        f"{list(table.columns)[:10]}")
+        raise DataError(
+            f"an assay annotation table needs a 'chembl_id' column; it has "
+            f"{list(table.columns)[:10]}"
+        )
 
     def text(row: pd.Series, column: str) -> str:
         value = row.get(column)
@@ -240,8 +273,9 @@ def describe_chembl_assays(table: pd.DataFrame) -> dict[str, str]:
 
     out = {}
     for _, row in table.iterrows():
-        families = [f for f in (text(row, "protein_family"), text(row, "protein_super_family"))
-                    if f]
+        families = [
+            f for f in (text(row, "protein_family"), text(row, "protein_super_family")) if f
+        ]
         target = text(row, "pref_name") or "no single-protein target"
         if families:
             target += f" ({'; '.join(dict.fromkeys(families))})"
@@ -254,13 +288,19 @@ def describe_chembl_assays(table: pd.DataFrame) -> dict[str, str]:
 def _verify(path: Path, m: Manifest) -> str:
     actual = sha256_file(path)
     if not m.sha256:
-        warnings.warn(f"{m.name}: the manifest pins no sha256; {path} has sha256 {actual} "
-                      "(recorded in the run metadata)", UserWarning, stacklevel=3)
+        warnings.warn(
+            f"{m.name}: the manifest pins no sha256; {path} has sha256 {actual} "
+            "(recorded in the run metadata)",
+            UserWarning,
+            stacklevel=3,
+        )
         return actual
     if actual != m.sha256:
-        raise ChecksumError(f"{path} has sha256 {actual}, but manifest {m.path} expects "
-                            f"{m.sha256}. Delete the file to download it again, or point "
-                            f"{DATA_ENV} at a folder with the right copy.")
+        raise ChecksumError(
+            f"{path} has sha256 {actual}, but manifest {m.path} expects "
+            f"{m.sha256}. Delete the file to download it again, or point "
+            f"{DATA_ENV} at a folder with the right copy."
+        )
     return actual
 
 
@@ -271,8 +311,9 @@ def _packaged_file(m: Manifest) -> Path:
     # The manifest's sha256 is of the original (uncompressed) file, so check what we shipped.
     actual = sha256_bytes(gzip.decompress(path.read_bytes()))
     if actual != m.sha256:
-        raise ChecksumError(f"packaged {path} decompresses to sha256 {actual}, manifest {m.path} "
-                            f"expects {m.sha256}")
+        raise ChecksumError(
+            f"packaged {path} decompresses to sha256 {actual}, manifest {m.path} expects {m.sha256}"
+        )
     return path
 
 
@@ -293,21 +334,33 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
             raise DataError(f"{path}: unsupported file type (use .csv, .csv.gz, .tsv or .parquet)")
     except pd.errors.EmptyDataError as exc:
         raise DataError(f"{path} is empty") from exc
-    except (pd.errors.ParserError, UnicodeDecodeError, OSError, EOFError, zlib.error,
-            pa.ArrowException) as exc:
+    except (
+        pd.errors.ParserError,
+        UnicodeDecodeError,
+        OSError,
+        EOFError,
+        zlib.error,
+        pa.ArrowException,
+    ) as exc:
         # a truncated .gz raises EOFError or zlib.error from inside the reader, a corrupt
         # Parquet file pyarrow's ArrowInvalid
-        raise DataError(f"{path} could not be read ({type(exc).__name__}): "
-                        f"{str(exc)[:200]}") from exc
+        raise DataError(
+            f"{path} could not be read ({type(exc).__name__}): {str(exc)[:200]}"
+        ) from exc
     if frame.shape[0] == 0:
         raise DataError(f"{path} has a header but no rows")
     return frame
 
 
 #: FS-Mol's per-compound keys, and the long table's columns they become.
-FSMOL_FIELDS = {"SMILES": "smiles", "Property": "label", "RegressionProperty": "value",
-                "LogRegressionProperty": "log_value", "Relation": "relation",
-                "AssayType": "assay_type"}
+FSMOL_FIELDS = {
+    "SMILES": "smiles",
+    "Property": "label",
+    "RegressionProperty": "value",
+    "LogRegressionProperty": "log_value",
+    "Relation": "relation",
+    "AssayType": "assay_type",
+}
 
 
 def read_fsmol_tasks(path: str | os.PathLike) -> pd.DataFrame:
@@ -364,14 +417,18 @@ def _read_fsmol_task(path: Path) -> pd.DataFrame:
                 except json.JSONDecodeError as exc:
                     raise DataError(f"{path}, line {line}: not JSON ({exc.msg})") from exc
                 if not isinstance(obj, dict) or "SMILES" not in obj or "Property" not in obj:
-                    raise DataError(f"{path}, line {line}: not an FS-Mol compound record "
-                                    "(a JSON object with 'SMILES' and 'Property')")
+                    raise DataError(
+                        f"{path}, line {line}: not an FS-Mol compound record "
+                        "(a JSON object with 'SMILES' and 'Property')"
+                    )
                 records.append({col: obj.get(key) for key, col in FSMOL_FIELDS.items()})
                 lines.append(line)
     except (OSError, EOFError, zlib.error, UnicodeDecodeError) as exc:
         # gzip raises BadGzipFile (an OSError) for a file that is not gzip, EOFError for one cut
-        raise DataError(f"{path}: unreadable after line {line} ({type(exc).__name__}: "
-                        f"{str(exc)[:120]}); is it a complete FS-Mol .jsonl.gz?") from exc
+        raise DataError(
+            f"{path}: unreadable after line {line} ({type(exc).__name__}: "
+            f"{str(exc)[:120]}); is it a complete FS-Mol .jsonl.gz?"
+        ) from exc
     if not records:
         raise DataError(f"{path} holds no compound records")
     frame = pd.DataFrame(records, columns=list(FSMOL_FIELDS.values()))
@@ -381,8 +438,7 @@ def _read_fsmol_task(path: Path) -> pd.DataFrame:
         i = int(np.flatnonzero(bad.to_numpy())[0])
         value = frame["label"].iloc[i]
         value = value.item() if isinstance(value, np.generic) else value
-        raise DataError(f"{path}, line {lines[i]}: Property {value!r} is "
-                        "not 0/1")
+        raise DataError(f"{path}, line {lines[i]}: Property {value!r} is not 0/1")
     frame["label"] = labels.astype(np.int8)
     for col in ("value", "log_value"):
         frame[col] = pd.to_numeric(frame[col], errors="coerce")
@@ -399,8 +455,10 @@ def _header(path: Path, sep: str) -> list[str]:
 def _refuse_duplicate_columns(path: Path, names: list[str]) -> None:
     repeated = [n for n in names if names.count(n) > 1]
     if repeated:
-        raise DataError(f"{path}: column {repeated[0]!r} appears {names.count(repeated[0])} "
-                        f"times; rename one (it would silently become {repeated[0]!r}.1)")
+        raise DataError(
+            f"{path}: column {repeated[0]!r} appears {names.count(repeated[0])} "
+            f"times; rename one (it would silently become {repeated[0]!r}.1)"
+        )
 
 
 def label_columns_of(m: Manifest, columns: list[str]) -> list[str]:
@@ -475,45 +533,70 @@ def load_panel(
     if path.is_dir() or path.name.lower().endswith(".jsonl.gz"):
         frame = read_fsmol_tasks(path)
         panel = AssayPanel.from_long(frame, assay_column="task", name=name, **options)
-        panel.sources[name] = sha256_bytes(pd.util.hash_pandas_object(frame).to_numpy()
-                                           .tobytes())
+        panel.sources[name] = sha256_bytes(pd.util.hash_pandas_object(frame).to_numpy().tobytes())
         return panel
     frame = read_table(path)
     if layout == "long":
-        panel = AssayPanel.from_long(frame, smiles_column=smiles_column, assay_column=assay_column,
-                                     label_column=label_column, name=path.stem, **options)
+        panel = AssayPanel.from_long(
+            frame,
+            smiles_column=smiles_column,
+            assay_column=assay_column,
+            label_column=label_column,
+            name=path.stem,
+            **options,
+        )
     else:
-        panel = AssayPanel.from_frame(frame, smiles_column=smiles_column,
-                                      label_columns=label_columns, name=path.stem, **options)
+        panel = AssayPanel.from_frame(
+            frame,
+            smiles_column=smiles_column,
+            label_columns=label_columns,
+            name=path.stem,
+            **options,
+        )
     panel.sources[path.stem] = sha256_file(path)
     return panel
 
 
-def _load_named(name: str, *, cache, strict: bool, on_conflict: str,
-                n_jobs: int | None) -> AssayPanel:
+def _load_named(
+    name: str, *, cache, strict: bool, on_conflict: str, n_jobs: int | None
+) -> AssayPanel:
     m = get_manifest(name)
     if m.folder == "text":
-        raise DataError(f"{name!r} is a text domain, not an assay panel; load it with "
-                        "bioassay_mix.lm.load_text_domain")
+        raise DataError(
+            f"{name!r} is a text domain, not an assay panel; load it with "
+            "bioassay_mix.lm.load_text_domain"
+        )
     options = {"strict": strict, "on_conflict": on_conflict, "n_jobs": n_jobs}
     if m.is_composite:
         parts = [_load_named(c, cache=cache, **options) for c in m.components]
         return compose(parts, name=name, on_conflict=on_conflict)
     path = fetch(name, cache=cache)
     frame = read_table(path)
-    columns = (m.smiles_column, m.assay_column, m.label_column) if m.layout == "long" else (
-        m.smiles_column, *m.id_columns)
+    columns = (
+        (m.smiles_column, m.assay_column, m.label_column)
+        if m.layout == "long"
+        else (m.smiles_column, *m.id_columns)
+    )
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise DataError(f"{path}: columns {missing} named by manifest {m.path} are missing")
     if m.layout == "long":
-        panel = AssayPanel.from_long(frame, smiles_column=m.smiles_column,
-                                     assay_column=m.assay_column, label_column=m.label_column,
-                                     name=name, **options)
+        panel = AssayPanel.from_long(
+            frame,
+            smiles_column=m.smiles_column,
+            assay_column=m.assay_column,
+            label_column=m.label_column,
+            name=name,
+            **options,
+        )
     else:
-        panel = AssayPanel.from_frame(frame, smiles_column=m.smiles_column,
-                                      label_columns=label_columns_of(m, list(frame.columns)),
-                                      name=name, **options)
+        panel = AssayPanel.from_frame(
+            frame,
+            smiles_column=m.smiles_column,
+            label_columns=label_columns_of(m, list(frame.columns)),
+            name=name,
+            **options,
+        )
     described = _annotations(m, cache, panel.assays)
     panel.descriptions = {a: described[a] for a in panel.assays if a in described}
     panel.sources[name] = m.sha256 or sha256_file(path)
@@ -535,6 +618,7 @@ def status(cache: str | os.PathLike | None = None) -> pd.DataFrame:
             state = "cached" if path.exists() else "not cached"
             if not m.sha256:
                 state += " (sha256 unpinned)"
-        rows.append({"name": m.name, "title": m.title, "status": state, "path": where,
-                     "licence": m.licence})
+        rows.append(
+            {"name": m.name, "title": m.title, "status": state, "path": where, "licence": m.licence}
+        )
     return pd.DataFrame(rows)

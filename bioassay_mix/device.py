@@ -47,8 +47,10 @@ def xgb_params(params: dict[str, Any], device: str | None = None) -> dict[str, A
     ``tree_method="hist", device="cuda"``; an explicit ``device`` argument wins over ``params``."""
     out = dict(params)
     if out.get("tree_method") == "gpu_hist":
-        logger.info("tree_method='gpu_hist' was removed in XGBoost 3; using tree_method='hist', "
-                    "device='cuda'")
+        logger.info(
+            "tree_method='gpu_hist' was removed in XGBoost 3; using tree_method='hist', "
+            "device='cuda'"
+        )
         out["tree_method"] = "hist"
         out.setdefault("device", "cuda")
     out.pop("predictor", None)  # removed in XGBoost 2; the device decides

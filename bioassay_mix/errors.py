@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-__all__ = ["BioassayMixError", "ChecksumError", "DataError", "DataUnavailableError",
-           "ModelFileError", "UsageError"]
+__all__ = [
+    "BioassayMixError",
+    "ChecksumError",
+    "DataError",
+    "DataUnavailableError",
+    "ModelFileError",
+    "UsageError",
+]
 
 
 class BioassayMixError(Exception):

@@ -166,8 +166,11 @@ default="auto"
         "tol": [Interval(Real, 0, None, closed="neither")],
         # 0 (plain MixMin) or >= 1 pseudo-compound: below 1, the prior no longer keeps
         # Newton's steps well conditioned (measured: 200 steps, uncertified, at 1e-3)
-        "natural_prior": [Interval(Real, 1, None, closed="left"),
-                          Options(Real, {0}), StrOptions({"auto"})],
+        "natural_prior": [
+            Interval(Real, 1, None, closed="left"),
+            Options(Real, {0}),
+            StrOptions({"auto"}),
+        ],
         "prune": [Interval(Real, 0, 1, closed="left")],
         "merge_rows": [StrOptions({"auto"}), "boolean"],
         "n_jobs": [Interval(Integral, None, None, closed="neither"), None],
@@ -175,13 +178,24 @@ default="auto"
         "device": [StrOptions(set(DEVICES))],
     }
 
-    def __init__(self, library: ProxyLibrary, *, featurizer: Featurizer | None = None,
-                 final_estimator: Any = None, include_target: bool = True,
-                 target_proxy: Any = None, oof_folds: int = 5,
-                 solver: str = "auto", tol: float = 1e-6,
-                 natural_prior: float | str = DEFAULT_NATURAL_PRIOR, prune: float = DEFAULT_PRUNE,
-                 merge_rows: str | bool = "auto", n_jobs: int | None = None,
-                 random_state: int | None = None, device: str = "auto"):
+    def __init__(
+        self,
+        library: ProxyLibrary,
+        *,
+        featurizer: Featurizer | None = None,
+        final_estimator: Any = None,
+        include_target: bool = True,
+        target_proxy: Any = None,
+        oof_folds: int = 5,
+        solver: str = "auto",
+        tol: float = 1e-6,
+        natural_prior: float | str = DEFAULT_NATURAL_PRIOR,
+        prune: float = DEFAULT_PRUNE,
+        merge_rows: str | bool = "auto",
+        n_jobs: int | None = None,
+        random_state: int | None = None,
+        device: str = "auto",
+    ):
         self.library = library
         self.featurizer = featurizer
         self.final_estimator = final_estimator
@@ -201,8 +215,11 @@ default="auto"
         """A clone that shares the fitted library (it is read, never changed, by ``fit``) and
         clones every other parameter as :func:`sklearn.base.clone` does: cross-validation and
         grid search no longer copy every proxy and the feature matrix per split."""
-        params = {k: clone(v, safe=False) for k, v in self.get_params(deep=False).items()
-                  if k != "library"}
+        params = {
+            k: clone(v, safe=False)
+            for k, v in self.get_params(deep=False).items()
+            if k != "library"
+        }
         return type(self)(self.library, **params)
 
     def __sklearn_tags__(self):
@@ -243,8 +260,9 @@ default="auto"
         return self._fit_final(features, y01, clock)
 
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit_weights(self, X: Any, y: Any, *, source_proba: Any = None,
-                    target_proba: Any = None) -> MixMinClassifier:
+    def fit_weights(
+        self, X: Any, y: Any, *, source_proba: Any = None, target_proba: Any = None
+    ) -> MixMinClassifier:
         """Steps 1-3 of :meth:`fit`: ``classes_``, ``weights_`` and their certificate, without
         training the final model (:meth:`fit_final` does, later).
 
@@ -291,8 +309,10 @@ default="auto"
         labels = _binary_target(y)
         unknown = sorted(set(np.unique(labels).tolist()) - set(self.classes_.tolist()))
         if unknown:
-            raise DataError(f"y holds {unknown[:3]}, not among the classes {list(self.classes_)} "
-                            "the weights were fitted with")
+            raise DataError(
+                f"y holds {unknown[:3]}, not among the classes {list(self.classes_)} "
+                "the weights were fitted with"
+            )
         features = self._features(X, fitting=False)
         y01 = np.searchsorted(self.classes_, labels).astype(np.int32)
         return self._fit_final(features, y01, StageClock())
@@ -311,18 +331,26 @@ default="auto"
         final = self.final_estimator
         last = final.steps[-1][1] if isinstance(final, Pipeline) else final
         if not has_fit_parameter(last, "sample_weight"):
-            raise DataError(f"final_estimator {type(last).__name__} does not accept "
-                            "sample_weight in fit; MixMin trains on weighted rows")
+            raise DataError(
+                f"final_estimator {type(last).__name__} does not accept "
+                "sample_weight in fit; MixMin trains on weighted rows"
+            )
         return final
 
-    def _fit_weights(self, method: str, features: sp.csr_matrix, y: Any, source_proba: Any,
-                     target_proba: Any, clock: StageClock) -> np.ndarray:
+    def _fit_weights(
+        self,
+        method: str,
+        features: sp.csr_matrix,
+        y: Any,
+        source_proba: Any,
+        target_proba: Any,
+        clock: StageClock,
+    ) -> np.ndarray:
         """Steps 1-3 on features with the solver ``method`` (parameters already checked); the
         labels as 0/1."""
         labels = _binary_target(y)
         if features.shape[0] != len(labels):
-            raise DataError(f"X has {features.shape[0]} compounds but y has {len(labels)} "
-                            "labels")
+            raise DataError(f"X has {features.shape[0]} compounds but y has {len(labels)} labels")
         self.classes_, y01 = np.unique(labels, return_inverse=True)
         y01 = y01.astype(np.int32)
         lib = self.library
@@ -330,33 +358,41 @@ default="auto"
             source_proba = lib.predict(features, n_jobs=resolve_n_jobs(self.n_jobs))
         source_proba = np.asarray(source_proba, dtype=np.float64)
         if source_proba.shape != (len(y01), len(lib.sources)):
-            raise DataError(f"source_proba has shape {source_proba.shape}; the library's "
-                            f"{len(lib.sources)} sources on {len(y01)} compounds give "
-                            f"{(len(y01), len(lib.sources))}")
+            raise DataError(
+                f"source_proba has shape {source_proba.shape}; the library's "
+                f"{len(lib.sources)} sources on {len(y01)} compounds give "
+                f"{(len(y01), len(lib.sources))}"
+            )
         P = observed_label_proba(source_proba, y01)
         clock.lap("predict_sources")
         columns = list(lib.sources)
         self.target_column_note_ = None
         if self.include_target:
-            own = self._out_of_fold(features, y01) if target_proba is None \
+            own = (
+                self._out_of_fold(features, y01)
+                if target_proba is None
                 else np.asarray(target_proba, dtype=np.float64)
+            )
             if own is None:
-                self.target_column_note_ = ("fewer than 2 compounds in a class: the target's "
-                                            "own out-of-fold column was left out")
+                self.target_column_note_ = (
+                    "fewer than 2 compounds in a class: the target's "
+                    "own out-of-fold column was left out"
+                )
                 logger.warning("MixMinClassifier: %s", self.target_column_note_)
             else:
                 P = np.column_stack([P, observed_label_proba(own[:, None], y01)[:, 0]])
                 columns.append(TARGET)
         clock.lap("out_of_fold")
         P = pd.DataFrame(P, columns=columns)
-        self.natural_prior_ = natural_prior_strength(self.natural_prior, *P.shape,
-                                                     fill=lib.fill)
+        self.natural_prior_ = natural_prior_strength(self.natural_prior, *P.shape, fill=lib.fill)
         if method == PRIOR_METHOD and self.natural_prior_ == 0:
             if self.solver != "auto":
-                raise DataError(f"natural_prior='auto' puts no prior on this library (its "
-                                f"sources label {lib.fill:.2%} of its cells, below "
-                                f"{AUTO_PRIOR_MIN_FILL:.0%}); solver={self.solver!r} needs "
-                                "one: give natural_prior a number, or solver='auto'")
+                raise DataError(
+                    f"natural_prior='auto' puts no prior on this library (its "
+                    f"sources label {lib.fill:.2%} of its cells, below "
+                    f"{AUTO_PRIOR_MIN_FILL:.0%}); solver={self.solver!r} needs "
+                    "one: give natural_prior a number, or solver='auto'"
+                )
             method = "active_set"
         if method == PRIOR_METHOD:
             counts = self._row_counts(len(y01))
@@ -374,14 +410,22 @@ default="auto"
         self.timings_ = dict(clock.timings)
         return y01
 
-    def _fit_final(self, features: sp.csr_matrix, y01: np.ndarray,
-                   clock: StageClock) -> MixMinClassifier:
+    def _fit_final(
+        self, features: sp.csr_matrix, y01: np.ndarray, clock: StageClock
+    ) -> MixMinClassifier:
         n_jobs = resolve_n_jobs(self.n_jobs)
         final = self.final_template()
         row_w = source_row_weights(self.weights_, self._row_counts(len(y01)), self.prune)
-        self.final_estimator_ = fit_on_mixture(final, self.library, row_w, features, y01,
-                                               merge=self._merge(final),
-                                               random_state=self.random_state, n_jobs=n_jobs)
+        self.final_estimator_ = fit_on_mixture(
+            final,
+            self.library,
+            row_w,
+            features,
+            y01,
+            merge=self._merge(final),
+            random_state=self.random_state,
+            n_jobs=n_jobs,
+        )
         clock.lap("final_fit")
         self.timings_ = {**self.timings_, **clock.timings}
         return self
@@ -400,9 +444,11 @@ default="auto"
         if self.solver == "auto":
             return PRIOR_METHOD if prior else "active_set"
         if prior != (self.solver == PRIOR_METHOD):
-            raise ValueError(f"solver={self.solver!r} with natural_prior={self.natural_prior!r}: "
-                             f"{PRIOR_METHOD!r} solves MixMin with a prior (natural_prior 'auto' "
-                             "or > 0), the others plain MixMin (natural_prior=0); 'auto' picks")
+            raise ValueError(
+                f"solver={self.solver!r} with natural_prior={self.natural_prior!r}: "
+                f"{PRIOR_METHOD!r} solves MixMin with a prior (natural_prior 'auto' "
+                "or > 0), the others plain MixMin (natural_prior=0); 'auto' picks"
+            )
         return self.solver
 
     def _check_featurizer(self) -> None:
@@ -410,8 +456,10 @@ default="auto"
             return
         ours, theirs = self.featurizer.spec(), self.library.featurizer.spec()
         if ours != theirs:
-            raise DataError(f"featurizer {ours} differs from the library's {theirs}; the "
-                            "proxies only understand the library's features")
+            raise DataError(
+                f"featurizer {ours} differs from the library's {theirs}; the "
+                "proxies only understand the library's features"
+            )
 
     def _features(self, X: Any, *, fitting: bool) -> sp.csr_matrix:
         if isinstance(X, pd.DataFrame):
@@ -420,9 +468,12 @@ default="auto"
                 self.feature_names_in_ = names
                 self.n_features_in_ = X.shape[1]
             elif hasattr(self, "feature_names_in_") and not np.array_equal(
-                    names, self.feature_names_in_):
-                raise DataError(f"X has columns {list(names)[:5]}; fitted with "
-                                f"{list(self.feature_names_in_)[:5]}")
+                names, self.feature_names_in_
+            ):
+                raise DataError(
+                    f"X has columns {list(names)[:5]}; fitted with "
+                    f"{list(self.feature_names_in_)[:5]}"
+                )
             X = X.to_numpy() if X.shape[1] != 1 else X.iloc[:, 0]
         elif fitting and is_feature_matrix(X):
             self.n_features_in_ = X.shape[1]
@@ -432,8 +483,9 @@ default="auto"
         folds = min(self.oof_folds, int(np.bincount(y01, minlength=2).min()))
         if folds < 2:
             return None
-        template = self.target_proxy if self.target_proxy is not None \
-            else self.library.proxy_template()
+        template = (
+            self.target_proxy if self.target_proxy is not None else self.library.proxy_template()
+        )
         proxy = seeded(template, self.random_state, n_jobs=1)
         cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=self.random_state)
         return cross_val_predict(proxy, features, y01, cv=cv, method="predict_proba")[:, 1]
@@ -443,9 +495,13 @@ default="auto"
         if self.merge_rows == "auto":
             return exact
         if self.merge_rows and not exact:
-            warnings.warn(f"merge_rows=True with {type(template).__name__}, which does not "
-                          "treat sample weights as counts (row subsampling or bootstrap): the "
-                          "merged rows train a different model", UserWarning, stacklevel=3)
+            warnings.warn(
+                f"merge_rows=True with {type(template).__name__}, which does not "
+                "treat sample weights as counts (row subsampling or bootstrap): the "
+                "merged rows train a different model",
+                UserWarning,
+                stacklevel=3,
+            )
         return bool(self.merge_rows)
 
     # -- predicting ------------------------------------------------------------------------
@@ -497,8 +553,11 @@ default="auto"
         float
         """
         proba = self.predict_proba(X)[:, 1]
-        return float(average_precision_score(np.asarray(y) == self.classes_[1], proba,
-                                             sample_weight=sample_weight))
+        return float(
+            average_precision_score(
+                np.asarray(y) == self.classes_[1], proba, sample_weight=sample_weight
+            )
+        )
 
 
 def _binary_target(y: Any) -> np.ndarray:
@@ -514,8 +573,7 @@ def _binary_target(y: Any) -> np.ndarray:
     n_classes = len(np.unique(arr))
     if n_classes < 2:
         only = arr[0].item() if isinstance(arr[0], np.generic) else arr[0]  # no np.int64(1)
-        raise DataError(f"y has one class only ({only!r}); MixMin needs positives and "
-                        "negatives")
+        raise DataError(f"y has one class only ({only!r}); MixMin needs positives and negatives")
     if kind != "binary":
         raise DataError(f"y must be binary (two classes), got {n_classes} classes ({kind})")
     return arr

@@ -75,16 +75,34 @@ class LocalExecutor:
     def __init__(self, n_jobs: int | None = 1):
         self.n_jobs = resolve_n_jobs(n_jobs)
 
-    def map(self, func: Callable, items: Sequence, *, shared: dict[str, Any] | None = None,
-            desc: str = "tasks", verbose: bool = True) -> list:
+    def map(
+        self,
+        func: Callable,
+        items: Sequence,
+        *,
+        shared: dict[str, Any] | None = None,
+        desc: str = "tasks",
+        verbose: bool = True,
+    ) -> list:
         """``[func(item, **shared) for item in items]``, in parallel, in order."""
         shared = shared or {}
-        jobs = progress((delayed(func)(item, **shared) for item in items), desc=desc,
-                        total=len(items), verbose=verbose)
+        jobs = progress(
+            (delayed(func)(item, **shared) for item in items),
+            desc=desc,
+            total=len(items),
+            verbose=verbose,
+        )
         return Parallel(n_jobs=self.n_jobs, prefer="threads")(jobs)
 
-    def map_keep(self, func: Callable, items: Sequence, *, shared: dict[str, Any] | None = None,
-                 desc: str = "tasks", verbose: bool = True) -> list:
+    def map_keep(
+        self,
+        func: Callable,
+        items: Sequence,
+        *,
+        shared: dict[str, Any] | None = None,
+        desc: str = "tasks",
+        verbose: bool = True,
+    ) -> list:
         """Like :meth:`map`; here results are always in memory."""
         return self.map(func, items, shared=shared, desc=desc, verbose=verbose)
 
@@ -114,8 +132,14 @@ class DaskExecutor:
 
     kind = "dask"
 
-    def __init__(self, scheduler: str | None = None, *, n_workers: int | None = None,
-                 threads_per_worker: int = 1, retries: int = 2):
+    def __init__(
+        self,
+        scheduler: str | None = None,
+        *,
+        n_workers: int | None = None,
+        threads_per_worker: int = 1,
+        retries: int = 2,
+    ):
         distributed = _import_distributed()
         self.retries = retries
         self._cluster = None
@@ -124,8 +148,12 @@ class DaskExecutor:
         else:
             n = resolve_n_jobs(n_workers or -1)
             self._cluster = distributed.LocalCluster(
-                n_workers=n, threads_per_worker=threads_per_worker, processes=True,
-                host="127.0.0.1", dashboard_address=None)
+                n_workers=n,
+                threads_per_worker=threads_per_worker,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=None,
+            )
             self.client = distributed.Client(self._cluster)
             self.client.wait_for_workers(n)
         # Dask's Active Memory Manager drops the copies of shared data made here (scatter with
@@ -138,15 +166,29 @@ class DaskExecutor:
             self.client.amm.stop()
         logger.info("Dask executor: %s", self.client)
 
-    def map(self, func: Callable, items: Sequence, *, shared: dict[str, Any] | None = None,
-            desc: str = "tasks", verbose: bool = True) -> list:
+    def map(
+        self,
+        func: Callable,
+        items: Sequence,
+        *,
+        shared: dict[str, Any] | None = None,
+        desc: str = "tasks",
+        verbose: bool = True,
+    ) -> list:
         """``[func(item, **shared) for item in items]`` as Dask tasks, results in order.
         ``items`` and ``shared`` values may be futures already on the cluster (they are
         passed by reference, never through this process)."""
         return self.client.gather(self._submit(func, items, shared, desc, verbose))
 
-    def map_keep(self, func: Callable, items: Sequence, *, shared: dict[str, Any] | None = None,
-                 desc: str = "tasks", verbose: bool = True) -> list:
+    def map_keep(
+        self,
+        func: Callable,
+        items: Sequence,
+        *,
+        shared: dict[str, Any] | None = None,
+        desc: str = "tasks",
+        verbose: bool = True,
+    ) -> list:
         """Like :meth:`map`, but the results stay on the workers: a list of futures."""
         return self._submit(func, items, shared, desc, verbose)
 
@@ -156,9 +198,12 @@ class DaskExecutor:
         if not len(items):
             return []
         # Wrapped in a list: scatter() would split a dict or list into one future per item.
-        remote = {k: v if isinstance(v, Future) else
-                  self.client.scatter([v], broadcast=True, hash=False)[0]
-                  for k, v in (shared or {}).items()}
+        remote = {
+            k: v
+            if isinstance(v, Future)
+            else self.client.scatter([v], broadcast=True, hash=False)[0]
+            for k, v in (shared or {}).items()
+        }
         futures = self.client.map(func, list(items), **remote, pure=False, retries=self.retries)
         for _ in progress(as_completed(futures), desc=desc, total=len(futures), verbose=verbose):
             pass
@@ -194,8 +239,9 @@ def check_executor(kind: str, scheduler: str | None) -> None:
         raise ValueError("scheduler is only used with executor='dask'")
 
 
-def make_executor(kind: str = "local", *, n_jobs: int | None = 1,
-                  scheduler: str | None = None) -> LocalExecutor | DaskExecutor:
+def make_executor(
+    kind: str = "local", *, n_jobs: int | None = 1, scheduler: str | None = None
+) -> LocalExecutor | DaskExecutor:
     """``local`` (threads) or ``dask`` (``scheduler`` address, else a LocalCluster of
     ``n_jobs`` workers)."""
     check_executor(kind, scheduler)
@@ -208,6 +254,7 @@ def _import_distributed():
     try:
         import distributed
     except ImportError as exc:
-        raise BioassayMixError("executor='dask' needs Dask's distributed scheduler: "
-                               "pip install 'bioassay-mix[dask]'") from exc
+        raise BioassayMixError(
+            "executor='dask' needs Dask's distributed scheduler: pip install 'bioassay-mix[dask]'"
+        ) from exc
     return distributed

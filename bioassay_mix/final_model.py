@@ -22,9 +22,17 @@ if TYPE_CHECKING:
 __all__ = ["fit_on_mixture", "weights_are_counts"]
 
 
-def fit_on_mixture(template: Any, library: ProxyLibrary, row_weight: pd.Series,
-                   features: sp.csr_matrix, y: np.ndarray, *, merge: bool,
-                   random_state: int | None, n_jobs: int) -> Any:
+def fit_on_mixture(
+    template: Any,
+    library: ProxyLibrary,
+    row_weight: pd.Series,
+    features: sp.csr_matrix,
+    y: np.ndarray,
+    *,
+    merge: bool,
+    random_state: int | None,
+    n_jobs: int,
+) -> Any:
     """``clone(template)`` trained on the library's source rows and the target's rows
     (``features``, 0/1 ``y``; the entry :data:`TARGET` of ``row_weight``), each row weighted by
     its source's ``row_weight``; sources at weight 0 contribute no rows."""
@@ -44,8 +52,9 @@ def fit_on_mixture(template: Any, library: ProxyLibrary, row_weight: pd.Series,
     X_train = sp.vstack(blocks, format="csr")
     y_train = np.concatenate(ys).astype(np.int32)
     if len(np.unique(y_train)) < 2:
-        raise DataError("the weighted mixture's rows have one class only; the final model "
-                        "cannot be trained")
+        raise DataError(
+            "the weighted mixture's rows have one class only; the final model cannot be trained"
+        )
     model = seeded(template, random_state, n_jobs=n_jobs)
     return _fit_weighted(model, X_train, y_train, np.concatenate(sws))
 

@@ -21,8 +21,14 @@ from .errors import DataError
 from .solver import DEFAULT_EPS, METHODS, solve
 from .solver.objectives import observed_label_proba
 
-__all__ = ["DEFAULT_PRUNE", "MixMin", "dirichlet_mixtures", "regmix_choose", "source_row_weights",
-           "weighted_rows"]
+__all__ = [
+    "DEFAULT_PRUNE",
+    "MixMin",
+    "dirichlet_mixtures",
+    "regmix_choose",
+    "source_row_weights",
+    "weighted_rows",
+]
 
 #: Sources whose weight is below this fraction of the largest weight are left out of the final
 #: model's training set: they would carry less than 1e-4 of the top source's mass.
@@ -87,9 +93,16 @@ class MixMin(BaseEstimator):
         "dtype": [StrOptions({"float64", "float32"})],
     }
 
-    def __init__(self, loss: str = "cross_entropy", method: str = "adaptive",
-                 tol: float | None = None, max_iter: int | None = None, eps: float = DEFAULT_EPS,
-                 device: str = "cpu", dtype: str = "float64"):
+    def __init__(
+        self,
+        loss: str = "cross_entropy",
+        method: str = "adaptive",
+        tol: float | None = None,
+        max_iter: int | None = None,
+        eps: float = DEFAULT_EPS,
+        device: str = "cpu",
+        dtype: str = "float64",
+    ):
         self.loss = loss
         self.method = method
         self.tol = tol
@@ -127,27 +140,42 @@ class MixMin(BaseEstimator):
         names = list(P.columns) if isinstance(P, pd.DataFrame) else None
         classify = self.loss == "cross_entropy"
         # probabilities are checked below, naming the row and column of a NaN
-        X, y = validate_data(self, P, y, dtype=np.float64, y_numeric=not classify,
-                             ensure_all_finite=not classify)
-        columns = [str(c) for c in names] if names is not None else \
-            [f"source_{i}" for i in range(X.shape[1])]
+        X, y = validate_data(
+            self, P, y, dtype=np.float64, y_numeric=not classify, ensure_all_finite=not classify
+        )
+        columns = (
+            [str(c) for c in names]
+            if names is not None
+            else [f"source_{i}" for i in range(X.shape[1])]
+        )
         if classify:
             y_type = type_of_target(y, input_name="y", raise_unknown=True)
             if y_type != "binary":
                 check_classification_targets(y)  # names a continuous target as sklearn does
-                raise ValueError("Only binary classification is supported (0/1 labels); the "
-                                 f"type of the target is {y_type}")
+                raise ValueError(
+                    "Only binary classification is supported (0/1 labels); the "
+                    f"type of the target is {y_type}"
+                )
             self.classes_, y01 = np.unique(y, return_inverse=True)
             if len(self.classes_) < 2:
-                raise DataError(f"y has one class only ({self.classes_[0]!r}); MixMin needs "
-                                "both classes")
+                raise DataError(
+                    f"y has one class only ({self.classes_[0]!r}); MixMin needs both classes"
+                )
             check_probabilities(X, "P")
             data, target = observed_label_proba(X, y01), None
         else:
             data, target = X, y
-        result = solve(pd.DataFrame(data, columns=columns), loss=self.loss, y=target,
-                       method=self.method, tol=self.tol, max_iter=self.max_iter, eps=self.eps,
-                       device=self.device, dtype=self.dtype)
+        result = solve(
+            pd.DataFrame(data, columns=columns),
+            loss=self.loss,
+            y=target,
+            method=self.method,
+            tol=self.tol,
+            max_iter=self.max_iter,
+            eps=self.eps,
+            device=self.device,
+            dtype=self.dtype,
+        )
         self.result_ = result
         self.weights_ = result.weights
         self.objective_ = result.objective
@@ -170,8 +198,9 @@ class MixMin(BaseEstimator):
             A class-1 probability for cross-entropy.
         """
         check_is_fitted(self, "weights_")
-        X = validate_data(self, P, reset=False, dtype=np.float64,
-                          ensure_all_finite=self.loss != "cross_entropy")
+        X = validate_data(
+            self, P, reset=False, dtype=np.float64, ensure_all_finite=self.loss != "cross_entropy"
+        )
         if self.loss == "cross_entropy":
             check_probabilities(X, "P")
         return X @ self.weights_.to_numpy()
@@ -226,8 +255,11 @@ class MixMin(BaseEstimator):
         float
         """
         if self.loss == "cross_entropy":
-            return float(average_precision_score(np.asarray(y) == self.classes_[1], self.mix(P),
-                                                 sample_weight=sample_weight))
+            return float(
+                average_precision_score(
+                    np.asarray(y) == self.classes_[1], self.mix(P), sample_weight=sample_weight
+                )
+            )
         return float(r2_score(y, self.mix(P), sample_weight=sample_weight))
 
 
@@ -240,12 +272,17 @@ def check_probabilities(X: np.ndarray, name: str) -> None:
         negative = "Negative values in data: " if negatives.any() else ""
         value = float(X[r, c])
         shown = "NaN" if np.isnan(value) else "inf" if np.isinf(value) else repr(value)
-        raise DataError(f"{negative}{name} must hold probabilities in [0, 1]: value {shown} "
-                        f"at row {r}, column {c}")
+        raise DataError(
+            f"{negative}{name} must hold probabilities in [0, 1]: value {shown} "
+            f"at row {r}, column {c}"
+        )
 
 
-def source_row_weights(weights: Mapping[str, float] | pd.Series, n_rows: Mapping[str, int],
-                       prune: float = DEFAULT_PRUNE) -> pd.Series:
+def source_row_weights(
+    weights: Mapping[str, float] | pd.Series,
+    n_rows: Mapping[str, int],
+    prune: float = DEFAULT_PRUNE,
+) -> pd.Series:
     """Per-row sample weight for each source so that source p carries mass ~ w_p:
     (w_p / max w) * (n_max / n_p), the rule of the paper's scripts. Sources below
     ``prune * max w`` get weight 0 (and can be dropped from training)."""
@@ -259,9 +296,13 @@ def source_row_weights(weights: Mapping[str, float] | pd.Series, n_rows: Mapping
     return row_w.where(w >= prune * w.max(), 0.0)
 
 
-def weighted_rows(rows: Mapping[str, np.ndarray], labels: Mapping[str, np.ndarray],
-                  row_weight: pd.Series, *, merge: bool = True,
-                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def weighted_rows(
+    rows: Mapping[str, np.ndarray],
+    labels: Mapping[str, np.ndarray],
+    row_weight: pd.Series,
+    *,
+    merge: bool = True,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Training rows of a mixture as (feature-row index, label, sample weight): every row of each
     source with ``row_weight[source] > 0`` (``rows[s]`` are positions into one feature matrix).
 
@@ -289,8 +330,13 @@ def weighted_rows(rows: Mapping[str, np.ndarray], labels: Mapping[str, np.ndarra
     return present // 2, (present % 2).astype(np.int32), summed
 
 
-def dirichlet_mixtures(sources: Sequence[str], n: int, *, alpha: tuple[float, float] = (0.05, 1.0),
-                       random_state: int = 0) -> pd.DataFrame:
+def dirichlet_mixtures(
+    sources: Sequence[str],
+    n: int,
+    *,
+    alpha: tuple[float, float] = (0.05, 1.0),
+    random_state: int = 0,
+) -> pd.DataFrame:
     """``n`` random mixtures over ``sources`` (rows on the simplex), the candidates of random
     search and RegMix. Each row draws its own concentration log-uniformly from ``alpha``, so
     the candidates range from nearly one-hot (small alpha) to nearly balanced: with hundreds of
@@ -304,8 +350,14 @@ def dirichlet_mixtures(sources: Sequence[str], n: int, *, alpha: tuple[float, fl
     return pd.DataFrame(g / g.sum(axis=1, keepdims=True), columns=list(sources))
 
 
-def regmix_choose(trials: pd.DataFrame, losses: np.ndarray, *, n_candidates: int = 20_000,
-                  top_k: int = 100, random_state: int = 0) -> tuple[pd.Series, Any]:
+def regmix_choose(
+    trials: pd.DataFrame,
+    losses: np.ndarray,
+    *,
+    n_candidates: int = 20_000,
+    top_k: int = 100,
+    random_state: int = 0,
+) -> tuple[pd.Series, Any]:
     """RegMix's search: regress the loss of small models trained on the ``trials`` mixtures on
     their weights (gradient-boosted trees), predict the loss of ``n_candidates`` fresh random
     mixtures and average the ``top_k`` predicted best. Returns the mixture and the regressor."""
@@ -313,10 +365,18 @@ def regmix_choose(trials: pd.DataFrame, losses: np.ndarray, *, n_candidates: int
 
     losses = np.asarray(losses, dtype=np.float64)
     if len(trials) != len(losses) or len(trials) < 2 or not np.isfinite(losses).all():
-        raise DataError(f"RegMix needs >= 2 trial mixtures with finite losses, got "
-                        f"{len(trials)} mixtures and {len(losses)} losses")
-    regressor = xgb.XGBRegressor(n_estimators=200, max_depth=3, learning_rate=0.05,
-                                 subsample=0.8, random_state=random_state, n_jobs=1)
+        raise DataError(
+            f"RegMix needs >= 2 trial mixtures with finite losses, got "
+            f"{len(trials)} mixtures and {len(losses)} losses"
+        )
+    regressor = xgb.XGBRegressor(
+        n_estimators=200,
+        max_depth=3,
+        learning_rate=0.05,
+        subsample=0.8,
+        random_state=random_state,
+        n_jobs=1,
+    )
     regressor.fit(trials.to_numpy(), losses)
     candidates = dirichlet_mixtures(trials.columns, n_candidates, random_state=random_state + 1)
     predicted = regressor.predict(candidates.to_numpy())

@@ -6,8 +6,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["AUTO_PRIOR_MIN_FILL", "AUTO_PRIOR_SCALE", "DEFAULT_NATURAL_PRIOR",
-           "natural_prior_counts", "natural_prior_strength"]
+__all__ = [
+    "AUTO_PRIOR_MIN_FILL",
+    "AUTO_PRIOR_SCALE",
+    "DEFAULT_NATURAL_PRIOR",
+    "natural_prior_counts",
+    "natural_prior_strength",
+]
 
 #: The default prior toward natural pooling: its strength grows with the weights per labelled
 #: compound (:func:`natural_prior_strength`); ahead of 8 pseudo-compounds, the earlier default,
@@ -56,8 +61,9 @@ def natural_prior_counts(counts: pd.Series, strength: float) -> pd.Series:
     return strength * counts / counts.sum()
 
 
-def natural_prior_strength(natural_prior: float | str, n_compounds: int,
-                           n_weights: int, *, fill: float = 1.0) -> float:
+def natural_prior_strength(
+    natural_prior: float | str, n_compounds: int, n_weights: int, *, fill: float = 1.0
+) -> float:
     """The pseudo-compounds of the prior of
     :class:`~bioassay_mix.estimator.MixMinClassifier` for ``natural_prior``.
 

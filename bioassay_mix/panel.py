@@ -69,10 +69,17 @@ class AssayPanel:
     {'CCO': 1, 'c1ccccc1': 0}
     """
 
-    def __init__(self, matrix: Any, *, compounds: Sequence[str], assays: Sequence[str],
-                 name: str = "panel", issues: pd.DataFrame | None = None,
-                 sources: dict[str, str] | None = None,
-                 descriptions: dict[str, str] | None = None):
+    def __init__(
+        self,
+        matrix: Any,
+        *,
+        compounds: Sequence[str],
+        assays: Sequence[str],
+        name: str = "panel",
+        issues: pd.DataFrame | None = None,
+        sources: dict[str, str] | None = None,
+        descriptions: dict[str, str] | None = None,
+    ):
         self.name = name
         self.descriptions = dict(descriptions or {})
         self.compounds = pd.Index(list(compounds), dtype=object, name="smiles")
@@ -85,22 +92,28 @@ class AssayPanel:
             raise DataError(f"panel {name!r}: assay names have duplicates")
         matrix = sp.csc_matrix(matrix)
         if matrix.shape != (len(self.compounds), len(self._assays)):
-            raise DataError(f"panel {name!r}: label matrix of shape {matrix.shape} for "
-                            f"{len(self.compounds)} compounds and {len(self._assays)} assays")
+            raise DataError(
+                f"panel {name!r}: label matrix of shape {matrix.shape} for "
+                f"{len(self.compounds)} compounds and {len(self._assays)} assays"
+            )
         matrix.sum_duplicates()  # also sorts each assay's rows, which positions() relies on
         bad = (matrix.data != 1) & (matrix.data != -1)
         if bad.any():
             k = int(np.flatnonzero(bad)[0])
             col = int(np.searchsorted(matrix.indptr, k, side="right") - 1)
-            raise DataError(f"panel {name!r}: label code {matrix.data[k]!r} in assay "
-                            f"{self._assays[col]!r} for {self.compounds[matrix.indices[k]]!r} "
-                            "is not +1 (active) or -1 (inactive)")
+            raise DataError(
+                f"panel {name!r}: label code {matrix.data[k]!r} in assay "
+                f"{self._assays[col]!r} for {self.compounds[matrix.indices[k]]!r} "
+                "is not +1 (active) or -1 (inactive)"
+            )
         self.matrix = matrix.astype(np.int8)
         self._dense: pd.DataFrame | None = None
 
     def __repr__(self) -> str:
-        return (f"AssayPanel({self.name!r}: {len(self.compounds)} compounds, "
-                f"{len(self._assays)} assays, {self.n_labels} labels)")
+        return (
+            f"AssayPanel({self.name!r}: {len(self.compounds)} compounds, "
+            f"{len(self._assays)} assays, {self.n_labels} labels)"
+        )
 
     @property
     def assays(self) -> list[str]:
@@ -132,8 +145,10 @@ class AssayPanel:
         """
         j = self._assay_index(assay)
         lo, hi = self.matrix.indptr[j], self.matrix.indptr[j + 1]
-        return (self.matrix.indices[lo:hi].astype(np.int64),
-                (self.matrix.data[lo:hi] > 0).astype(np.int8))
+        return (
+            self.matrix.indices[lo:hi].astype(np.int64),
+            (self.matrix.data[lo:hi] > 0).astype(np.int8),
+        )
 
     def column(self, assay: str) -> pd.Series:
         """One assay's labels (0/1, int8) indexed by canonical SMILES, labelled compounds only.
@@ -162,9 +177,11 @@ class AssayPanel:
             return self._dense
         cells = len(self.compounds) * len(self._assays)
         if cells > DENSE_LIMIT:
-            raise DataError(f"panel {self.name!r} has {cells:,} compounds x assays cells "
-                            f"({self.n_labels:,} labelled): too many for a dense frame; use "
-                            "panel.positions(assay), panel.column(assay) or panel.matrix")
+            raise DataError(
+                f"panel {self.name!r} has {cells:,} compounds x assays cells "
+                f"({self.n_labels:,} labelled): too many for a dense frame; use "
+                "panel.positions(assay), panel.column(assay) or panel.matrix"
+            )
         dense = np.full(self.matrix.shape, np.nan, dtype=np.float32)
         coo = self.matrix.tocoo()
         dense[coo.row, coo.col] = (coo.data > 0).astype(np.float32)
@@ -180,9 +197,13 @@ class AssayPanel:
         """
         coo = self.matrix.tocoo()
         order = np.lexsort((coo.col, coo.row))
-        return pd.DataFrame({"smiles": self.compounds[coo.row[order]].to_numpy(),
-                             "assay": self._assays[coo.col[order]].to_numpy(),
-                             "label": (coo.data[order] > 0).astype(np.int8)})
+        return pd.DataFrame(
+            {
+                "smiles": self.compounds[coo.row[order]].to_numpy(),
+                "assay": self._assays[coo.col[order]].to_numpy(),
+                "label": (coo.data[order] > 0).astype(np.int8),
+            }
+        )
 
     def checksum(self) -> str:
         """The sha256 of the labels (compounds, assays and values): it identifies the data.
@@ -211,10 +232,13 @@ class AssayPanel:
         """
         m = self.matrix
         n = np.diff(m.indptr)
-        pos = np.bincount(np.repeat(np.arange(len(n)), n), weights=m.data > 0,
-                          minlength=len(n)).astype(np.int64)
-        out = pd.DataFrame({"n_labelled": n, "n_positive": pos, "n_negative": n - pos},
-                           index=pd.Index(self.assays, name="assay"))
+        pos = np.bincount(
+            np.repeat(np.arange(len(n)), n), weights=m.data > 0, minlength=len(n)
+        ).astype(np.int64)
+        out = pd.DataFrame(
+            {"n_labelled": n, "n_positive": pos, "n_negative": n - pos},
+            index=pd.Index(self.assays, name="assay"),
+        )
         return out
 
     def select(self, assays: Sequence[str]) -> AssayPanel:
@@ -232,22 +256,34 @@ class AssayPanel:
         idx = [self._assay_index(a) for a in assays]
         sub = self.matrix[:, idx]
         keep = np.unique(sub.indices)
-        return AssayPanel(sub[keep], compounds=self.compounds[keep], assays=list(assays),
-                          name=self.name, issues=self.issues, sources=dict(self.sources),
-                          descriptions={a: self.descriptions[a] for a in assays
-                                        if a in self.descriptions})
+        return AssayPanel(
+            sub[keep],
+            compounds=self.compounds[keep],
+            assays=list(assays),
+            name=self.name,
+            issues=self.issues,
+            sources=dict(self.sources),
+            descriptions={a: self.descriptions[a] for a in assays if a in self.descriptions},
+        )
 
     def _assay_index(self, assay: str) -> int:
         j = self._assays.get_indexer([assay])[0]
         if j < 0:
-            raise DataError(f"panel {self.name!r} has no assay {assay!r} "
-                            f"(it has {len(self._assays)} assays, e.g. {self.assays[:5]})")
+            raise DataError(
+                f"panel {self.name!r} has no assay {assay!r} "
+                f"(it has {len(self._assays)} assays, e.g. {self.assays[:5]})"
+            )
         return int(j)
 
     @classmethod
-    def from_labels(cls, labels: pd.DataFrame, *, name: str = "panel",
-                    issues: pd.DataFrame | None = None,
-                    sources: dict[str, str] | None = None) -> AssayPanel:
+    def from_labels(
+        cls,
+        labels: pd.DataFrame,
+        *,
+        name: str = "panel",
+        issues: pd.DataFrame | None = None,
+        sources: dict[str, str] | None = None,
+    ) -> AssayPanel:
         """A panel from a dense frame of 1, 0 or NaN (compounds x assays, indexed by canonical
         SMILES), as :attr:`labels` gives it.
 
@@ -268,11 +304,19 @@ class AssayPanel:
         bad = ~np.isnan(values) & (values != 0) & (values != 1)
         if bad.any():
             r, c = np.argwhere(bad)[0]
-            raise DataError(f"panel {name!r}: label {values[r, c]!r} in assay "
-                            f"{labels.columns[c]!r} for {labels.index[r]!r} is not 0/1")
+            raise DataError(
+                f"panel {name!r}: label {values[r, c]!r} in assay "
+                f"{labels.columns[c]!r} for {labels.index[r]!r} is not 0/1"
+            )
         codes = np.where(np.isnan(values), 0, np.where(values == 1, 1, -1)).astype(np.int8)
-        return cls(sp.csc_matrix(codes), compounds=labels.index, assays=labels.columns,
-                   name=name, issues=issues, sources=sources)
+        return cls(
+            sp.csc_matrix(codes),
+            compounds=labels.index,
+            assays=labels.columns,
+            name=name,
+            issues=issues,
+            sources=sources,
+        )
 
     @classmethod
     def from_frame(
@@ -316,28 +360,45 @@ class AssayPanel:
         if frame.shape[0] == 0:
             raise DataError(f"{name}: the table has no rows")
         if smiles_column not in frame.columns:
-            raise DataError(f"{name}: no SMILES column {smiles_column!r}; "
-                            f"columns are {list(frame.columns)[:10]}")
+            raise DataError(
+                f"{name}: no SMILES column {smiles_column!r}; "
+                f"columns are {list(frame.columns)[:10]}"
+            )
         if label_columns is None:
             label_columns = [c for c in frame.columns if c != smiles_column]
         label_columns = list(label_columns)
         missing = [c for c in label_columns if c not in frame.columns]
         if missing:
-            raise DataError(f"{name}: label column(s) {missing} not found; "
-                            f"columns are {list(frame.columns)[:10]}")
+            raise DataError(
+                f"{name}: label column(s) {missing} not found; "
+                f"columns are {list(frame.columns)[:10]}"
+            )
         if not label_columns:
             raise DataError(f"{name}: no assay (label) columns besides {smiles_column!r}")
         labels = _binary_labels(frame[label_columns], name)
-        canonical, issues = _canonicalise(frame[smiles_column], smiles_column, name, strict,
-                                          n_jobs)
+        canonical, issues = _canonicalise(frame[smiles_column], smiles_column, name, strict, n_jobs)
         dup = canonical.duplicated(keep=False) & canonical.notna()
         for smi, group in canonical[dup].groupby(canonical[dup].to_numpy(), sort=False):
-            issues.append({"kind": "duplicate_merged", "row": int(group.index[0]), "column": "",
-                           "smiles": smi,
-                           "detail": f"rows {group.index.tolist()} are one compound"})
+            issues.append(
+                {
+                    "kind": "duplicate_merged",
+                    "row": int(group.index[0]),
+                    "column": "",
+                    "smiles": smi,
+                    "detail": f"rows {group.index.tolist()} are one compound",
+                }
+            )
         unlabelled = canonical.notna().to_numpy() & labels.isna().all(axis=1).to_numpy()
-        issues += [{"kind": "no_labels", "row": int(i), "column": "", "smiles": canonical.iloc[i],
-                    "detail": "no assay label on this row"} for i in np.flatnonzero(unlabelled)]
+        issues += [
+            {
+                "kind": "no_labels",
+                "row": int(i),
+                "column": "",
+                "smiles": canonical.iloc[i],
+                "detail": "no assay label on this row",
+            }
+            for i in np.flatnonzero(unlabelled)
+        ]
         long = labels.set_axis(np.arange(len(labels))).rename_axis("row").stack().rename("label")
         long = long.reset_index().rename(columns={"level_1": "assay"})
         long["smiles"] = canonical.to_numpy()[long["row"].to_numpy()]
@@ -381,16 +442,23 @@ class AssayPanel:
             raise ValueError(f"on_conflict must be one of {CONFLICT_RULES}, got {on_conflict!r}")
         for col in (smiles_column, assay_column, label_column):
             if col not in frame.columns:
-                raise DataError(f"{name}: no column {col!r} in the long-format table; "
-                                f"columns are {list(frame.columns)[:10]}")
+                raise DataError(
+                    f"{name}: no column {col!r} in the long-format table; "
+                    f"columns are {list(frame.columns)[:10]}"
+                )
         if frame.shape[0] == 0:
             raise DataError(f"{name}: the table has no rows")
         frame = frame.reset_index(drop=True)
         labels = _binary_labels(frame[[label_column]], name)[label_column]
-        canonical, issues = _canonicalise(frame[smiles_column], smiles_column, name, strict,
-                                          n_jobs)
-        long = pd.DataFrame({"row": np.arange(len(frame)), "assay": frame[assay_column].astype(str),
-                             "label": labels, "smiles": canonical}).dropna(subset=["label"])
+        canonical, issues = _canonicalise(frame[smiles_column], smiles_column, name, strict, n_jobs)
+        long = pd.DataFrame(
+            {
+                "row": np.arange(len(frame)),
+                "assay": frame[assay_column].astype(str),
+                "label": labels,
+                "smiles": canonical,
+            }
+        ).dropna(subset=["label"])
         assays = list(pd.unique(long["assay"]))
         return _from_long_table(long, assays, name, on_conflict, issues, {})
 
@@ -400,24 +468,35 @@ def _canonicalise(
 ) -> tuple[pd.Series, list[dict]]:
     """Canonical SMILES per row (None where invalid) and an issue per invalid row; each
     distinct string is parsed once."""
-    codes, strings = pd.factorize(pd.Series(
-        [s if isinstance(s, str) else None for s in smiles], dtype=object))
+    codes, strings = pd.factorize(
+        pd.Series([s if isinstance(s, str) else None for s in smiles], dtype=object)
+    )
     parsed = _canonical_many(list(strings), n_jobs)
     canon = np.asarray([p[0] for p in parsed] + [None], dtype=object)[codes]
     reason = np.asarray([p[1] for p in parsed] + [None], dtype=object)[codes]
     bad = np.flatnonzero(pd.isna(canon))
-    issues = [{"kind": "invalid_smiles", "row": int(i), "column": column,
-               "smiles": str(smiles.iloc[i]),
-               "detail": reason[i] if codes[i] >= 0 else parse_smiles(smiles.iloc[i]).reason}
-              for i in bad]
+    issues = [
+        {
+            "kind": "invalid_smiles",
+            "row": int(i),
+            "column": column,
+            "smiles": str(smiles.iloc[i]),
+            "detail": reason[i] if codes[i] >= 0 else parse_smiles(smiles.iloc[i]).reason,
+        }
+        for i in bad
+    ]
     if issues and (strict or len(issues) == len(smiles)):
         first = issues[0]
         if len(issues) == len(smiles):
-            raise DataError(f"{name}: every SMILES in column {column!r} is invalid "
-                            f"({len(issues)} rows); first at row {first['row']} "
-                            f"({first['smiles']!r}): {first['detail']}")
-        raise DataError(f"{name}: {len(issues)} invalid SMILES, first at row {first['row']} "
-                        f"({first['smiles']!r}): {first['detail']}")
+            raise DataError(
+                f"{name}: every SMILES in column {column!r} is invalid "
+                f"({len(issues)} rows); first at row {first['row']} "
+                f"({first['smiles']!r}): {first['detail']}"
+            )
+        raise DataError(
+            f"{name}: {len(issues)} invalid SMILES, first at row {first['row']} "
+            f"({first['smiles']!r}): {first['detail']}"
+        )
     if issues:
         logger.warning("%s: %d invalid SMILES excluded (see panel.issues)", name, len(issues))
     return pd.Series(canon, index=np.arange(len(canon)), dtype=object), issues
@@ -427,13 +506,17 @@ def _canonical_many(strings: list[str], n_jobs: int | None) -> list:
     jobs = resolve_n_jobs(n_jobs)
     if jobs == 1 or len(strings) < 2 * _BLOCK:
         return canonical_many(strings)
-    blocks = ((strings[i:i + _BLOCK],) for i in range(0, len(strings), _BLOCK))
+    blocks = ((strings[i : i + _BLOCK],) for i in range(0, len(strings), _BLOCK))
     return [pair for part in process_map(canonical_many, blocks, n_jobs=jobs) for pair in part]
 
 
 def _from_long_table(
-    long: pd.DataFrame, assays: Sequence[str], name: str, on_conflict: str,
-    issues: list[dict], sources: dict[str, str],
+    long: pd.DataFrame,
+    assays: Sequence[str],
+    name: str,
+    on_conflict: str,
+    issues: list[dict],
+    sources: dict[str, str],
 ) -> AssayPanel:
     """Resolve (smiles, assay, label, row) records into a sparse panel; the one place where
     duplicate measurements are merged and conflicts are reported. Compounds are numbered in
@@ -442,38 +525,63 @@ def _from_long_table(
     compound, compounds = pd.factorize(long["smiles"].to_numpy(dtype=object))
     assay = pd.Index(list(assays), dtype=object).get_indexer(long["assay"].to_numpy(dtype=object))
     key = compound.astype(np.int64) * max(len(assays), 1) + assay
-    stats = pd.DataFrame({"key": key, "label": long["label"].to_numpy(np.float32),
-                          "row": long["row"].to_numpy(np.int64),
-                          "seen": np.arange(len(long))}).groupby("key", sort=True).agg(
-        low=("label", "min"), high=("label", "max"), row=("row", "first"),
-        seen=("seen", "first"))
+    stats = (
+        pd.DataFrame(
+            {
+                "key": key,
+                "label": long["label"].to_numpy(np.float32),
+                "row": long["row"].to_numpy(np.int64),
+                "seen": np.arange(len(long)),
+            }
+        )
+        .groupby("key", sort=True)
+        .agg(
+            low=("label", "min"),
+            high=("label", "max"),
+            row=("row", "first"),
+            seen=("seen", "first"),
+        )
+    )
     cell_compound, cell_assay = np.divmod(stats.index.to_numpy(), max(len(assays), 1))
     conflict = (stats["low"] != stats["high"]).to_numpy()
     if conflict.any():
         first = stats[conflict].sort_values("seen")
-        where = np.flatnonzero(conflict)[np.argsort(stats["seen"].to_numpy()[conflict],
-                                                    kind="stable")]
+        where = np.flatnonzero(conflict)[
+            np.argsort(stats["seen"].to_numpy()[conflict], kind="stable")
+        ]
         if on_conflict == "raise":
             k = where[0]
-            raise DataError(f"{name}: conflicting labels (0 and 1) for "
-                            f"{compounds[cell_compound[k]]!r} in assay "
-                            f"{assays[cell_assay[k]]!r} (row {int(first['row'].iloc[0])})")
+            raise DataError(
+                f"{name}: conflicting labels (0 and 1) for "
+                f"{compounds[cell_compound[k]]!r} in assay "
+                f"{assays[cell_assay[k]]!r} (row {int(first['row'].iloc[0])})"
+            )
         issues = issues + [
-            {"kind": "conflicting_labels", "row": int(row), "column": assays[cell_assay[k]],
-             "smiles": compounds[cell_compound[k]],
-             "detail": f"labels 0 and 1 for one compound; rule {on_conflict!r}"}
+            {
+                "kind": "conflicting_labels",
+                "row": int(row),
+                "column": assays[cell_assay[k]],
+                "smiles": compounds[cell_compound[k]],
+                "detail": f"labels 0 and 1 for one compound; rule {on_conflict!r}",
+            }
             for k, row in zip(where, first["row"], strict=True)
         ]
-        logger.warning("%s: %d conflicting labels resolved by rule %r (see panel.issues)",
-                       name, int(conflict.sum()), on_conflict)
+        logger.warning(
+            "%s: %d conflicting labels resolved by rule %r (see panel.issues)",
+            name,
+            int(conflict.sum()),
+            on_conflict,
+        )
     # high is the label where all measurements agree, and 1 where any_active applies
     keep = ~conflict if on_conflict == "missing" else np.ones(len(stats), bool)
     code = np.where(stats["high"].to_numpy()[keep] == 1, 1, -1).astype(np.int8)
-    matrix = sp.csc_matrix((code, (cell_compound[keep], cell_assay[keep])),
-                           shape=(len(compounds), len(assays)))
+    matrix = sp.csc_matrix(
+        (code, (cell_compound[keep], cell_assay[keep])), shape=(len(compounds), len(assays))
+    )
     report = pd.DataFrame(issues, columns=ISSUE_COLUMNS)
-    return AssayPanel(matrix, compounds=compounds, assays=assays, name=name, issues=report,
-                      sources=sources)
+    return AssayPanel(
+        matrix, compounds=compounds, assays=assays, name=name, issues=report, sources=sources
+    )
 
 
 def _binary_labels(frame: pd.DataFrame, name: str) -> pd.DataFrame:
@@ -483,17 +591,21 @@ def _binary_labels(frame: pd.DataFrame, name: str) -> pd.DataFrame:
         raw = frame[col]
         values = pd.to_numeric(raw, errors="coerce")
         bad = (values.isna() & raw.notna() & (raw.astype(str).str.strip() != "")) | (
-            values.notna() & ~values.isin([0, 1]))
+            values.notna() & ~values.isin([0, 1])
+        )
         if bad.any():
             row = int(np.flatnonzero(bad.to_numpy())[0])
-            raise DataError(f"{name}: column {col!r}, row {row}: label {raw.iloc[row]!r} is not "
-                            f"0/1 (labels must be 0, 1 or empty)")
+            raise DataError(
+                f"{name}: column {col!r}, row {row}: label {raw.iloc[row]!r} is not "
+                f"0/1 (labels must be 0, 1 or empty)"
+            )
         out[col] = values.astype(np.float32)
     return pd.DataFrame(out, index=frame.index)
 
 
-def compose(panels: Sequence[AssayPanel], *, name: str = "composed",
-            on_conflict: str = "missing") -> AssayPanel:
+def compose(
+    panels: Sequence[AssayPanel], *, name: str = "composed", on_conflict: str = "missing"
+) -> AssayPanel:
     """Join panels on canonical SMILES.
 
     Parameters
@@ -516,8 +628,9 @@ def compose(panels: Sequence[AssayPanel], *, name: str = "composed",
         raise ValueError(f"on_conflict must be one of {CONFLICT_RULES}, got {on_conflict!r}")
     issues: list[dict] = []
     for p in panels:
-        issues += [{**rec, "detail": f"{rec['detail']} [{p.name}]"}
-                   for rec in p.issues.to_dict("records")]
+        issues += [
+            {**rec, "detail": f"{rec['detail']} [{p.name}]"} for rec in p.issues.to_dict("records")
+        ]
     long = pd.concat([p.to_long() for p in panels], ignore_index=True)
     long["row"] = -1  # composed records no longer map to one input row
     assays = list(dict.fromkeys(a for p in panels for a in p.assays))

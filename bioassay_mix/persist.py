@@ -25,8 +25,16 @@ from ._utils import atomic_path, sha256_file
 from .compute import COMPUTE_KEYS
 from .errors import ModelFileError
 
-__all__ = ["FORMATS", "TRUSTED_TYPES", "check_binary_classifier", "check_sha256",
-           "constructor_params", "load_estimator", "load_verified", "save_estimator"]
+__all__ = [
+    "FORMATS",
+    "TRUSTED_TYPES",
+    "check_binary_classifier",
+    "check_sha256",
+    "constructor_params",
+    "load_estimator",
+    "load_verified",
+    "save_estimator",
+]
 
 #: Types a skops file may hold beyond those skops trusts by default (scikit-learn estimators,
 #: NumPy arrays and builtins): the fitted parts of scikit-learn's tree ensembles and
@@ -73,27 +81,35 @@ def save_estimator(model: Any, folder: str | os.PathLike, stem: str) -> dict[str
             try:
                 model.save_model(tmp)
             except xgb.core.XGBoostError as exc:  # a full disk, a read-only folder
-                raise OSError(f"XGBoost could not write {final}: "
-                              f"{str(exc).splitlines()[0][:200]}") from exc
+                raise OSError(
+                    f"XGBoost could not write {final}: {str(exc).splitlines()[0][:200]}"
+                ) from exc
     else:
         import skops.io as sio
 
         fmt, final = "skops", path.with_name(path.name + ".skops")
         with atomic_path(final) as tmp:
             sio.dump(model, tmp)
-    record = {"format": fmt, "file": final.relative_to(folder).as_posix(),
-              "sha256": sha256_file(final),
-              "class": f"{type(model).__module__}.{type(model).__qualname__}"}
+    record = {
+        "format": fmt,
+        "file": final.relative_to(folder).as_posix(),
+        "sha256": sha256_file(final),
+        "class": f"{type(model).__module__}.{type(model).__qualname__}",
+    }
     if fmt == "xgboost-ubj":
         record["params"] = constructor_params(model)
     elif fmt == "linear-npy":
-        record.update(params=params, classes=model.classes_.tolist(),
-                      n_iter=np.asarray(model.n_iter_).tolist())
+        record.update(
+            params=params,
+            classes=model.classes_.tolist(),
+            n_iter=np.asarray(model.n_iter_).tolist(),
+        )
     return record
 
 
-def load_estimator(folder: str | os.PathLike, record: dict[str, str], *,
-                   recorded_in: str = "the manifest") -> Any:
+def load_estimator(
+    folder: str | os.PathLike, record: dict[str, str], *, recorded_in: str = "the manifest"
+) -> Any:
     """Load what :func:`save_estimator` wrote into ``folder``, after checking its sha256.
 
     Parameters
@@ -115,8 +131,13 @@ def load_estimator(folder: str | os.PathLike, record: dict[str, str], *,
     if not file.is_file():
         raise ModelFileError(f"model file {file} named in {recorded_in} is missing")
     if fmt == "xgboost-ubj":
-        return load_verified(_xgb_class(record.get("class", ""))(), file, record.get("sha256"),
-                             recorded_in, params=record.get("params"))
+        return load_verified(
+            _xgb_class(record.get("class", ""))(),
+            file,
+            record.get("sha256"),
+            recorded_in,
+            params=record.get("params"),
+        )
     check_sha256(file, record.get("sha256"), recorded_in)
     if fmt == "linear-npy":
         return _load_linear(file, record, recorded_in)
@@ -127,8 +148,10 @@ def check_sha256(path: Path, sha256: str | None, recorded_in: str) -> None:
     """Refuse ``path`` unless its sha256 is the one ``recorded_in`` holds."""
     actual = sha256_file(path)
     if actual != sha256:
-        raise ModelFileError(f"model file {path} is corrupt or was changed: sha256 {actual}, "
-                             f"{recorded_in} records {sha256}")
+        raise ModelFileError(
+            f"model file {path} is corrupt or was changed: sha256 {actual}, "
+            f"{recorded_in} records {sha256}"
+        )
 
 
 def constructor_params(model: xgb.XGBModel) -> dict[str, Any]:
@@ -162,8 +185,14 @@ def constructor_params(model: xgb.XGBModel) -> dict[str, Any]:
     return out
 
 
-def load_verified(model: xgb.XGBModel | xgb.Booster, path: Path, sha256: str | None,
-                  recorded_in: str, *, params: dict[str, Any] | None = None):
+def load_verified(
+    model: xgb.XGBModel | xgb.Booster,
+    path: Path,
+    sha256: str | None,
+    recorded_in: str,
+    *,
+    params: dict[str, Any] | None = None,
+):
     """Load ``path`` into the XGBoost ``model`` after checking its sha256 against the one
     ``recorded_in`` (a metadata file's name) holds, and give it back the scikit-learn
     ``params`` recorded beside it (:func:`constructor_params`)."""
@@ -171,21 +200,26 @@ def load_verified(model: xgb.XGBModel | xgb.Booster, path: Path, sha256: str | N
     with open(path, "rb") as handle:
         first = handle.read(1)
     if first != b"{":  # UBJ and JSON models both open an object; a pickle opens with 0x80
-        raise ModelFileError(f"model file {path} is not an XGBoost model (it starts with byte "
-                             f"{first!r}); pickles are never loaded")
+        raise ModelFileError(
+            f"model file {path} is not an XGBoost model (it starts with byte "
+            f"{first!r}); pickles are never loaded"
+        )
     try:
         model.load_model(path)
     except (xgb.core.XGBoostError, UnicodeDecodeError, TypeError) as exc:
         # TypeError: a classifier's file recorded as a regressor, or the reverse
-        raise ModelFileError(f"model file {path} could not be read by XGBoost: "
-                             f"{str(exc).splitlines()[0][:300]}") from exc
+        raise ModelFileError(
+            f"model file {path} could not be read by XGBoost: {str(exc).splitlines()[0][:300]}"
+        ) from exc
     if params:
         try:
             model.set_params(**params)
         except (TypeError, ValueError, AttributeError) as exc:
-            raise ModelFileError(f"{recorded_in}: the parameters recorded for model file "
-                                 f"{path.name} are not valid: {type(exc).__name__}: "
-                                 f"{str(exc)[:200]}") from exc
+            raise ModelFileError(
+                f"{recorded_in}: the parameters recorded for model file "
+                f"{path.name} are not valid: {type(exc).__name__}: "
+                f"{str(exc)[:200]}"
+            ) from exc
     return model
 
 
@@ -203,23 +237,28 @@ def check_binary_classifier(model: Any, n_features: int, what: str) -> None:
         raise ModelFileError(f"{what} is not fitted") from exc
     classes = getattr(model, "classes_", None)
     if classes is None or len(classes) != 2:
-        raise ModelFileError(f"{what} has {0 if classes is None else len(classes)} classes; "
-                             "a binary classifier has 2")
+        raise ModelFileError(
+            f"{what} has {0 if classes is None else len(classes)} classes; "
+            "a binary classifier has 2"
+        )
     if isinstance(model, xgb.XGBModel):
         width = model.get_booster().num_features()
     else:
         width = getattr(model, "n_features_in_", n_features)
     if width != n_features:
-        raise ModelFileError(f"{what} expects {width} features; the featurizer makes "
-                             f"{n_features}")
+        raise ModelFileError(f"{what} expects {width} features; the featurizer makes {n_features}")
 
 
 def _xgb_class(name: str) -> type:
-    classes = {"xgboost.sklearn.XGBClassifier": xgb.XGBClassifier,
-               "xgboost.sklearn.XGBRegressor": xgb.XGBRegressor}
+    classes = {
+        "xgboost.sklearn.XGBClassifier": xgb.XGBClassifier,
+        "xgboost.sklearn.XGBRegressor": xgb.XGBRegressor,
+    }
     if name not in classes:
-        raise ModelFileError(f"model class {name!r} is not an XGBoost estimator this loader "
-                             f"knows ({sorted(classes)})")
+        raise ModelFileError(
+            f"model class {name!r} is not an XGBoost estimator this loader "
+            f"knows ({sorted(classes)})"
+        )
     return classes[name]
 
 
@@ -242,25 +281,36 @@ def _load_linear(file: Path, record: dict, recorded_in: str) -> Any:
     from sklearn.linear_model import LogisticRegression
 
     if record.get("class") != "sklearn.linear_model._logistic.LogisticRegression":
-        raise ModelFileError(f"{recorded_in}: model file {file.name} is recorded as "
-                             f"{record.get('class')!r}; the linear-npy format holds a "
-                             "LogisticRegression only")
+        raise ModelFileError(
+            f"{recorded_in}: model file {file.name} is recorded as "
+            f"{record.get('class')!r}; the linear-npy format holds a "
+            "LogisticRegression only"
+        )
     try:
-        model = LogisticRegression(**_checked_linear_params(
-            json.dumps(record.get("params", {}), sort_keys=True)))
+        model = LogisticRegression(
+            **_checked_linear_params(json.dumps(record.get("params", {}), sort_keys=True))
+        )
         weights = np.load(file, allow_pickle=False)
         classes = np.asarray(record["classes"])
         n_iter = np.asarray(record["n_iter"], dtype=np.int32)
     except (TypeError, ValueError, KeyError, OSError) as exc:
-        raise ModelFileError(f"model file {file} or its record in {recorded_in} is not a "
-                             f"logistic regression's: {type(exc).__name__}: "
-                             f"{str(exc)[:200]}") from exc
-    if weights.ndim != 1 or weights.dtype not in (np.float32, np.float64) or len(weights) < 2 or \
-            classes.shape != (2,):
-        raise ModelFileError(f"model file {file} holds a {weights.dtype} array of shape "
-                             f"{weights.shape} and {recorded_in} records the classes "
-                             f"{record['classes']}; a binary logistic regression has "
-                             "n_features + 1 float weights and 2 classes")
+        raise ModelFileError(
+            f"model file {file} or its record in {recorded_in} is not a "
+            f"logistic regression's: {type(exc).__name__}: "
+            f"{str(exc)[:200]}"
+        ) from exc
+    if (
+        weights.ndim != 1
+        or weights.dtype not in (np.float32, np.float64)
+        or len(weights) < 2
+        or classes.shape != (2,)
+    ):
+        raise ModelFileError(
+            f"model file {file} holds a {weights.dtype} array of shape "
+            f"{weights.shape} and {recorded_in} records the classes "
+            f"{record['classes']}; a binary logistic regression has "
+            "n_features + 1 float weights and 2 classes"
+        )
     model.coef_, model.intercept_ = weights[None, :-1], weights[-1:]
     model.classes_, model.n_iter_ = classes, n_iter
     model.n_features_in_ = len(weights) - 1
@@ -283,14 +333,19 @@ def _load_skops(file: Path) -> Any:
     try:
         found = sio.get_untrusted_types(file=file)
     except (zipfile.BadZipFile, KeyError, ValueError, UnicodeDecodeError) as exc:
-        raise ModelFileError(f"model file {file} is not a skops file ({type(exc).__name__}); "
-                             "pickles are never loaded") from exc
+        raise ModelFileError(
+            f"model file {file} is not a skops file ({type(exc).__name__}); "
+            "pickles are never loaded"
+        ) from exc
     untrusted = [t for t in found if t not in TRUSTED_TYPES]
     if untrusted:
-        raise ModelFileError(f"model file {file} holds types outside the trusted list: "
-                             f"{untrusted[:5]}; refused (see bioassay_mix.persist.TRUSTED_TYPES)")
+        raise ModelFileError(
+            f"model file {file} holds types outside the trusted list: "
+            f"{untrusted[:5]}; refused (see bioassay_mix.persist.TRUSTED_TYPES)"
+        )
     try:
         return sio.load(file, trusted=found)
     except Exception as exc:  # skops raises many types for a malformed payload
-        raise ModelFileError(f"model file {file} could not be read by skops: "
-                             f"{type(exc).__name__}: {exc}") from exc
+        raise ModelFileError(
+            f"model file {file} could not be read by skops: {type(exc).__name__}: {exc}"
+        ) from exc

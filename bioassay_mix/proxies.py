@@ -38,8 +38,12 @@ logger = logging.getLogger(__name__)
 
 #: The paper's final-model and fast proxy setting: 100 trees, depth 6, learning rate 0.1.
 DEFAULT_PARAMS: dict[str, Any] = {
-    "n_estimators": 100, "max_depth": 6, "learning_rate": 0.1,
-    "objective": "binary:logistic", "eval_metric": "aucpr", "tree_method": "hist",
+    "n_estimators": 100,
+    "max_depth": 6,
+    "learning_rate": 0.1,
+    "objective": "binary:logistic",
+    "eval_metric": "aucpr",
+    "tree_method": "hist",
 }
 #: The paper's proxy grid, searched by 5-fold cross-validation on proxy-train.
 PAPER_GRID: dict[str, list] = {"n_estimators": [10, 50, 100], "max_depth": [4, 6, 8]}
@@ -48,15 +52,22 @@ PAPER_GRID: dict[str, list] = {"n_estimators": [10, 50, 100], "max_depth": [4, 6
 #: Classifiers by the names the command line takes, with their defaults.
 ESTIMATORS: dict[str, tuple[str, dict[str, Any]]] = {
     "xgboost": ("xgboost.XGBClassifier", DEFAULT_PARAMS),
-    "random_forest": ("sklearn.ensemble.RandomForestClassifier",
-                      {"n_estimators": 500, "min_samples_leaf": 1}),
+    "random_forest": (
+        "sklearn.ensemble.RandomForestClassifier",
+        {"n_estimators": 500, "min_samples_leaf": 1},
+    ),
     "logistic": ("sklearn.linear_model.LogisticRegression", {"C": 1.0, "max_iter": 1000}),
     "lightgbm": ("lightgbm.LGBMClassifier", {"n_estimators": 100, "verbose": -1}),
 }
 
 
-def make_classifier(params: Mapping[str, Any] | None = None, *, device: str | None = None,
-                    n_jobs: int | None = 1, random_state: int = 0) -> xgb.XGBClassifier:
+def make_classifier(
+    params: Mapping[str, Any] | None = None,
+    *,
+    device: str | None = None,
+    n_jobs: int | None = 1,
+    random_state: int = 0,
+) -> xgb.XGBClassifier:
     """An ``XGBClassifier`` with DEFAULT_PARAMS overridden by ``params`` (XGBoost's own names,
     checked by :func:`check_xgb_params`; ``tree_method="gpu_hist"`` is accepted and mapped to
     ``device="cuda"``)."""
@@ -94,14 +105,20 @@ def _check_xgb_params(text: str) -> None:
     probe = {k: v for k, v in params.items() if k not in ("device", "tree_method", "predictor")}
     try:  # one tree on four rows: XGBoost checks every value's type and range
         xgb.XGBClassifier(**{**probe, "n_estimators": 1}, n_jobs=1).fit(
-            np.eye(4, dtype=np.float32), np.array([0, 1, 0, 1]))
+            np.eye(4, dtype=np.float32), np.array([0, 1, 0, 1])
+        )
     except (xgb.core.XGBoostError, TypeError, ValueError) as exc:
         first = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
         raise DataError(f"XGBoost parameters {dict(params)} are not valid: {first}") from exc
 
 
-def make_estimator(name: str, params: Mapping[str, Any] | None = None, *,
-                   device: str | None = None, random_state: int = 0) -> Any:
+def make_estimator(
+    name: str,
+    params: Mapping[str, Any] | None = None,
+    *,
+    device: str | None = None,
+    random_state: int = 0,
+) -> Any:
     """The classifier ``name`` of :data:`ESTIMATORS` with ``params`` over its defaults,
     each key checked before any work.
 
@@ -119,8 +136,9 @@ def make_estimator(name: str, params: Mapping[str, Any] | None = None, *,
     try:
         cls = getattr(importlib.import_module(module), cls_name)
     except ImportError as exc:
-        raise DataError(f"estimator {name!r} needs {module.split('.')[0]} (pip install "
-                        f"'bioassay-mix[{name}]')") from exc
+        raise DataError(
+            f"estimator {name!r} needs {module.split('.')[0]} (pip install 'bioassay-mix[{name}]')"
+        ) from exc
     model = cls(**defaults)
     for key in params or {}:
         _refuse_setting(name, key, COMPUTE_KEYS)
@@ -137,11 +155,15 @@ def make_estimator(name: str, params: Mapping[str, Any] | None = None, *,
 def _refuse_setting(name: str, key: str, compute_keys: Sequence[str]) -> None:
     """Refuse a model parameter that is a compute setting or the seed, both set elsewhere."""
     if key in compute_keys:
-        raise DataError(f"{name} parameter {key!r} is a compute setting: use n_jobs "
-                        "(--n-jobs), not the model's parameters")
+        raise DataError(
+            f"{name} parameter {key!r} is a compute setting: use n_jobs "
+            "(--n-jobs), not the model's parameters"
+        )
     if key == "random_state":
-        raise DataError(f"{name} parameter 'random_state' is the seed: use random_state= "
-                        "(--seed), not the model's parameters")
+        raise DataError(
+            f"{name} parameter 'random_state' is the seed: use random_state= "
+            "(--seed), not the model's parameters"
+        )
 
 
 def _validate_now(name: str, model: Any) -> None:
@@ -157,20 +179,38 @@ def _validate_now(name: str, model: Any) -> None:
         raise DataError(f"{name} parameters are not valid: {exc}") from exc
 
 
-def fit_classifier(X: sp.csr_matrix, y: np.ndarray, *, params=None, sample_weight=None,
-                   device: str | None = None, n_jobs: int | None = 1,
-                   random_state: int = 0) -> xgb.XGBClassifier:
+def fit_classifier(
+    X: sp.csr_matrix,
+    y: np.ndarray,
+    *,
+    params=None,
+    sample_weight=None,
+    device: str | None = None,
+    n_jobs: int | None = 1,
+    random_state: int = 0,
+) -> xgb.XGBClassifier:
     model = make_classifier(params, device=device, n_jobs=n_jobs, random_state=random_state)
     model.fit(X, np.asarray(y, dtype=np.int32), sample_weight=sample_weight)
     return model
 
 
-def grid_search(X, y, *, params=None, grid: Mapping[str, list] = PAPER_GRID, cv: int = 5,
-                device=None, random_state: int = 0) -> tuple[xgb.XGBClassifier, dict]:
+def grid_search(
+    X,
+    y,
+    *,
+    params=None,
+    grid: Mapping[str, list] = PAPER_GRID,
+    cv: int = 5,
+    device=None,
+    random_state: int = 0,
+) -> tuple[xgb.XGBClassifier, dict]:
     """The paper's hyperparameter search: ``cv``-fold CV on average precision, then refit."""
     search = GridSearchCV(
         make_classifier(params, device=device, n_jobs=1, random_state=random_state),
-        param_grid=dict(grid), scoring="average_precision", refit=True, n_jobs=1,
+        param_grid=dict(grid),
+        scoring="average_precision",
+        refit=True,
+        n_jobs=1,
         cv=StratifiedKFold(n_splits=cv, shuffle=True, random_state=random_state),
     )
     search.fit(X, np.asarray(y, dtype=np.int32))
@@ -187,8 +227,13 @@ def save_model(model: xgb.XGBModel, path: str | os.PathLike, metadata: Mapping[s
         raise ValueError(f"model path must end in .ubj or .json, got {path}")
     with atomic_path(path) as tmp:
         model.save_model(tmp)
-    meta = {**metadata, "model_file": path.name, "sha256": sha256_file(path),
-            "xgboost_version": xgb.__version__, "params": constructor_params(model)}
+    meta = {
+        **metadata,
+        "model_file": path.name,
+        "sha256": sha256_file(path),
+        "xgboost_version": xgb.__version__,
+        "params": constructor_params(model),
+    }
     write_json_atomic(meta_path(path), meta)
     return path
 
@@ -208,8 +253,9 @@ def load_model(path: str | os.PathLike) -> tuple[xgb.XGBClassifier, dict]:
         meta = json.loads(mpath.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise ModelFileError(f"metadata file {mpath} is corrupt: {exc}") from exc
-    model = load_verified(xgb.XGBClassifier(), path, meta.get("sha256"), mpath.name,
-                          params=meta.get("params"))
+    model = load_verified(
+        xgb.XGBClassifier(), path, meta.get("sha256"), mpath.name, params=meta.get("params")
+    )
     return model, meta
 
 
@@ -255,41 +301,86 @@ def train_proxies(
     parameters loads it instead of training again. ``executor`` runs one task per assay
     (default: ``n_jobs`` local threads).
     """
-    base = {"params": {**DEFAULT_PARAMS, **(params or {})}, "grid": grid,
-            "random_state": random_state, **(cache_key or {})}
-    items = [(a, np.asarray(r), labels[a].to_numpy()[np.asarray(r)].astype(np.int32))
-             for a, r in train_rows.items()]
-    shared = {"X": X, "base": base, "params": params, "grid": grid, "device": device,
-              "random_state": random_state,
-              "cache_dir": None if cache_dir is None else Path(cache_dir)}
+    base = {
+        "params": {**DEFAULT_PARAMS, **(params or {})},
+        "grid": grid,
+        "random_state": random_state,
+        **(cache_key or {}),
+    }
+    items = [
+        (a, np.asarray(r), labels[a].to_numpy()[np.asarray(r)].astype(np.int32))
+        for a, r in train_rows.items()
+    ]
+    shared = {
+        "X": X,
+        "base": base,
+        "params": params,
+        "grid": grid,
+        "device": device,
+        "random_state": random_state,
+        "cache_dir": None if cache_dir is None else Path(cache_dir),
+    }
     executor = executor or LocalExecutor(n_jobs)
     results = executor.map(_train_one, items, shared=shared, desc="proxies", verbose=verbose)
     models = {a: m for a, m, _ in results}
-    info = pd.DataFrame([{k: v for k, v in meta.items() if k in ("assay", "n_train",
-                          "n_positive", "best_params")} for _, _, meta in results])
+    info = pd.DataFrame(
+        [
+            {
+                k: v
+                for k, v in meta.items()
+                if k in ("assay", "n_train", "n_positive", "best_params")
+            }
+            for _, _, meta in results
+        ]
+    )
     return ProxySet(models=models, info=info.set_index("assay") if len(info) else info)
 
 
-def _train_one(item: tuple[str, np.ndarray, np.ndarray], *, X: sp.csr_matrix, base: dict,
-               params, grid, device, random_state: int, cache_dir: Path | None):
+def _train_one(
+    item: tuple[str, np.ndarray, np.ndarray],
+    *,
+    X: sp.csr_matrix,
+    base: dict,
+    params,
+    grid,
+    device,
+    random_state: int,
+    cache_dir: Path | None,
+):
     """One proxy: loaded from ``cache_dir`` when its key matches, else trained (and saved)."""
     assay, rows_, y = item
-    key = sha256_bytes(json.dumps({**base, "assay": assay, "rows": sha256_bytes(
-        rows_.tobytes()), "y": sha256_bytes(y.tobytes())}, sort_keys=True,
-        default=str).encode())
+    key = sha256_bytes(
+        json.dumps(
+            {
+                **base,
+                "assay": assay,
+                "rows": sha256_bytes(rows_.tobytes()),
+                "y": sha256_bytes(y.tobytes()),
+            },
+            sort_keys=True,
+            default=str,
+        ).encode()
+    )
     path = None if cache_dir is None else cache_dir / f"{safe_name(assay)}.ubj"
     cached = _load_cached(path, key)
     if cached is not None:
         return assay, cached[0], cached[1]
     best: dict = {}
     if grid:
-        model, best = grid_search(X[rows_], y, params=params, grid=grid, device=device,
-                                  random_state=random_state)
+        model, best = grid_search(
+            X[rows_], y, params=params, grid=grid, device=device, random_state=random_state
+        )
     else:
-        model = fit_classifier(X[rows_], y, params=params, device=device, n_jobs=1,
-                               random_state=random_state)
-    meta = {"assay": assay, "key": key, "n_train": len(y), "n_positive": int(y.sum()),
-            "best_params": best}
+        model = fit_classifier(
+            X[rows_], y, params=params, device=device, n_jobs=1, random_state=random_state
+        )
+    meta = {
+        "assay": assay,
+        "key": key,
+        "n_train": len(y),
+        "n_positive": int(y.sum()),
+        "best_params": best,
+    }
     if path is not None:
         save_model(model, path, meta)
     return assay, model, meta

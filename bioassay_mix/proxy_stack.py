@@ -75,7 +75,8 @@ def stack_boosters(models: Sequence[xgb.XGBClassifier]) -> xgb.Booster:
             groups.append(j)
     k = str(len(models))
     learner["learner_model_param"].update(
-        base_score="[" + ",".join(f"{v:.9E}" for v in base) + "]", num_class=k)
+        base_score="[" + ",".join(f"{v:.9E}" for v in base) + "]", num_class=k
+    )
     learner["objective"] = {"name": "multi:softprob", "softmax_multiclass_param": {"num_class": k}}
     learner["attributes"] = {}
     booster_model = learner["gradient_booster"]["model"]

@@ -20,6 +20,7 @@ __all__ = ["markdown_table", "plot_weight_bars", "save_png", "write_tables"]
 
 def markdown_table(frame: pd.DataFrame, floatfmt: str = ".3f") -> str:
     """A GitHub Markdown table (pandas' to_markdown needs the optional tabulate package)."""
+
     def cell(v) -> str:
         if isinstance(v, float | np.floating):
             return "" if np.isnan(v) else format(v, floatfmt)
@@ -31,9 +32,16 @@ def markdown_table(frame: pd.DataFrame, floatfmt: str = ".3f") -> str:
     return "\n".join([head, rule, *body]) + "\n"
 
 
-def write_tables(out_dir: str | Path, name: str, title: str, tables: dict[str, pd.DataFrame],
-                 notes: list[str], extra: dict | None = None, *,
-                 echo: bool = False) -> dict[str, Path]:
+def write_tables(
+    out_dir: str | Path,
+    name: str,
+    title: str,
+    tables: dict[str, pd.DataFrame],
+    notes: list[str],
+    extra: dict | None = None,
+    *,
+    echo: bool = False,
+) -> dict[str, Path]:
     """Write ``<name>.md`` (all tables), ``<name>_<table>.csv`` and ``<name>.json`` under
     ``out_dir``, each atomically; ``echo`` also prints every table."""
     import json
@@ -51,14 +59,22 @@ def write_tables(out_dir: str | Path, name: str, title: str, tables: dict[str, p
             print(f"\n== {key} ==\n{frame.to_string(index=False)}")
     write_text_atomic(files["md"], "\n".join(parts))
     machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores"
-    write_json_atomic(files["json"], {
-        "title": title, "notes": notes, "machine": machine, **(extra or {}),
-        "tables": {k: json.loads(v.to_json(orient="records")) for k, v in tables.items()}})
+    write_json_atomic(
+        files["json"],
+        {
+            "title": title,
+            "notes": notes,
+            "machine": machine,
+            **(extra or {}),
+            "tables": {k: json.loads(v.to_json(orient="records")) for k, v in tables.items()},
+        },
+    )
     return files
 
 
-def plot_weight_bars(weights: pd.DataFrame, path: str | Path, title: str = "",
-                     max_sources: int = 20) -> Path:
+def plot_weight_bars(
+    weights: pd.DataFrame, path: str | Path, title: str = "", max_sources: int = 20
+) -> Path:
     """Horizontal bars of one target's weights (a ``source``, ``weight`` table), largest first;
     the target's own weight in another colour."""
     top = weights[weights["weight"] > 0].nlargest(max_sources, "weight").iloc[::-1]

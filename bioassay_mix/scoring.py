@@ -72,8 +72,9 @@ def _scored(chunk: pd.DataFrame, block: Block, bundle: Bundle, id_name: str) -> 
     return out
 
 
-def _scored_chunks(bundle: Bundle, chunks: Iterable[pd.DataFrame], *, n_jobs: int,
-                   timings: dict, id_name: str) -> Iterator[pd.DataFrame]:
+def _scored_chunks(
+    bundle: Bundle, chunks: Iterable[pd.DataFrame], *, n_jobs: int, timings: dict, id_name: str
+) -> Iterator[pd.DataFrame]:
     """Chunks featurized by the engine (``n_jobs`` worker processes, a few blocks ahead, so
     memory stays flat in the input size) and predicted here, in order."""
     timings.update(featurize_cpu_s=0.0, predict_s=0.0)
@@ -93,18 +94,24 @@ def _scored_chunks(bundle: Bundle, chunks: Iterable[pd.DataFrame], *, n_jobs: in
         yield scored
 
 
-def _prepare(bundle: Bundle | str | os.PathLike, targets, device, chunk_size: int,
-             id_column: str | None) -> tuple[Bundle, str]:
-    if not isinstance(chunk_size, int | np.integer) or isinstance(chunk_size, bool) \
-            or chunk_size < 1:
+def _prepare(
+    bundle: Bundle | str | os.PathLike, targets, device, chunk_size: int, id_column: str | None
+) -> tuple[Bundle, str]:
+    if (
+        not isinstance(chunk_size, int | np.integer)
+        or isinstance(chunk_size, bool)
+        or chunk_size < 1
+    ):
         raise DataError(f"chunk_size must be an integer >= 1, got {chunk_size!r}")
     bundle = bundle if isinstance(bundle, Bundle) else Bundle.load(bundle, targets=targets)
     bundle = bundle.select(targets)
     reserved = (*OUTPUT_COLUMNS, _id_name(id_column))
     clash = [t for t in bundle.targets if t in reserved]
     if clash:
-        raise DataError(f"target name {clash[0]!r} clashes with an output column "
-                        f"{sorted(set(reserved))}; choose another --id-column")
+        raise DataError(
+            f"target name {clash[0]!r} clashes with an output column "
+            f"{sorted(set(reserved))}; choose another --id-column"
+        )
     return bundle, bundle.to_device(device)
 
 
@@ -112,8 +119,10 @@ def _check_output(out: Path, input_path: Path, overwrite: bool) -> None:
     """Refuse an output path before any scoring: it must be a Parquet file name, not a folder,
     not under a file, not the input itself."""
     if out.suffix.lower() not in (".parquet", ".pq"):
-        raise DataError(f"output {out} must end in .parquet or .pq (scores are written as "
-                        "Parquet; convert with pandas if you need CSV)")
+        raise DataError(
+            f"output {out} must end in .parquet or .pq (scores are written as "
+            "Parquet; convert with pandas if you need CSV)"
+        )
     if out.is_dir():
         raise DataError(f"output {out} is a folder; give a file name")
     for parent in out.parents:
@@ -133,10 +142,17 @@ def _id_name(id_column: str | None) -> str:
 
 
 # -- public API ------------------------------------------------------------------------------
-def score(bundle: Bundle | str | os.PathLike, compounds, *, smiles_column: str = "smiles",
-          id_column: str | None = None, targets: list[str] | None = None,
-          device: str | None = "auto", n_jobs: int | None = 1,
-          chunk_size: int = DEFAULT_CHUNK_SIZE) -> pd.DataFrame:
+def score(
+    bundle: Bundle | str | os.PathLike,
+    compounds,
+    *,
+    smiles_column: str = "smiles",
+    id_column: str | None = None,
+    targets: list[str] | None = None,
+    device: str | None = "auto",
+    n_jobs: int | None = 1,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+) -> pd.DataFrame:
     """Score compounds against every target of a bundle.
 
     Parameters
@@ -169,8 +185,10 @@ def score(bundle: Bundle | str | os.PathLike, compounds, *, smiles_column: str =
     frame = _as_frame(compounds, smiles_column, id_column)
     chunks = rechunk([frame], chunk_size)
     jobs = resolve_n_jobs(n_jobs) if len(frame) > chunk_size else 1
-    out = pd.concat(list(_scored_chunks(bundle, chunks, n_jobs=jobs, timings={},
-                                        id_name=_id_name(id_column))), ignore_index=True)
+    out = pd.concat(
+        list(_scored_chunks(bundle, chunks, n_jobs=jobs, timings={}, id_name=_id_name(id_column))),
+        ignore_index=True,
+    )
     if isinstance(compounds, pd.DataFrame | pd.Series):
         out.index = compounds.index  # pandas in, pandas out: the caller's index is kept
     return out
@@ -180,8 +198,9 @@ def _as_frame(compounds, smiles_column: str, id_column: str | None) -> pd.DataFr
     if isinstance(compounds, pd.DataFrame):
         missing = [c for c in (smiles_column, id_column) if c and c not in compounds.columns]
         if missing:
-            raise DataError(f"input has no column {missing[0]!r} (columns: "
-                            f"{list(compounds.columns)[:20]})")
+            raise DataError(
+                f"input has no column {missing[0]!r} (columns: {list(compounds.columns)[:20]})"
+            )
         ids = compounds[id_column].to_numpy() if id_column else None
         smiles = compounds[smiles_column].to_numpy()
     elif isinstance(compounds, str):
@@ -195,16 +214,31 @@ def _as_frame(compounds, smiles_column: str, id_column: str | None) -> pd.DataFr
 
 
 def _schema(bundle: Bundle, id_name: str) -> pa.Schema:
-    return pa.schema([("row", pa.int64()), (id_name, pa.string()), ("smiles", pa.string()),
-                      *((t, pa.float32()) for t in bundle.targets), ("error", pa.string())])
+    return pa.schema(
+        [
+            ("row", pa.int64()),
+            (id_name, pa.string()),
+            ("smiles", pa.string()),
+            *((t, pa.float32()) for t in bundle.targets),
+            ("error", pa.string()),
+        ]
+    )
 
 
-def score_file(bundle: Bundle | str | os.PathLike, input_path: str | os.PathLike,
-               out_path: str | os.PathLike, *, smiles_column: str = "smiles",
-               id_column: str | None = None, targets: list[str] | None = None,
-               chunk_size: int = DEFAULT_CHUNK_SIZE, device: str | None = "auto",
-               n_jobs: int | None = 1, overwrite: bool = False,
-               verbose: bool = True) -> ScoreSummary:
+def score_file(
+    bundle: Bundle | str | os.PathLike,
+    input_path: str | os.PathLike,
+    out_path: str | os.PathLike,
+    *,
+    smiles_column: str = "smiles",
+    id_column: str | None = None,
+    targets: list[str] | None = None,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    device: str | None = "auto",
+    n_jobs: int | None = 1,
+    overwrite: bool = False,
+    verbose: bool = True,
+) -> ScoreSummary:
     """Stream a compound file through a bundle into a Parquet file.
 
     The output is written incrementally to a temporary file beside ``out_path`` and renamed at
@@ -247,23 +281,44 @@ def score_file(bundle: Bundle | str | os.PathLike, input_path: str | os.PathLike
     with output_lock(out, what="scores"):
         for tmp in remove_stale_temporaries(out):
             logger.info("removed %s, left by an interrupted run", tmp)
-        return _score_file_locked(bundle, input_path, out, device_used, start,
-                                  smiles_column=smiles_column, id_column=id_column,
-                                  chunk_size=chunk_size, n_jobs=n_jobs, verbose=verbose)
+        return _score_file_locked(
+            bundle,
+            input_path,
+            out,
+            device_used,
+            start,
+            smiles_column=smiles_column,
+            id_column=id_column,
+            chunk_size=chunk_size,
+            n_jobs=n_jobs,
+            verbose=verbose,
+        )
 
 
-def _score_file_locked(bundle: Bundle, input_path, out: Path, device_used: str, start: float,
-                       *, smiles_column: str, id_column: str | None, chunk_size: int,
-                       n_jobs: int | None, verbose: bool) -> ScoreSummary:
-    chunks = read_compounds(input_path, smiles_column=smiles_column, id_column=id_column,
-                            chunk_size=chunk_size)
+def _score_file_locked(
+    bundle: Bundle,
+    input_path,
+    out: Path,
+    device_used: str,
+    start: float,
+    *,
+    smiles_column: str,
+    id_column: str | None,
+    chunk_size: int,
+    n_jobs: int | None,
+    verbose: bool,
+) -> ScoreSummary:
+    chunks = read_compounds(
+        input_path, smiles_column=smiles_column, id_column=id_column, chunk_size=chunk_size
+    )
     id_name = _id_name(id_column)
     schema = _schema(bundle, id_name)
     timings: dict[str, float] = {}
     n_rows = n_errors = 0
     with atomic_path(out) as tmp, pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
-        scored = _scored_chunks(bundle, chunks, n_jobs=resolve_n_jobs(n_jobs), timings=timings,
-                                id_name=id_name)
+        scored = _scored_chunks(
+            bundle, chunks, n_jobs=resolve_n_jobs(n_jobs), timings=timings, id_name=id_name
+        )
         for part in progress(scored, desc="scoring chunks", verbose=verbose):
             # a Parquet column of numbers arrives as numbers: each row's error says so
             # (parse_smiles), and the output's text columns hold them as text
@@ -276,10 +331,24 @@ def _score_file_locked(bundle: Bundle, input_path, out: Path, device_used: str, 
             raise DataError(f"input {input_path} has no compounds")
     timings["wall_s"] = time.perf_counter() - start
     if n_errors == n_rows:
-        logger.warning("none of the %d compounds could be scored (invalid SMILES or unreadable "
-                       "records); see the error column of %s", n_rows, out)
+        logger.warning(
+            "none of the %d compounds could be scored (invalid SMILES or unreadable "
+            "records); see the error column of %s",
+            n_rows,
+            out,
+        )
     elif n_errors:
-        logger.warning("%d of %d compounds could not be scored; see the error column of %s",
-                       n_errors, n_rows, out)
-    return ScoreSummary(out, n_rows, n_errors, bundle.targets, device_used,
-                        {k: round(v, 3) for k, v in timings.items()})
+        logger.warning(
+            "%d of %d compounds could not be scored; see the error column of %s",
+            n_errors,
+            n_rows,
+            out,
+        )
+    return ScoreSummary(
+        out,
+        n_rows,
+        n_errors,
+        bundle.targets,
+        device_used,
+        {k: round(v, 3) for k, v in timings.items()},
+    )

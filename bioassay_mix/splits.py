@@ -61,8 +61,14 @@ def make_splits(
     return pd.DataFrame(codes, index=labels.index, columns=labels.columns)
 
 
-def _split_rows(n: int, test_size: float, valid_size: float, seed: int,
-                groups: np.ndarray | None = None, y: np.ndarray | None = None) -> np.ndarray:
+def _split_rows(
+    n: int,
+    test_size: float,
+    valid_size: float,
+    seed: int,
+    groups: np.ndarray | None = None,
+    y: np.ndarray | None = None,
+) -> np.ndarray:
     """Codes (1/2/3) for ``n`` rows: test first, then validation out of the rest."""
     rng = np.random.default_rng(seed)
     idx = np.arange(n)
@@ -78,8 +84,9 @@ def _split_rows(n: int, test_size: float, valid_size: float, seed: int,
     train, test = train_test_split(idx, test_size=test_size, random_state=seed, stratify=stratify)
     y_train = None if y is None else y[train]
     strat2 = y_train if y_train is not None and _can_stratify(y_train, valid_size) else None
-    proxy, valid = train_test_split(train, test_size=valid_size, random_state=seed + 1,
-                                    stratify=strat2)
+    proxy, valid = train_test_split(
+        train, test_size=valid_size, random_state=seed + 1, stratify=strat2
+    )
     out = np.empty(n, dtype=np.int8)
     out[proxy], out[valid], out[test] = PROXY_TRAIN, VALID, TEST
     return out

@@ -44,14 +44,28 @@ from .library import TARGET, ProxyLibrary
 from .natural_prior import DEFAULT_NATURAL_PRIOR
 from .panel import AssayPanel
 
-__all__ = ["FIT_MARKER", "LABELS", "METHODS", "FitResult", "TargetData", "fit_markdown",
-           "fit_target", "method_probabilities", "read_target", "write_fit"]
+__all__ = [
+    "FIT_MARKER",
+    "LABELS",
+    "METHODS",
+    "FitResult",
+    "TargetData",
+    "fit_markdown",
+    "fit_target",
+    "method_probabilities",
+    "read_target",
+    "write_fit",
+]
 
 logger = logging.getLogger(__name__)
 
 METHODS = ("target_only", "natural_plus_target", "mixmin_trained", "mixmin_plus_target")
-LABELS = {"target_only": "target only", "natural_plus_target": "natural + target",
-          "mixmin_trained": "MixMin-trained", "mixmin_plus_target": "MixMin + target"}
+LABELS = {
+    "target_only": "target only",
+    "natural_plus_target": "natural + target",
+    "mixmin_trained": "MixMin-trained",
+    "mixmin_plus_target": "MixMin + target",
+}
 #: A difference whose 95% interval lies within +-TIE of zero is "no clear difference".
 TIE = 0.005
 
@@ -72,8 +86,13 @@ class TargetData:
         return int(self.y.sum())
 
 
-def read_target(source: str | os.PathLike | pd.DataFrame, *, smiles_column: str = "smiles",
-                label_column: str = "label", name: str | None = None) -> TargetData:
+def read_target(
+    source: str | os.PathLike | pd.DataFrame,
+    *,
+    smiles_column: str = "smiles",
+    label_column: str = "label",
+    name: str | None = None,
+) -> TargetData:
     """A target assay from a CSV/TSV/Parquet, ``.smi`` or SDF file (optionally gzipped) or a
     frame.
 
@@ -104,27 +123,38 @@ def read_target(source: str | os.PathLike | pd.DataFrame, *, smiles_column: str 
         name = name or target_name(path)
         info = {"file": str(path), "sha256": sha256_file(path)}
     if name in OUTPUT_COLUMNS:
-        raise DataError(f"target name {name!r} is a column of every scored table "
-                        f"{list(OUTPUT_COLUMNS)}; give the target another name (--name)")
+        raise DataError(
+            f"target name {name!r} is a column of every scored table "
+            f"{list(OUTPUT_COLUMNS)}; give the target another name (--name)"
+        )
     for column in (smiles_column, label_column):
         if column not in frame.columns:
-            raise DataError(f"{name}: no column {column!r}; columns are {list(frame.columns)[:10]}"
-                            " (set --smiles-column / --label-column)")
-    panel = AssayPanel.from_frame(frame, smiles_column=smiles_column,
-                                  label_columns=[label_column], name=name)
+            raise DataError(
+                f"{name}: no column {column!r}; columns are {list(frame.columns)[:10]}"
+                " (set --smiles-column / --label-column)"
+            )
+    panel = AssayPanel.from_frame(
+        frame, smiles_column=smiles_column, label_columns=[label_column], name=name
+    )
     y = panel.column(label_column)
     if y.empty:
         raise DataError(f"{name}: no compound has both a valid SMILES and a label")
     if y.nunique() < 2:
-        raise DataError(f"{name}: every labelled compound is {int(y.iloc[0])}; MixMin needs "
-                        "positives and negatives")
+        raise DataError(
+            f"{name}: every labelled compound is {int(y.iloc[0])}; MixMin needs "
+            "positives and negatives"
+        )
     issues = panel.issues.copy()
     if unreadable:  # an SDF record without a molecule: say why, not just "missing SMILES"
         lost = issues["row"].isin(list(unreadable)) & (issues["kind"] == "invalid_smiles")
         issues.loc[lost, "detail"] = issues.loc[lost, "row"].map(unreadable)
     if len(issues):
-        logger.warning("%s: %d rows reported (%s)", name, len(issues),
-                       ", ".join(f"{n} {k}" for k, n in issues["kind"].value_counts().items()))
+        logger.warning(
+            "%s: %d rows reported (%s)",
+            name,
+            len(issues),
+            ", ".join(f"{n} {k}" for k, n in issues["kind"].value_counts().items()),
+        )
     return TargetData(list(y.index), y.to_numpy().astype(np.int32), name, issues, info)
 
 
@@ -156,18 +186,31 @@ class FitResult:
         """A scoring bundle of the fitted model (see :mod:`bioassay_mix.bundle`)."""
         clf = self.classifier
         weights = pd.DataFrame([clf.weights_.rename(self.target.name)])
-        info = {"target": self.target.name, "target_source": self.target.source,
-                "library": clf.library.build_params, "settings": self.settings,
-                "test_ap": {self.target.name: self.summary.set_index("method")[
-                    "mean_ap"].to_dict()}}
-        return Bundle({self.target.name: clf.final_estimator_}, clf.library.featurizer.spec(),
-                      weights, info)
+        info = {
+            "target": self.target.name,
+            "target_source": self.target.source,
+            "library": clf.library.build_params,
+            "settings": self.settings,
+            "test_ap": {self.target.name: self.summary.set_index("method")["mean_ap"].to_dict()},
+        }
+        return Bundle(
+            {self.target.name: clf.final_estimator_}, clf.library.featurizer.spec(), weights, info
+        )
 
 
-def fit_target(target: TargetData, library: ProxyLibrary, *, final_estimator: Any = None,
-               natural_prior: float | str = DEFAULT_NATURAL_PRIOR, cv: int = 5, repeats: int = 1,
-               random_state: int = 0, n_jobs: int | None = None, device: str = "auto",
-               verbose: bool = True) -> FitResult:
+def fit_target(
+    target: TargetData,
+    library: ProxyLibrary,
+    *,
+    final_estimator: Any = None,
+    natural_prior: float | str = DEFAULT_NATURAL_PRIOR,
+    cv: int = 5,
+    repeats: int = 1,
+    random_state: int = 0,
+    n_jobs: int | None = None,
+    device: str = "auto",
+    verbose: bool = True,
+) -> FitResult:
     """Cross-validate mixing against the target's own labels, then fit on every label.
 
     Parameters
@@ -196,56 +239,104 @@ def fit_target(target: TargetData, library: ProxyLibrary, *, final_estimator: An
     counts = np.bincount(target.y, minlength=2)
     if counts.min() < cv:
         cls = int(np.argmin(counts))
-        raise DataError(f"{target.name}: {counts[cls]} compounds labelled {cls}, fewer than the "
-                        f"{cv} folds; use fewer folds (--cv) or label more compounds")
+        raise DataError(
+            f"{target.name}: {counts[cls]} compounds labelled {cls}, fewer than the "
+            f"{cv} folds; use fewer folds (--cv) or label more compounds"
+        )
     n_jobs = resolve_n_jobs(n_jobs)
     seen = int(pd.Index(target.smiles).isin(library.compounds).sum())
     if seen:
-        logger.warning("%s: %d of its %d compounds are training compounds of the library's "
-                       "sources, whose proxies predict them from memory: the weights lean "
-                       "toward those sources and the cross-validated AP is optimistic (build "
-                       "the library with them excluded: --exclude)", target.name, seen,
-                       len(target.y))
+        logger.warning(
+            "%s: %d of its %d compounds are training compounds of the library's "
+            "sources, whose proxies predict them from memory: the weights lean "
+            "toward those sources and the cross-validated AP is optimistic (build "
+            "the library with them excluded: --exclude)",
+            target.name,
+            seen,
+            len(target.y),
+        )
     clock = StageClock()
     features = library.features(target.smiles)
     source_proba = library.predict(features, n_jobs=n_jobs)
     clock.lap("featurize_and_predict_sources")
-    model = {"final_estimator": final_estimator, "natural_prior": natural_prior,
-             "random_state": random_state, "n_jobs": n_jobs, "device": device}
-    splitter = RepeatedStratifiedKFold(n_splits=cv, n_repeats=repeats,
-                                       random_state=random_state)
+    model = {
+        "final_estimator": final_estimator,
+        "natural_prior": natural_prior,
+        "random_state": random_state,
+        "n_jobs": n_jobs,
+        "device": device,
+    }
+    splitter = RepeatedStratifiedKFold(n_splits=cv, n_repeats=repeats, random_state=random_state)
     splits = list(splitter.split(features, target.y))
     # n_jobs folds at a time, one thread each: small XGBoost fits gain little from a second
     # thread, and workers x threads stay within the cores
     with threadpool_limits(limits=1):
         scores = LocalExecutor(n_jobs).map(
-            _fold_scores, splits, shared={"library": library, "features": features,
-                                          "y": target.y, "source_proba": source_proba,
-                                          "model": {**model, "n_jobs": 1}},
-            desc="folds", verbose=verbose)
+            _fold_scores,
+            splits,
+            shared={
+                "library": library,
+                "features": features,
+                "y": target.y,
+                "source_proba": source_proba,
+                "model": {**model, "n_jobs": 1},
+            },
+            desc="folds",
+            verbose=verbose,
+        )
     rows = []
     for k, ((train, test), fold) in enumerate(zip(splits, scores, strict=True)):
         rate = float(target.y[test].mean())
-        rows += [{"repeat": k // cv, "fold": k % cv, "method": m, "n_train": len(train),
-                  "n_test": len(test), "positive_rate": rate, "ap": ap,
-                  "delta_auprc": ap - rate} for m, ap in fold.items()]
+        rows += [
+            {
+                "repeat": k // cv,
+                "fold": k % cv,
+                "method": m,
+                "n_train": len(train),
+                "n_test": len(test),
+                "positive_rate": rate,
+                "ap": ap,
+                "delta_auprc": ap - rate,
+            }
+            for m, ap in fold.items()
+        ]
     clock.lap("cross_validation")
     folds = pd.DataFrame(rows)
     final = MixMinClassifier(library, include_target=True, **model)
     final.fit(features, target.y, source_proba=source_proba)
     clock.lap("final_fit")
     summary, comparison = _summarise(folds)
-    settings = {"cv": cv, "repeats": repeats, "random_state": random_state,
-                "natural_prior": natural_prior, "natural_prior_strength": final.natural_prior_,
-                "final_estimator": type(final.final_estimator_).__name__,
-                "n_target_compounds_in_library": seen, "library_fill": library.fill}
-    return FitResult(final, folds, summary, comparison, _verdict(comparison, target, cv),
-                     _weights_table(final, library), target, settings, clock.timings)
+    settings = {
+        "cv": cv,
+        "repeats": repeats,
+        "random_state": random_state,
+        "natural_prior": natural_prior,
+        "natural_prior_strength": final.natural_prior_,
+        "final_estimator": type(final.final_estimator_).__name__,
+        "n_target_compounds_in_library": seen,
+        "library_fill": library.fill,
+    }
+    return FitResult(
+        final,
+        folds,
+        summary,
+        comparison,
+        _verdict(comparison, target, cv),
+        _weights_table(final, library),
+        target,
+        settings,
+        clock.timings,
+    )
 
 
-def method_probabilities(library: ProxyLibrary, X_train: sp.csr_matrix, y_train: np.ndarray,
-                         proba_train: np.ndarray, X_test: sp.csr_matrix, model: dict,
-                         ) -> tuple[dict[str, np.ndarray], MixMinClassifier]:
+def method_probabilities(
+    library: ProxyLibrary,
+    X_train: sp.csr_matrix,
+    y_train: np.ndarray,
+    proba_train: np.ndarray,
+    X_test: sp.csr_matrix,
+    model: dict,
+) -> tuple[dict[str, np.ndarray], MixMinClassifier]:
     """Class-1 probabilities on ``X_test`` of each of :data:`METHODS` trained on the target's
     rows ``X_train``, ``y_train`` (``proba_train``: the sources' class-1 probabilities of those
     rows), and the fitted MixMin + target classifier. ``model``: ``final_estimator``,
@@ -258,22 +349,38 @@ def method_probabilities(library: ProxyLibrary, X_train: sp.csr_matrix, y_train:
     seed, n_jobs = model["random_state"], model["n_jobs"]
     models = {m: c.final_estimator_ for m, c in fitted.items()}
     models["target_only"] = fit_on_mixture(
-        template, library, pd.Series({TARGET: 1.0}), X_train, y_train, merge=False,
-        random_state=seed, n_jobs=n_jobs)
+        template,
+        library,
+        pd.Series({TARGET: 1.0}),
+        X_train,
+        y_train,
+        merge=False,
+        random_state=seed,
+        n_jobs=n_jobs,
+    )
     natural = pd.Series(1.0, index=[*library.sources, TARGET])
     models["natural_plus_target"] = fit_on_mixture(
-        template, library, natural, X_train, y_train, merge=True, random_state=seed,
-        n_jobs=n_jobs)
-    return ({m: models[m].predict_proba(X_test)[:, 1] for m in METHODS},
-            fitted["mixmin_plus_target"])
+        template, library, natural, X_train, y_train, merge=True, random_state=seed, n_jobs=n_jobs
+    )
+    return (
+        {m: models[m].predict_proba(X_test)[:, 1] for m in METHODS},
+        fitted["mixmin_plus_target"],
+    )
 
 
-def _fold_scores(split: tuple[np.ndarray, np.ndarray], *, library: ProxyLibrary,
-                 features: sp.csr_matrix, y: np.ndarray, source_proba: np.ndarray,
-                 model: dict) -> dict[str, float]:
+def _fold_scores(
+    split: tuple[np.ndarray, np.ndarray],
+    *,
+    library: ProxyLibrary,
+    features: sp.csr_matrix,
+    y: np.ndarray,
+    source_proba: np.ndarray,
+    model: dict,
+) -> dict[str, float]:
     train, test = split
-    proba, _ = method_probabilities(library, features[train], y[train], source_proba[train],
-                                    features[test], model)
+    proba, _ = method_probabilities(
+        library, features[train], y[train], source_proba[train], features[test], model
+    )
     return {m: float(average_precision_score(y[test], p)) for m, p in proba.items()}
 
 
@@ -284,57 +391,94 @@ def _summarise(folds: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         part = folds[folds["method"] == m]
         ap, lo, hi = t_interval(part["ap"], bounds=(0.0, 1.0))
         delta, dlo, dhi = t_interval(part["delta_auprc"])
-        summary.append({"method": m, "label": LABELS[m], "mean_ap": ap, "ap_ci_low": lo,
-                        "ap_ci_high": hi, "mean_delta_auprc": delta, "delta_ci_low": dlo,
-                        "delta_ci_high": dhi, "n_folds": len(part)})
+        summary.append(
+            {
+                "method": m,
+                "label": LABELS[m],
+                "mean_ap": ap,
+                "ap_ci_low": lo,
+                "ap_ci_high": hi,
+                "mean_delta_auprc": delta,
+                "delta_ci_low": dlo,
+                "delta_ci_high": dhi,
+                "n_folds": len(part),
+            }
+        )
     for baseline in ("target_only", "natural_plus_target", "mixmin_trained"):
         diff = (wide["mixmin_plus_target"] - wide[baseline]).to_numpy()
         mean, lo, hi = t_interval(diff)
         wins, losses = int((diff > TIE).sum()), int((diff < -TIE).sum())
-        comparison.append({"baseline": baseline, "label": LABELS[baseline], "mean_gain": mean,
-                           "ci_low": lo, "ci_high": hi, "folds_won": wins,
-                           "folds_tied": len(diff) - wins - losses, "folds_lost": losses})
+        comparison.append(
+            {
+                "baseline": baseline,
+                "label": LABELS[baseline],
+                "mean_gain": mean,
+                "ci_low": lo,
+                "ci_high": hi,
+                "folds_won": wins,
+                "folds_tied": len(diff) - wins - losses,
+                "folds_lost": losses,
+            }
+        )
     return pd.DataFrame(summary), pd.DataFrame(comparison)
 
 
 def _verdict(comparison: pd.DataFrame, target: TargetData, cv: int) -> str:
     row = comparison.set_index("baseline").loc["target_only"]
     n = len(target.y)
-    where = (f"at {n} labelled compounds ({target.n_positive} positive), "
-             f"{cv}-fold cross-validation")
+    where = f"at {n} labelled compounds ({target.n_positive} positive), {cv}-fold cross-validation"
     interval = f"{row.mean_gain:+.3f} AP, 95% CI [{row.ci_low:+.3f}, {row.ci_high:+.3f}]"
     if row.ci_low > 0:
         return f"Mixing helps {where}: MixMin + target beats target-only by {interval}."
     if row.ci_high < 0:
-        return (f"Mixing does not help {where}: MixMin + target trails target-only by "
-                f"{interval}; train on your own labels.")
-    return (f"No clear difference {where}: MixMin + target against target-only {interval}; "
-            "more labels or folds would tell.")
+        return (
+            f"Mixing does not help {where}: MixMin + target trails target-only by "
+            f"{interval}; train on your own labels."
+        )
+    return (
+        f"No clear difference {where}: MixMin + target against target-only {interval}; "
+        "more labels or folds would tell."
+    )
 
 
 def _weights_table(clf: MixMinClassifier, library: ProxyLibrary) -> pd.DataFrame:
     w = clf.weights_
     info = library.info.reindex(w.index)
-    table = pd.DataFrame({"source": w.index, "weight": w.to_numpy(),
-                          "dataset": info["dataset"].fillna("(your assay)").to_numpy(),
-                          "title": info["title"].fillna("").to_numpy(),
-                          "description": info.get("description", pd.Series(
-                              "", index=info.index)).fillna("").to_numpy(),
-                          # counts, blank for the target's own column
-                          "n_train": info["n_train"].astype("Int64").array,
-                          "n_positive": info["n_positive"].astype("Int64").array})
+    table = pd.DataFrame(
+        {
+            "source": w.index,
+            "weight": w.to_numpy(),
+            "dataset": info["dataset"].fillna("(your assay)").to_numpy(),
+            "title": info["title"].fillna("").to_numpy(),
+            "description": info.get("description", pd.Series("", index=info.index))
+            .fillna("")
+            .to_numpy(),
+            # counts, blank for the target's own column
+            "n_train": info["n_train"].astype("Int64").array,
+            "n_positive": info["n_positive"].astype("Int64").array,
+        }
+    )
     return table.sort_values("weight", ascending=False, kind="stable").reset_index(drop=True)
 
 
 FIT_MARKER = "fit.json"
 #: What :func:`write_fit` writes, by role; ``--overwrite`` replaces a folder holding only these.
-FIT_FILES = {"report": "report.md", "summary": "summary.csv", "comparison": "comparison.csv",
-             "weights": "weights.csv", "plot": "weights.png", "issues": "issues.csv",
-             "folds": "folds.csv", "json": FIT_MARKER, "bundle": "bundle"}
+FIT_FILES = {
+    "report": "report.md",
+    "summary": "summary.csv",
+    "comparison": "comparison.csv",
+    "weights": "weights.csv",
+    "plot": "weights.png",
+    "issues": "issues.csv",
+    "folds": "folds.csv",
+    "json": FIT_MARKER,
+    "bundle": "bundle",
+}
 
 
-def write_fit(result: FitResult, out_dir: str | os.PathLike, *,
-              overwrite: bool = False) -> dict[str, Path]:
+def write_fit(
+    result: FitResult, out_dir: str | os.PathLike, *, overwrite: bool = False
+) -> dict[str, Path]:
     """Write ``report.md`` (+ CSV/JSON), ``weights.csv`` and ``weights.png``, ``issues.csv``,
     ``folds.csv`` and a scoring ``bundle/`` into ``out_dir``, as one atomic folder. A folder
     that holds anything but an earlier fit's output is never replaced."""
@@ -346,29 +490,47 @@ def write_fit(result: FitResult, out_dir: str | os.PathLike, *,
         from .report import plot_weight_bars
 
         for key in ("summary", "comparison", "weights", "issues", "folds"):
-            frame = {"summary": result.summary, "comparison": result.comparison,
-                     "weights": result.weights, "issues": result.target.issues,
-                     "folds": result.folds}[key]
+            frame = {
+                "summary": result.summary,
+                "comparison": result.comparison,
+                "weights": result.weights,
+                "issues": result.target.issues,
+                "folds": result.folds,
+            }[key]
             frame.to_csv(folder / names[key], index=False)
-        plot_weight_bars(result.weights, folder / names["plot"],
-                         title=f"{result.target.name}: what informs it")
+        plot_weight_bars(
+            result.weights, folder / names["plot"], title=f"{result.target.name}: what informs it"
+        )
         (folder / names["report"]).write_text(fit_markdown(result), encoding="utf-8")
         result.bundle().save(folder / names["bundle"])
         from ._utils import write_json_atomic
 
-        write_json_atomic(folder / FIT_MARKER, {
-            "target": result.target.name, "source": result.target.source,
-            "n_labelled": len(result.target.y), "n_positive": result.target.n_positive,
-            "verdict": result.verdict, "settings": result.settings,
-            "timings_s": result.timings,
-            "summary": result.summary.to_dict("records"),
-            "comparison": result.comparison.to_dict("records"),
-            "weights": result.weights.head(50).to_dict("records"),
-            "library": result.classifier.library.build_params,
-            "gap": result.classifier.gap_})
+        write_json_atomic(
+            folder / FIT_MARKER,
+            {
+                "target": result.target.name,
+                "source": result.target.source,
+                "n_labelled": len(result.target.y),
+                "n_positive": result.target.n_positive,
+                "verdict": result.verdict,
+                "settings": result.settings,
+                "timings_s": result.timings,
+                "summary": result.summary.to_dict("records"),
+                "comparison": result.comparison.to_dict("records"),
+                "weights": result.weights.head(50).to_dict("records"),
+                "library": result.classifier.library.build_params,
+                "gap": result.classifier.gap_,
+            },
+        )
 
-    final = write_dir_atomic(out_dir, write, marker=FIT_MARKER, overwrite=overwrite,
-                             what="fit output", owned=tuple(names.values()))
+    final = write_dir_atomic(
+        out_dir,
+        write,
+        marker=FIT_MARKER,
+        overwrite=overwrite,
+        what="fit output",
+        owned=tuple(names.values()),
+    )
     return {k: final / v for k, v in names.items()}
 
 
@@ -376,9 +538,11 @@ def _prior_text(settings: dict) -> str:
     """The report's words for the prior: the option, and the final model's strength."""
     strength = settings["natural_prior_strength"]
     if settings["natural_prior"] == "auto" and strength == 0:
-        return (f"auto, none: the library's sources label {settings['library_fill']:.2%} of its "
-                "compounds x sources, too few shared compounds for natural pooling to be a "
-                "consensus (plain MixMin)")
+        return (
+            f"auto, none: the library's sources label {settings['library_fill']:.2%} of its "
+            "compounds x sources, too few shared compounds for natural pooling to be a "
+            "consensus (plain MixMin)"
+        )
     if settings["natural_prior"] == "auto":
         return f"auto, {_pseudo_compounds(strength)} for the final model"
     return _pseudo_compounds(strength)
@@ -394,33 +558,53 @@ def fit_markdown(result: FitResult) -> str:
     from .report import markdown_table
 
     t = result.target
-    top = result.weights.head(15)[["source", "weight", "dataset", "description", "n_train",
-                                   "n_positive"]]
+    top = result.weights.head(15)[
+        ["source", "weight", "dataset", "description", "n_train", "n_positive"]
+    ]
     issues = ""
     seen = result.settings.get("n_target_compounds_in_library", 0)
     if seen:
-        issues = (f"**Warning: {seen} of the {len(t.y)} compounds are training compounds of the "
-                  "library's sources**: their proxies predict them from memory, so the weights "
-                  "lean toward those sources and the cross-validated AP below is optimistic. "
-                  "Build the library with `--exclude` of this file for an honest estimate. ")
+        issues = (
+            f"**Warning: {seen} of the {len(t.y)} compounds are training compounds of the "
+            "library's sources**: their proxies predict them from memory, so the weights "
+            "lean toward those sources and the cross-validated AP below is optimistic. "
+            "Build the library with `--exclude` of this file for an honest estimate. "
+        )
     if len(t.issues):
         counts = t.issues["kind"].value_counts()
-        issues += ("Input rows reported: " + ", ".join(f"{n} {k}" for k, n in counts.items())
-                  + " (every row, SMILES and reason in `issues.csv`).")
-    return "\n".join([
-        f"# {t.name}: MixMin against a library of {len(result.classifier.library)} assays", "",
-        f"**{result.verdict}**", "",
-        f"{len(t.y)} labelled compounds, {t.n_positive} positive; "
-        f"{result.settings['cv']}-fold cross-validation x {result.settings['repeats']}; final "
-        f"estimator {result.settings['final_estimator']}; MixMin's prior toward natural "
-        f"pooling: {_prior_text(result.settings)}. {issues}", "",
-        "## Cross-validated average precision", "",
-        "ΔAUPRC is AP minus the test fold's positive rate (0 for a random ranking); intervals "
-        "are 95% t-intervals over the folds, cut at AP's range [0, 1].", "",
-        markdown_table(result.summary.drop(columns=["method"])), "",
-        "## MixMin + target against each baseline, fold by fold", "",
-        markdown_table(result.comparison.drop(columns=["baseline"])), "",
-        "## What informs the target (MixMin + target on every labelled compound)", "",
-        markdown_table(top, ".4f"), "",
-        f"Certified duality gap {result.classifier.gap_:.1e}; all weights in `weights.csv`, "
-        "a scoring bundle in `bundle/` (`bioassay-mix score --bundle ...`).", ""])
+        issues += (
+            "Input rows reported: "
+            + ", ".join(f"{n} {k}" for k, n in counts.items())
+            + " (every row, SMILES and reason in `issues.csv`)."
+        )
+    return "\n".join(
+        [
+            f"# {t.name}: MixMin against a library of {len(result.classifier.library)} assays",
+            "",
+            f"**{result.verdict}**",
+            "",
+            f"{len(t.y)} labelled compounds, {t.n_positive} positive; "
+            f"{result.settings['cv']}-fold cross-validation x {result.settings['repeats']}; final "
+            f"estimator {result.settings['final_estimator']}; MixMin's prior toward natural "
+            f"pooling: {_prior_text(result.settings)}. {issues}",
+            "",
+            "## Cross-validated average precision",
+            "",
+            "ΔAUPRC is AP minus the test fold's positive rate (0 for a random ranking); intervals "
+            "are 95% t-intervals over the folds, cut at AP's range [0, 1].",
+            "",
+            markdown_table(result.summary.drop(columns=["method"])),
+            "",
+            "## MixMin + target against each baseline, fold by fold",
+            "",
+            markdown_table(result.comparison.drop(columns=["baseline"])),
+            "",
+            "## What informs the target (MixMin + target on every labelled compound)",
+            "",
+            markdown_table(top, ".4f"),
+            "",
+            f"Certified duality gap {result.classifier.gap_:.1e}; all weights in `weights.csv`, "
+            "a scoring bundle in `bundle/` (`bioassay-mix score --bundle ...`).",
+            "",
+        ]
+    )

@@ -29,7 +29,7 @@ exclude_patterns = ["_build", "**.ipynb_checkpoints"]
 templates_path = ["_templates"]
 
 autosummary_generate = True
-autodoc_typehints = "none"            # numpydoc's Parameters sections carry the types
+autodoc_typehints = "none"  # numpydoc's Parameters sections carry the types
 autodoc_default_options = {"members": False}
 numpydoc_show_class_members = False  # the class pages list their methods themselves
 numpydoc_class_members_toctree = False

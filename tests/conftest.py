@@ -36,8 +36,13 @@ def tox21_run(small_panel, tmp_path_factory):
 
     out = tmp_path_factory.mktemp("tox21_run")
     fast = {"n_estimators": 30}
-    config = RunConfig(proxy_params=fast, final_params=fast, n_bits=1024, seed=3,
-                       compute=Compute(n_jobs=2, verbose=False))
+    config = RunConfig(
+        proxy_params=fast,
+        final_params=fast,
+        n_bits=1024,
+        seed=3,
+        compute=Compute(n_jobs=2, verbose=False),
+    )
     result = run(small_panel, targets=["NR-AR", "SR-MMP"], config=config, out_dir=out)
     result.save_bundle(out / "bundle")
     return result, out
@@ -51,10 +56,13 @@ def tox21_library(tox21):
     from bioassay_mix.library import ProxyLibrary
     from bioassay_mix.proxies import make_classifier
 
-    return ProxyLibrary.build(tox21.select(["NR-AR", "NR-AhR", "SR-ARE", "SR-MMP"]),
-                              featurizer=MorganFingerprint(n_bits=512),
-                              proxy=make_classifier({"n_estimators": 30}), n_jobs=2,
-                              verbose=False)
+    return ProxyLibrary.build(
+        tox21.select(["NR-AR", "NR-AhR", "SR-ARE", "SR-MMP"]),
+        featurizer=MorganFingerprint(n_bits=512),
+        proxy=make_classifier({"n_estimators": 30}),
+        n_jobs=2,
+        verbose=False,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -64,8 +72,8 @@ def few_labels(tox21):
     from sklearn.model_selection import train_test_split
 
     y = tox21.labels["SR-p53"].dropna().astype(int)
-    train, rest = train_test_split(np.arange(len(y)), train_size=96, stratify=y.to_numpy(),
-                                   random_state=0)
+    train, rest = train_test_split(
+        np.arange(len(y)), train_size=96, stratify=y.to_numpy(), random_state=0
+    )
     test = rest[:1500]
-    return (list(y.index[train]), y.to_numpy()[train], list(y.index[test]),
-            y.to_numpy()[test])
+    return (list(y.index[train]), y.to_numpy()[train], list(y.index[test]), y.to_numpy()[test])

@@ -33,9 +33,16 @@ def test_round_trip_predicts_as_the_trained_models(tox21_run):
     result, out = tox21_run
     bundle = load_bundle(out / "bundle")
     assert bundle.targets == ["NR-AR", "SR-MMP"]
-    assert bundle.featurizer == {"class": "MorganFingerprint", "params": {
-        "radius": 2, "n_bits": 1024, "counts": False, "include_chirality": False,
-        "use_features": False}}
+    assert bundle.featurizer == {
+        "class": "MorganFingerprint",
+        "params": {
+            "radius": 2,
+            "n_bits": 1024,
+            "counts": False,
+            "include_chirality": False,
+            "use_features": False,
+        },
+    }
     X = bundle.fingerprinter().transform(SMILES)
     expected = np.column_stack([result.models[t].predict_proba(X)[:, 1] for t in bundle.targets])
     np.testing.assert_allclose(bundle.predict_proba(X), expected, rtol=1e-6)
@@ -52,13 +59,23 @@ def test_resumed_run_reloads_the_same_models(tox21_run, small_panel):
 
     result, out = tox21_run
     fast = {"n_estimators": 30}
-    again = run(small_panel, targets=["NR-AR", "SR-MMP"], out_dir=out, config=RunConfig(
-        proxy_params=fast, final_params=fast, n_bits=1024, seed=3,
-        compute=Compute(n_jobs=2, verbose=False)))
+    again = run(
+        small_panel,
+        targets=["NR-AR", "SR-MMP"],
+        out_dir=out,
+        config=RunConfig(
+            proxy_params=fast,
+            final_params=fast,
+            n_bits=1024,
+            seed=3,
+            compute=Compute(n_jobs=2, verbose=False),
+        ),
+    )
     X = Bundle.from_run(result).fingerprinter().transform(SMILES)
     for t in ("NR-AR", "SR-MMP"):
-        np.testing.assert_array_equal(again.models[t].predict_proba(X),
-                                      result.models[t].predict_proba(X))
+        np.testing.assert_array_equal(
+            again.models[t].predict_proba(X), result.models[t].predict_proba(X)
+        )
 
 
 def test_select_targets_and_unknown_target(tox21_run):
@@ -81,10 +98,13 @@ def test_missing_model_file(bundle_copy):
         load_bundle(bundle_copy)
 
 
-@pytest.mark.parametrize(("key", "version", "message"), [
-    ("bioassay_mix", "9.9.0", "written by bioassay-mix 9.9.0"),
-    ("xgboost", "99.0.0", "XGBoost 99.0.0"),
-])
+@pytest.mark.parametrize(
+    ("key", "version", "message"),
+    [
+        ("bioassay_mix", "9.9.0", "written by bioassay-mix 9.9.0"),
+        ("xgboost", "99.0.0", "XGBoost 99.0.0"),
+    ],
+)
 def test_bundle_from_another_version_is_refused(bundle_copy, key, version, message):
     rewrite(bundle_copy, lambda d: d["versions"].__setitem__(key, version))
     with pytest.raises(ModelFileError, match=message):
@@ -121,9 +141,13 @@ def test_format_1_bundles_still_load_and_predict_the_same(tox21_run, bundle_copy
     # a bundle as bioassay-mix wrote it before format 2: boosters and Morgan parameters
     data = manifest(bundle_copy)
     data["format"] = 1
-    data["featurizer"] = {"kind": "morgan", **{k: data["featurizer"]["params"][k] for k in
-                                              ("radius", "n_bits", "counts",
-                                               "include_chirality")}}
+    data["featurizer"] = {
+        "kind": "morgan",
+        **{
+            k: data["featurizer"]["params"][k]
+            for k in ("radius", "n_bits", "counts", "include_chirality")
+        },
+    }
     for entry in data["targets"]:
         model = entry.pop("model")
         entry["model_file"], entry["sha256"] = model["file"], model["sha256"]
@@ -141,8 +165,9 @@ def test_any_classifier_bundles(tox21_library, few_labels, tmp_path):
     from bioassay_mix import MixMinClassifier, score
 
     X, y, X_test, _ = few_labels
-    clf = MixMinClassifier(tox21_library, final_estimator=LogisticRegression(max_iter=300),
-                           random_state=0).fit(X, y)
+    clf = MixMinClassifier(
+        tox21_library, final_estimator=LogisticRegression(max_iter=300), random_state=0
+    ).fit(X, y)
     Bundle({"p53": clf.final_estimator_}, tox21_library.featurizer.spec()).save(tmp_path / "b")
     assert list((tmp_path / "b" / "models").glob("*.npy"))
     out = score(tmp_path / "b", X_test[:20])

@@ -9,10 +9,26 @@ def test_run_on_a_user_csv_writes_the_report(tmp_path, tox21, capsys):
     sub = tox21.labels[["NR-AR", "SR-ARE", "SR-MMP"]].reset_index()
     sub.to_csv(tmp_path / "panel.csv", index=False)
     out = tmp_path / "out"
-    code = main(["run", "--panel", str(tmp_path / "panel.csv"), "--targets", "SR-MMP",
-                 "--out", str(out), "--n-jobs", "2", "--quiet", "--solver", "active_set",
-                 "--proxy-params", '{"n_estimators": 10, "tree_method": "gpu_hist"}',
-                 "--final-params", '{"n_estimators": 10}'])
+    code = main(
+        [
+            "run",
+            "--panel",
+            str(tmp_path / "panel.csv"),
+            "--targets",
+            "SR-MMP",
+            "--out",
+            str(out),
+            "--n-jobs",
+            "2",
+            "--quiet",
+            "--solver",
+            "active_set",
+            "--proxy-params",
+            '{"n_estimators": 10, "tree_method": "gpu_hist"}',
+            "--final-params",
+            '{"n_estimators": 10}',
+        ]
+    )
     assert code == 0
     report = pd.read_csv(out / "report.csv")
     assert report["target"].tolist() == ["SR-MMP"]
@@ -38,11 +54,32 @@ def test_experiment_writes_tables_and_plots(tmp_path, tox21, capsys):
     sub = tox21.labels[["NR-AR", "SR-ARE", "SR-MMP"]].reset_index()
     sub.to_csv(tmp_path / "panel.csv", index=False)
     out = tmp_path / "exp"
-    code = main(["experiment", "--panel", str(tmp_path / "panel.csv"), "--targets", "SR-MMP",
-                 "SR-ARE", "--seeds", "0", "1", "--random-search", "2", "--regmix", "3",
-                 "--out", str(out), "--n-jobs", "2", "--quiet",
-                 "--proxy-params", '{"n_estimators": 10}', "--final-params",
-                 '{"n_estimators": 10}'])
+    code = main(
+        [
+            "experiment",
+            "--panel",
+            str(tmp_path / "panel.csv"),
+            "--targets",
+            "SR-MMP",
+            "SR-ARE",
+            "--seeds",
+            "0",
+            "1",
+            "--random-search",
+            "2",
+            "--regmix",
+            "3",
+            "--out",
+            str(out),
+            "--n-jobs",
+            "2",
+            "--quiet",
+            "--proxy-params",
+            '{"n_estimators": 10}',
+            "--final-params",
+            '{"n_estimators": 10}',
+        ]
+    )
     assert code == 0
     summary = pd.read_csv(out / "experiment_panel_summary_strict.csv")
     assert "RegMix" in summary["method"].tolist() and summary["n_seeds"].eq(2).all()
@@ -60,9 +97,20 @@ def test_lm_mix_on_real_text_slices(tmp_path, capsys):
     for name in ("fortunes_computing", "scripture_kjv", "legal_licenses", "fortunes_science"):
         (domains / f"{name}.txt").write_text("\n".join(load_text_domain(name)[:600]))
     out = tmp_path / "lm"
-    code = main(["lm-mix", "--domains", str(domains), "--target",
-                 str(domains / "fortunes_science.txt"), "--random-search", "2", "--out",
-                 str(out), "--quiet"])
+    code = main(
+        [
+            "lm-mix",
+            "--domains",
+            str(domains),
+            "--target",
+            str(domains / "fortunes_science.txt"),
+            "--random-search",
+            "2",
+            "--out",
+            str(out),
+            "--quiet",
+        ]
+    )
     assert code == 0
     weights = pd.read_csv(out / "lm_mix_weights.csv").set_index("method")
     assert "fortunes_science" not in weights.columns  # the target is never its own source
@@ -70,22 +118,44 @@ def test_lm_mix_on_real_text_slices(tmp_path, capsys):
     assert "nll_trained" in capsys.readouterr().out
 
     (tmp_path / "bad.txt").write_bytes(b"ok\n\xff\xfe\n")
-    assert main(["lm-mix", "--domains", str(domains), "--target", str(tmp_path / "bad.txt"),
-                 "--quiet"]) == 1
+    assert (
+        main(
+            ["lm-mix", "--domains", str(domains), "--target", str(tmp_path / "bad.txt"), "--quiet"]
+        )
+        == 1
+    )
     assert "bad.txt is not UTF-8: byte 3" in capsys.readouterr().err
 
 
 @pytest.mark.slow
 def test_library_build_and_info_offline_from_the_shipped_tox21(tmp_path, capsys):
     out = tmp_path / "lib"
-    (tmp_path / "exclude.smi").write_text("CCOc1ccc2nc(S(N)(=O)=O)sc2c1 first\n"
-                                          "CCN1C(=O)NC(c2ccccc2)C1=O\n")
-    code = main(["library", "build", "--panel", "tox21", "--out", str(out), "--quiet",
-                 "--n-jobs", "2", "--proxy", "logistic", "--featurizer", "maccs",
-                 "--exclude", str(tmp_path / "exclude.smi")])
+    (tmp_path / "exclude.smi").write_text(
+        "CCOc1ccc2nc(S(N)(=O)=O)sc2c1 first\nCCN1C(=O)NC(c2ccccc2)C1=O\n"
+    )
+    code = main(
+        [
+            "library",
+            "build",
+            "--panel",
+            "tox21",
+            "--out",
+            str(out),
+            "--quiet",
+            "--n-jobs",
+            "2",
+            "--proxy",
+            "logistic",
+            "--featurizer",
+            "maccs",
+            "--exclude",
+            str(tmp_path / "exclude.smi"),
+        ]
+    )
     assert code == 0
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["exclude.smi", "lib"], \
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["exclude.smi", "lib"], (
         "the build's checkpoint is removed once the library is saved"
+    )
     assert main(["library", "info", str(out)]) == 0
     text = capsys.readouterr().out
     assert "ProxyLibrary(12 sources" in text and "MACCSKeys" in text
@@ -99,16 +169,24 @@ def test_library_build_checks_options_before_any_work(tmp_path, capsys):
     assert main(["library", "build", "--quiet", "--out", str(keep)]) == 1  # a failure
     assert "is not a library" in capsys.readouterr().err
     cases = [  # usage errors, each naming its option
-        (["--out", str(tmp_path / "a"), "--proxy-params", '{"max_dept": 3}'],
-         "did you mean 'max_depth'"),
+        (
+            ["--out", str(tmp_path / "a"), "--proxy-params", '{"max_dept": 3}'],
+            "did you mean 'max_depth'",
+        ),
         (["--out", str(tmp_path / "a"), "--proxy-params", '{"n_jobs": 2}'], "compute setting"),
-        (["--out", str(tmp_path / "a"), "--proxy-params", '{"max_depth": "deep"}'],
-         "expect int but value='deep'"),
-        (["--out", str(tmp_path / "a"), "--proxy", "logistic", "--proxy-params", '{"Cx": 1}'],
-         "Invalid parameter 'Cx'"),
+        (
+            ["--out", str(tmp_path / "a"), "--proxy-params", '{"max_depth": "deep"}'],
+            "expect int but value='deep'",
+        ),
+        (
+            ["--out", str(tmp_path / "a"), "--proxy", "logistic", "--proxy-params", '{"Cx": 1}'],
+            "Invalid parameter 'Cx'",
+        ),
         (["--out", str(tmp_path / "a"), "--featurizer-params", '{"n_bits": -3}'], "n_bits"),
-        (["--out", str(tmp_path / "a"), "--featurizer-params", '{"bits": 3}'],
-         "has no parameter 'bits'"),
+        (
+            ["--out", str(tmp_path / "a"), "--featurizer-params", '{"bits": 3}'],
+            "has no parameter 'bits'",
+        ),
     ]
     for extra, message in cases:
         assert main(["library", "build", "--quiet", *extra]) == 2, extra
@@ -130,13 +208,25 @@ def test_numeric_options_are_checked_by_the_parser(capsys):
 
 def test_usage_errors_exit_2_and_failures_1(tmp_path, capsys):
     # a value an option cannot take is a usage error, named by the option
-    code = main(["library", "build", "--panel", "bbbp", "--out", str(tmp_path / "l"),
-                 "--quiet", "--proxy-params", '{"n_estimators": 0}'])
+    code = main(
+        [
+            "library",
+            "build",
+            "--panel",
+            "bbbp",
+            "--out",
+            str(tmp_path / "l"),
+            "--quiet",
+            "--proxy-params",
+            '{"n_estimators": 0}',
+        ]
+    )
     assert code == 2 and "--proxy-params:" in capsys.readouterr().err
     # a file that cannot be used is a failure
     (tmp_path / "t.csv").write_text("smiles,label\nCCO,1\nCCN,1\n")
-    code = main(["fit", "--target", str(tmp_path / "t.csv"), "--out", str(tmp_path / "f"),
-                 "--quiet"])
+    code = main(
+        ["fit", "--target", str(tmp_path / "t.csv"), "--out", str(tmp_path / "f"), "--quiet"]
+    )
     assert code == 1 and "every labelled compound is 1" in capsys.readouterr().err
 
 

@@ -74,10 +74,14 @@ def test_pcba_format_loads_with_unpinned_hash_warning(tmp_path):
     """PCBA is not reachable here: exercise its loader on a small file of the same format."""
     folder = tmp_path / "bioassay"
     folder.mkdir()
-    frame = pd.DataFrame({
-        "PCBA-1030": [1, 0, np.nan, 0], "PCBA-1379": [0, np.nan, 1, 0],
-        "mol_id": ["a", "b", "c", "d"], "smiles": ["CCO", "c1ccccc1", "CC(=O)O", "CCN"],
-    })
+    frame = pd.DataFrame(
+        {
+            "PCBA-1030": [1, 0, np.nan, 0],
+            "PCBA-1379": [0, np.nan, 1, 0],
+            "mol_id": ["a", "b", "c", "d"],
+            "smiles": ["CCO", "c1ccccc1", "CC(=O)O", "CCN"],
+        }
+    )
     frame.to_csv(folder / "pcba.csv.gz", index=False, compression="gzip")
     with pytest.warns(UserWarning, match="pins no sha256"):
         panel = datasets.load_panel("pcba", cache=tmp_path)
@@ -136,8 +140,10 @@ def test_fsmol_valid_loads_sparse_with_described_assays():
     panel = load_panel("fsmol_valid")
     assert len(panel.assays) == 39 and panel.n_labels > 13_500
     assert set(panel.descriptions) == set(panel.assays)
-    assert all(any(f", {kind}" in d for kind in ("binding", "functional", "ADMET"))
-               for d in panel.descriptions.values())
+    assert all(
+        any(f", {kind}" in d for kind in ("binding", "functional", "ADMET"))
+        for d in panel.descriptions.values()
+    )
     assert set(panel.issues["kind"]) <= {"invalid_smiles", "conflicting_labels"}
 
 
@@ -145,8 +151,15 @@ def test_fsmol_valid_loads_sparse_with_described_assays():
 def test_fsmol_task_files_read_as_the_slim_csv(data_dir):
     raw = data_dir / "fsmol" / "raw"
     tasks = datasets.read_fsmol_tasks(raw)
-    assert list(tasks.columns) == ["task", "smiles", "label", "value", "log_value", "relation",
-                                   "assay_type"]
+    assert list(tasks.columns) == [
+        "task",
+        "smiles",
+        "label",
+        "value",
+        "log_value",
+        "relation",
+        "assay_type",
+    ]
     slim = pd.read_csv(data_dir / "fsmol" / "fsmol_valid.csv.gz")
     slim = slim[slim.task.isin(tasks.task.unique())].reset_index(drop=True)
     assert tasks["smiles"].tolist() == slim["smiles"].tolist()

@@ -38,8 +38,23 @@ class _Links(HTMLParser):
 def site(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("site")
     proc = subprocess.run(
-        [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html", str(DOCS),
-         str(out)], capture_output=True, text=True, env={**os.environ}, timeout=900)
+        [
+            sys.executable,
+            "-m",
+            "sphinx",
+            "-W",
+            "--keep-going",
+            "-q",
+            "-b",
+            "html",
+            str(DOCS),
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ},
+        timeout=900,
+    )
     assert proc.returncode == 0, proc.stderr[-4000:]
     return out
 

@@ -7,14 +7,25 @@ import importlib
 
 import pytest
 
-MODULES = ["bioassay_mix.chem", "bioassay_mix.compound_files",
-           "bioassay_mix.featurize.names", "bioassay_mix.featurize.engine",
-           "bioassay_mix.featurize.fingerprints", "bioassay_mix.featurize.descriptors",
-           "bioassay_mix.library._core", "bioassay_mix.estimator", "bioassay_mix.natural_prior",
-           "bioassay_mix.mixture",
-           "bioassay_mix.proxies", "bioassay_mix.lm.ngram", "bioassay_mix.protocol.config",
-           "bioassay_mix.panel", "bioassay_mix.datasets", "bioassay_mix.solver",
-           "bioassay_mix.solver.prior"]
+MODULES = [
+    "bioassay_mix.chem",
+    "bioassay_mix.compound_files",
+    "bioassay_mix.featurize.names",
+    "bioassay_mix.featurize.engine",
+    "bioassay_mix.featurize.fingerprints",
+    "bioassay_mix.featurize.descriptors",
+    "bioassay_mix.library._core",
+    "bioassay_mix.estimator",
+    "bioassay_mix.natural_prior",
+    "bioassay_mix.mixture",
+    "bioassay_mix.proxies",
+    "bioassay_mix.lm.ngram",
+    "bioassay_mix.protocol.config",
+    "bioassay_mix.panel",
+    "bioassay_mix.datasets",
+    "bioassay_mix.solver",
+    "bioassay_mix.solver.prior",
+]
 
 
 @pytest.mark.slow
@@ -39,10 +50,15 @@ def _public_api() -> list[str]:
         obj = getattr(bm, name)
         names.append(f"{obj.__module__}.{obj.__qualname__}")
         if inspect.isclass(obj):
-            names += [f"{obj.__module__}.{obj.__qualname__}.{attr}"
-                      for attr, member in vars(obj).items() if not attr.startswith("_") and (
-                          inspect.isfunction(member)
-                          or isinstance(member, classmethod | staticmethod | property))]
+            names += [
+                f"{obj.__module__}.{obj.__qualname__}.{attr}"
+                for attr, member in vars(obj).items()
+                if not attr.startswith("_")
+                and (
+                    inspect.isfunction(member)
+                    or isinstance(member, classmethod | staticmethod | property)
+                )
+            ]
     return names
 
 
@@ -55,16 +71,42 @@ NUMPYDOC_CHECKS = {"GL08", "PR01", "PR02", "RT01"}
 def test_public_names_have_numpydoc_docstrings(name):
     from numpydoc.validate import validate
 
-    errors = [f"{code}: {message}" for code, message in validate(name)["errors"]
-              if code in NUMPYDOC_CHECKS]
+    errors = [
+        f"{code}: {message}"
+        for code, message in validate(name)["errors"]
+        if code in NUMPYDOC_CHECKS
+    ]
     assert not errors, errors
 
 
-@pytest.mark.parametrize("name", ["bioassay_mix." + m for m in (
-    "bundle", "protocol.comparison", "datasets", "errors", "estimator", "natural_prior",
-    "final_model", "library", "mixture",
-    "panel", "persist", "report", "protocol.report", "scoring", "target", "solver", "protocol",
-    "compute", "featurize", "cli")])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "bioassay_mix." + m
+        for m in (
+            "bundle",
+            "protocol.comparison",
+            "datasets",
+            "errors",
+            "estimator",
+            "natural_prior",
+            "final_model",
+            "library",
+            "mixture",
+            "panel",
+            "persist",
+            "report",
+            "protocol.report",
+            "scoring",
+            "target",
+            "solver",
+            "protocol",
+            "compute",
+            "featurize",
+            "cli",
+        )
+    ],
+)
 def test_module_all_lists_what_it_defines(name):
     module = importlib.import_module(name)
     assert len(module.__all__) == len(set(module.__all__))

@@ -29,8 +29,7 @@ FAST = make_classifier({"n_estimators": 30})
 @pytest.fixture(scope="module")
 def fitted(tox21_library, few_labels):
     X, y, _, _ = few_labels
-    return MixMinClassifier(tox21_library, final_estimator=FAST, random_state=0,
-                            n_jobs=2).fit(X, y)
+    return MixMinClassifier(tox21_library, final_estimator=FAST, random_state=0, n_jobs=2).fit(X, y)
 
 
 def test_weights_are_certified_on_the_simplex_with_the_target_column(fitted, tox21_library):
@@ -45,8 +44,11 @@ def test_weights_are_certified_on_the_simplex_with_the_target_column(fitted, tox
 def test_beats_its_own_labels_alone_at_96_labels(fitted, few_labels):
     # SR-p53 with 96 labels: the mixture with the other assays is better than the target alone
     X, y, X_test, y_test = few_labels
-    own = clone(FAST).set_params(random_state=0).fit(
-        MorganFingerprint(n_bits=512).fit().transform(X), y)
+    own = (
+        clone(FAST)
+        .set_params(random_state=0)
+        .fit(MorganFingerprint(n_bits=512).fit().transform(X), y)
+    )
     own_ap = own.predict_proba(MorganFingerprint(n_bits=512).fit().transform(X_test))[:, 1]
     from sklearn.metrics import average_precision_score
 
@@ -70,18 +72,25 @@ def test_input_forms_agree(tox21_library, few_labels, fitted):
         pd.testing.assert_series_equal(clf.weights_, fitted.weights_)
     assert clf.n_features_in_ == 512
     frame = MixMinClassifier(tox21_library, final_estimator=FAST, random_state=0).fit(
-        pd.DataFrame({"smiles": X}), y)
+        pd.DataFrame({"smiles": X}), y
+    )
     assert frame.feature_names_in_.tolist() == ["smiles"]
     proba = frame.predict_proba(pd.DataFrame({"smiles": X_test[:5]}))
     assert proba.shape == (5, 2) and np.allclose(proba.sum(axis=1), 1)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("final", [
-    xgb.XGBClassifier(n_estimators=20), RandomForestClassifier(n_estimators=20),
-    LogisticRegression(max_iter=300), lightgbm.LGBMClassifier(n_estimators=20, verbose=-1),
-    make_pipeline(MaxAbsScaler(), LogisticRegression(max_iter=300)),
-], ids=["xgboost", "random_forest", "logistic", "lightgbm", "pipeline"])
+@pytest.mark.parametrize(
+    "final",
+    [
+        xgb.XGBClassifier(n_estimators=20),
+        RandomForestClassifier(n_estimators=20),
+        LogisticRegression(max_iter=300),
+        lightgbm.LGBMClassifier(n_estimators=20, verbose=-1),
+        make_pipeline(MaxAbsScaler(), LogisticRegression(max_iter=300)),
+    ],
+    ids=["xgboost", "random_forest", "logistic", "lightgbm", "pipeline"],
+)
 def test_any_classifier_with_sample_weight(tox21_library, few_labels, final):
     X, y, X_test, y_test = few_labels
     clf = MixMinClassifier(tox21_library, final_estimator=final, random_state=0).fit(X, y)
@@ -104,13 +113,17 @@ def test_rows_merge_only_where_the_model_stays_the_same(tox21_library, few_label
     assert weights_are_counts(LogisticRegression())
     assert not weights_are_counts(RandomForestClassifier())
     merged = MixMinClassifier(tox21_library, final_estimator=FAST, random_state=0).fit(X, y)
-    apart = MixMinClassifier(tox21_library, final_estimator=FAST, random_state=0,
-                             merge_rows=False).fit(X, y)
-    np.testing.assert_allclose(merged.predict_proba(X_test), apart.predict_proba(X_test),
-                               atol=1e-5)
+    apart = MixMinClassifier(
+        tox21_library, final_estimator=FAST, random_state=0, merge_rows=False
+    ).fit(X, y)
+    np.testing.assert_allclose(merged.predict_proba(X_test), apart.predict_proba(X_test), atol=1e-5)
     with pytest.warns(UserWarning, match="does not treat sample weights as counts"):
-        MixMinClassifier(tox21_library, final_estimator=xgb.XGBClassifier(
-            n_estimators=5, subsample=0.8), merge_rows=True, random_state=0).fit(X, y)
+        MixMinClassifier(
+            tox21_library,
+            final_estimator=xgb.XGBClassifier(n_estimators=5, subsample=0.8),
+            merge_rows=True,
+            random_state=0,
+        ).fit(X, y)
 
 
 def _tiny_library():
@@ -123,9 +136,13 @@ def _tiny_library():
     from bioassay_mix.library import ProxyLibrary
 
     labels = load_panel("tox21").select(["NR-AhR", "SR-ARE", "SR-MMP"]).labels.iloc[:120]
-    return ProxyLibrary.build(AssayPanel.from_labels(labels, name="tiny"), featurizer=MACCSKeys(),
-                              proxy=LogisticRegression(max_iter=300), min_labels=20,
-                              verbose=False)
+    return ProxyLibrary.build(
+        AssayPanel.from_labels(labels, name="tiny"),
+        featurizer=MACCSKeys(),
+        proxy=LogisticRegression(max_iter=300),
+        min_labels=20,
+        verbose=False,
+    )
 
 
 TINY = MixMinClassifier(_tiny_library(), random_state=0)
@@ -139,11 +156,19 @@ def test_sklearn_checks(estimator, check):
     check(estimator)
 
 
-@pytest.mark.parametrize("check", [
-    "check_estimator_cloneable", "check_estimator_repr", "check_no_attributes_set_in_init",
-    "check_get_params_invariance", "check_set_params", "check_parameters_default_constructible",
-    "check_do_not_raise_errors_in_init_or_set_params", "check_estimator_tags_renamed",
-])
+@pytest.mark.parametrize(
+    "check",
+    [
+        "check_estimator_cloneable",
+        "check_estimator_repr",
+        "check_no_attributes_set_in_init",
+        "check_get_params_invariance",
+        "check_set_params",
+        "check_parameters_default_constructible",
+        "check_do_not_raise_errors_in_init_or_set_params",
+        "check_estimator_tags_renamed",
+    ],
+)
 def test_sklearn_checks_that_need_no_data(check):
     import sklearn.utils.estimator_checks as checks
 
@@ -175,12 +200,16 @@ def test_string_labels_and_positive_class(tox21_library, few_labels):
     assert set(clf.predict(X_test[:20])) <= {"active", "inactive"}
 
 
-@pytest.mark.parametrize("labels, message", [
-    (lambda y: np.zeros_like(y), "one class only"),
-    (lambda y: y[:-1], "but y has 95 labels"),
-    (lambda y: np.where(np.arange(len(y)) == 7, np.nan, y), "missing label at row 7"),
-    (lambda y: np.arange(len(y)) % 3, "must be binary"),
-], ids=["one-class", "length", "gap", "multiclass"])
+@pytest.mark.parametrize(
+    "labels, message",
+    [
+        (lambda y: np.zeros_like(y), "one class only"),
+        (lambda y: y[:-1], "but y has 95 labels"),
+        (lambda y: np.where(np.arange(len(y)) == 7, np.nan, y), "missing label at row 7"),
+        (lambda y: np.arange(len(y)) % 3, "must be binary"),
+    ],
+    ids=["one-class", "length", "gap", "multiclass"],
+)
 def test_bad_labels_are_named(tox21_library, few_labels, labels, message):
     X, y, _, _ = few_labels
     with pytest.raises(DataError, match=message):
@@ -199,11 +228,19 @@ def test_invalid_smiles_is_named_and_featurizer_must_match(tox21_library, few_la
 
 def test_parameters_are_validated_before_work(tox21_library, few_labels):
     X, y, _, _ = few_labels
-    for bad in ({"solver": "newton"}, {"oof_folds": 1}, {"tol": 0}, {"device": "tpu"},
-                {"n_jobs": 0}, {"natural_prior": -1.0}, {"natural_prior": 0.5},
-                {"natural_prior": "often"},
-                {"solver": "adaptive"}, {"solver": "dirichlet_newton", "natural_prior": 0},
-                {"target_proxy": MaxAbsScaler()}):
+    for bad in (
+        {"solver": "newton"},
+        {"oof_folds": 1},
+        {"tol": 0},
+        {"device": "tpu"},
+        {"n_jobs": 0},
+        {"natural_prior": -1.0},
+        {"natural_prior": 0.5},
+        {"natural_prior": "often"},
+        {"solver": "adaptive"},
+        {"solver": "dirichlet_newton", "natural_prior": 0},
+        {"target_proxy": MaxAbsScaler()},
+    ):
         with pytest.raises(ValueError, match=next(iter(bad))):
             MixMinClassifier(tox21_library, **bad).fit(X, y)
     with pytest.raises(ValueError, match="library"):
@@ -216,10 +253,14 @@ def test_target_proxy_makes_the_targets_own_column(tox21_library, few_labels, fi
     X, y, _, _ = few_labels
     features = tox21_library.features(X)
     own = {}
-    for name, proxy in {"default": None, "logistic": LogisticRegression(C=0.01, max_iter=500),
-                        "k-NN": KNeighborsClassifier(1)}.items():
-        clf = MixMinClassifier(tox21_library, final_estimator=FAST, target_proxy=proxy,
-                               random_state=0)
+    for name, proxy in {
+        "default": None,
+        "logistic": LogisticRegression(C=0.01, max_iter=500),
+        "k-NN": KNeighborsClassifier(1),
+    }.items():
+        clf = MixMinClassifier(
+            tox21_library, final_estimator=FAST, target_proxy=proxy, random_state=0
+        )
         clf.fit_weights(features, y)
         own[name] = clf.weights_[TARGET]
         assert clf.gap_ <= 1e-6
@@ -244,8 +285,9 @@ def test_natural_prior_pulls_the_weights_toward_natural_pooling(tox21_library, f
     natural = counts / counts.sum()
     distance = []
     for strength in (0.0, 96.0, 1e7):
-        clf = MixMinClassifier(tox21_library, final_estimator=FAST, natural_prior=strength,
-                               random_state=0).fit(X, y)
+        clf = MixMinClassifier(
+            tox21_library, final_estimator=FAST, natural_prior=strength, random_state=0
+        ).fit(X, y)
         assert clf.gap_ <= 1e-6 and abs(clf.weights_.sum() - 1) < 1e-9
         distance.append(float((clf.weights_ - natural).abs().sum()))
     # plain MixMin is far from natural pooling; 96 pseudo-compounds (as many as the labels)
@@ -275,8 +317,9 @@ def test_auto_prior_grows_with_the_weights_per_labelled_compound(tox21_library, 
 @pytest.mark.slow
 def test_auto_solver_is_the_active_set_without_a_prior(tox21_library, few_labels):
     X, y, _, _ = few_labels
-    plain = MixMinClassifier(tox21_library, final_estimator=FAST, natural_prior=0.0,
-                             random_state=0).fit(X, y)
+    plain = MixMinClassifier(
+        tox21_library, final_estimator=FAST, natural_prior=0.0, random_state=0
+    ).fit(X, y)
     assert plain.result_.method == "active_set"
     prior = MixMinClassifier(tox21_library, final_estimator=FAST, random_state=0).fit(X, y)
     assert prior.result_.method == "dirichlet_newton" and prior.natural_prior == "auto"
@@ -295,8 +338,12 @@ def test_auto_prior_is_none_on_a_library_whose_sources_share_few_compounds(tox21
     group = pd.Series(np.arange(len(tox21.compounds)) % 8, index=tox21.compounds)
     long = long[long["assay"].isin(assays)]
     long = long[group[long["smiles"]].to_numpy() == long["assay"].map(assays.index).to_numpy()]
-    sparse = ProxyLibrary.build(AssayPanel.from_long(long, name="disjoint"), verbose=False,
-                                featurizer=MorganFingerprint(n_bits=256), proxy=FAST)
+    sparse = ProxyLibrary.build(
+        AssayPanel.from_long(long, name="disjoint"),
+        verbose=False,
+        featurizer=MorganFingerprint(n_bits=256),
+        proxy=FAST,
+    )
     assert sparse.fill < AUTO_PRIOR_MIN_FILL
     X, y, _, _ = few_labels
     features = sparse.features(X)

@@ -18,8 +18,14 @@ TARGETS = ["NR-AR", "SR-MMP"]
 
 
 def config(**kw):
-    return RunConfig(proxy_params=FAST, final_params=FAST, n_bits=1024, seed=5,
-                     mixmin_plus_target=True, compute=Compute(n_jobs=2, verbose=False, **kw))
+    return RunConfig(
+        proxy_params=FAST,
+        final_params=FAST,
+        n_bits=1024,
+        seed=5,
+        mixmin_plus_target=True,
+        compute=Compute(n_jobs=2, verbose=False, **kw),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -29,8 +35,7 @@ def local_result(tox21):
 
 def assert_same(a, b):
     pd.testing.assert_frame_equal(a.weights, b.weights, atol=1e-9, rtol=0)
-    pd.testing.assert_frame_equal(a.weights_plus_target, b.weights_plus_target, atol=1e-9,
-                                  rtol=0)
+    pd.testing.assert_frame_equal(a.weights_plus_target, b.weights_plus_target, atol=1e-9, rtol=0)
     cols = [c for c in a.report.columns if c.startswith("ap_")]
     np.testing.assert_allclose(a.report[cols].to_numpy(), b.report[cols].to_numpy(), atol=1e-6)
 
@@ -45,7 +50,8 @@ def test_map_keeps_order_and_passes_shared_inputs(kind):
     shared = {"offset": 1, "table": {"a": 10, "b": 20}, "empty": {}}
     with make_executor(kind, n_jobs=2) as ex:
         assert ex.map(square, list(range(7)), shared=shared, verbose=False) == [
-            x * x + 11 for x in range(7)]
+            x * x + 11 for x in range(7)
+        ]
         assert ex.map(square, [], shared=shared) == []
 
 
@@ -66,8 +72,9 @@ def test_large_mixtures_train_with_xgboost_dask(tox21, local_result, monkeypatch
 
     calls = []
     real = dask_fit.fit_mixture_dask
-    monkeypatch.setattr(dask_fit, "fit_mixture_dask",
-                        lambda *a, **kw: calls.append(1) or real(*a, **kw))
+    monkeypatch.setattr(
+        dask_fit, "fit_mixture_dask", lambda *a, **kw: calls.append(1) or real(*a, **kw)
+    )
     res = run(tox21, targets=TARGETS, config=config(executor="dask", dask_fit_rows=0))
     # natural, balanced, MixMin-trained and MixMin + target per target
     assert len(calls) == 4 * len(TARGETS)
@@ -83,8 +90,7 @@ def test_fit_mixture_dask_matches_one_machine(tox21):
     fp = MorganFingerprint(n_bits=512).fit()
     labels = tox21.labels.iloc[:, :3]
     rows = {a: np.flatnonzero(labels[a].notna().to_numpy()) for a in labels}
-    data = SourceRows(rows, {a: labels[a].to_numpy()[r].astype(np.int32)
-                             for a, r in rows.items()})
+    data = SourceRows(rows, {a: labels[a].to_numpy()[r].astype(np.int32) for a, r in rows.items()})
     weights = pd.Series([0.6, 0.3, 0.1], index=labels.columns)
     with make_executor("dask", n_jobs=2) as ex:  # 3 partitions spread over 2 workers
         parts = fingerprint_partitions(fp, tox21.smiles, ex, partition_size=3000, verbose=False)
@@ -96,16 +102,20 @@ def test_fit_mixture_dask_matches_one_machine(tox21):
 
 @pytest.mark.slow
 def test_run_survives_a_killed_worker(tox21, local_result):
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                       host="127.0.0.1", dashboard_address=None)
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+    )
     killed = {}
 
     def kill_one_worker_mid_run():
         with distributed.Client(cluster.scheduler_address) as watcher:
             deadline = time.monotonic() + 120
             while time.monotonic() < deadline:
-                done = [k for k, t in cluster.scheduler.tasks.items()
-                        if "_train_one" in str(k) and t.state == "memory"]
+                done = [
+                    k
+                    for k, t in cluster.scheduler.tasks.items()
+                    if "_train_one" in str(k) and t.state == "memory"
+                ]
                 if len(done) >= 2:
                     pid = next(iter(watcher.run(os.getpid).values()))
                     killed["after"] = len(done)
@@ -116,8 +126,11 @@ def test_run_survives_a_killed_worker(tox21, local_result):
     try:
         thread = threading.Thread(target=kill_one_worker_mid_run)
         thread.start()
-        res = run(tox21, targets=TARGETS,
-                  config=config(executor="dask", scheduler=cluster.scheduler_address))
+        res = run(
+            tox21,
+            targets=TARGETS,
+            config=config(executor="dask", scheduler=cluster.scheduler_address),
+        )
         thread.join()
     finally:
         cluster.close()
@@ -127,9 +140,10 @@ def test_run_survives_a_killed_worker(tox21, local_result):
 
 def test_pauses_the_active_memory_manager_while_open():
     # it drops the shared data's copies, and with them a run's survival of a lost worker
-    with (distributed.LocalCluster(n_workers=1, processes=False,
-                                   dashboard_address=None) as cluster,
-          distributed.Client(cluster) as client):
+    with (
+        distributed.LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cluster,
+        distributed.Client(cluster) as client,
+    ):
         assert client.amm.running()
         with make_executor("dask", scheduler=cluster.scheduler_address) as ex:
             assert not ex.client.amm.running()

@@ -44,13 +44,11 @@ def _run_args(tmp_path, *extra):
 
 
 # -- 1: data loss ------------------------------------------------------------------------------
-def test_bundle_into_a_foreign_folder_is_refused_before_work_and_the_folder_kept(tmp_path,
-                                                                              capsys):
+def test_bundle_into_a_foreign_folder_is_refused_before_work_and_the_folder_kept(tmp_path, capsys):
     keep = tmp_path / "keep"
     keep.mkdir()
     (keep / "notes.txt").write_text("mine")
-    assert main(_run_args(tmp_path, "--out", str(tmp_path / "out"), "--bundle",
-                          str(keep))) == 1
+    assert main(_run_args(tmp_path, "--out", str(tmp_path / "out"), "--bundle", str(keep))) == 1
     assert "is not a bundle" in capsys.readouterr().err
     assert (keep / "notes.txt").read_text() == "mine" and len(list(keep.iterdir())) == 1
     assert not (tmp_path / "out").exists(), "refused before any work"
@@ -107,11 +105,18 @@ def _edit_manifest(folder, edit):
     file.write_text(json.dumps(manifest))
 
 
-@pytest.mark.parametrize("edit, message", [
-    (lambda m: m["targets"].append(dict(m["targets"][0])), "names target 'NR-AR' more than once"),
-    (lambda m: m["featurizer"]["params"].update(n_bits="abc"), "n_bits.*is not valid"),
-    (lambda m: m.pop("targets"), "is corrupt: KeyError"),
-], ids=["duplicate-target", "n_bits-abc", "missing-keys"])
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (
+            lambda m: m["targets"].append(dict(m["targets"][0])),
+            "names target 'NR-AR' more than once",
+        ),
+        (lambda m: m["featurizer"]["params"].update(n_bits="abc"), "n_bits.*is not valid"),
+        (lambda m: m.pop("targets"), "is corrupt: KeyError"),
+    ],
+    ids=["duplicate-target", "n_bits-abc", "missing-keys"],
+)
 def test_tampered_bundle_manifest_is_refused_by_name(bundle_copy, edit, message):
     _edit_manifest(bundle_copy, edit)
     with pytest.raises(ModelFileError, match=message):
@@ -161,13 +166,21 @@ def test_domains_that_collapse_into_one_name_are_refused(tmp_path):
 # -- 11, 12: concurrent runs, killed runs ------------------------------------------------------
 def test_second_process_writing_the_same_output_is_refused(bundle_dir, tmp_path):
     out = tmp_path / "scores.parquet"
-    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
         import sys, time
         from bioassay_mix._utils import output_lock
         with output_lock({str(out)!r}):
             print("held", flush=True)
             time.sleep(60)
-    """)], stdout=subprocess.PIPE, text=True)
+    """),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "held"
         (tmp_path / "in.smi").write_text("CCO\n")
@@ -205,8 +218,9 @@ def test_featurizing_workers_die_with_their_parent(tmp_path):
             time.sleep(60)
     """)
     (tmp_path / "parent.py").write_text(script)
-    parent = subprocess.Popen([sys.executable, str(tmp_path / "parent.py")],
-                              stdout=subprocess.PIPE, text=True)
+    parent = subprocess.Popen(
+        [sys.executable, str(tmp_path / "parent.py")], stdout=subprocess.PIPE, text=True
+    )
     workers = [int(pid) for pid in parent.stdout.readline().split()]
     assert len(workers) >= 2
     parent.send_signal(signal.SIGKILL)
@@ -237,8 +251,9 @@ def _truncated_gz(path, text):
 
 @pytest.mark.slow
 def test_truncated_gzip_inputs_name_the_file(tmp_path, data_dir):
-    csv = _truncated_gz(tmp_path / "p.csv.gz",
-                        (data_dir / "bioassay" / "tox21.csv").read_text()[:200_000])
+    csv = _truncated_gz(
+        tmp_path / "p.csv.gz", (data_dir / "bioassay" / "tox21.csv").read_text()[:200_000]
+    )
     with pytest.raises(DataError, match=r"p\.csv\.gz could not be read"):
         load_panel(csv)
     for name in ("c.smi.gz", "c.sdf.gz"):
@@ -259,16 +274,20 @@ def test_non_utf8_inputs_name_the_file(tmp_path):
 
 def test_parquet_with_integer_smiles_gives_row_errors(bundle_dir, tmp_path):
     pd.DataFrame({"smiles": [1, 2]}).to_parquet(tmp_path / "c.parquet")
-    summary = score_file(bundle_dir, tmp_path / "c.parquet", tmp_path / "s.parquet",
-                         verbose=False)
+    summary = score_file(bundle_dir, tmp_path / "c.parquet", tmp_path / "s.parquet", verbose=False)
     out = pd.read_parquet(summary.path)
     assert summary.n_errors == 2 and out["error"].str.contains("must be text").all()
 
 
-@pytest.mark.parametrize("out_name, message", [
-    ("scores.csv", "must end in .parquet"), ("folder.parquet", "is a folder"),
-    ("file.txt/s.parquet", "lies under"),
-], ids=["csv-suffix", "folder", "under-a-file"])
+@pytest.mark.parametrize(
+    "out_name, message",
+    [
+        ("scores.csv", "must end in .parquet"),
+        ("folder.parquet", "is a folder"),
+        ("file.txt/s.parquet", "lies under"),
+    ],
+    ids=["csv-suffix", "folder", "under-a-file"],
+)
 def test_output_path_is_checked_before_any_scoring(bundle_dir, tmp_path, out_name, message):
     (tmp_path / "folder.parquet").mkdir()
     (tmp_path / "file.txt").write_text("x")
@@ -287,35 +306,44 @@ def test_scoring_never_overwrites_its_own_input(bundle_dir, tmp_path):
 
 def test_id_column_equal_to_a_target_is_refused(bundle_dir):
     with pytest.raises(DataError, match="target name 'NR-AR' clashes"):
-        score(bundle_dir, pd.DataFrame({"smiles": ["CCO"], "NR-AR": ["x"]}),
-              id_column="NR-AR")
+        score(bundle_dir, pd.DataFrame({"smiles": ["CCO"], "NR-AR": ["x"]}), id_column="NR-AR")
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["run", "--n-jobs", "0"], "must be a non-zero integer"),
-    (["run", "--seed", "-1"], "must be >= 0"),
-    (["experiment", "--random-search", "-2"], "must be >= 0"),
-    (["score", "--bundle", "b", "--input", "i", "--out", "o", "--chunk-size", "0"],
-     "must be >= 1"),
-    (["lm-mix", "--domains", "d", "--target", "t", "--order", "0"], "must be >= 1"),
-    (["lm-mix", "--domains", "d", "--target", "t", "--random-search", "-3"], "must be >= 0"),
-    (["lm-mix", "--domains", "d", "--target", "t", "--n-tokens", "0"], "must be >= 1"),
-    (["fit", "--target", "t.csv", "--out", "o", "--cv", "1"], "must be >= 2"),
-    (["library", "build", "--out", "o", "--min-labels", "1"], "must be >= 2"),
-], ids=lambda v: " ".join(v) if isinstance(v, list) else None)
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["run", "--n-jobs", "0"], "must be a non-zero integer"),
+        (["run", "--seed", "-1"], "must be >= 0"),
+        (["experiment", "--random-search", "-2"], "must be >= 0"),
+        (
+            ["score", "--bundle", "b", "--input", "i", "--out", "o", "--chunk-size", "0"],
+            "must be >= 1",
+        ),
+        (["lm-mix", "--domains", "d", "--target", "t", "--order", "0"], "must be >= 1"),
+        (["lm-mix", "--domains", "d", "--target", "t", "--random-search", "-3"], "must be >= 0"),
+        (["lm-mix", "--domains", "d", "--target", "t", "--n-tokens", "0"], "must be >= 1"),
+        (["fit", "--target", "t.csv", "--out", "o", "--cv", "1"], "must be >= 2"),
+        (["library", "build", "--out", "o", "--min-labels", "1"], "must be >= 2"),
+    ],
+    ids=lambda v: " ".join(v) if isinstance(v, list) else None,
+)
 def test_numeric_options_are_refused_by_the_parser(argv, message, capsys):
     with pytest.raises(SystemExit) as info:
         main(argv)
     assert info.value.code == 2 and message in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("params, message", [
-    ('{"n_jobs": 2}', "compute setting"), ('{"max_depth": "deep"}', "not valid"),
-    ('{"max_dept": 3}', "did you mean 'max_depth'"),
-], ids=["n_jobs", "deep", "max_dept"])
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ('{"n_jobs": 2}', "compute setting"),
+        ('{"max_depth": "deep"}', "not valid"),
+        ('{"max_dept": 3}', "did you mean 'max_depth'"),
+    ],
+    ids=["n_jobs", "deep", "max_dept"],
+)
 def test_run_checks_xgboost_parameters_before_any_work(tmp_path, capsys, params, message):
-    assert main(_run_args(tmp_path, "--out", str(tmp_path / "o"), "--proxy-params",
-                          params)) == 2
+    assert main(_run_args(tmp_path, "--out", str(tmp_path / "o"), "--proxy-params", params)) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err and not (tmp_path / "o").exists()
     with pytest.raises(DataError, match="final_params"):

@@ -36,8 +36,11 @@ def saved_library(tox21_library, tmp_path_factory):
     return tox21_library.save(tmp_path_factory.mktemp("lib") / "lib")
 
 
-@pytest.mark.parametrize("setting", [{"cache_dir": "/tmp/elsewhere"}, {"n_jobs": 64},
-                                     {"strict": False}], ids=["cache_dir", "n_jobs", "strict"])
+@pytest.mark.parametrize(
+    "setting",
+    [{"cache_dir": "/tmp/elsewhere"}, {"n_jobs": 64}, {"strict": False}],
+    ids=["cache_dir", "n_jobs", "strict"],
+)
 def test_a_library_file_never_sets_compute_or_cache(saved_library, tmp_path, setting):
     # bug 1: library.json chose where fit writes, how many processes it starts, and whether
     # invalid SMILES are scored on an empty fingerprint
@@ -58,9 +61,13 @@ def test_a_source_named_target_is_refused_before_any_work(tox21):
     # bug 2: it collided with MixMinClassifier's own column (a crash in fit, or a silently
     # dropped source with include_target=False)
     panel = tox21.select(["NR-AR", "SR-MMP"])
-    renamed = pd.DataFrame({"smiles": panel.compounds,
-                            "target": panel.labels["NR-AR"].to_numpy(),
-                            "SR-MMP": panel.labels["SR-MMP"].to_numpy()})
+    renamed = pd.DataFrame(
+        {
+            "smiles": panel.compounds,
+            "target": panel.labels["NR-AR"].to_numpy(),
+            "SR-MMP": panel.labels["SR-MMP"].to_numpy(),
+        }
+    )
     from bioassay_mix import AssayPanel
 
     clashing = AssayPanel.from_frame(renamed, label_columns=["target", "SR-MMP"], name="x")
@@ -89,8 +96,13 @@ def test_a_target_named_id_scores_with_another_id_column(tox21_library, few_labe
 
     frame.to_csv(tmp_path / "in.csv", index=False)
     bundle.save(tmp_path / "bundle")
-    score_file(tmp_path / "bundle", tmp_path / "in.csv", tmp_path / "out.parquet",
-               id_column="mol_id", n_jobs=1)
+    score_file(
+        tmp_path / "bundle",
+        tmp_path / "in.csv",
+        tmp_path / "out.parquet",
+        id_column="mol_id",
+        n_jobs=1,
+    )
     written = pd.read_parquet(tmp_path / "out.parquet")
     assert list(written.columns) == ["row", "mol_id", "smiles", "id", "error"]
     np.testing.assert_allclose(written["id"], out["id"], rtol=1e-6)
@@ -108,9 +120,15 @@ def test_a_target_cannot_take_a_scored_tables_column_name(tmp_path, stem):
         Bundle({stem: FAST}, MorganFingerprint().spec())
 
 
-@pytest.mark.parametrize("file, name", [("IC50 1.5uM.v2.csv", "IC50 1.5uM.v2"),
-                                        ("assay.csv.gz", "assay"), (".hidden.csv", ".hidden"),
-                                        ("x.SDF.GZ", "x")])
+@pytest.mark.parametrize(
+    "file, name",
+    [
+        ("IC50 1.5uM.v2.csv", "IC50 1.5uM.v2"),
+        ("assay.csv.gz", "assay"),
+        (".hidden.csv", ".hidden"),
+        ("x.SDF.GZ", "x"),
+    ],
+)
 def test_target_names_keep_their_dots(tmp_path, file, name):
     from pathlib import Path
 
@@ -121,9 +139,24 @@ def test_target_names_keep_their_dots(tmp_path, file, name):
 def test_two_library_builds_into_one_out_one_is_refused(tmp_path, data_dir):
     # bug 5: both exited 0 and one library was lost
     out = tmp_path / "lib"
-    cmd = [sys.executable, "-m", "bioassay_mix.cli", "library", "build", "--panel", "bbbp",
-           "--out", str(out), "--n-jobs", "1", "--quiet", "--featurizer-params",
-           '{"n_bits": 64}', "--proxy-params", '{"n_estimators": 5}']
+    cmd = [
+        sys.executable,
+        "-m",
+        "bioassay_mix.cli",
+        "library",
+        "build",
+        "--panel",
+        "bbbp",
+        "--out",
+        str(out),
+        "--n-jobs",
+        "1",
+        "--quiet",
+        "--featurizer-params",
+        '{"n_bits": 64}',
+        "--proxy-params",
+        '{"n_estimators": 5}',
+    ]
     first = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 60
     lock = tmp_path / ".lib.lock"
@@ -137,8 +170,10 @@ def test_two_library_builds_into_one_out_one_is_refused(tmp_path, data_dir):
     assert load_library(out).featurizer.n_bits == 64
 
 
-@pytest.mark.parametrize("featurizer, atoms", [(RDKitDescriptors(names=["MolWt"]), 300),
-                                               (AtomPairFingerprint(n_bits=256), 600)])
+@pytest.mark.parametrize(
+    "featurizer, atoms",
+    [(RDKitDescriptors(names=["MolWt"]), 300), (AtomPairFingerprint(n_bits=256), 600)],
+)
 def test_featurizers_cap_the_molecules_that_would_stall_them(featurizer, atoms):
     # bug 6: RDKitDescriptors took minutes on a large chain below the parse limit
     chain = "C" * atoms
@@ -153,13 +188,27 @@ def test_featurizers_cap_the_molecules_that_would_stall_them(featurizer, atoms):
 
 
 @pytest.mark.slow
-def test_fit_overwrite_never_deletes_a_users_file(tox21_library, saved_library, target_csv_96,
-                                                  tmp_path):
+def test_fit_overwrite_never_deletes_a_users_file(
+    tox21_library, saved_library, target_csv_96, tmp_path
+):
     # bug 7: only fit.json was checked, and a user's notes inside the folder were deleted
     out = tmp_path / "fit"
-    args = ["fit", "--target", str(target_csv_96), "--library", str(saved_library), "--out",
-            str(out), "--cv", "2", "--quiet", "--n-jobs", "1", "--final-params",
-            '{"n_estimators": 5}']
+    args = [
+        "fit",
+        "--target",
+        str(target_csv_96),
+        "--library",
+        str(saved_library),
+        "--out",
+        str(out),
+        "--cv",
+        "2",
+        "--quiet",
+        "--n-jobs",
+        "1",
+        "--final-params",
+        '{"n_estimators": 5}',
+    ]
     assert main(args) == 0 and (out / FIT_MARKER).is_file()
     (out / "my notes.txt").write_text("keep me")
     assert main([*args, "--overwrite"]) == 1
@@ -177,15 +226,18 @@ def target_csv_96(few_labels, tmp_path_factory):
 
 
 # -- weak themes ---------------------------------------------------------------------------
-@pytest.mark.parametrize("name, params, message", [
-    ("random_forest", {"max_depth": "a"}, "'max_depth' parameter of RandomForestClassifier"),
-    ("logistic", {"C": -1}, "'C' parameter of LogisticRegression"),
-    ("logistic", {"random_state": 5}, "is the seed: use random_state= \\(--seed\\)"),
-    ("xgboost", {"random_state": 5}, "is the seed"),
-    ("xgboost", {"n_estimators": 0}, "n_estimators must be an integer >= 1"),
-    ("xgboost", {"n_estimators": -1}, "n_estimators must be an integer >= 1"),
-    ("xgboost", {"learning_rate": float("nan")}, "learning_rate must be a finite number"),
-])
+@pytest.mark.parametrize(
+    "name, params, message",
+    [
+        ("random_forest", {"max_depth": "a"}, "'max_depth' parameter of RandomForestClassifier"),
+        ("logistic", {"C": -1}, "'C' parameter of LogisticRegression"),
+        ("logistic", {"random_state": 5}, "is the seed: use random_state= \\(--seed\\)"),
+        ("xgboost", {"random_state": 5}, "is the seed"),
+        ("xgboost", {"n_estimators": 0}, "n_estimators must be an integer >= 1"),
+        ("xgboost", {"n_estimators": -1}, "n_estimators must be an integer >= 1"),
+        ("xgboost", {"learning_rate": float("nan")}, "learning_rate must be a finite number"),
+    ],
+)
 def test_estimator_parameters_are_checked_when_built(name, params, message):
     from bioassay_mix.proxies import make_estimator
 
@@ -193,12 +245,19 @@ def test_estimator_parameters_are_checked_when_built(name, params, message):
         make_estimator(name, params)
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["fit", "--target", "t.csv", "--out", "o", "--seed", "99999999999999999999"],
-     "at most 2\\*\\*32 - 1"),
-    (["fit", "--target", "t.csv", "--out", "o", "--natural-prior", "0.5"],
-     "must be 0 \\(plain MixMin\\), a finite number >= 1 or auto"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (
+            ["fit", "--target", "t.csv", "--out", "o", "--seed", "99999999999999999999"],
+            "at most 2\\*\\*32 - 1",
+        ),
+        (
+            ["fit", "--target", "t.csv", "--out", "o", "--natural-prior", "0.5"],
+            "must be 0 \\(plain MixMin\\), a finite number >= 1 or auto",
+        ),
+    ],
+)
 def test_out_of_range_options_are_usage_errors(argv, message, capsys):
     with pytest.raises(SystemExit) as info:
         main(argv)
@@ -218,9 +277,23 @@ def test_a_full_disk_is_one_line_and_leaves_nothing(tmp_path, capsys, monkeypatc
         raise xgboost.core.XGBoostError("[12:00:00] io.cc:1: write failed: No space left")
 
     monkeypatch.setattr(xgboost.XGBClassifier, "save_model", full)
-    code = main(["library", "build", "--panel", "bbbp", "--out", str(tmp_path / "lib"),
-                 "--quiet", "--n-jobs", "1", "--featurizer-params", '{"n_bits": 64}',
-                 "--proxy-params", '{"n_estimators": 5}'])
+    code = main(
+        [
+            "library",
+            "build",
+            "--panel",
+            "bbbp",
+            "--out",
+            str(tmp_path / "lib"),
+            "--quiet",
+            "--n-jobs",
+            "1",
+            "--featurizer-params",
+            '{"n_bits": 64}',
+            "--proxy-params",
+            '{"n_estimators": 5}',
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 1 and "Traceback" not in err
     assert "could not read or write: XGBoost could not write" in err and "No space left" in err
@@ -230,8 +303,13 @@ def test_a_full_disk_is_one_line_and_leaves_nothing(tmp_path, capsys, monkeypatc
 
 @pytest.mark.slow
 def test_a_closed_pipe_ends_quietly(saved_library):
-    proc = subprocess.run(f"{sys.executable} -m bioassay_mix.cli library info {saved_library}"
-                          " | head -1", shell=True, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        f"{sys.executable} -m bioassay_mix.cli library info {saved_library} | head -1",
+        shell=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr
     assert proc.stdout.startswith("ProxyLibrary(")
 
@@ -240,8 +318,9 @@ def test_json_outputs_are_strict(tmp_path):
     from bioassay_mix._utils import write_json_atomic
 
     write_json_atomic(tmp_path / "x.json", {"gap": float("nan"), "v": [np.float64("inf"), 1]})
-    assert json.loads((tmp_path / "x.json").read_text(),
-                      parse_constant=lambda c: pytest.fail(c)) == {"gap": None, "v": [None, 1]}
+    assert json.loads(
+        (tmp_path / "x.json").read_text(), parse_constant=lambda c: pytest.fail(c)
+    ) == {"gap": None, "v": [None, 1]}
 
 
 def test_corrupt_parquet_target_is_named(tmp_path):
@@ -276,8 +355,9 @@ def test_sdf_id_property_no_record_has_is_named(tmp_path):
     assert next(read_compounds(path, id_column="cid"))["id"].tolist() == ["CCO", "CCN"]
 
 
-@pytest.mark.parametrize("smiles, what", [("CCO CCN", "whitespace"),
-                                          ("CCÖ", "non-ASCII character 'Ö'")])
+@pytest.mark.parametrize(
+    "smiles, what", [("CCO CCN", "whitespace"), ("CCÖ", "non-ASCII character 'Ö'")]
+)
 def test_smiles_rdkit_would_half_read_are_reported(smiles, what):
     from bioassay_mix.chem import parse_smiles
 
@@ -289,27 +369,44 @@ def test_smiles_rdkit_would_half_read_are_reported(smiles, what):
 def test_exclusion_lists_say_what_they_excluded(tox21, caplog):
     panel = tox21.select(["NR-AR"])
     with pytest.raises(DataError, match="none of the 2 compounds to exclude is a valid SMILES"):
-        ProxyLibrary.build(panel, exclude=["nope", "C1CC"], verbose=False,
-                           featurizer=MorganFingerprint(n_bits=64), proxy=FAST)
+        ProxyLibrary.build(
+            panel,
+            exclude=["nope", "C1CC"],
+            verbose=False,
+            featurizer=MorganFingerprint(n_bits=64),
+            proxy=FAST,
+        )
     held = list(panel.compounds[:20])
-    lib = ProxyLibrary.build(panel, exclude=[*held, "nope", "CCCCCCCCCCCCCCCCCCCCCCCCCl"],
-                             verbose=False, featurizer=MorganFingerprint(n_bits=64), proxy=FAST)
+    lib = ProxyLibrary.build(
+        panel,
+        exclude=[*held, "nope", "CCCCCCCCCCCCCCCCCCCCCCCCCl"],
+        verbose=False,
+        featurizer=MorganFingerprint(n_bits=64),
+        proxy=FAST,
+    )
     assert lib.build_params["n_excluded"] == 20  # the compounds removed, not the list's length
     assert "1 of 22 compounds to exclude are not valid SMILES" in caplog.text
 
 
-@pytest.mark.parametrize("edit, message", [
-    (lambda m: m["sources"].append(dict(m["sources"][0])), "names source .* more than once"),
-    (lambda m: m["sources"][0]["model"].update(file=m["sources"][1]["model"]["file"]),
-     "not its own file"),
-    (lambda m: m["sources"][0].update(n_train=5), "records 5 training compounds"),
-    (lambda m: m["featurizer"]["params"].update(radius=3), "are not what the featurizer"),
-    (lambda m: m["sources"][0]["model"].update(params=[1, 2]), "parameters recorded for model"),
-    (lambda m: m["sources"][0]["model"].update(**{"class": "xgboost.sklearn.XGBRegressor"}),
-     "Expecting: regressor, got: classifier"),
-], ids=["duplicate", "swapped", "n_train", "radius", "params-list", "regressor"])
-def test_tampered_libraries_that_pass_sha256_are_refused(saved_library, tmp_path, edit,
-                                                         message):
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda m: m["sources"].append(dict(m["sources"][0])), "names source .* more than once"),
+        (
+            lambda m: m["sources"][0]["model"].update(file=m["sources"][1]["model"]["file"]),
+            "not its own file",
+        ),
+        (lambda m: m["sources"][0].update(n_train=5), "records 5 training compounds"),
+        (lambda m: m["featurizer"]["params"].update(radius=3), "are not what the featurizer"),
+        (lambda m: m["sources"][0]["model"].update(params=[1, 2]), "parameters recorded for model"),
+        (
+            lambda m: m["sources"][0]["model"].update(**{"class": "xgboost.sklearn.XGBRegressor"}),
+            "Expecting: regressor, got: classifier",
+        ),
+    ],
+    ids=["duplicate", "swapped", "n_train", "radius", "params-list", "regressor"],
+)
+def test_tampered_libraries_that_pass_sha256_are_refused(saved_library, tmp_path, edit, message):
     from bioassay_mix.errors import ModelFileError
 
     lib = shutil.copytree(saved_library, tmp_path / "lib")
@@ -330,13 +427,11 @@ def test_predict_before_fit_is_not_fitted(tox21_library):
 
 
 @pytest.mark.slow
-def test_a_target_the_library_trained_on_is_said_plainly(tox21_library, target_csv_96,
-                                                          caplog):
+def test_a_target_the_library_trained_on_is_said_plainly(tox21_library, target_csv_96, caplog):
     from bioassay_mix.target import fit_markdown, fit_target
 
     target = read_target(target_csv_96)
-    result = fit_target(target, tox21_library, final_estimator=FAST, cv=2, n_jobs=1,
-                        verbose=False)
+    result = fit_target(target, tox21_library, final_estimator=FAST, cv=2, n_jobs=1, verbose=False)
     seen = len(set(target.smiles) & set(tox21_library.compounds))
     assert seen > 50  # Tox21's SR-p53 compounds are the NR-AR... sources' compounds
     assert result.settings["n_target_compounds_in_library"] == seen
@@ -347,8 +442,9 @@ def test_a_target_the_library_trained_on_is_said_plainly(tox21_library, target_c
 def test_a_killed_writers_folders_are_cleaned_by_the_next_write(tox21_library, tmp_path):
     import os
 
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                          capture_output=True, text=True).stdout.strip()
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    ).stdout.strip()
     left = [tmp_path / f".lib.tmp-{dead}-abc", tmp_path / f".lib.old-{dead}"]
     live = tmp_path / f".lib.tmp-{os.getpid()}-xyz"  # a writer that still runs
     mine = tmp_path / ".lib.notes"  # not the tool's naming: never touched
@@ -392,8 +488,12 @@ def test_a_full_data_cache_costs_the_cache_not_the_fit(tox21, tmp_path, monkeypa
         raise OSError(28, "No space left on device", str(path))
 
     monkeypatch.setattr(library_module.ProxyLibrary, "save", full)
-    lib = library_module.cached_library([tox21.select(["NR-AR"])], cache=tmp_path,
-                                        featurizer=MorganFingerprint(n_bits=64), proxy=FAST,
-                                        verbose=False)
+    lib = library_module.cached_library(
+        [tox21.select(["NR-AR"])],
+        cache=tmp_path,
+        featurizer=MorganFingerprint(n_bits=64),
+        proxy=FAST,
+        verbose=False,
+    )
     assert lib.sources == ["NR-AR"] and lib.path is None
     assert "could not be cached" in caplog.text and "No space left" in caplog.text

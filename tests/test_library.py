@@ -48,20 +48,31 @@ def test_exclude_keeps_compounds_out_of_every_source(tox21):
     panel = tox21.select(["NR-AR", "SR-MMP"])
     held_out = list(panel.labels.index[:300])
     # spelled differently from the panel's canonical SMILES: found all the same
-    spelled = [Chem.MolToRandomSmilesVect(Chem.MolFromSmiles(s), 1, randomSeed=i)[0]
-               for i, s in enumerate(held_out)]
+    spelled = [
+        Chem.MolToRandomSmilesVect(Chem.MolFromSmiles(s), 1, randomSeed=i)[0]
+        for i, s in enumerate(held_out)
+    ]
     assert sum(a != b for a, b in zip(spelled, held_out, strict=True)) > 200
-    lib = ProxyLibrary.build(panel, featurizer=MorganFingerprint(n_bits=64), exclude=spelled,
-                             proxy=LogisticRegression(max_iter=200), verbose=False)
+    lib = ProxyLibrary.build(
+        panel,
+        featurizer=MorganFingerprint(n_bits=64),
+        exclude=spelled,
+        proxy=LogisticRegression(max_iter=200),
+        verbose=False,
+    )
     assert not set(held_out) & set(lib.compounds)
     assert lib.build_params["n_excluded"] == 300
 
 
 @pytest.mark.slow
 def test_assays_too_small_or_one_class_are_skipped_with_reason(tox21):
-    lib = ProxyLibrary.build(tox21.select(["NR-AR", "SR-MMP"]), min_labels=7000,
-                             featurizer=MorganFingerprint(n_bits=64),
-                             proxy=LogisticRegression(max_iter=200), verbose=False)
+    lib = ProxyLibrary.build(
+        tox21.select(["NR-AR", "SR-MMP"]),
+        min_labels=7000,
+        featurizer=MorganFingerprint(n_bits=64),
+        proxy=LogisticRegression(max_iter=200),
+        verbose=False,
+    )
     assert lib.sources == ["NR-AR"]
     assert lib.skipped["assay"].tolist() == ["SR-MMP"]
     assert "< min_labels=7000" in lib.skipped["reason"].iloc[0]
@@ -74,13 +85,16 @@ def test_several_panels_join_on_canonical_smiles(tox21, data_dir):
     from bioassay_mix import load_panel
 
     sider = load_panel("sider").select(["Hepatobiliary disorders"])
-    lib = ProxyLibrary.build([tox21.select(["NR-AR"]), sider],
-                             featurizer=MorganFingerprint(n_bits=64),
-                             proxy=LogisticRegression(max_iter=200), verbose=False)
-    assert lib.info["dataset"].to_dict() == {"NR-AR": "tox21", "Hepatobiliary disorders":
-                                             "sider"}
-    assert len(lib.compounds) == len(set(tox21.labels["NR-AR"].dropna().index)
-                                     | set(sider.labels.index))
+    lib = ProxyLibrary.build(
+        [tox21.select(["NR-AR"]), sider],
+        featurizer=MorganFingerprint(n_bits=64),
+        proxy=LogisticRegression(max_iter=200),
+        verbose=False,
+    )
+    assert lib.info["dataset"].to_dict() == {"NR-AR": "tox21", "Hepatobiliary disorders": "sider"}
+    assert len(lib.compounds) == len(
+        set(tox21.labels["NR-AR"].dropna().index) | set(sider.labels.index)
+    )
 
 
 def test_without_drops_sources_and_shares_data(tox21_library):
@@ -100,8 +114,9 @@ def test_save_load_round_trip_gives_identical_predictions(tox21_library, tmp_pat
 
 
 @pytest.mark.slow
-def test_a_loaded_library_fits_the_same_weights_as_the_built_one(tox21_library, few_labels,
-                                                                 tmp_path):
+def test_a_loaded_library_fits_the_same_weights_as_the_built_one(
+    tox21_library, few_labels, tmp_path
+):
     """Its proxy template (the target's out-of-fold proxy) is the proxies' estimator again,
     so fit against a saved library reproduces fit against the library it was saved from."""
     from bioassay_mix import MixMinClassifier
@@ -109,23 +124,28 @@ def test_a_loaded_library_fits_the_same_weights_as_the_built_one(tox21_library, 
     X, y, _, _ = few_labels
     again = load_library(tox21_library.save(tmp_path / "lib"))
     assert again.proxy_template().get_params()["n_estimators"] == 30
-    fits = [MixMinClassifier(lib, random_state=0).fit(X, y).weights_
-            for lib in (tox21_library, again)]
+    fits = [
+        MixMinClassifier(lib, random_state=0).fit(X, y).weights_ for lib in (tox21_library, again)
+    ]
     pd.testing.assert_series_equal(fits[0], fits[1])
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("proxy", [LogisticRegression(max_iter=200),
-                                   RandomForestClassifier(n_estimators=5, random_state=0)],
-                         ids=["logistic", "random_forest"])
+@pytest.mark.parametrize(
+    "proxy",
+    [LogisticRegression(max_iter=200), RandomForestClassifier(n_estimators=5, random_state=0)],
+    ids=["logistic", "random_forest"],
+)
 def test_scikit_learn_proxies_round_trip(tox21, tmp_path, proxy):
-    lib = ProxyLibrary.build(tox21.select(["NR-AR", "SR-MMP"]), featurizer=MACCSKeys(),
-                             proxy=proxy, verbose=False)
+    lib = ProxyLibrary.build(
+        tox21.select(["NR-AR", "SR-MMP"]), featurizer=MACCSKeys(), proxy=proxy, verbose=False
+    )
     lib.save(tmp_path / "lib")
     suffix = "npy" if isinstance(proxy, LogisticRegression) else "skops"
     assert len(list((tmp_path / "lib" / "proxies").glob(f"*.{suffix}"))) == 2
-    np.testing.assert_array_equal(load_library(tmp_path / "lib").predict(SMILES),
-                                  lib.predict(SMILES))
+    np.testing.assert_array_equal(
+        load_library(tmp_path / "lib").predict(SMILES), lib.predict(SMILES)
+    )
 
 
 @pytest.fixture
@@ -147,14 +167,18 @@ def test_edited_proxy_file_is_refused_by_name(saved):
         load_library(saved)
 
 
-@pytest.mark.parametrize("edit, message", [
-    (lambda m: m.update(format=1), "library format 1.*rebuild the library"),
-    (lambda m: m["versions"].update(bioassay_mix="9.1.0"), "written by bioassay-mix 9.1.0"),
-    (lambda m: m["featurizer"].update({"class": "Evil"}), "unknown featurizer class 'Evil'"),
-    (lambda m: m["featurizer"]["params"].update(n_bits=1024), "features have 512 columns"),
-    (lambda m: m["sources"][0]["model"].update(file="../../etc/passwd"), "not its own file"),
-    (lambda m: m.pop("files"), "is corrupt"),
-], ids=["format", "version", "featurizer-class", "featurizer-params", "path-escape", "keys"])
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda m: m.update(format=1), "library format 1.*rebuild the library"),
+        (lambda m: m["versions"].update(bioassay_mix="9.1.0"), "written by bioassay-mix 9.1.0"),
+        (lambda m: m["featurizer"].update({"class": "Evil"}), "unknown featurizer class 'Evil'"),
+        (lambda m: m["featurizer"]["params"].update(n_bits=1024), "features have 512 columns"),
+        (lambda m: m["sources"][0]["model"].update(file="../../etc/passwd"), "not its own file"),
+        (lambda m: m.pop("files"), "is corrupt"),
+    ],
+    ids=["format", "version", "featurizer-class", "featurizer-params", "path-escape", "keys"],
+)
 def test_manifest_from_another_version_or_featurizer_is_refused(saved, edit, message):
     manifest = json.loads((saved / "library.json").read_text())
     edit(manifest)
@@ -192,15 +216,20 @@ def test_stacked_proxies_predict_exactly_what_each_proxy_predicts(tox21):
     from bioassay_mix.proxy_stack import stackable
 
     panel = tox21.select(["NR-AR", "NR-AhR", "SR-MMP"])
-    lib = ProxyLibrary.build(panel, featurizer=MorganFingerprint(n_bits=256), verbose=False,
-                             proxy=__import__("xgboost").XGBClassifier(n_estimators=20))
+    lib = ProxyLibrary.build(
+        panel,
+        featurizer=MorganFingerprint(n_bits=256),
+        verbose=False,
+        proxy=__import__("xgboost").XGBClassifier(n_estimators=20),
+    )
     X = lib.features(list(tox21.compounds[:400]))
     separate = np.column_stack([lib.proxies[s].predict_proba(X)[:, 1] for s in lib.sources])
     assert lib.stacked() is not None
     np.testing.assert_allclose(lib.predict(X, stacked=True), separate, rtol=1e-5, atol=1e-7)
     fewer = lib.without(["NR-AhR"])
-    np.testing.assert_allclose(fewer.predict(X, stacked=True), separate[:, [0, 2]], rtol=1e-5,
-                               atol=1e-7)
+    np.testing.assert_allclose(
+        fewer.predict(X, stacked=True), separate[:, [0, 2]], rtol=1e-5, atol=1e-7
+    )
     one = lib.without(["NR-AR", "NR-AhR"])
     assert one.predict(X, stacked=True).shape == (400, 1)
     assert not stackable([LogisticRegression()])
@@ -211,8 +240,11 @@ def test_a_killed_build_resumes_from_its_checkpoint(tox21, tmp_path, monkeypatch
     import bioassay_mix.library._build as module
 
     panel = tox21.select(["NR-AR", "NR-AhR", "SR-ARE", "SR-MMP", "SR-p53"])
-    options = {"featurizer": MorganFingerprint(n_bits=128),
-               "proxy": LogisticRegression(max_iter=200), "verbose": False}
+    options = {
+        "featurizer": MorganFingerprint(n_bits=128),
+        "proxy": LogisticRegression(max_iter=200),
+        "verbose": False,
+    }
     reference = ProxyLibrary.build(panel, **options)
     monkeypatch.setattr(module, "CHECKPOINT_BATCH", 2)
     trained = []
@@ -227,8 +259,11 @@ def test_a_killed_build_resumes_from_its_checkpoint(tox21, tmp_path, monkeypatch
     monkeypatch.setattr(module, "_train_proxies", dies_on_the_second_batch)
     with pytest.raises(KeyboardInterrupt):
         ProxyLibrary.build(panel, checkpoint=tmp_path / "ck", **options)
-    monkeypatch.setattr(module, "_train_proxies", lambda names, *a, **k: (
-        trained.append(list(names)), real(names, *a, **k))[1])
+    monkeypatch.setattr(
+        module,
+        "_train_proxies",
+        lambda names, *a, **k: (trained.append(list(names)), real(names, *a, **k))[1],
+    )
     resumed = ProxyLibrary.build(panel, checkpoint=tmp_path / "ck", **options)
     assert trained == [["NR-AR", "NR-AhR"], ["SR-ARE", "SR-MMP"], ["SR-p53"]]
     np.testing.assert_allclose(resumed.predict(SMILES), reference.predict(SMILES))
@@ -241,16 +276,20 @@ def test_a_killed_build_resumes_from_its_checkpoint(tox21, tmp_path, monkeypatch
 
 @pytest.mark.slow
 def test_logistic_proxies_predict_as_one_matrix_product(tox21):
-    lib = ProxyLibrary.build(tox21.select(["NR-AR", "SR-MMP", "NR-AhR"]), verbose=False,
-                             featurizer=MorganFingerprint(n_bits=128),
-                             proxy=LogisticRegression(max_iter=300))
+    lib = ProxyLibrary.build(
+        tox21.select(["NR-AR", "SR-MMP", "NR-AhR"]),
+        verbose=False,
+        featurizer=MorganFingerprint(n_bits=128),
+        proxy=LogisticRegression(max_iter=300),
+    )
     X = lib.features(list(tox21.compounds[:300]))
     P = lib.predict(X)
     assert lib._linear is not False
     separate = np.column_stack([lib.proxies[s].predict_proba(X)[:, 1] for s in lib.sources])
     np.testing.assert_allclose(P, separate, rtol=1e-6, atol=1e-9)  # float32 rounding
-    np.testing.assert_allclose(lib.without(["SR-MMP"]).predict(X), separate[:, [0, 2]],
-                               rtol=1e-6, atol=1e-9)  # float32 rounding
+    np.testing.assert_allclose(
+        lib.without(["SR-MMP"]).predict(X), separate[:, [0, 2]], rtol=1e-6, atol=1e-9
+    )  # float32 rounding
 
 
 @pytest.mark.slow
@@ -259,9 +298,14 @@ def test_default_proxy_is_linear_for_a_library_of_small_assays(tox21):
 
     assert type(default_proxy([46, 80, 3000])).__name__ == "LogisticRegression"
     assert type(default_proxy([5000, 7000])).__name__ == "XGBClassifier"
-    small = ProxyLibrary.build(tox21.select(["NR-AR", "SR-MMP"]), assays=None, verbose=False,
-                               featurizer=MorganFingerprint(n_bits=64), min_labels=2,
-                               exclude=list(tox21.compounds[:7700]))
+    small = ProxyLibrary.build(
+        tox21.select(["NR-AR", "SR-MMP"]),
+        assays=None,
+        verbose=False,
+        featurizer=MorganFingerprint(n_bits=64),
+        min_labels=2,
+        exclude=list(tox21.compounds[:7700]),
+    )
     assert np.median([len(r) for r in small.rows.values()]) < LINEAR_PROXY_MEDIAN
     assert type(small.proxy_template()).__name__ == "LogisticRegression"
     assert small.build_params["proxy"]["class"].endswith("LogisticRegression")

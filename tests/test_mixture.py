@@ -12,8 +12,7 @@ def test_mixmin_estimator_recovers_the_generating_source():
     rng = np.random.default_rng(0)
     p_true = rng.uniform(0.05, 0.95, 2000)
     y = (rng.uniform(size=2000) < p_true).astype(int)
-    P = pd.DataFrame({"good": p_true, "noise": rng.uniform(size=2000),
-                      "flipped": 1 - p_true})
+    P = pd.DataFrame({"good": p_true, "noise": rng.uniform(size=2000), "flipped": 1 - p_true})
     mm = MixMin().fit(P, y)
     assert mm.weights_.idxmax() == "good" and mm.weights_["good"] > 0.9
     assert mm.converged_ and mm.gap_ <= 1e-6
@@ -52,14 +51,26 @@ def test_nan_in_a_proxy_matrix_is_refused_with_its_position():
 #: source's probability of the positive class, and refuses values outside [0, 1] with the row
 #: and column (issue 19: values of 7.0 and NaN gave probabilities of -0.45 and 1.45).
 _NOT_PROBABILITIES = [
-    "check_estimators_overwrite_params", "check_dont_overwrite_parameters",
-    "check_estimators_fit_returns_self", "check_readonly_memmap_input",
-    "check_n_features_in_after_fitting", "check_estimators_dtypes",
-    "check_pipeline_consistency", "check_estimators_pickle", "check_f_contiguous_array_estimator",
-    "check_classifier_data_not_an_array", "check_classifiers_classes", "check_classifiers_train",
-    "check_non_transformer_estimators_n_iter", "check_methods_sample_order_invariance",
-    "check_methods_subset_invariance", "check_fit2d_1feature", "check_dict_unchanged",
-    "check_fit_idempotent", "check_fit_check_is_fitted", "check_n_features_in",
+    "check_estimators_overwrite_params",
+    "check_dont_overwrite_parameters",
+    "check_estimators_fit_returns_self",
+    "check_readonly_memmap_input",
+    "check_n_features_in_after_fitting",
+    "check_estimators_dtypes",
+    "check_pipeline_consistency",
+    "check_estimators_pickle",
+    "check_f_contiguous_array_estimator",
+    "check_classifier_data_not_an_array",
+    "check_classifiers_classes",
+    "check_classifiers_train",
+    "check_non_transformer_estimators_n_iter",
+    "check_methods_sample_order_invariance",
+    "check_methods_subset_invariance",
+    "check_fit2d_1feature",
+    "check_dict_unchanged",
+    "check_fit_idempotent",
+    "check_fit_check_is_fitted",
+    "check_n_features_in",
     "check_fit2d_predict1d",
 ]
 
@@ -70,8 +81,9 @@ def _expected_failures(estimator):
     return dict.fromkeys(_NOT_PROBABILITIES, "scikit-learn's generated X is not in [0, 1]")
 
 
-@parametrize_with_checks([MixMin(loss="squared_error"), MixMin()],
-                         expected_failed_checks=_expected_failures)
+@parametrize_with_checks(
+    [MixMin(loss="squared_error"), MixMin()], expected_failed_checks=_expected_failures
+)
 def test_sklearn_checks(estimator, check):
     check(estimator)
 

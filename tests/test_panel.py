@@ -100,7 +100,8 @@ def test_a_wide_sparse_long_table_never_becomes_dense():
     expected = table[table.assay == "A7"]
     assert len(rows) == 20 and y.sum() == expected.label.sum()
     assert set(panel.compounds[rows]) == set(
-        AssayPanel.from_frame(expected[["smiles"]].assign(x=1)).smiles)
+        AssayPanel.from_frame(expected[["smiles"]].assign(x=1)).smiles
+    )
     assert (panel.summary()["n_labelled"] == 20).all()
 
 
@@ -115,14 +116,19 @@ def test_dense_view_is_refused_above_the_limit(monkeypatch):
 
 
 def test_long_table_merges_repeats_and_reports_conflicts_in_one_assay():
-    table = frame(smiles=["CCO", "OCC", "CCN", "NCC", "CCC"],
-                  assay=["A", "A", "A", "A", "B"], label=[1, 1, 1, 0, 0])
+    table = frame(
+        smiles=["CCO", "OCC", "CCN", "NCC", "CCC"],
+        assay=["A", "A", "A", "A", "B"],
+        label=[1, 1, 1, 0, 0],
+    )
     panel = AssayPanel.from_long(table)
     assert panel.column("A").to_dict() == {"CCO": 1}
     conflicts = panel.issues[panel.issues.kind == "conflicting_labels"]
     assert conflicts[["row", "column", "smiles"]].values.tolist() == [[2, "A", "CCN"]]
     assert AssayPanel.from_long(table, on_conflict="any_active").column("A").to_dict() == {
-        "CCO": 1, "CCN": 1}
+        "CCO": 1,
+        "CCN": 1,
+    }
 
 
 def test_sparse_and_dense_views_agree(small_panel):

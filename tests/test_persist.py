@@ -26,12 +26,15 @@ class _Payload:
         return (open, (self.target, "w"))
 
 
-@pytest.mark.parametrize(("model", "fmt"), [
-    (xgb.XGBClassifier(n_estimators=5), "xgboost-ubj"),
-    (LogisticRegression(C=0.5), "linear-npy"),
-    (LogisticRegression(class_weight={0: 1, 1: 3}), "skops"),  # int keys: JSON cannot keep
-    (RandomForestClassifier(n_estimators=3, random_state=0), "skops"),
-])
+@pytest.mark.parametrize(
+    ("model", "fmt"),
+    [
+        (xgb.XGBClassifier(n_estimators=5), "xgboost-ubj"),
+        (LogisticRegression(C=0.5), "linear-npy"),
+        (LogisticRegression(class_weight={0: 1, 1: 3}), "skops"),  # int keys: JSON cannot keep
+        (RandomForestClassifier(n_estimators=3, random_state=0), "skops"),
+    ],
+)
 def test_each_format_round_trips(tmp_path, model, fmt):
     model.fit(X, Y)
     record = save_estimator(model, tmp_path, type(model).__name__)
@@ -54,8 +57,9 @@ def test_a_tampered_linear_model_is_refused(tmp_path):
         load_estimator(tmp_path, {**record, "classes": [0, 1, 2]})
     np.save(tmp_path / "ints.npy", np.arange(6))
     with pytest.raises(ModelFileError, match="int64 array of shape"):
-        load_estimator(tmp_path, {**record, "file": "ints.npy",
-                                  "sha256": sha256_file(tmp_path / "ints.npy")})
+        load_estimator(
+            tmp_path, {**record, "file": "ints.npy", "sha256": sha256_file(tmp_path / "ints.npy")}
+        )
     again = load_estimator(tmp_path, record)
     assert again.coef_.shape == (1, X.shape[1]) and again.n_features_in_ == X.shape[1]
 
@@ -67,18 +71,28 @@ def test_xgboost_keeps_the_parameters_its_model_file_does_not(tmp_path):
 
     from bioassay_mix.proxies import load_model, make_classifier, save_model
 
-    model = make_classifier({"n_estimators": 7, "max_depth": 3, "learning_rate": 0.2},
-                            random_state=4).fit(X, Y)
+    model = make_classifier(
+        {"n_estimators": 7, "max_depth": 3, "learning_rate": 0.2}, random_state=4
+    ).fit(X, Y)
     record = save_estimator(model, tmp_path, "m")
     assert "device" not in record["params"] and "n_jobs" not in record["params"]
-    for again in (load_estimator(tmp_path, record),
-                  load_model(save_model(model, tmp_path / "p.ubj", {}))[0]):
+    for again in (
+        load_estimator(tmp_path, record),
+        load_model(save_model(model, tmp_path / "p.ubj", {}))[0],
+    ):
         template = clone(again)
-        for key in ("n_estimators", "max_depth", "learning_rate", "random_state", "objective",
-                    "base_score"):
+        for key in (
+            "n_estimators",
+            "max_depth",
+            "learning_rate",
+            "random_state",
+            "objective",
+            "base_score",
+        ):
             assert template.get_params()[key] == model.get_params()[key], key
-        np.testing.assert_array_equal(template.fit(X, Y).predict_proba(X),
-                                      clone(model).fit(X, Y).predict_proba(X))
+        np.testing.assert_array_equal(
+            template.fit(X, Y).predict_proba(X), clone(model).fit(X, Y).predict_proba(X)
+        )
 
 
 def test_untrusted_type_is_refused_with_its_name(tmp_path):
@@ -95,8 +109,12 @@ def test_pickle_payload_is_never_unpickled(tmp_path, fmt, suffix):
     file.write_bytes(pickle.dumps(_Payload(marker)))
     from bioassay_mix._utils import sha256_file
 
-    record = {"format": fmt, "file": file.name, "sha256": sha256_file(file),
-              "class": "xgboost.sklearn.XGBClassifier"}
+    record = {
+        "format": fmt,
+        "file": file.name,
+        "sha256": sha256_file(file),
+        "class": "xgboost.sklearn.XGBClassifier",
+    }
     with pytest.raises(ModelFileError, match="model") as info:
         load_estimator(tmp_path, record)
     assert "Traceback" not in str(info.value)

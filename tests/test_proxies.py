@@ -53,8 +53,7 @@ def test_save_load_roundtrip_and_corruption_is_named(tmp_path, setup):
 def test_proxies_resume_from_cache(tmp_path, setup):
     X, labels, train = setup
     sub = {a: train[a] for a in ("NR-AR", "SR-ARE")}
-    first = train_proxies(X, labels, sub, params={"n_estimators": 10}, cache_dir=tmp_path,
-                          n_jobs=2)
+    first = train_proxies(X, labels, sub, params={"n_estimators": 10}, cache_dir=tmp_path, n_jobs=2)
     stamps = {p.name: p.stat().st_mtime_ns for p in tmp_path.glob("*.ubj")}
     again = train_proxies(X, labels, sub, params={"n_estimators": 10}, cache_dir=tmp_path)
     assert {p.name: p.stat().st_mtime_ns for p in tmp_path.glob("*.ubj")} == stamps
@@ -67,6 +66,7 @@ def test_proxies_resume_from_cache(tmp_path, setup):
 @pytest.mark.slow
 def test_grid_search_picks_from_the_paper_grid(setup):
     X, labels, train = setup
-    ps = train_proxies(X, labels, {"NR-AR": train["NR-AR"]},
-                       grid={"n_estimators": [10, 50], "max_depth": [4]})
+    ps = train_proxies(
+        X, labels, {"NR-AR": train["NR-AR"]}, grid={"n_estimators": [10, 50], "max_depth": [4]}
+    )
     assert ps.info.loc["NR-AR", "best_params"]["n_estimators"] in (10, 50)

@@ -40,26 +40,36 @@ def test_readme_commands_are_the_ones_ci_runs():
         assert command.strip() in ci
 
 
-@pytest.mark.parametrize(("label", "method"), [
-    ("bioassay-mix defaults (MixMin + your labels)", "default"),
-    ("random forest on your labels only (same tasks and draws)", "target_only_rf"),
-    ("ProtoNet (FS-Mol paper, test tasks)", "ProtoNet (FS-Mol, test)"),
-])
+@pytest.mark.parametrize(
+    ("label", "method"),
+    [
+        ("bioassay-mix defaults (MixMin + your labels)", "default"),
+        ("random forest on your labels only (same tasks and draws)", "target_only_rf"),
+        ("ProtoNet (FS-Mol paper, test tasks)", "ProtoNet (FS-Mol, test)"),
+    ],
+)
 def test_readme_fsmol_figures_are_the_results(label, method):
     table = _table((RESULTS / "fsmol_valid_logistic" / "fsmol.md").read_text(), "delta_auprc")
     measured = table.set_index("method").loc[method, ["16", "32", "64", "128"]].astype(float)
     assert _readme_rows(label) == [f"{v:.3f}" for v in measured]
 
 
-@pytest.mark.parametrize(("label", "panel"), [
-    ("Tox21 (12 targets)", "tox21"), ("SIDER (26 targets)", "sider"),
-    ("ToxCast (70 targets)", "toxcast"), ("MoleculeNet union (43 targets)", "moleculenet"),
-])
+@pytest.mark.parametrize(
+    ("label", "panel"),
+    [
+        ("Tox21 (12 targets)", "tox21"),
+        ("SIDER (26 targets)", "sider"),
+        ("ToxCast (70 targets)", "toxcast"),
+        ("MoleculeNet union (43 targets)", "moleculenet"),
+    ],
+)
 def test_readme_label_budget_figures_are_the_results(label, panel):
     table = _table((RESULTS / "label_budget_headline.md").read_text(), "mean_ap")
     rows = table[table["panel"].str.startswith(f"{panel} (")].set_index("method")["32 labels"]
-    expected = [f"{float(rows[m]):.3f}" for m in
-                ("target only (XGBoost)", "MixMin + target, prior auto (default)")]
+    expected = [
+        f"{float(rows[m]):.3f}"
+        for m in ("target only (XGBoost)", "MixMin + target, prior auto (default)")
+    ]
     assert _readme_rows(label) == expected
 
 

@@ -46,15 +46,22 @@ def check(out, library, bundle, id_column="cid"):
     assert out.loc[bad, TARGETS].isna().all().all()
     assert out.loc[~bad, TARGETS].notna().all().all()
     good = library.loc[~bad.to_numpy(), "smiles"]
-    np.testing.assert_allclose(out.loc[~bad, TARGETS].to_numpy(),
-                               expected_scores(bundle, good), rtol=1e-6)
+    np.testing.assert_allclose(
+        out.loc[~bad, TARGETS].to_numpy(), expected_scores(bundle, good), rtol=1e-6
+    )
 
 
 @pytest.mark.slow
 def test_csv_in_chunks_keeps_every_row_in_order(bundle, library, tmp_path):
     library.to_csv(tmp_path / "lib.csv", index=False)
-    summary = score_file(bundle, tmp_path / "lib.csv", tmp_path / "s.parquet", id_column="cid",
-                         chunk_size=400, verbose=False)
+    summary = score_file(
+        bundle,
+        tmp_path / "lib.csv",
+        tmp_path / "s.parquet",
+        id_column="cid",
+        chunk_size=400,
+        verbose=False,
+    )
     out = pd.read_parquet(summary.path)
     assert summary.n_rows == len(library) and summary.n_errors == out["error"].notna().sum()
     check(out, library, bundle)
@@ -63,8 +70,15 @@ def test_csv_in_chunks_keeps_every_row_in_order(bundle, library, tmp_path):
 @pytest.mark.slow
 def test_processes_and_formats_agree(bundle, library, tmp_path):
     library.to_parquet(tmp_path / "lib.parquet")
-    score_file(bundle, tmp_path / "lib.parquet", tmp_path / "a.parquet", id_column="cid",
-               chunk_size=300, n_jobs=2, verbose=False)
+    score_file(
+        bundle,
+        tmp_path / "lib.parquet",
+        tmp_path / "a.parquet",
+        id_column="cid",
+        chunk_size=300,
+        n_jobs=2,
+        verbose=False,
+    )
     with gzip.open(tmp_path / "lib.smi.gz", "wt") as handle:
         handle.write("smiles name\n")
         for smi, cid in zip(library["smiles"].fillna("*invalid*"), library["cid"], strict=True):
@@ -87,15 +101,19 @@ def test_sdf_with_an_unreadable_record(bundle, library, tmp_path):
         blocks.append(Chem.MolToMolBlock(mol) + "$$$$\n")
     blocks[7] = "broken\n  record\n\n  1  0  0  0  0  0  0  0  0  0999 V2000\nxx\nM  END\n$$$$\n"
     (tmp_path / "lib.sdf").write_text("".join(blocks))
-    out = pd.read_parquet(score_file(bundle, tmp_path / "lib.sdf", tmp_path / "s.parquet",
-                                     verbose=False).path)
+    out = pd.read_parquet(
+        score_file(bundle, tmp_path / "lib.sdf", tmp_path / "s.parquet", verbose=False).path
+    )
     assert len(out) == 50 and out["row"].tolist() == list(range(50))
     assert out["error"].notna().tolist() == [i == 7 for i in range(50)]
     assert "SDF record 8" in out.loc[7, "error"]
     keep = out["error"].isna()
     assert out.loc[keep, "id"].tolist() == good.loc[keep, "cid"].tolist()
-    np.testing.assert_allclose(out.loc[keep, TARGETS].to_numpy(),
-                               expected_scores(bundle, good.loc[keep, "smiles"]), rtol=1e-6)
+    np.testing.assert_allclose(
+        out.loc[keep, TARGETS].to_numpy(),
+        expected_scores(bundle, good.loc[keep, "smiles"]),
+        rtol=1e-6,
+    )
 
 
 @pytest.mark.slow
@@ -108,12 +126,15 @@ def test_pandas_in_pandas_out_keeps_the_index(bundle, library):
     np.testing.assert_array_equal(listed["SR-MMP"].to_numpy(), out["SR-MMP"].to_numpy())
 
 
-@pytest.mark.parametrize(("text", "kwargs", "message"), [
-    ("smiles,cid\n", {}, "has no compounds"),
-    ("", {}, "could not be read"),
-    ("smi,cid\nCCO,a\n", {}, "no column 'smiles'"),
-    ("smiles,cid\nCCO,a\n", {"id_column": "name"}, "no column 'name'"),
-])
+@pytest.mark.parametrize(
+    ("text", "kwargs", "message"),
+    [
+        ("smiles,cid\n", {}, "has no compounds"),
+        ("", {}, "could not be read"),
+        ("smi,cid\nCCO,a\n", {}, "no column 'smiles'"),
+        ("smiles,cid\nCCO,a\n", {"id_column": "name"}, "no column 'name'"),
+    ],
+)
 def test_bad_input_is_refused_and_leaves_no_file(bundle, tmp_path, text, kwargs, message):
     (tmp_path / "in.csv").write_text(text)
     with pytest.raises(DataError, match=message):
@@ -127,8 +148,7 @@ def test_existing_output_needs_overwrite(bundle, tmp_path):
     with pytest.raises(DataError, match="already exists"):
         score_file(bundle, tmp_path / "in.smi", tmp_path / "s.parquet", verbose=False)
     assert (tmp_path / "s.parquet").read_text() == "keep me"
-    score_file(bundle, tmp_path / "in.smi", tmp_path / "s.parquet", overwrite=True,
-               verbose=False)
+    score_file(bundle, tmp_path / "in.smi", tmp_path / "s.parquet", overwrite=True, verbose=False)
     assert pd.read_parquet(tmp_path / "s.parquet")["id"].tolist() == ["ethanol"]
 
 
@@ -146,8 +166,9 @@ def test_interrupted_run_leaves_no_partial_output(bundle, library, tmp_path, mon
 
     monkeypatch.setattr(Bundle, "predict_proba", flaky)
     with pytest.raises(KeyboardInterrupt):
-        score_file(bundle, tmp_path / "lib.csv", tmp_path / "s.parquet", chunk_size=200,
-                   verbose=False)
+        score_file(
+            bundle, tmp_path / "lib.csv", tmp_path / "s.parquet", chunk_size=200, verbose=False
+        )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["lib.csv"]
 
 
@@ -161,12 +182,30 @@ def test_read_compounds_rechunks_to_the_asked_size(library, tmp_path):
 @pytest.mark.slow
 def test_cli_score(tox21_run, library, tmp_path, capsys):
     library.to_csv(tmp_path / "lib.csv", index=False)
-    args = ["score", "--bundle", str(tox21_run[1] / "bundle"), "--input",
-            str(tmp_path / "lib.csv"), "--out", str(tmp_path / "s.parquet"), "--quiet",
-            "--targets", "NR-AR", "--id-column", "cid", "--n-jobs", "1"]
+    args = [
+        "score",
+        "--bundle",
+        str(tox21_run[1] / "bundle"),
+        "--input",
+        str(tmp_path / "lib.csv"),
+        "--out",
+        str(tmp_path / "s.parquet"),
+        "--quiet",
+        "--targets",
+        "NR-AR",
+        "--id-column",
+        "cid",
+        "--n-jobs",
+        "1",
+    ]
     assert main(args) == 0
     assert "scored 1500 compounds x 1 targets" in capsys.readouterr().out
     assert list(pd.read_parquet(tmp_path / "s.parquet").columns) == [
-        "row", "cid", "smiles", "NR-AR", "error"]
+        "row",
+        "cid",
+        "smiles",
+        "NR-AR",
+        "error",
+    ]
     assert main(args) == 1
     assert "already exists" in capsys.readouterr().err

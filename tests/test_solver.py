@@ -14,8 +14,14 @@ CERTIFIED = ["adaptive", "active_set"]  # the methods that stop on the duality g
 
 def slsqp(f, k):
     cons = ({"type": "eq", "fun": lambda w: w.sum() - 1.0},)
-    out = minimize(f, np.full(k, 1.0 / k), method="SLSQP", bounds=[(0, 1)] * k,
-                   constraints=cons, options={"ftol": 1e-15, "maxiter": 2000})
+    out = minimize(
+        f,
+        np.full(k, 1.0 / k),
+        method="SLSQP",
+        bounds=[(0, 1)] * k,
+        constraints=cons,
+        options={"ftol": 1e-15, "maxiter": 2000},
+    )
     return out.fun
 
 
@@ -47,8 +53,12 @@ def test_real_tox21_proxy_matrix_matches_slsqp(small_panel):
     X = MorganFingerprint(n_bits=1024).fit().transform_valid(small_panel.smiles)
     codes = make_splits(small_panel)
     srcs = ["NR-AR-LBD", "NR-AhR", "SR-ARE", "SR-MMP"]
-    ps = train_proxies(X, small_panel.labels, {a: rows(codes, a, PROXY_TRAIN) for a in srcs},
-                       params={"n_estimators": 30})
+    ps = train_proxies(
+        X,
+        small_panel.labels,
+        {a: rows(codes, a, PROXY_TRAIN) for a in srcs},
+        params={"n_estimators": 30},
+    )
     r = rows(codes, "NR-AR", PROXY_TRAIN)
     P = observed_label_proba(ps.predict_matrix(X[r]), small_panel.labels["NR-AR"].to_numpy()[r])
     best = slsqp(lambda w: -np.mean(np.log(P @ w)), 4)
@@ -78,8 +88,7 @@ def test_squared_error_and_log_likelihood_match_slsqp():
 
 def test_batch_of_ragged_targets_equals_one_by_one():
     rng = np.random.default_rng(2)
-    Ps = [random_probs(rng, int(rng.integers(1, 400)), int(rng.integers(1, 12)))
-          for _ in range(15)]
+    Ps = [random_probs(rng, int(rng.integers(1, 400)), int(rng.integers(1, 12))) for _ in range(15)]
     batch = solve(Ps, names=[f"t{i}" for i in range(15)])
     for P, b in zip(Ps, batch, strict=True):
         one = solve(P)
@@ -104,8 +113,9 @@ def test_float32_agrees_with_float64():
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.integers(1, 60), st.integers(1, 40), st.integers(0, 2**31 - 1),
-       st.sampled_from(CERTIFIED))
+@given(
+    st.integers(1, 60), st.integers(1, 40), st.integers(0, 2**31 - 1), st.sampled_from(CERTIFIED)
+)
 def test_properties(n, k, seed, method):
     rng = np.random.default_rng(seed)
     P = rng.uniform(0.0, 1.0, (n, k))
@@ -210,8 +220,9 @@ def test_active_set_falls_back_to_the_exact_hessian(monkeypatch, steps):
 def test_working_set_resolves_exactly_when_a_sampled_solve_leaves_a_gap():
     # no source outside the working set violates optimality, yet the gap is open: the inner
     # solve was inexact, so the target is not finished and its next solve is exact
-    state = active_set.WorkingSet(np.array([0, 1]), np.full((20000, 2), 0.5),
-                                  np.full(20000, 1 / 20000), 0.0, 3)
+    state = active_set.WorkingSet(
+        np.array([0, 1]), np.full((20000, 2), 0.5), np.full(20000, 1 / 20000), 0.0, 3
+    )
     assert state.hessian_rows == slice(0, 20000, 4)
     state.x, state.w = np.array([0.9, 0.1]), np.array([0.9, 0.1, 0.0])
     g = np.array([-1.0, -1.1, 0.0])  # gap 0.01 on the working set, source 2 not wanted
@@ -227,13 +238,16 @@ def test_active_set_refuses_what_it_does_not_solve():
         solve(np.full((3, 2), 0.5), method="active_set", device="cuda")
 
 
-@pytest.mark.parametrize("bad,match", [
-    (np.array([[0.5, np.nan]]), "row 0, source 1"),
-    (np.array([[0.5, np.inf]]), "row 0, source 1"),
-    (np.array([[0.5, -0.1]]), "outside"),
-    (np.zeros((0, 3)), "at least one row"),
-    (np.ones(3), "2-D"),
-])
+@pytest.mark.parametrize(
+    "bad,match",
+    [
+        (np.array([[0.5, np.nan]]), "row 0, source 1"),
+        (np.array([[0.5, np.inf]]), "row 0, source 1"),
+        (np.array([[0.5, -0.1]]), "outside"),
+        (np.zeros((0, 3)), "at least one row"),
+        (np.ones(3), "2-D"),
+    ],
+)
 @pytest.mark.parametrize("method", ["adaptive", "reference", "active_set"])
 def test_bad_input_names_target_row_and_source(bad, match, method):
     with pytest.raises(DataError, match=match):
@@ -293,7 +307,11 @@ def test_batch_shape_mismatches_are_named():
     with pytest.raises(DataError, match="y has 3 entries for a batch of 2"):
         solve([np.ones((3, 2)), np.ones((4, 2))], loss="squared_error", y=[1, 2, 3])
     with pytest.raises(DataError, match="t1: y has 3 values but the matrix has 4 rows"):
-        solve([np.ones((3, 2)), np.ones((4, 2))], loss="squared_error",
-              y=[np.ones(3), np.ones(3)], names=["t0", "t1"])
+        solve(
+            [np.ones((3, 2)), np.ones((4, 2))],
+            loss="squared_error",
+            y=[np.ones(3), np.ones(3)],
+            names=["t0", "t1"],
+        )
     with pytest.raises(DataError, match="-inf under every source"):
         solve(np.array([[-np.inf, -np.inf], [-1.0, -2.0]]), loss="log_likelihood")

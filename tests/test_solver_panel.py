@@ -12,8 +12,12 @@ def prepared(small_panel):
     from bioassay_mix import Compute, RunConfig
     from bioassay_mix.protocol import prepare
 
-    cfg = RunConfig(proxy_params={"n_estimators": 30}, n_bits=1024, min_test_positives=1,
-                    compute=Compute(n_jobs=2, verbose=False))
+    cfg = RunConfig(
+        proxy_params={"n_estimators": 30},
+        n_bits=1024,
+        min_test_positives=1,
+        compute=Compute(n_jobs=2, verbose=False),
+    )
     return prepare(small_panel, config=cfg)
 
 
@@ -24,9 +28,12 @@ def matrix_form(Q: pd.DataFrame, labels: pd.DataFrame, eps: float = 1e-12) -> li
     for t in labels.columns:
         r = labels[t].notna().to_numpy()
         srcs = [s for s in Q.columns if s != t]
-        out.append(pd.DataFrame(observed_label_proba(Qc.loc[r, srcs].to_numpy(),
-                                                     labels.loc[r, t].to_numpy()),
-                                columns=srcs))
+        out.append(
+            pd.DataFrame(
+                observed_label_proba(Qc.loc[r, srcs].to_numpy(), labels.loc[r, t].to_numpy()),
+                columns=srcs,
+            )
+        )
     return out
 
 
@@ -52,8 +59,9 @@ def test_random_panel_with_gaps_and_extreme_probabilities():
     Q.iloc[:5, 3], Q.iloc[5:10, 4] = 0.0, 1.0  # clipped to [eps, 1 - eps]
     y = rng.integers(0, 2, n).astype(float)
     Q["s7"] = np.where(y == 1, rng.uniform(0.6, 1, n), rng.uniform(0, 0.4, n))  # informative
-    labels = pd.DataFrame({"s7": y, "s2": rng.integers(0, 2, n).astype(float),
-                           "new": y}, index=Q.index)
+    labels = pd.DataFrame(
+        {"s7": y, "s2": rng.integers(0, 2, n).astype(float), "new": y}, index=Q.index
+    )
     labels.loc[rng.random(n) < 0.4, "s2"] = np.nan
     labels.loc[:99, "new"] = np.nan
     panel = solve_panel(Q, labels)
@@ -63,12 +71,15 @@ def test_random_panel_with_gaps_and_extreme_probabilities():
     assert panel[2].weights["s7"] > 0.9  # and the informative source takes the mass
 
 
-@pytest.mark.parametrize("change,match", [
-    (lambda Q, L: Q.iloc.__setitem__((2, 1), 1.5), "row 2, source 'b' is outside"),
-    (lambda Q, L: Q.iloc.__setitem__((3, 0), np.nan), "row 3, source 'a'"),
-    (lambda Q, L: L.iloc.__setitem__((4, 0), 2.0), "row 4, target 't'"),
-    (lambda Q, L: L.__setitem__("t", np.nan), "'t' has no labelled compounds"),
-])
+@pytest.mark.parametrize(
+    "change,match",
+    [
+        (lambda Q, L: Q.iloc.__setitem__((2, 1), 1.5), "row 2, source 'b' is outside"),
+        (lambda Q, L: Q.iloc.__setitem__((3, 0), np.nan), "row 3, source 'a'"),
+        (lambda Q, L: L.iloc.__setitem__((4, 0), 2.0), "row 4, target 't'"),
+        (lambda Q, L: L.__setitem__("t", np.nan), "'t' has no labelled compounds"),
+    ],
+)
 def test_bad_input_names_the_row_source_or_target(change, match):
     Q = pd.DataFrame({"a": np.full(6, 0.3), "b": np.full(6, 0.6)})
     labels = pd.DataFrame({"t": [0.0, 1, 0, 1, np.nan, 1]})

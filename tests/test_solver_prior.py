@@ -10,8 +10,7 @@ def related_sources(rng, n, k):
     """P of ``k`` proxies that share a latent signal with the labels, as related assays do."""
     z = rng.normal(size=n)
     y = (z + rng.normal(size=n) > 1.5).astype(int)
-    p1 = 1 / (1 + np.exp(-(z[:, None] * rng.uniform(0, 1.5, k)
-                          + rng.normal(size=(n, k)) - 2)))
+    p1 = 1 / (1 + np.exp(-(z[:, None] * rng.uniform(0, 1.5, k) + rng.normal(size=(n, k)) - 2)))
     return np.where(y[:, None] == 1, p1, 1 - p1)
 
 
@@ -27,9 +26,14 @@ def test_matches_slsqp_on_the_penalised_objective(seed, strength):
     def f(w):
         return -(np.log(P @ w).sum() + beta @ np.log(w)) / total
 
-    ref = minimize(f, np.full(7, 1 / 7), method="SLSQP", bounds=[(1e-12, 1)] * 7,
-                   constraints={"type": "eq", "fun": lambda w: w.sum() - 1},
-                   options={"ftol": 1e-15, "maxiter": 1000})
+    ref = minimize(
+        f,
+        np.full(7, 1 / 7),
+        method="SLSQP",
+        bounds=[(1e-12, 1)] * 7,
+        constraints={"type": "eq", "fun": lambda w: w.sum() - 1},
+        options={"ftol": 1e-15, "maxiter": 1000},
+    )
     assert result.converged and result.gap <= 1e-6 and result.method == PRIOR_METHOD
     assert result.objective <= ref.fun + 1e-10
     np.testing.assert_allclose(result.weights, ref.x, atol=1e-5)
@@ -54,13 +58,16 @@ def test_a_strong_prior_gives_its_mean_and_a_weak_one_lets_the_data_speak():
     assert np.abs(weak - mean).sum() > np.abs(some - mean).sum() > np.abs(strong - mean).sum()
 
 
-@pytest.mark.parametrize("P, beta, match", [
-    (np.full((3, 2), 0.5), [1.0], "one finite pseudo-count > 0 per source"),
-    (np.full((3, 2), 0.5), [1.0, 0.0], "one finite pseudo-count > 0 per source"),
-    (np.full((3, 2), 0.5), [1.0, np.nan], "one finite pseudo-count > 0 per source"),
-    (np.array([[0.5, 1.5]]), [1.0, 1.0], "outside"),
-    (np.zeros((0, 2)), [1.0, 1.0], "non-empty 2-D"),
-])
+@pytest.mark.parametrize(
+    "P, beta, match",
+    [
+        (np.full((3, 2), 0.5), [1.0], "one finite pseudo-count > 0 per source"),
+        (np.full((3, 2), 0.5), [1.0, 0.0], "one finite pseudo-count > 0 per source"),
+        (np.full((3, 2), 0.5), [1.0, np.nan], "one finite pseudo-count > 0 per source"),
+        (np.array([[0.5, 1.5]]), [1.0, 1.0], "outside"),
+        (np.zeros((0, 2)), [1.0, 1.0], "non-empty 2-D"),
+    ],
+)
 def test_bad_input_is_named(P, beta, match):
     with pytest.raises(DataError, match=match):
         solve_dirichlet(P, beta, name="my target")

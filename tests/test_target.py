@@ -22,8 +22,9 @@ def target_csv(few_labels, tmp_path_factory):
     SMILES, a row without a label, a duplicate that agrees and one that conflicts."""
     X, y, _, _ = few_labels
     frame = pd.DataFrame({"compound": X, "active": y.astype(float)})
-    extra = pd.DataFrame({"compound": ["C1CC", X[0], X[1], X[2], "CCO"],
-                          "active": [1, y[0], 1 - y[1], np.nan, 0]})
+    extra = pd.DataFrame(
+        {"compound": ["C1CC", X[0], X[1], X[2], "CCO"], "active": [1, y[0], 1 - y[1], np.nan, 0]}
+    )
     path = tmp_path_factory.mktemp("target") / "my_assay.csv"
     pd.concat([frame, extra], ignore_index=True).to_csv(path, index=False)
     return path
@@ -32,8 +33,7 @@ def target_csv(few_labels, tmp_path_factory):
 @pytest.fixture(scope="module")
 def fitted(target_csv, tox21_library):
     target = read_target(target_csv, smiles_column="compound", label_column="active")
-    return fit_target(target, tox21_library, final_estimator=FAST, cv=3, n_jobs=2,
-                      verbose=False)
+    return fit_target(target, tox21_library, final_estimator=FAST, cv=3, n_jobs=2, verbose=False)
 
 
 def test_read_target_reports_what_it_left_out(target_csv):
@@ -45,13 +45,17 @@ def test_read_target_reports_what_it_left_out(target_csv):
     assert len(t.y) == 96 and t.source["sha256"] and t.name == "my_assay"
 
 
-@pytest.mark.parametrize("text, message", [
-    ("smiles,label\nCCO,1\nCCN,yes\n", "row 1: label 'yes' is not 0/1"),
-    ("smiles,label\nCCO,1\nCCN,1\n", "every labelled compound is 1"),
-    ("smiles,label\nnope,1\nC1CC,0\n", "every SMILES in column 'smiles' is invalid"),
-    ("smiles,label\nCCO,\nCCN,\n", "no compound has both"),
-    ("smile,label\nCCO,1\n", "no column 'smiles'"),
-], ids=["not-binary", "one-class", "all-invalid", "no-labels", "column"])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("smiles,label\nCCO,1\nCCN,yes\n", "row 1: label 'yes' is not 0/1"),
+        ("smiles,label\nCCO,1\nCCN,1\n", "every labelled compound is 1"),
+        ("smiles,label\nnope,1\nC1CC,0\n", "every SMILES in column 'smiles' is invalid"),
+        ("smiles,label\nCCO,\nCCN,\n", "no compound has both"),
+        ("smile,label\nCCO,1\n", "no column 'smiles'"),
+    ],
+    ids=["not-binary", "one-class", "all-invalid", "no-labels", "column"],
+)
 def test_bad_target_files_are_named(tmp_path, text, message):
     (tmp_path / "t.csv").write_text(text)
     with pytest.raises(DataError, match=message):
@@ -65,10 +69,15 @@ def test_smi_and_sdf_targets_read_as_the_csv(target_csv, tmp_path):
     frame = pd.read_csv(target_csv)
     # rows without a label are left out of the .smi (it has no empty fields)
     smi = tmp_path / "my_assay.smi"
-    smi.write_text("smiles name active\n" + "\n".join(
-        f"{s} c{i} {'' if np.isnan(a) else int(a)}" for i, (s, a) in
-        enumerate(zip(frame["compound"], frame["active"], strict=True))
-        if not np.isnan(a)) + "\n# a comment\n")
+    smi.write_text(
+        "smiles name active\n"
+        + "\n".join(
+            f"{s} c{i} {'' if np.isnan(a) else int(a)}"
+            for i, (s, a) in enumerate(zip(frame["compound"], frame["active"], strict=True))
+            if not np.isnan(a)
+        )
+        + "\n# a comment\n"
+    )
     t = read_target(smi, label_column="active")
     assert sorted(t.smiles) == sorted(csv.smiles) and t.name == "my_assay"
     sdf = tmp_path / "my_assay.sdf"
@@ -88,10 +97,14 @@ def test_smi_and_sdf_targets_read_as_the_csv(target_csv, tmp_path):
     assert unreadable["detail"].str.contains(r"SDF record \d+ could not be read").all()
 
 
-@pytest.mark.parametrize("text, message", [
-    ("CCO 1 x y\n", r"line 1: 4 fields; without a header"),
-    ("smiles label\nCCO 1\nCCN\n", r"line 3: 1 fields, the header has 2"),
-], ids=["fields", "ragged"])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("CCO 1 x y\n", r"line 1: 4 fields; without a header"),
+        ("smiles label\nCCO 1\nCCN\n", r"line 3: 1 fields, the header has 2"),
+    ],
+    ids=["fields", "ragged"],
+)
 def test_bad_smi_targets_name_the_line(tmp_path, text, message):
     (tmp_path / "t.smi").write_text(text)
     with pytest.raises(DataError, match=message):
@@ -105,8 +118,9 @@ def test_cross_validation_reports_every_method(fitted):
     assert list(s.index) == list(METHODS)
     assert ((s["ap_ci_low"] <= s["mean_ap"]) & (s["mean_ap"] <= s["ap_ci_high"])).all()
     assert ((s["ap_ci_low"] >= 0) & (s["ap_ci_high"] <= 1)).all()
-    np.testing.assert_allclose(fitted.folds["delta_auprc"],
-                               fitted.folds["ap"] - fitted.folds["positive_rate"])
+    np.testing.assert_allclose(
+        fitted.folds["delta_auprc"], fitted.folds["ap"] - fitted.folds["positive_rate"]
+    )
     assert fitted.verdict.split()[0] in ("Mixing", "No")
     assert "96 labelled compounds" in fitted.verdict
     w = fitted.weights
@@ -120,8 +134,7 @@ def test_cross_validation_reports_every_method(fitted):
 @pytest.mark.slow
 def test_same_seed_same_report(target_csv, tox21_library, fitted):
     target = read_target(target_csv, smiles_column="compound", label_column="active")
-    again = fit_target(target, tox21_library, final_estimator=FAST, cv=3, n_jobs=1,
-                       verbose=False)
+    again = fit_target(target, tox21_library, final_estimator=FAST, cv=3, n_jobs=1, verbose=False)
     pd.testing.assert_frame_equal(again.folds, fitted.folds)
     pd.testing.assert_frame_equal(again.weights, fitted.weights)
 
@@ -139,8 +152,9 @@ def test_fewer_labels_than_folds_is_refused(tox21_library, few_labels):
         fit_target(t, tox21_library, cv=1)
 
 
-def test_written_output_scores_and_is_never_written_over_a_foreign_folder(fitted, tmp_path,
-                                                                          few_labels):
+def test_written_output_scores_and_is_never_written_over_a_foreign_folder(
+    fitted, tmp_path, few_labels
+):
     files = write_fit(fitted, tmp_path / "out")
     for key in ("report", "weights", "plot", "issues", "folds", "summary", "json"):
         assert files[key].is_file(), key
@@ -166,37 +180,98 @@ def test_written_output_scores_and_is_never_written_over_a_foreign_folder(fitted
 def test_cli_fit_then_score(target_csv, tox21_library, tmp_path, capsys):
     lib = tox21_library.save(tmp_path / "lib")
     out = tmp_path / "fit"
-    code = main(["fit", "--target", str(target_csv), "--smiles-column", "compound",
-                 "--label-column", "active", "--library", str(lib), "--cv", "3",
-                 "--final-params", '{"n_estimators": 20}', "--n-jobs", "2",
-                 "--out", str(out), "--quiet"])
+    code = main(
+        [
+            "fit",
+            "--target",
+            str(target_csv),
+            "--smiles-column",
+            "compound",
+            "--label-column",
+            "active",
+            "--library",
+            str(lib),
+            "--cv",
+            "3",
+            "--final-params",
+            '{"n_estimators": 20}',
+            "--n-jobs",
+            "2",
+            "--out",
+            str(out),
+            "--quiet",
+        ]
+    )
     assert code == 0
     printed = capsys.readouterr().out
     assert "MixMin + target" in printed and "report:" in printed
     (tmp_path / "new.smi").write_text("CCO\nc1ccccc1O\nnot-a-smiles\n")
-    assert main(["score", "--bundle", str(out / "bundle"), "--input", str(tmp_path / "new.smi"),
-                 "--out", str(tmp_path / "s.parquet"), "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "score",
+                "--bundle",
+                str(out / "bundle"),
+                "--input",
+                str(tmp_path / "new.smi"),
+                "--out",
+                str(tmp_path / "s.parquet"),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     scores = pd.read_parquet(tmp_path / "s.parquet")
     assert scores["my_assay"].notna().tolist() == [True, True, False]
 
 
-def test_cli_fit_refuses_a_featurizer_other_than_the_librarys(target_csv, tox21_library,
-                                                              tmp_path, capsys):
+def test_cli_fit_refuses_a_featurizer_other_than_the_librarys(
+    target_csv, tox21_library, tmp_path, capsys
+):
     lib = tox21_library.save(tmp_path / "lib")
-    code = main(["fit", "--target", str(target_csv), "--smiles-column", "compound",
-                 "--label-column", "active", "--library", str(lib), "--featurizer", "maccs",
-                 "--out", str(tmp_path / "fit"), "--quiet"])
+    code = main(
+        [
+            "fit",
+            "--target",
+            str(target_csv),
+            "--smiles-column",
+            "compound",
+            "--label-column",
+            "active",
+            "--library",
+            str(lib),
+            "--featurizer",
+            "maccs",
+            "--out",
+            str(tmp_path / "fit"),
+            "--quiet",
+        ]
+    )
     assert code == 2 and "differs from the library's" in capsys.readouterr().err
     assert not (tmp_path / "fit").exists()
 
 
 @pytest.mark.slow
 def test_cli_fit_natural_prior_reaches_the_report_and_bad_values_are_refused(
-        target_csv, tox21_library, tmp_path, capsys):
+    target_csv, tox21_library, tmp_path, capsys
+):
     lib = tox21_library.save(tmp_path / "lib")
-    common = ["fit", "--target", str(target_csv), "--smiles-column", "compound",
-              "--label-column", "active", "--library", str(lib), "--cv", "2",
-              "--final-params", '{"n_estimators": 10}', "--quiet"]
+    common = [
+        "fit",
+        "--target",
+        str(target_csv),
+        "--smiles-column",
+        "compound",
+        "--label-column",
+        "active",
+        "--library",
+        str(lib),
+        "--cv",
+        "2",
+        "--final-params",
+        '{"n_estimators": 10}',
+        "--quiet",
+    ]
     for bad in ("-1", "inf", "lots"):
         with pytest.raises(SystemExit):
             main([*common, "--natural-prior", bad, "--out", str(tmp_path / "bad")])
@@ -205,15 +280,19 @@ def test_cli_fit_natural_prior_reaches_the_report_and_bad_values_are_refused(
     assert main([*common, "--natural-prior", "0", "--out", str(tmp_path / "plain")]) == 0
     report = json.loads((tmp_path / "plain" / "fit.json").read_text())
     assert report["settings"]["natural_prior"] == 0.0
-    assert "prior toward natural pooling: 0 pseudo-compounds" in (
-        tmp_path / "plain" / "report.md").read_text()
+    assert (
+        "prior toward natural pooling: 0 pseudo-compounds"
+        in (tmp_path / "plain" / "report.md").read_text()
+    )
     assert main([*common, "--natural-prior", "auto", "--out", str(tmp_path / "auto")]) == 0
     settings = json.loads((tmp_path / "auto" / "fit.json").read_text())["settings"]
     assert settings["natural_prior"] == "auto" and settings["natural_prior_strength"] >= 1.0
     strength = settings["natural_prior_strength"]
-    assert re.search(rf"prior toward natural pooling: auto, {round(strength, 1):g} "
-                     "pseudo-compounds? for the final model",
-                     (tmp_path / "auto" / "report.md").read_text())
+    assert re.search(
+        rf"prior toward natural pooling: auto, {round(strength, 1):g} "
+        "pseudo-compounds? for the final model",
+        (tmp_path / "auto" / "report.md").read_text(),
+    )
 
 
 @pytest.mark.slow
@@ -221,10 +300,12 @@ def test_the_fit_path_never_loads_the_paper_protocol(tmp_path):
     import subprocess
     import sys
 
-    code = ("import sys\n"
-            "import bioassay_mix.target, bioassay_mix.report, bioassay_mix.cli\n"
-            "bioassay_mix.cli.build_parser()\n"
-            "loaded = [m for m in sys.modules if m.startswith('bioassay_mix.protocol')]\n"
-            "print(loaded)")
+    code = (
+        "import sys\n"
+        "import bioassay_mix.target, bioassay_mix.report, bioassay_mix.cli\n"
+        "bioassay_mix.cli.build_parser()\n"
+        "loaded = [m for m in sys.modules if m.startswith('bioassay_mix.protocol')]\n"
+        "print(loaded)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

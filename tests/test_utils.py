@@ -27,8 +27,9 @@ def test_atomic_files_and_folders_follow_the_umask(tmp_path, umask):
     def write(folder):
         (folder / "MARK").write_text("")
 
-    out = write_dir_atomic(tmp_path / "bundle", write, marker="MARK", overwrite=False,
-                           what="bundle")
+    out = write_dir_atomic(
+        tmp_path / "bundle", write, marker="MARK", overwrite=False, what="bundle"
+    )
     assert stat.S_IMODE(out.stat().st_mode) == 0o777 & ~umask
     assert os.umask(umask) == umask, "the process umask is left as it was"
 

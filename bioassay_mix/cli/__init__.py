@@ -27,8 +27,10 @@ VERBS = (run, experiment, fit, library, score, datasets, lm_mix)
 def build_parser() -> argparse.ArgumentParser:
     """The ``bioassay-mix`` parser, every verb on it."""
     parser = argparse.ArgumentParser(
-        prog="bioassay-mix", description="Find the best mixture of public bioassay data for "
-        "training a model of your own assay (MixMin).")
+        prog="bioassay-mix",
+        description="Find the best mixture of public bioassay data for "
+        "training a model of your own assay (MixMin).",
+    )
     parser.add_argument("--version", action="version", version=f"bioassay-mix {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     shared = parents()
@@ -42,8 +44,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line on ``argv`` (default ``sys.argv[1:]``); the exit code."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING if getattr(args, "quiet", False) else logging.INFO,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.WARNING if getattr(args, "quiet", False) else logging.INFO,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
     try:
         return args.func(args)
     except UsageError as exc:
@@ -57,6 +61,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except OSError as exc:  # a full disk, a read-only --out: outputs are written atomically
         where = f" {exc.filename}" if exc.filename else ""
-        print(f"bioassay-mix: error: could not read or write{where}: {exc.strerror or exc}",
-              file=sys.stderr)
+        print(
+            f"bioassay-mix: error: could not read or write{where}: {exc.strerror or exc}",
+            file=sys.stderr,
+        )
         return 1

@@ -88,33 +88,60 @@ def json_params(text: str | None) -> dict:
 def parents() -> dict[str, argparse.ArgumentParser]:
     """The parent parsers of the options several verbs share, by name: ``quiet``, ``seed``,
     ``device`` and ``jobs`` (each verb takes the ones it uses)."""
-    made = {name: argparse.ArgumentParser(add_help=False) for name in
-            ("quiet", "seed", "device", "jobs")}
-    made["quiet"].add_argument("--quiet", action="store_true",
-                               help="no progress bars, warnings only")
-    made["seed"].add_argument("--seed", type=seed, default=0,
-                              help="seed of every random step (0 to 2**32 - 1, default 0)")
+    made = {
+        name: argparse.ArgumentParser(add_help=False)
+        for name in ("quiet", "seed", "device", "jobs")
+    }
+    made["quiet"].add_argument(
+        "--quiet", action="store_true", help="no progress bars, warnings only"
+    )
+    made["seed"].add_argument(
+        "--seed", type=seed, default=0, help="seed of every random step (0 to 2**32 - 1, default 0)"
+    )
     compute = made["device"].add_argument_group("compute")
-    compute.add_argument("--device", default="auto", choices=DEVICES,
-                         help="where XGBoost runs: auto (CUDA when present), cpu or cuda")
+    compute.add_argument(
+        "--device",
+        default="auto",
+        choices=DEVICES,
+        help="where XGBoost runs: auto (CUDA when present), cpu or cuda",
+    )
     made["jobs"].add_argument_group("compute").add_argument(
-        "--n-jobs", type=n_jobs, default=-1,
-        help="worker processes or threads (-1: all cores, the default)")
+        "--n-jobs",
+        type=n_jobs,
+        default=-1,
+        help="worker processes or threads (-1: all cores, the default)",
+    )
     return made
 
 
-def model_options(parser: argparse.ArgumentParser, role: str, default: str | None = "xgboost",
-                  default_text: str = "XGBoost, 100 trees, depth 6", *,
-                  option: str | None = None, aliases: tuple[str, ...] = ()) -> None:
+def model_options(
+    parser: argparse.ArgumentParser,
+    role: str,
+    default: str | None = "xgboost",
+    default_text: str = "XGBoost, 100 trees, depth 6",
+    *,
+    option: str | None = None,
+    aliases: tuple[str, ...] = (),
+) -> None:
     """``--OPTION`` (an estimator name; default ``--ROLE``) and ``--ROLE-params`` (its
     parameters as JSON); ``aliases`` are older spellings of the two, in that order."""
     group = parser.add_argument_group(f"{role} model")
-    group.add_argument(f"--{option or role}", *aliases[:1], dest=role,
-                       choices=sorted(ESTIMATORS), default=default,
-                       help=f"the {role} model (default: {default_text})")
-    group.add_argument(f"--{role}-params", *aliases[1:], dest=f"{role}_params",
-                       type=json_params, metavar="JSON",
-                       help=f"{role} model parameters in the estimator's own names, as JSON")
+    group.add_argument(
+        f"--{option or role}",
+        *aliases[:1],
+        dest=role,
+        choices=sorted(ESTIMATORS),
+        default=default,
+        help=f"the {role} model (default: {default_text})",
+    )
+    group.add_argument(
+        f"--{role}-params",
+        *aliases[1:],
+        dest=f"{role}_params",
+        type=json_params,
+        metavar="JSON",
+        help=f"{role} model parameters in the estimator's own names, as JSON",
+    )
 
 
 def option(names: str, build: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:

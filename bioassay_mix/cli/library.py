@@ -16,33 +16,63 @@ def add_parser(sub, parents: dict[str, argparse.ArgumentParser]) -> argparse.Arg
     parser = sub.add_parser("library", help=HELP, description=HELP)
     verbs = parser.add_subparsers(dest="library_command", required=True)
     build_help = "train one proxy per assay of one or more panels"
-    build = verbs.add_parser("build", help=build_help, description=build_help,
-                             parents=[parents[p] for p in ("quiet", "seed", "device", "jobs")])
-    build.add_argument("--panel", nargs="+", default=["tox21"], metavar="NAME_OR_FILE",
-                       help="dataset names or panel files; several are joined on canonical "
-                       "SMILES (default: tox21, shipped, offline)")
-    build.add_argument("--min-labels", type=at_least(2), default=50,
-                       help="assays with fewer labelled compounds are skipped (default 50)")
-    build.add_argument("--exclude", metavar="FILE",
-                       help="compounds no proxy may train on (a file scoring reads: .csv with "
-                       "a smiles column, .smi, .sdf, ...), e.g. your test set")
-    model_options(build, "proxy", None, "XGBoost, 100 trees, depth 6; logistic regression "
-                  "when the median assay has fewer than 100 labelled compounds, as ChEMBL's "
-                  "do; XGBoost whenever --proxy-params is given alone")
+    build = verbs.add_parser(
+        "build",
+        help=build_help,
+        description=build_help,
+        parents=[parents[p] for p in ("quiet", "seed", "device", "jobs")],
+    )
+    build.add_argument(
+        "--panel",
+        nargs="+",
+        default=["tox21"],
+        metavar="NAME_OR_FILE",
+        help="dataset names or panel files; several are joined on canonical "
+        "SMILES (default: tox21, shipped, offline)",
+    )
+    build.add_argument(
+        "--min-labels",
+        type=at_least(2),
+        default=50,
+        help="assays with fewer labelled compounds are skipped (default 50)",
+    )
+    build.add_argument(
+        "--exclude",
+        metavar="FILE",
+        help="compounds no proxy may train on (a file scoring reads: .csv with "
+        "a smiles column, .smi, .sdf, ...), e.g. your test set",
+    )
+    model_options(
+        build,
+        "proxy",
+        None,
+        "XGBoost, 100 trees, depth 6; logistic regression "
+        "when the median assay has fewer than 100 labelled compounds, as ChEMBL's "
+        "do; XGBoost whenever --proxy-params is given alone",
+    )
     features = build.add_argument_group("features")
-    features.add_argument("--featurizer", choices=sorted(FEATURIZERS), default="morgan",
-                          help="how compounds become features (default morgan: 2048 bits, "
-                          "radius 2)")
-    features.add_argument("--featurizer-params", type=json_params, metavar="JSON",
-                          help='featurizer parameters, e.g. \'{"radius": 3, "n_bits": 1024}\'')
+    features.add_argument(
+        "--featurizer",
+        choices=sorted(FEATURIZERS),
+        default="morgan",
+        help="how compounds become features (default morgan: 2048 bits, radius 2)",
+    )
+    features.add_argument(
+        "--featurizer-params",
+        type=json_params,
+        metavar="JSON",
+        help='featurizer parameters, e.g. \'{"radius": 3, "n_bits": 1024}\'',
+    )
     out = build.add_argument_group("output")
     out.add_argument("--out", required=True, help="library folder to write")
-    out.add_argument("--overwrite", action="store_true",
-                     help="replace an existing library at --out")
+    out.add_argument(
+        "--overwrite", action="store_true", help="replace an existing library at --out"
+    )
     build.set_defaults(func=build_main)
     info_help = "describe a saved library"
-    info = verbs.add_parser("info", help=info_help, description=info_help,
-                            parents=[parents["quiet"]])
+    info = verbs.add_parser(
+        "info", help=info_help, description=info_help, parents=[parents["quiet"]]
+    )
     info.add_argument("path", help="library folder")
     info.set_defaults(func=info_main)
     return parser
@@ -53,10 +83,12 @@ def info_main(args: argparse.Namespace) -> int:
     from ..library import load_library
 
     lib = load_library(args.path)
-    print(f"{lib!r}\nfeaturizer: {lib.featurizer.spec()}\nproxy: "
-          f"{lib.build_params.get('proxy', {}).get('class')}\nbuilt from: "
-          f"{lib.build_params.get('panels')}; {lib.build_params.get('n_excluded', 0)} "
-          "compounds excluded")
+    print(
+        f"{lib!r}\nfeaturizer: {lib.featurizer.spec()}\nproxy: "
+        f"{lib.build_params.get('proxy', {}).get('class')}\nbuilt from: "
+        f"{lib.build_params.get('panels')}; {lib.build_params.get('n_excluded', 0)} "
+        "compounds excluded"
+    )
     print(lib.summary().to_string())
     if len(lib.skipped):
         print(f"\nskipped at build time:\n{lib.skipped.to_string(index=False)}")
@@ -75,26 +107,53 @@ def build_main(args: argparse.Namespace) -> int:
     # one build per --out at a time (a second is refused at once, naming the holder); every
     # option is checked before any training
     with output_lock(args.out, what="library"):
-        check_output_dir(args.out, marker=MANIFEST, overwrite=args.overwrite, what="library",
-                         owned=ProxyLibrary.FILES)
-        featurizer = option("--featurizer-params", make_featurizer, args.featurizer,
-                            args.featurizer_params)
+        check_output_dir(
+            args.out,
+            marker=MANIFEST,
+            overwrite=args.overwrite,
+            what="library",
+            owned=ProxyLibrary.FILES,
+        )
+        featurizer = option(
+            "--featurizer-params", make_featurizer, args.featurizer, args.featurizer_params
+        )
         # parameters without --proxy are XGBoost's, as they always were
         name = args.proxy or ("xgboost" if args.proxy_params else None)
-        proxy = None if name is None else option(
-            "--proxy-params", make_estimator, name, args.proxy_params, device=args.device,
-            random_state=args.seed)
+        proxy = (
+            None
+            if name is None
+            else option(
+                "--proxy-params",
+                make_estimator,
+                name,
+                args.proxy_params,
+                device=args.device,
+                random_state=args.seed,
+            )
+        )
         exclude = None
         if args.exclude:
-            exclude = [s for chunk in read_compounds(args.exclude) for s in chunk["smiles"]
-                       if isinstance(s, str)]
+            exclude = [
+                s
+                for chunk in read_compounds(args.exclude)
+                for s in chunk["smiles"]
+                if isinstance(s, str)
+            ]
         panels = [load_panel(p, n_jobs=args.n_jobs) for p in args.panel]
         out = Path(args.out)
         checkpoint = out.parent / f".{out.name}.build"
-        lib = ProxyLibrary.build(panels, featurizer=featurizer, proxy=proxy, exclude=exclude,
-                                 min_labels=args.min_labels, random_state=args.seed,
-                                 device=args.device, n_jobs=args.n_jobs,
-                                 verbose=not args.quiet, checkpoint=checkpoint)
+        lib = ProxyLibrary.build(
+            panels,
+            featurizer=featurizer,
+            proxy=proxy,
+            exclude=exclude,
+            min_labels=args.min_labels,
+            random_state=args.seed,
+            device=args.device,
+            n_jobs=args.n_jobs,
+            verbose=not args.quiet,
+            checkpoint=checkpoint,
+        )
         path = lib.save(out, overwrite=args.overwrite)
         remove_checkpoint(checkpoint)
     print(f"{lib!r}: {len(lib.skipped)} assays skipped; written to {path}")

@@ -16,15 +16,23 @@ HELP = "run MixMin on a panel and write the AP report"
 
 def add_parser(sub, parents: dict[str, argparse.ArgumentParser]) -> argparse.ArgumentParser:
     """The verb's parser."""
-    parser = sub.add_parser("run", help=HELP, description=HELP,
-                            parents=[parents[p] for p in ("quiet", "seed", "device", "jobs")])
+    parser = sub.add_parser(
+        "run",
+        help=HELP,
+        description=HELP,
+        parents=[parents[p] for p in ("quiet", "seed", "device", "jobs")],
+    )
     add_protocol_options(parser)
-    parser.add_argument("--leakage", choices=LEAKAGE_MODES, default="strict",
-                        help="strict: a target's test compounds are in no source's training "
-                        "rows (default strict)")
+    parser.add_argument(
+        "--leakage",
+        choices=LEAKAGE_MODES,
+        default="strict",
+        help="strict: a target's test compounds are in no source's training rows (default strict)",
+    )
     out = parser.add_argument_group("output")
-    out.add_argument("--out", default="bioassay-mix-results",
-                     help="output folder (default bioassay-mix-results)")
+    out.add_argument(
+        "--out", default="bioassay-mix-results", help="output folder (default bioassay-mix-results)"
+    )
     out.add_argument("--bundle", help="where to write the scoring bundle (default: OUT/bundle)")
     return parser
 
@@ -39,11 +47,14 @@ def main(args: argparse.Namespace) -> int:
 
     bundle_dir = Path(args.bundle) if args.bundle else Path(args.out) / "bundle"
     if bundle_dir.resolve() == Path(args.out).resolve():
-        raise UsageError("--bundle must differ from --out: the bundle folder is replaced as a "
-                         "whole, and --out holds the report and caches")
+        raise UsageError(
+            "--bundle must differ from --out: the bundle folder is replaced as a "
+            "whole, and --out holds the report and caches"
+        )
     # replaced only if it is a bundle; a foreign non-empty folder is refused before any work
-    check_output_dir(bundle_dir, marker=BUNDLE_MANIFEST, overwrite=True, what="bundle",
-                     owned=Bundle.FILES)
+    check_output_dir(
+        bundle_dir, marker=BUNDLE_MANIFEST, overwrite=True, what="bundle", owned=Bundle.FILES
+    )
     config = run_config(args, seed=args.seed, leakage=args.leakage)
     with output_lock(args.out, what="run output"):
         result = run(read_panel(args), targets=args.targets, config=config, out_dir=args.out)
@@ -52,8 +63,12 @@ def main(args: argparse.Namespace) -> int:
     if len(result.issues):
         logging.getLogger(__name__).warning(
             "%d input issues (invalid SMILES, merged duplicates, conflicting labels): %s",
-            len(result.issues), files["issues"])
+            len(result.issues),
+            files["issues"],
+        )
     print(ap_table(result.report).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-    print(f"\nwall time {result.metadata['wall_time_s']:.1f} s; report: {files['report_md']}; "
-          f"bundle: {bundle}")
+    print(
+        f"\nwall time {result.metadata['wall_time_s']:.1f} s; report: {files['report_md']}; "
+        f"bundle: {bundle}"
+    )
     return 0

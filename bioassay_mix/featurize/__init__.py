@@ -21,12 +21,21 @@ import importlib
 # Public names, imported on first use (PEP 562): a featurizing worker process imports this
 # package for its kernels, and the featurizer classes would bring scikit-learn and pandas.
 _EXPORTS = {
-    "COMPUTE_PARAMS": "spec", "DESCRIPTOR_NAMES": "kernels", "FEATURIZERS": "names",
-    "REGISTRY": "spec", "AtomPairFingerprint": "fingerprints", "Featurizer": "base",
-    "MACCSKeys": "fingerprints", "MorganFingerprint": "fingerprints",
-    "RDKitDescriptors": "descriptors", "TopologicalTorsionFingerprint": "fingerprints",
-    "as_smiles_list": "base", "featurizer_from_spec": "names",
-    "fingerprint_partitions": "partitions", "make_featurizer": "names", "stack": "partitions",
+    "COMPUTE_PARAMS": "spec",
+    "DESCRIPTOR_NAMES": "kernels",
+    "FEATURIZERS": "names",
+    "REGISTRY": "spec",
+    "AtomPairFingerprint": "fingerprints",
+    "Featurizer": "base",
+    "MACCSKeys": "fingerprints",
+    "MorganFingerprint": "fingerprints",
+    "RDKitDescriptors": "descriptors",
+    "TopologicalTorsionFingerprint": "fingerprints",
+    "as_smiles_list": "base",
+    "featurizer_from_spec": "names",
+    "fingerprint_partitions": "partitions",
+    "make_featurizer": "names",
+    "stack": "partitions",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -49,7 +49,6 @@ from .spec import COMPUTE_PARAMS, REGISTRY
 logger = logging.getLogger(__name__)
 
 
-
 class Featurizer(TransformerMixin, BaseEstimator):
     """Base class: SMILES to a feature matrix with one row per input SMILES.
 
@@ -148,23 +147,28 @@ class Featurizer(TransformerMixin, BaseEstimator):
         string looked up in the cache, else featurized once by the engine."""
         codes, strings = distinct(smiles)
         table, known = self._load_cache()
-        hit = pd.Index(strings).isin(known) if known is not None else \
-            np.zeros(len(strings), bool)
+        hit = pd.Index(strings).isin(known) if known is not None else np.zeros(len(strings), bool)
         todo = [s for s, h in zip(strings, hit, strict=True) if not h]
         block = featurize(todo, self.kernel(), n_jobs=self.n_jobs)
         fresh = block.valid
         if fresh.any() and self.cache_dir is not None:
             new_keys = pd.Index(todo)[fresh]
             known = new_keys if known is None else known.append(new_keys)
-            table = block.X[fresh] if table is None else sp.vstack([table, block.X[fresh]],
-                                                                   format="csr")
+            table = (
+                block.X[fresh]
+                if table is None
+                else sp.vstack([table, block.X[fresh]], format="csr")
+            )
             self._save_cache(table, known)
         # each distinct string's row and reason: from the cache (always valid) or this call
         order = np.empty(len(strings), dtype=np.int64)
         order[hit] = np.arange(int(hit.sum()))
         order[~hit] = int(hit.sum()) + np.arange(len(todo))
-        cached = table[known.get_indexer(pd.Index(strings)[hit])] if hit.any() else \
-            sp.csr_matrix((0, self.n_features_out_), dtype=np.float32)
+        cached = (
+            table[known.get_indexer(pd.Index(strings)[hit])]
+            if hit.any()
+            else sp.csr_matrix((0, self.n_features_out_), dtype=np.float32)
+        )
         rows = sp.vstack([cached, block.X], format="csr")[order]
         reasons = np.full(len(strings), None, dtype=object)
         reasons[~hit] = block.reasons
@@ -179,16 +183,20 @@ class Featurizer(TransformerMixin, BaseEstimator):
 
     def spec(self) -> dict[str, Any]:
         """The class and science parameters: what libraries and bundles record."""
-        params = {k: v for k, v in self.get_params(deep=False).items()
-                  if k not in COMPUTE_PARAMS}
+        params = {k: v for k, v in self.get_params(deep=False).items() if k not in COMPUTE_PARAMS}
         return {"class": type(self).__name__, "params": params}
 
     def kernel(self) -> Kernel:
         """What this featurizer computes from molecules (fitted): the picklable object the
         engine's worker processes run."""
         check_is_fitted(self, "n_features_out_")
-        return Kernel(self.kind, frozen(self.spec()["params"]), self.n_features_out_,
-                      self.max_atoms, type(self).__name__)
+        return Kernel(
+            self.kind,
+            frozen(self.spec()["params"]),
+            self.n_features_out_,
+            self.max_atoms,
+            type(self).__name__,
+        )
 
     # -- to implement ---------------------------------------------------------------------
     def _n_features(self) -> int:
@@ -198,8 +206,7 @@ class Featurizer(TransformerMixin, BaseEstimator):
     def _cache_file(self) -> Path | None:
         if self.cache_dir is None:
             return None
-        key = json.dumps({**self.spec(), "rdkit": rdkit.__version__}, sort_keys=True,
-                         default=str)
+        key = json.dumps({**self.spec(), "rdkit": rdkit.__version__}, sort_keys=True, default=str)
         return Path(self.cache_dir) / f"{self.kind}-{sha256_bytes(key.encode())[:16]}.parquet"
 
     def _load_cache(self) -> tuple[sp.csr_matrix | None, pd.Index | None]:
@@ -211,8 +218,10 @@ class Featurizer(TransformerMixin, BaseEstimator):
             offsets = tab.column("bits").combine_chunks().offsets.to_numpy()
             indices = tab.column("bits").combine_chunks().values.to_numpy()
             values = tab.column("values").combine_chunks().values.to_numpy()
-            matrix = sp.csr_matrix((values.astype(np.float32), indices.astype(np.int32), offsets),
-                                   shape=(tab.num_rows, self.n_features_out_))
+            matrix = sp.csr_matrix(
+                (values.astype(np.float32), indices.astype(np.int32), offsets),
+                shape=(tab.num_rows, self.n_features_out_),
+            )
         except (pa.ArrowInvalid, KeyError, ValueError, OSError) as exc:
             logger.warning("feature cache %s is unreadable (%s); recomputing", path, exc)
             return None, None
@@ -223,11 +232,17 @@ class Featurizer(TransformerMixin, BaseEstimator):
         if path is None:
             return
         offsets = pa.array(matrix.indptr.astype(np.int32))
-        tab = pa.table({
-            "smiles": pa.array(list(keys), type=pa.string()),
-            "bits": pa.ListArray.from_arrays(offsets, pa.array(matrix.indices.astype(np.int32))),
-            "values": pa.ListArray.from_arrays(offsets, pa.array(matrix.data.astype(np.float32))),
-        })
+        tab = pa.table(
+            {
+                "smiles": pa.array(list(keys), type=pa.string()),
+                "bits": pa.ListArray.from_arrays(
+                    offsets, pa.array(matrix.indices.astype(np.int32))
+                ),
+                "values": pa.ListArray.from_arrays(
+                    offsets, pa.array(matrix.data.astype(np.float32))
+                ),
+            }
+        )
         with atomic_path(path) as tmp:
             pq.write_table(tab, tmp, compression="zstd")
 

@@ -37,8 +37,10 @@ class RDKitDescriptors(Featurizer):
     # some descriptors grow about cubically with size: a 400-atom molecule took 4 s, 800
     # atoms 46 s and a 1,999-atom chain over 10 minutes
     max_atoms = 250
-    _parameter_constraints: ClassVar[dict] = {**Featurizer._parameter_constraints,
-                                              "names": ["array-like", None]}
+    _parameter_constraints: ClassVar[dict] = {
+        **Featurizer._parameter_constraints,
+        "names": ["array-like", None],
+    }
 
     def __init__(self, names=None, n_jobs: int | None = 1, cache_dir=None, strict: bool = True):
         self.names = names

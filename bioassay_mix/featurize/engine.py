@@ -73,8 +73,10 @@ def featurize_block(smiles: Sequence[Any], kernel: Kernel) -> Block:
     codes, strings = distinct(smiles)
     # a featurizer's own, lower cap is named in the reason
     limit_of = kernel.owner if kernel.max_atoms < MAX_ATOMS else None
-    parsed = [parse_smiles(s, canonical=False, max_atoms=kernel.max_atoms, limit_of=limit_of)
-              for s in strings]
+    parsed = [
+        parse_smiles(s, canonical=False, max_atoms=kernel.max_atoms, limit_of=limit_of)
+        for s in strings
+    ]
     ok = [i for i, p in enumerate(parsed) if p.mol is not None]
     good = kernel([parsed[i].mol for i in ok])
     good = sp.csr_matrix(good, dtype=np.float32) if not sp.issparse(good) else good
@@ -92,24 +94,34 @@ def distinct(smiles: Sequence[Any]) -> tuple[np.ndarray, list[str]]:
     index among them (-1 for anything but a string: those are not deduplicated, each gets its
     own reason from :func:`spread`)."""
     index: dict[str, int] = {}
-    codes = np.fromiter((index.setdefault(s, len(index)) if isinstance(s, str) else -1
-                         for s in smiles), dtype=np.int64, count=len(smiles))
+    codes = np.fromiter(
+        (index.setdefault(s, len(index)) if isinstance(s, str) else -1 for s in smiles),
+        dtype=np.int64,
+        count=len(smiles),
+    )
     return codes, list(index)
 
 
-def spread(rows: sp.csr_matrix, reasons: Sequence[str | None], codes: np.ndarray,
-           smiles: Sequence[Any]) -> tuple[sp.csr_matrix, list]:
+def spread(
+    rows: sp.csr_matrix, reasons: Sequence[str | None], codes: np.ndarray, smiles: Sequence[Any]
+) -> tuple[sp.csr_matrix, list]:
     """Every input's features and reason from those of its distinct string (``rows``,
     ``reasons``: one per distinct string, as :func:`distinct` numbered them); a non-string
     input gets an empty row and the reason :func:`~bioassay_mix.chem.parse_smiles` gives."""
     empty = sp.csr_matrix((1, rows.shape[1]), dtype=np.float32)
     X = sp.vstack([rows, empty], format="csr")[np.where(codes < 0, rows.shape[0], codes)]
-    return X, [reasons[c] if c >= 0 else parse_smiles(s).reason
-               for c, s in zip(codes, smiles, strict=True)]
+    return X, [
+        reasons[c] if c >= 0 else parse_smiles(s).reason for c, s in zip(codes, smiles, strict=True)
+    ]
 
 
-def featurize_stream(lists: Iterable[Sequence[Any]], kernel: Kernel, *,
-                     n_jobs: int | None = 1, block_size: int = BLOCK_SIZE) -> Iterator[Block]:
+def featurize_stream(
+    lists: Iterable[Sequence[Any]],
+    kernel: Kernel,
+    *,
+    n_jobs: int | None = 1,
+    block_size: int = BLOCK_SIZE,
+) -> Iterator[Block]:
     """One :class:`Block` per sequence of ``lists``, in order, the work cut into blocks of
     ``block_size`` strings spread over ``n_jobs`` worker processes (1: in this process).
 
@@ -127,13 +139,16 @@ def featurize_stream(lists: Iterable[Sequence[Any]], kernel: Kernel, *,
 
     def blocks() -> Iterator[Sequence[Any]]:
         for smiles in lists:
-            cut = [smiles[i:i + block_size] for i in range(0, len(smiles), block_size)]
+            cut = [smiles[i : i + block_size] for i in range(0, len(smiles), block_size)]
             parts.append(len(cut) or 1)
             yield from cut or [smiles]
 
     jobs = resolve_n_jobs(n_jobs)
-    results = (featurize_block(b, kernel) for b in blocks()) if jobs == 1 else \
-        process_map(featurize_block, ((b, kernel) for b in blocks()), n_jobs=jobs)
+    results = (
+        (featurize_block(b, kernel) for b in blocks())
+        if jobs == 1
+        else process_map(featurize_block, ((b, kernel) for b in blocks()), n_jobs=jobs)
+    )
     pending: list[Block] = []
     for block in results:
         pending.append(block)
@@ -154,5 +169,8 @@ def merge(blocks: Sequence[Block]) -> Block:
     """The blocks' rows, in order, as one block."""
     if len(blocks) == 1:
         return blocks[0]
-    return Block(sp.vstack([b.X for b in blocks], format="csr"),
-                 [r for b in blocks for r in b.reasons], sum(b.cpu_s for b in blocks))
+    return Block(
+        sp.vstack([b.X for b in blocks], format="csr"),
+        [r for b in blocks for r in b.reasons],
+        sum(b.cpu_s for b in blocks),
+    )

@@ -72,9 +72,17 @@ class MorganFingerprint(_GeneratorFingerprint):
         "use_features": ["boolean"],
     }
 
-    def __init__(self, radius: int = 2, n_bits: int = 2048, counts: bool = False,
-                 include_chirality: bool = False, use_features: bool = False,
-                 n_jobs: int | None = 1, cache_dir=None, strict: bool = True):
+    def __init__(
+        self,
+        radius: int = 2,
+        n_bits: int = 2048,
+        counts: bool = False,
+        include_chirality: bool = False,
+        use_features: bool = False,
+        n_jobs: int | None = 1,
+        cache_dir=None,
+        strict: bool = True,
+    ):
         self.radius = radius
         self.n_bits = n_bits
         self.counts = counts
@@ -113,9 +121,17 @@ class AtomPairFingerprint(_GeneratorFingerprint):
         "max_distance": [Interval(Integral, 1, None, closed="left")],
     }
 
-    def __init__(self, n_bits: int = 2048, counts: bool = False, include_chirality: bool = False,
-                 min_distance: int = 1, max_distance: int = 30, n_jobs: int | None = 1,
-                 cache_dir=None, strict: bool = True):
+    def __init__(
+        self,
+        n_bits: int = 2048,
+        counts: bool = False,
+        include_chirality: bool = False,
+        min_distance: int = 1,
+        max_distance: int = 30,
+        n_jobs: int | None = 1,
+        cache_dir=None,
+        strict: bool = True,
+    ):
         self.n_bits = n_bits
         self.counts = counts
         self.include_chirality = include_chirality
@@ -128,8 +144,10 @@ class AtomPairFingerprint(_GeneratorFingerprint):
     def fit(self, X=None, y=None) -> AtomPairFingerprint:
         super().fit(X, y)
         if self.min_distance > self.max_distance:
-            raise ValueError(f"min_distance ({self.min_distance}) must not exceed max_distance "
-                             f"({self.max_distance})")
+            raise ValueError(
+                f"min_distance ({self.min_distance}) must not exceed max_distance "
+                f"({self.max_distance})"
+            )
         return self
 
 
@@ -158,9 +176,16 @@ class TopologicalTorsionFingerprint(_GeneratorFingerprint):
         "torsion_atom_count": [Interval(Integral, 2, None, closed="left")],
     }
 
-    def __init__(self, n_bits: int = 2048, counts: bool = False, include_chirality: bool = False,
-                 torsion_atom_count: int = 4, n_jobs: int | None = 1, cache_dir=None,
-                 strict: bool = True):
+    def __init__(
+        self,
+        n_bits: int = 2048,
+        counts: bool = False,
+        include_chirality: bool = False,
+        torsion_atom_count: int = 4,
+        n_jobs: int | None = 1,
+        cache_dir=None,
+        strict: bool = True,
+    ):
         self.n_bits = n_bits
         self.counts = counts
         self.include_chirality = include_chirality
@@ -193,4 +218,3 @@ class MACCSKeys(Featurizer):
 
     def _n_features(self) -> int:
         return 167
-

@@ -53,17 +53,25 @@ def _generator(kind: str, params: tuple[tuple[str, Any], ...]):
     p = dict(params)
     chirality, size = bool(p["include_chirality"]), int(p["n_bits"])
     if kind == "morgan":
-        invariants = rdFingerprintGenerator.GetMorganFeatureAtomInvGen() \
-            if p["use_features"] else None
+        invariants = (
+            rdFingerprintGenerator.GetMorganFeatureAtomInvGen() if p["use_features"] else None
+        )
         return rdFingerprintGenerator.GetMorganGenerator(
-            radius=int(p["radius"]), fpSize=size, includeChirality=chirality,
-            atomInvariantsGenerator=invariants)
+            radius=int(p["radius"]),
+            fpSize=size,
+            includeChirality=chirality,
+            atomInvariantsGenerator=invariants,
+        )
     if kind == "atompair":
         return rdFingerprintGenerator.GetAtomPairGenerator(
-            minDistance=int(p["min_distance"]), maxDistance=int(p["max_distance"]),
-            includeChirality=chirality, fpSize=size)
+            minDistance=int(p["min_distance"]),
+            maxDistance=int(p["max_distance"]),
+            includeChirality=chirality,
+            fpSize=size,
+        )
     return rdFingerprintGenerator.GetTopologicalTorsionGenerator(
-        includeChirality=chirality, torsionAtomCount=int(p["torsion_atom_count"]), fpSize=size)
+        includeChirality=chirality, torsionAtomCount=int(p["torsion_atom_count"]), fpSize=size
+    )
 
 
 def _generated(kind: str) -> Callable[[dict, list], sp.csr_matrix]:
@@ -71,10 +79,13 @@ def _generated(kind: str) -> Callable[[dict, list], sp.csr_matrix]:
         gen = _generator(kind, frozen(params))
         if params["counts"]:
             items = [fp.GetNonzeroElements() for fp in gen.GetCountFingerprints(mols)]
-            return csr_rows([list(d) for d in items], int(params["n_bits"]),
-                            [list(d.values()) for d in items])
-        return csr_rows([list(fp.GetOnBits()) for fp in gen.GetFingerprints(mols)],
-                        int(params["n_bits"]))
+            return csr_rows(
+                [list(d) for d in items], int(params["n_bits"]), [list(d.values()) for d in items]
+            )
+        return csr_rows(
+            [list(fp.GetOnBits()) for fp in gen.GetFingerprints(mols)], int(params["n_bits"])
+        )
+
     return compute
 
 
@@ -99,20 +110,27 @@ def _descriptors(params: dict, mols: list) -> np.ndarray:
 
 
 _KINDS: dict[str, Callable[[dict, list], Any]] = {
-    "morgan": _generated("morgan"), "atompair": _generated("atompair"),
-    "torsion": _generated("torsion"), "maccs": _maccs, "descriptors": _descriptors,
+    "morgan": _generated("morgan"),
+    "atompair": _generated("atompair"),
+    "torsion": _generated("torsion"),
+    "maccs": _maccs,
+    "descriptors": _descriptors,
 }
 
 
-def csr_rows(cols: list[list[int]], width: int,
-             vals: list[list[int]] | None = None) -> sp.csr_matrix:
+def csr_rows(
+    cols: list[list[int]], width: int, vals: list[list[int]] | None = None
+) -> sp.csr_matrix:
     """CSR rows from per-molecule lists of columns (and counts; ones if ``None``). Plain lists
     and one ``fromiter`` each, not a NumPy array per molecule."""
     lengths = np.fromiter(map(len, cols), dtype=np.int64, count=len(cols))
     indptr = np.concatenate([[0], np.cumsum(lengths)])
     indices = np.fromiter(chain.from_iterable(cols), dtype=np.int32, count=int(indptr[-1]))
-    data = np.ones(len(indices), np.float32) if vals is None else np.fromiter(
-        chain.from_iterable(vals), dtype=np.float32, count=len(indices))
+    data = (
+        np.ones(len(indices), np.float32)
+        if vals is None
+        else np.fromiter(chain.from_iterable(vals), dtype=np.float32, count=len(indices))
+    )
     out = sp.csr_matrix((data, indices, indptr), shape=(len(cols), width))
     out.sort_indices()
     return out

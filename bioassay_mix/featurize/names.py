@@ -42,8 +42,10 @@ def make_featurizer(name: str, params: dict | None = None, **compute) -> Featuri
     merged = {**fixed, **(params or {}), **compute}
     unknown = sorted(set(merged) - set(cls().get_params()))
     if unknown:
-        raise DataError(f"featurizer {name!r} has no parameter {unknown[0]!r}; it takes "
-                        f"{sorted(cls().get_params())}")
+        raise DataError(
+            f"featurizer {name!r} has no parameter {unknown[0]!r}; it takes "
+            f"{sorted(cls().get_params())}"
+        )
     featurizer = cls(**merged)
     try:
         return featurizer.fit()
@@ -74,17 +76,21 @@ def featurizer_from_spec(spec: dict[str, Any], **compute: Any) -> Any:
     3
     """
     if not isinstance(spec, dict) or not isinstance(spec.get("params"), dict):
-        raise DataError(f"featurizer spec must be {{'class': ..., 'params': {{...}}}}, got "
-                        f"{str(spec)[:200]}")
+        raise DataError(
+            f"featurizer spec must be {{'class': ..., 'params': {{...}}}}, got {str(spec)[:200]}"
+        )
     cls = REGISTRY.get(spec.get("class"))  # type: ignore[arg-type]
     if cls is None:
-        raise DataError(f"unknown featurizer class {spec.get('class')!r}; known: "
-                        f"{sorted(REGISTRY)}")
+        raise DataError(
+            f"unknown featurizer class {spec.get('class')!r}; known: {sorted(REGISTRY)}"
+        )
     settings = sorted(set(spec["params"]) & set(COMPUTE_PARAMS))
     if settings:
-        raise DataError(f"featurizer spec sets {settings}: compute and cache settings never "
-                        "come from a file (a library's or bundle's spec holds science "
-                        "parameters only)")
+        raise DataError(
+            f"featurizer spec sets {settings}: compute and cache settings never "
+            "come from a file (a library's or bundle's spec holds science "
+            "parameters only)"
+        )
     try:
         return cls(**spec["params"], **compute).fit()
     except (TypeError, ValueError) as exc:

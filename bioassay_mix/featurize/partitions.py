@@ -13,18 +13,28 @@ from .base import Featurizer
 from .names import featurizer_from_spec
 
 
-def fingerprint_partitions(featurizer: Featurizer, smiles: Sequence[str], executor, *,
-                           partition_size: int = 20_000, verbose: bool = True) -> list:
+def fingerprint_partitions(
+    featurizer: Featurizer,
+    smiles: Sequence[str],
+    executor,
+    *,
+    partition_size: int = 20_000,
+    verbose: bool = True,
+) -> list:
     """Features of valid ``smiles``, one ``executor`` task per partition of
     ``partition_size`` compounds, left where they were computed (a list of futures on a Dask
     executor); with ``featurizer.cache_dir`` each partition is cached on its own (keyed by its
     SMILES), so a lost or restarted worker reloads instead of recomputing. ``stack`` joins them."""
-    parts = [list(smiles[i:i + partition_size]) for i in range(0, len(smiles), partition_size)]
+    parts = [list(smiles[i : i + partition_size]) for i in range(0, len(smiles), partition_size)]
     if not parts:
         return [featurizer.transform_valid([])]
-    return executor.map_keep(_partition_task, parts, shared={
-        "spec": featurizer.spec(), "cache_dir": featurizer.cache_dir}, desc="fingerprints",
-        verbose=verbose)
+    return executor.map_keep(
+        _partition_task,
+        parts,
+        shared={"spec": featurizer.spec(), "cache_dir": featurizer.cache_dir},
+        desc="fingerprints",
+        verbose=verbose,
+    )
 
 
 def stack(blocks: list[sp.csr_matrix]) -> sp.csr_matrix:

@@ -29,6 +29,16 @@ from ._build import CHECKPOINT_BATCH, LINEAR_PROXY_MEDIAN, default_proxy, remove
 from ._core import ProxyLibrary, is_feature_matrix
 from ._layout import LIBRARY_FORMAT, MANIFEST, TARGET
 
-__all__ = ["CHECKPOINT_BATCH", "LIBRARY_FORMAT", "LINEAR_PROXY_MEDIAN", "MANIFEST", "TARGET",
-           "ProxyLibrary", "cached_library", "default_proxy", "is_feature_matrix",
-           "load_library", "remove_checkpoint"]
+__all__ = [
+    "CHECKPOINT_BATCH",
+    "LIBRARY_FORMAT",
+    "LINEAR_PROXY_MEDIAN",
+    "MANIFEST",
+    "TARGET",
+    "ProxyLibrary",
+    "cached_library",
+    "default_proxy",
+    "is_feature_matrix",
+    "load_library",
+    "remove_checkpoint",
+]

@@ -37,12 +37,21 @@ class BuildMixin:
     """:meth:`build`, for :class:`~bioassay_mix.library.ProxyLibrary`."""
 
     @classmethod
-    def build(cls, panel: AssayPanel | Sequence[AssayPanel], *,
-              featurizer: Featurizer | None = None, proxy: Any = None,
-              exclude: Iterable[str] | None = None, assays: Sequence[str] | None = None,
-              min_labels: int = 50, random_state: int = 0, device: str = "auto",
-              n_jobs: int | None = 1, verbose: bool = True,
-              checkpoint: str | os.PathLike | None = None) -> Self:
+    def build(
+        cls,
+        panel: AssayPanel | Sequence[AssayPanel],
+        *,
+        featurizer: Featurizer | None = None,
+        proxy: Any = None,
+        exclude: Iterable[str] | None = None,
+        assays: Sequence[str] | None = None,
+        min_labels: int = 50,
+        random_state: int = 0,
+        device: str = "auto",
+        n_jobs: int | None = 1,
+        verbose: bool = True,
+        checkpoint: str | os.PathLike | None = None,
+    ) -> Self:
         """Train one proxy per assay of ``panel`` (one panel, or several joined on canonical
         SMILES) on all its labelled compounds but ``exclude``.
 
@@ -88,8 +97,11 @@ class BuildMixin:
         if min_labels < 2:
             raise DataError(f"min_labels must be >= 2, got {min_labels}")
         datasets = _datasets_of(panels)
-        joined = panels[0] if len(panels) == 1 else compose(panels, name="+".join(
-            p.name for p in panels))
+        joined = (
+            panels[0]
+            if len(panels) == 1
+            else compose(panels, name="+".join(p.name for p in panels))
+        )
         if assays is not None:
             joined = joined.select(list(assays))
         check_source_names(joined.assays)
@@ -105,40 +117,73 @@ class BuildMixin:
             r, y = r[keep[r]], y[keep[r]]
             n_pos = int(y.sum())
             if len(r) < min_labels:
-                skipped.append({"assay": a, "reason": f"{len(r)} labelled compounds "
-                                f"(< min_labels={min_labels})"})
+                skipped.append(
+                    {
+                        "assay": a,
+                        "reason": f"{len(r)} labelled compounds (< min_labels={min_labels})",
+                    }
+                )
             elif n_pos in (0, len(r)):
                 skipped.append({"assay": a, "reason": "one class only"})
             else:
                 train[a] = (r, y)
         if not train:
             raise DataError(f"no usable source assay in {joined.name!r}: {skipped[:3]}")
-        template = proxy if proxy is not None else default_proxy(
-            [len(r) for r, _ in train.values()], device=device)
+        template = (
+            proxy
+            if proxy is not None
+            else default_proxy([len(r) for r, _ in train.values()], device=device)
+        )
         used = np.unique(np.concatenate([r for r, _ in train.values()]))
         position = np.full(len(joined.compounds), -1, dtype=np.int64)
         position[used] = np.arange(len(used))
         compounds = joined.compounds[used]
         rows = {a: position[r] for a, (r, _) in train.items()}
         ys = {a: y for a, (_, y) in train.items()}
-        build = {"panels": {p.name: p.checksum() for p in panels}, "min_labels": min_labels,
-                 "random_state": random_state, "n_excluded": int((~keep).sum()),
-                 "proxy": estimator_spec(template)}
-        store = _Checkpoint(checkpoint, {**build, "featurizer": featurizer.spec(),
-                                         "excluded": sorted(excluded)})
+        build = {
+            "panels": {p.name: p.checksum() for p in panels},
+            "min_labels": min_labels,
+            "random_state": random_state,
+            "n_excluded": int((~keep).sum()),
+            "proxy": estimator_spec(template),
+        }
+        store = _Checkpoint(
+            checkpoint, {**build, "featurizer": featurizer.spec(), "excluded": sorted(excluded)}
+        )
         X = store.features(lambda: featurizer.transform_valid(list(compounds)))
-        fitted = store.proxies(list(train), lambda names: _train_proxies(
-            names, template, random_state, n_jobs, X=X, rows=rows, labels=ys), verbose=verbose)
-        info = pd.DataFrame([{"source": a, "dataset": datasets.get(a, joined.name),
-                              "n_train": len(rows[a]), "n_positive": int(ys[a].sum())}
-                             for a in train]).set_index("source")
+        fitted = store.proxies(
+            list(train),
+            lambda names: _train_proxies(
+                names, template, random_state, n_jobs, X=X, rows=rows, labels=ys
+            ),
+            verbose=verbose,
+        )
+        info = pd.DataFrame(
+            [
+                {
+                    "source": a,
+                    "dataset": datasets.get(a, joined.name),
+                    "n_train": len(rows[a]),
+                    "n_positive": int(ys[a].sum()),
+                }
+                for a in train
+            ]
+        ).set_index("source")
         info["title"] = [_title(d) for d in info["dataset"]]
         descriptions = {a: d for p in panels for a, d in p.descriptions.items()}
         info["description"] = [descriptions.get(a, "") for a in info.index]
         info = info[list(INFO_COLUMNS)]
-        return cls(featurizer=featurizer, proxies=dict(zip(train, fitted, strict=True)),
-                   compounds=compounds, X=X, rows=rows, labels=ys, info=info,
-                   skipped=pd.DataFrame(skipped, columns=["assay", "reason"]), build=build)
+        return cls(
+            featurizer=featurizer,
+            proxies=dict(zip(train, fitted, strict=True)),
+            compounds=compounds,
+            X=X,
+            rows=rows,
+            labels=ys,
+            info=info,
+            skipped=pd.DataFrame(skipped, columns=["assay", "reason"]),
+            build=build,
+        )
 
 
 #: Below this median number of training compounds per source, the default proxy is logistic
@@ -221,12 +266,16 @@ class _Checkpoint:
         done = self._done()
         todo = [n for n in names if n not in done]
         if done:
-            logger.info("resuming a library build: %d of %d proxies already trained (%s)",
-                        len(names) - len(todo), len(names), self.folder)
+            logger.info(
+                "resuming a library build: %d of %d proxies already trained (%s)",
+                len(names) - len(todo),
+                len(names),
+                self.folder,
+            )
         bar = progress(None, desc="proxies", total=len(names), verbose=verbose)
         bar.update(len(names) - len(todo))
         for start in range(0, len(todo), CHECKPOINT_BATCH):
-            batch = todo[start:start + CHECKPOINT_BATCH]
+            batch = todo[start : start + CHECKPOINT_BATCH]
             models = train(batch)
             done.update(zip(batch, models, strict=True))
             self._keep(batch, models)
@@ -242,8 +291,9 @@ class _Checkpoint:
         for line in log.read_text(encoding="utf-8").splitlines():
             try:
                 entry = json.loads(line)
-                done[entry["name"]] = load_estimator(self.folder, entry["model"],
-                                                     recorded_in=str(log))
+                done[entry["name"]] = load_estimator(
+                    self.folder, entry["model"], recorded_in=str(log)
+                )
             except (ValueError, KeyError, TypeError, ModelFileError) as exc:
                 # a line cut by the kill, or a model file it did not finish: trained again
                 logger.warning("checkpoint %s: an entry is unusable (%s)", log, exc)
@@ -253,20 +303,36 @@ class _Checkpoint:
         if self.folder is None:
             return
         (self.folder / "proxies").mkdir(parents=True, exist_ok=True)
-        lines = [json.dumps({"name": n, "model": save_estimator(
-            m, self.folder, f"proxies/{sha256_bytes(n.encode())[:32]}")})
-            for n, m in zip(names, models, strict=True)]
+        lines = [
+            json.dumps(
+                {
+                    "name": n,
+                    "model": save_estimator(
+                        m, self.folder, f"proxies/{sha256_bytes(n.encode())[:32]}"
+                    ),
+                }
+            )
+            for n, m in zip(names, models, strict=True)
+        ]
         with open(self.folder / "proxies.jsonl", "a", encoding="utf-8") as handle:
             handle.write("".join(line + "\n" for line in lines))
 
 
-def _train_proxies(names: list[str], template: Any, random_state: int, n_jobs: int | None, *,
-                   X: sp.csr_matrix, rows: dict, labels: dict) -> list[Any]:
+def _train_proxies(
+    names: list[str],
+    template: Any,
+    random_state: int,
+    n_jobs: int | None,
+    *,
+    X: sp.csr_matrix,
+    rows: dict,
+    labels: dict,
+) -> list[Any]:
     items = [(a, seeded(template, random_state, n_jobs=1)) for a in names]
     with threadpool_limits(limits=1):  # n_jobs proxies at a time, one thread each
-        return LocalExecutor(n_jobs).map(_fit_proxy, items,
-                                         shared={"X": X, "rows": rows, "labels": labels},
-                                         verbose=False)
+        return LocalExecutor(n_jobs).map(
+            _fit_proxy, items, shared={"X": X, "rows": rows, "labels": labels}, verbose=False
+        )
 
 
 def _fit_proxy(item: tuple[str, Any], *, X, rows: dict, labels: dict) -> Any:
@@ -283,11 +349,18 @@ def _canonical_set(smiles: Iterable[str] | None) -> set[str]:
     parsed = parse_many(given)
     bad = [(i, p.reason) for i, p in enumerate(parsed) if p.smiles is None]
     if given and len(bad) == len(given):
-        raise DataError(f"none of the {len(given)} compounds to exclude is a valid SMILES "
-                        f"(first, at row {bad[0][0]}: {bad[0][1]}); nothing would be excluded")
+        raise DataError(
+            f"none of the {len(given)} compounds to exclude is a valid SMILES "
+            f"(first, at row {bad[0][0]}: {bad[0][1]}); nothing would be excluded"
+        )
     if bad:
-        logger.warning("%d of %d compounds to exclude are not valid SMILES and exclude nothing "
-                       "(first, at row %d: %s)", len(bad), len(given), *bad[0])
+        logger.warning(
+            "%d of %d compounds to exclude are not valid SMILES and exclude nothing "
+            "(first, at row %d: %s)",
+            len(bad),
+            len(given),
+            *bad[0],
+        )
     return {p.smiles for p in parsed if p.smiles is not None}
 
 

@@ -74,17 +74,29 @@ class ProxyLibrary(BuildMixin, StorageMixin, SavedFolder):
     KIND = "library"
     FILES = (*DATA_FILES, "proxies")
 
-    def __init__(self, *, featurizer: Featurizer, proxies: dict[str, Any], compounds: pd.Index,
-                 X: sp.csr_matrix, rows: dict[str, np.ndarray], labels: dict[str, np.ndarray],
-                 info: pd.DataFrame, skipped: pd.DataFrame | None = None,
-                 build: dict[str, Any] | None = None, path: Path | None = None,
-                 stacked: tuple[Any, list[str]] | None = None):
+    def __init__(
+        self,
+        *,
+        featurizer: Featurizer,
+        proxies: dict[str, Any],
+        compounds: pd.Index,
+        X: sp.csr_matrix,
+        rows: dict[str, np.ndarray],
+        labels: dict[str, np.ndarray],
+        info: pd.DataFrame,
+        skipped: pd.DataFrame | None = None,
+        build: dict[str, Any] | None = None,
+        path: Path | None = None,
+        stacked: tuple[Any, list[str]] | None = None,
+    ):
         if list(proxies) != list(rows) or list(rows) != list(labels):
-            raise DataError("a library needs the same sources, in the same order, in proxies, "
-                            "rows and labels")
+            raise DataError(
+                "a library needs the same sources, in the same order, in proxies, rows and labels"
+            )
         if X.shape[0] != len(compounds):
-            raise DataError(f"library features have {X.shape[0]} rows for {len(compounds)} "
-                            "compounds")
+            raise DataError(
+                f"library features have {X.shape[0]} rows for {len(compounds)} compounds"
+            )
         check_source_names(proxies)
         self.featurizer = featurizer
         self.proxies = proxies
@@ -93,8 +105,7 @@ class ProxyLibrary(BuildMixin, StorageMixin, SavedFolder):
         self.rows = rows
         self.labels = labels
         self.info = info
-        self.skipped = skipped if skipped is not None else pd.DataFrame(
-            columns=["assay", "reason"])
+        self.skipped = skipped if skipped is not None else pd.DataFrame(columns=["assay", "reason"])
         self.build_params = build or {}
         self.path = path
         self._stacked = stacked
@@ -123,8 +134,10 @@ class ProxyLibrary(BuildMixin, StorageMixin, SavedFolder):
 
     def __repr__(self) -> str:
         where = f", path={str(self.path)!r}" if self.path else ""
-        return (f"ProxyLibrary({len(self)} sources, {len(self.compounds)} compounds, "
-                f"{self.featurizer.spec()['class']}{where})")
+        return (
+            f"ProxyLibrary({len(self)} sources, {len(self.compounds)} compounds, "
+            f"{self.featurizer.spec()['class']}{where})"
+        )
 
     def proxy_template(self) -> Any:
         """An unfitted clone of the proxies' estimator (all sources share its parameters).
@@ -157,12 +170,19 @@ class ProxyLibrary(BuildMixin, StorageMixin, SavedFolder):
         keep = [s for s in self.proxies if s not in drop]
         if not keep:
             raise DataError("removing these sources leaves the library empty")
-        return ProxyLibrary(featurizer=self.featurizer,
-                            proxies={s: self.proxies[s] for s in keep}, compounds=self.compounds,
-                            X=self.X, rows={s: self.rows[s] for s in keep},
-                            labels={s: self.labels[s] for s in keep}, info=self.info.loc[keep],
-                            skipped=self.skipped, build=self.build_params, path=self.path,
-                            stacked=self._stacked)
+        return ProxyLibrary(
+            featurizer=self.featurizer,
+            proxies={s: self.proxies[s] for s in keep},
+            compounds=self.compounds,
+            X=self.X,
+            rows={s: self.rows[s] for s in keep},
+            labels={s: self.labels[s] for s in keep},
+            info=self.info.loc[keep],
+            skipped=self.skipped,
+            build=self.build_params,
+            path=self.path,
+            stacked=self._stacked,
+        )
 
     def source_rows(self, source: str) -> tuple[sp.csr_matrix, np.ndarray]:
         """The features and labels ``source``'s proxy was trained on.
@@ -198,14 +218,22 @@ class ProxyLibrary(BuildMixin, StorageMixin, SavedFolder):
         """
         if is_feature_matrix(X):
             if X.shape[1] != self.n_features:
-                raise DataError(f"feature matrix has {X.shape[1]} columns; the library's "
-                                f"featurizer makes {self.n_features}")
+                raise DataError(
+                    f"feature matrix has {X.shape[1]} columns; the library's "
+                    f"featurizer makes {self.n_features}"
+                )
             X = sp.csr_matrix(X, dtype=np.float32)
             if np.isinf(X.data).any():
-                row, col = (int(v[0]) for v in sp.find(sp.csr_matrix(
-                    (np.isinf(X.data), X.indices, X.indptr), shape=X.shape))[:2])
-                raise DataError(f"feature matrix has an infinite value at row {row}, column "
-                                f"{col}; features must be finite (NaN marks a missing one)")
+                row, col = (
+                    int(v[0])
+                    for v in sp.find(
+                        sp.csr_matrix((np.isinf(X.data), X.indices, X.indptr), shape=X.shape)
+                    )[:2]
+                )
+                raise DataError(
+                    f"feature matrix has an infinite value at row {row}, column "
+                    f"{col}; features must be finite (NaN marks a missing one)"
+                )
             return X
         return sp.csr_matrix(self.featurizer.transform(X), dtype=np.float32)
 
@@ -250,8 +278,9 @@ class ProxyLibrary(BuildMixin, StorageMixin, SavedFolder):
         bounds = np.linspace(0, len(models), min(len(models), 4 * n_jobs) + 1).astype(int)
         chunks = [models[a:b] for a, b in itertools.pairwise(bounds)]
         with threadpool_limits(limits=1):  # one thread per chunk, n_jobs chunks at a time
-            parts = LocalExecutor(n_jobs).map(_positive_proba, chunks,
-                                              shared={"X": features}, verbose=False)
+            parts = LocalExecutor(n_jobs).map(
+                _positive_proba, chunks, shared={"X": features}, verbose=False
+            )
         return np.column_stack(parts).astype(np.float64, copy=False)
 
     def stacked(self) -> tuple[Any, list[str]] | None:
@@ -281,8 +310,7 @@ class ProxyLibrary(BuildMixin, StorageMixin, SavedFolder):
 
 def is_feature_matrix(X: Any) -> bool:
     """Whether ``X`` is a numeric matrix (features) rather than SMILES."""
-    return sp.issparse(X) or (isinstance(X, np.ndarray) and X.ndim == 2
-                              and X.dtype.kind in "fiub")
+    return sp.issparse(X) or (isinstance(X, np.ndarray) and X.ndim == 2 and X.dtype.kind in "fiub")
 
 
 def _stack_logistic(models: list[Any]) -> tuple[np.ndarray, np.ndarray] | bool:
@@ -291,11 +319,14 @@ def _stack_logistic(models: list[Any]) -> tuple[np.ndarray, np.ndarray] | bool:
     proxy is one."""
     from sklearn.linear_model import LogisticRegression
 
-    if not models or not all(type(m) is LogisticRegression and len(m.classes_) == 2
-                             for m in models):
+    if not models or not all(
+        type(m) is LogisticRegression and len(m.classes_) == 2 for m in models
+    ):
         return False
-    return (np.column_stack([m.coef_[0] for m in models]),
-            np.array([m.intercept_[0] for m in models]))
+    return (
+        np.column_stack([m.coef_[0] for m in models]),
+        np.array([m.intercept_[0] for m in models]),
+    )
 
 
 def _positive_proba(models: list[Any], *, X: sp.csr_matrix) -> np.ndarray:

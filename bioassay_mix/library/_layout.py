@@ -25,8 +25,10 @@ INFO_COLUMNS = ("dataset", "title", "description", "n_train", "n_positive")
 
 def check_source_names(names: Iterable[str]) -> None:
     if TARGET in names:
-        raise DataError(f"a source is named {TARGET!r}, the name MixMin gives the target's own "
-                        "column; rename that assay (or leave it out with assays=)")
+        raise DataError(
+            f"a source is named {TARGET!r}, the name MixMin gives the target's own "
+            "column; rename that assay (or leave it out with assays=)"
+        )
 
 
 def estimator_spec(model: Any) -> dict[str, Any]:

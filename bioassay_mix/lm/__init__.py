@@ -13,6 +13,20 @@ from .mixing import (
 from .ngram import KneserNeyLM, build_vocabulary, tokenize
 from .text import load_text_domain, read_domain_dir, read_sequences, split_target, text_domains
 
-__all__ = ["KneserNeyLM", "LMMixConfig", "LMMixResult", "SequenceScorer", "build_vocabulary",
-           "lm_mix", "load_text_domain", "mixture_nll", "proxy_loglik", "read_domain_dir",
-           "read_sequences", "sample_corpus", "split_target", "text_domains", "tokenize"]
+__all__ = [
+    "KneserNeyLM",
+    "LMMixConfig",
+    "LMMixResult",
+    "SequenceScorer",
+    "build_vocabulary",
+    "lm_mix",
+    "load_text_domain",
+    "mixture_nll",
+    "proxy_loglik",
+    "read_domain_dir",
+    "read_sequences",
+    "sample_corpus",
+    "split_target",
+    "text_domains",
+    "tokenize",
+]

@@ -35,15 +35,15 @@ class SequenceScorer(Protocol):
 class LMMixConfig:
     """Settings of :func:`lm_mix`; every random step derives from ``seed``."""
 
-    order: int = 2                     # proxies' n-gram order
-    final_order: int | None = None     # the final model's order (default: ``order``)
-    level: str = "word"                # or "char"
-    min_count: int = 2                 # rarer tokens are <unk> (one shared vocabulary)
-    n_tokens: int | None = None        # final model's token budget (default: median domain)
-    repeat: bool = True                # a domain smaller than its quota is repeated; False:
-                                       # it gives all it has once and the corpus is smaller
-    sample: float | int = 0.2          # target sequences (fraction or count) MixMin sees
-    random_search: int = 8             # random mixtures tried (final models trained); 0 = off
+    order: int = 2  # proxies' n-gram order
+    final_order: int | None = None  # the final model's order (default: ``order``)
+    level: str = "word"  # or "char"
+    min_count: int = 2  # rarer tokens are <unk> (one shared vocabulary)
+    n_tokens: int | None = None  # final model's token budget (default: median domain)
+    repeat: bool = True  # a domain smaller than its quota is repeated; False:
+    # it gives all it has once and the corpus is smaller
+    sample: float | int = 0.2  # target sequences (fraction or count) MixMin sees
+    random_search: int = 8  # random mixtures tried (final models trained); 0 = off
     seed: int = 0
     tol: float = 1e-6
     verbose: bool = True
@@ -69,16 +69,18 @@ class LMMixResult:
         return own / self.timings["final_fit_mean"]
 
 
-def proxy_loglik(proxies: Mapping[str, SequenceScorer],
-                 texts: Sequence[str]) -> tuple[pd.DataFrame, np.ndarray]:
+def proxy_loglik(
+    proxies: Mapping[str, SequenceScorer], texts: Sequence[str]
+) -> tuple[pd.DataFrame, np.ndarray]:
     """Every proxy's log-likelihood of every sequence (sequences x proxies) and the sequences'
     token counts, which all proxies must agree on (the objective is per token)."""
     columns, lengths = {}, None
     for name, model in proxies.items():
         ll, n = (np.asarray(v, dtype=np.float64) for v in model.log_likelihood(texts))
         if ll.shape != (len(texts),) or n.shape != (len(texts),):
-            raise DataError(f"proxy {name!r} returned {ll.shape[0]} scores for {len(texts)} "
-                            "sequences")
+            raise DataError(
+                f"proxy {name!r} returned {ll.shape[0]} scores for {len(texts)} sequences"
+            )
         bad = np.isnan(ll) | np.isposinf(ll)
         if bad.any():
             j = int(np.flatnonzero(bad)[0])
@@ -87,8 +89,10 @@ def proxy_loglik(proxies: Mapping[str, SequenceScorer],
             lengths, first = n, name
         elif not np.array_equal(n, lengths):
             j = int(np.flatnonzero(n != lengths)[0])
-            raise DataError(f"proxies {first!r} and {name!r} count {lengths[j]:.0f} and "
-                            f"{n[j]:.0f} tokens in sequence {j}: proxies must share a tokenizer")
+            raise DataError(
+                f"proxies {first!r} and {name!r} count {lengths[j]:.0f} and "
+                f"{n[j]:.0f} tokens in sequence {j}: proxies must share a tokenizer"
+            )
         columns[name] = ll
     return pd.DataFrame(columns), lengths
 
@@ -100,9 +104,15 @@ def mixture_nll(loglik: pd.DataFrame, lengths: np.ndarray, weights: pd.Series) -
     return float(-per_seq.sum() / lengths.sum())
 
 
-def sample_corpus(domains: Mapping[str, list[str]], token_counts: Mapping[str, np.ndarray],
-                  weights: pd.Series, n_tokens: int, *, repeat: bool = True,
-                  random_state: int = 0) -> list[str]:
+def sample_corpus(
+    domains: Mapping[str, list[str]],
+    token_counts: Mapping[str, np.ndarray],
+    weights: pd.Series,
+    n_tokens: int,
+    *,
+    repeat: bool = True,
+    random_state: int = 0,
+) -> list[str]:
     """About ``n_tokens`` tokens of training text, domain p contributing ~ w_p * n_tokens: its
     sequences in a seeded random order, repeated (further epochs) when the quota exceeds it, or
     with ``repeat=False`` each sequence at most once."""
@@ -123,9 +133,15 @@ def sample_corpus(domains: Mapping[str, list[str]], token_counts: Mapping[str, n
     return corpus
 
 
-def lm_mix(domains: Mapping[str, list[str]], target: list[str], *, target_name: str = "target",
-           config: LMMixConfig | None = None, proxies: Mapping[str, SequenceScorer] | None = None,
-           final_factory: Callable[[list[str]], SequenceScorer] | None = None) -> LMMixResult:
+def lm_mix(
+    domains: Mapping[str, list[str]],
+    target: list[str],
+    *,
+    target_name: str = "target",
+    config: LMMixConfig | None = None,
+    proxies: Mapping[str, SequenceScorer] | None = None,
+    final_factory: Callable[[list[str]], SequenceScorer] | None = None,
+) -> LMMixResult:
     """Find the mixture of ``domains`` (name -> sequences) for ``target`` (sequences) with
     MixMin and compare it with natural (size-proportional), balanced and random-search mixtures
     on the target's held-out sequences.
@@ -139,48 +155,60 @@ def lm_mix(domains: Mapping[str, list[str]], target: list[str], *, target_name: 
     clock: dict[str, float] = {}
     sample, held_out = split_target(target, cfg.sample, random_state=cfg.seed)
     tokenized = {d: [tokenize(t, cfg.level) for t in texts] for d, texts in domains.items()}
-    token_counts = {d: np.array([len(t) + 1 for t in toks], dtype=np.float64)
-                    for d, toks in tokenized.items()}
+    token_counts = {
+        d: np.array([len(t) + 1 for t in toks], dtype=np.float64) for d, toks in tokenized.items()
+    }
     vocabulary = build_vocabulary([t for toks in tokenized.values() for t in toks], cfg.min_count)
     start = time.perf_counter()
     if proxies is None:
-        proxies = {d: KneserNeyLM(cfg.order, cfg.level, vocabulary=vocabulary).fit(texts)
-                   for d, texts in progress(domains.items(), desc="proxies",
-                                            total=len(domains), verbose=cfg.verbose)}
+        proxies = {
+            d: KneserNeyLM(cfg.order, cfg.level, vocabulary=vocabulary).fit(texts)
+            for d, texts in progress(
+                domains.items(), desc="proxies", total=len(domains), verbose=cfg.verbose
+            )
+        }
     clock["proxies"] = time.perf_counter() - start
     start = time.perf_counter()
     ll_sample, len_sample = proxy_loglik(proxies, sample)
     ll_held, len_held = proxy_loglik(proxies, held_out)
     clock["proxy_scoring"] = time.perf_counter() - start
     start = time.perf_counter()
-    result = solve(ll_sample, loss="log_likelihood", lengths=len_sample, tol=cfg.tol,
-                   names=[target_name])
+    result = solve(
+        ll_sample, loss="log_likelihood", lengths=len_sample, tol=cfg.tol, names=[target_name]
+    )
     clock["solve"] = time.perf_counter() - start
 
     if final_factory is None:
+
         def final_factory(texts: list[str]) -> SequenceScorer:
-            return KneserNeyLM(cfg.final_order or cfg.order, cfg.level,
-                               vocabulary=vocabulary).fit(texts)
+            return KneserNeyLM(cfg.final_order or cfg.order, cfg.level, vocabulary=vocabulary).fit(
+                texts
+            )
+
     sizes = pd.Series({d: c.sum() for d, c in token_counts.items()})
     n_tokens = int(cfg.n_tokens or sizes.median())
     fit_times: list[float] = []
 
     def train(w: pd.Series) -> SequenceScorer:
-        corpus = sample_corpus(domains, token_counts, w, n_tokens, repeat=cfg.repeat,
-                               random_state=cfg.seed)
+        corpus = sample_corpus(
+            domains, token_counts, w, n_tokens, repeat=cfg.repeat, random_state=cfg.seed
+        )
         begin = time.perf_counter()
         model = final_factory(corpus)
         fit_times.append(time.perf_counter() - begin)
         return model
 
-    mixtures = {"natural": sizes / sizes.sum(),
-                "balanced": pd.Series(1.0 / len(sizes), index=sizes.index)}
+    mixtures = {
+        "natural": sizes / sizes.sum(),
+        "balanced": pd.Series(1.0 / len(sizes), index=sizes.index),
+    }
     models = {m: train(w) for m, w in mixtures.items()}
     if cfg.random_search:
         start = time.perf_counter()
         best = None
-        for _, w in dirichlet_mixtures(list(domains), cfg.random_search,
-                                       random_state=cfg.seed).iterrows():
+        for _, w in dirichlet_mixtures(
+            list(domains), cfg.random_search, random_state=cfg.seed
+        ).iterrows():
             model = train(w)
             loss = _nll(model, sample)  # chosen on the sample MixMin sees, never the held-out
             if best is None or loss < best[0]:
@@ -190,12 +218,20 @@ def lm_mix(domains: Mapping[str, list[str]], target: list[str], *, target_name: 
     mixtures["mixmin"] = result.weights
     models["mixmin"] = train(result.weights)
     clock["final_fit_mean"] = float(np.mean(fit_times))
-    report = pd.DataFrame([{"method": m, "nll_trained": _nll(models[m], held_out),
-                            "nll_ensemble": mixture_nll(ll_held, len_held, mixtures[m])}
-                           for m in mixtures])
+    report = pd.DataFrame(
+        [
+            {
+                "method": m,
+                "nll_trained": _nll(models[m], held_out),
+                "nll_ensemble": mixture_nll(ll_held, len_held, mixtures[m]),
+            }
+            for m in mixtures
+        ]
+    )
     weights = pd.DataFrame(mixtures).T.reindex(columns=list(domains))
-    return LMMixResult(target_name, weights, report, result,
-                       {k: round(v, 4) for k, v in clock.items()})
+    return LMMixResult(
+        target_name, weights, report, result, {k: round(v, 4) for k, v in clock.items()}
+    )
 
 
 def _nll(model: SequenceScorer, texts: Sequence[str]) -> float:

@@ -104,8 +104,13 @@ class KneserNeyLM(BaseEstimator):
         "vocabulary": ["array-like", None],
     }
 
-    def __init__(self, order: int = 2, level: str = "word", min_count: int = 1,
-                 vocabulary: Sequence[str] | None = None):
+    def __init__(
+        self,
+        order: int = 2,
+        level: str = "word",
+        min_count: int = 1,
+        vocabulary: Sequence[str] | None = None,
+    ):
         self.order = order
         self.level = level
         self.min_count = min_count
@@ -135,13 +140,18 @@ class KneserNeyLM(BaseEstimator):
         tokens = [tokenize(t, self.level) for t in _as_texts(X)]
         if not any(tokens):
             raise DataError("cannot fit a language model on no text (every sequence is empty)")
-        kept = build_vocabulary(tokens, self.min_count) if self.vocabulary is None \
+        kept = (
+            build_vocabulary(tokens, self.min_count)
+            if self.vocabulary is None
             else [w for w in self.vocabulary if w not in _SPECIALS]
+        )
         self.vocabulary_ = {w: i for i, w in enumerate((*_SPECIALS, *kept))}
         V = len(self.vocabulary_)
-        if float(V) ** self.order >= 2.0 ** 62:
-            raise DataError(f"a vocabulary of {V} tokens is too large for order {self.order} "
-                            "(n-gram keys overflow int64): raise min_count or lower the order")
+        if float(V) ** self.order >= 2.0**62:
+            raise DataError(
+                f"a vocabulary of {V} tokens is too large for order {self.order} "
+                "(n-gram keys overflow int64): raise min_count or lower the order"
+            )
         ids, pos, _ = self._encode(tokens)
         self.orders_: list[_Order] = []
         top = np.unique(self._keys(ids, pos, self.order), return_counts=True)
@@ -159,8 +169,14 @@ class KneserNeyLM(BaseEstimator):
         followers = np.diff(np.append(start, len(keys)))
         n1, n2 = int((counts == 1).sum()), int((counts == 2).sum())
         discount = n1 / (n1 + 2 * n2) if n1 + n2 else 0.5
-        return _Order(keys, counts.astype(np.float64), ctx, totals.astype(np.float64),
-                      followers.astype(np.float64), float(np.clip(discount, 0.05, 0.95)))
+        return _Order(
+            keys,
+            counts.astype(np.float64),
+            ctx,
+            totals.astype(np.float64),
+            followers.astype(np.float64),
+            float(np.clip(discount, 0.05, 0.95)),
+        )
 
     def _encode(self, tokens: list[list[str]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Padded ids of all sequences, the positions of predicted tokens and the sequence of
@@ -176,8 +192,11 @@ class KneserNeyLM(BaseEstimator):
             positions.append(np.arange(offset + pad, offset + pad + n_pred))
             seq.append(np.full(n_pred, i))
             offset += pad + n_pred
-        return (np.fromiter((x for p in parts for x in p), dtype=np.int64, count=offset),
-                np.concatenate(positions), np.concatenate(seq))
+        return (
+            np.fromiter((x for p in parts for x in p), dtype=np.int64, count=offset),
+            np.concatenate(positions),
+            np.concatenate(seq),
+        )
 
     def _keys(self, ids: np.ndarray, pos: np.ndarray, k: int) -> np.ndarray:
         """Base-V key of the k-gram ending at each position (the predicted token lowest)."""

@@ -28,9 +28,11 @@ def read_sequences(path: str | os.PathLike) -> list[str]:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = raw[:exc.start].count(b"\n") + 1
-        raise DataError(f"{path} is not UTF-8: byte {exc.start} "
-                        f"({raw[exc.start:exc.start + 1]!r}) on line {line}") from exc
+        line = raw[: exc.start].count(b"\n") + 1
+        raise DataError(
+            f"{path} is not UTF-8: byte {exc.start} "
+            f"({raw[exc.start : exc.start + 1]!r}) on line {line}"
+        ) from exc
     lines = [s for s in (line.strip() for line in text.splitlines()) if s]
     if not lines:
         raise DataError(f"{path} holds no text (no non-empty line)")
@@ -63,14 +65,17 @@ def read_domain_dir(folder: str | os.PathLike) -> dict[str, list[str]]:
     return {n: read_sequences(p) for n, p in zip(names, files, strict=True)}
 
 
-def split_target(texts: list[str], sample: int | float = 0.2, *,
-                 random_state: int = 0) -> tuple[list[str], list[str]]:
+def split_target(
+    texts: list[str], sample: int | float = 0.2, *, random_state: int = 0
+) -> tuple[list[str], list[str]]:
     """Shuffle the target's sequences and cut a MixMin sample (``sample`` sequences, or that
     fraction) from the held-out rest used for evaluation."""
     n = len(texts)
     k = round(sample * n) if isinstance(sample, float) else int(sample)
     if n < 2 or not 1 <= k < n:
-        raise DataError(f"the target has {n} sequences; a sample of {sample} leaves no held-out "
-                        "part (need >= 1 sequence on each side)")
+        raise DataError(
+            f"the target has {n} sequences; a sample of {sample} leaves no held-out "
+            "part (need >= 1 sequence on each side)"
+        )
     order = np.random.default_rng(random_state).permutation(n)
     return [texts[i] for i in order[:k]], [texts[i] for i in order[k:]]

@@ -36,7 +36,23 @@ from .records import (
     methods_in,
 )
 
-__all__ = ["BASELINES", "METHODS", "OPTIONAL_METHODS", "REPORT_COLUMNS", "WEIGHT_ROWS",
-           "Prepared", "RunConfig", "RunResult", "TargetOutcome", "TargetPlan", "methods_in",
-           "mixmin_classifier", "mixmin_labels", "panel_library", "plan_target", "prepare", "run",
-           "run_featurizer"]
+__all__ = [
+    "BASELINES",
+    "METHODS",
+    "OPTIONAL_METHODS",
+    "REPORT_COLUMNS",
+    "WEIGHT_ROWS",
+    "Prepared",
+    "RunConfig",
+    "RunResult",
+    "TargetOutcome",
+    "TargetPlan",
+    "methods_in",
+    "mixmin_classifier",
+    "mixmin_labels",
+    "panel_library",
+    "plan_target",
+    "prepare",
+    "run",
+    "run_featurizer",
+]

@@ -49,12 +49,20 @@ def fit_mixture(
     mixture (every row weight 1, so sources count by size); otherwise source p carries mass
     ~ ``weights[p]`` (uniform weights give the balanced mixture)."""
     idx, y, sw = mixture_rows(data, weights, prune=prune)
-    return fit_classifier(X[idx], y, params=params, sample_weight=sw, device=device,
-                          n_jobs=n_jobs, random_state=random_state)
+    return fit_classifier(
+        X[idx],
+        y,
+        params=params,
+        sample_weight=sw,
+        device=device,
+        n_jobs=n_jobs,
+        random_state=random_state,
+    )
 
 
-def mixture_rows(data: SourceRows, weights: pd.Series | None, *,
-                 prune: float = 1e-4) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def mixture_rows(
+    data: SourceRows, weights: pd.Series | None, *, prune: float = 1e-4
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Training rows of a mixture as (feature-row index, label, sample weight), with the rows that
     share a compound and a label merged into one row carrying their summed weight.
 
@@ -91,8 +99,16 @@ def validation_loss(model: xgb.XGBClassifier, X_valid: sp.csr_matrix, y_valid: n
     return float(log_loss(y_valid, model.predict_proba(X_valid)[:, 1], labels=[0, 1]))
 
 
-def random_search(X: sp.csr_matrix, data: SourceRows, valid: np.ndarray, y_valid: np.ndarray, *,
-                  n_trials: int = 16, random_state: int = 0, **fit: Any) -> SearchResult:
+def random_search(
+    X: sp.csr_matrix,
+    data: SourceRows,
+    valid: np.ndarray,
+    y_valid: np.ndarray,
+    *,
+    n_trials: int = 16,
+    random_state: int = 0,
+    **fit: Any,
+) -> SearchResult:
     """Train the final model on ``n_trials`` random mixtures and keep the one with the lowest
     validation loss. ``fit``: ``params``, ``prune``, ``device`` and ``n_jobs`` of
     :func:`fit_mixture`."""
@@ -106,17 +122,29 @@ def random_search(X: sp.csr_matrix, data: SourceRows, valid: np.ndarray, y_valid
     return SearchResult(best[1].rename(None), best[2], trials.assign(valid_loss=losses), n_trials)
 
 
-def regmix(X: sp.csr_matrix, data: SourceRows, valid: np.ndarray, y_valid: np.ndarray, *,
-           n_runs: int = 32, small_params: Mapping | None = None, random_state: int = 0,
-           **fit: Any) -> SearchResult:
+def regmix(
+    X: sp.csr_matrix,
+    data: SourceRows,
+    valid: np.ndarray,
+    y_valid: np.ndarray,
+    *,
+    n_runs: int = 32,
+    small_params: Mapping | None = None,
+    random_state: int = 0,
+    **fit: Any,
+) -> SearchResult:
     """RegMix: small models on ``n_runs`` random mixtures, a regressor from weights to validation
     loss, its predicted-best mixture (see :func:`~bioassay_mix.mixture.regmix_choose`), then the
     final model on that mixture."""
     small_params = small_params or REGMIX_SMALL_PARAMS
     small = {**fit, "params": {**(fit.get("params") or {}), **small_params}}
     trials = dirichlet_mixtures(list(data.rows), n_runs, random_state=random_state)
-    losses = [validation_loss(fit_mixture(X, data, w, random_state=random_state, **small),
-                              X[valid], y_valid) for _, w in trials.iterrows()]
+    losses = [
+        validation_loss(
+            fit_mixture(X, data, w, random_state=random_state, **small), X[valid], y_valid
+        )
+        for _, w in trials.iterrows()
+    ]
     weights, _ = regmix_choose(trials, np.asarray(losses), random_state=random_state)
     model = fit_mixture(X, data, weights, random_state=random_state, **fit)
     return SearchResult(weights, model, trials.assign(valid_loss=losses), n_runs + 1)

@@ -20,8 +20,16 @@ from .config import RunConfig
 from .pipeline import run
 from .records import BASELINES, RunResult, methods_in
 
-__all__ = ["MIXMIN_METHODS", "MIXMIN_STAGES", "Comparison", "compare", "compute_table", "gains",
-           "method_summary", "win_tie_loss"]
+__all__ = [
+    "MIXMIN_METHODS",
+    "MIXMIN_STAGES",
+    "Comparison",
+    "compare",
+    "compute_table",
+    "gains",
+    "method_summary",
+    "win_tie_loss",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -47,16 +55,24 @@ class Comparison:
         return methods_in(self.report)
 
 
-def compare(panel: AssayPanel, *, seeds: Sequence[int] = (0, 1, 2),
-            leakage: Sequence[str] = ("strict",), targets: list[str] | None = None,
-            config: RunConfig | None = None, out_dir: str | Path | None = None) -> Comparison:
+def compare(
+    panel: AssayPanel,
+    *,
+    seeds: Sequence[int] = (0, 1, 2),
+    leakage: Sequence[str] = ("strict",),
+    targets: list[str] | None = None,
+    config: RunConfig | None = None,
+    out_dir: str | Path | None = None,
+) -> Comparison:
     """Run the protocol for every seed and leakage mode (each run cached under
     ``out_dir/<leakage>-seed<seed>``, so an interrupted experiment resumes)."""
     base = config or RunConfig()
     unknown = [m for m in leakage if m not in LEAKAGE_MODES]
     if unknown or not leakage or not seeds:
-        raise ValueError(f"need >= 1 seed and leakage modes from {LEAKAGE_MODES}, got "
-                         f"seeds={list(seeds)}, leakage={list(leakage)}")
+        raise ValueError(
+            f"need >= 1 seed and leakage modes from {LEAKAGE_MODES}, got "
+            f"seeds={list(seeds)}, leakage={list(leakage)}"
+        )
     runs, reports = {}, []
     for mode in leakage:
         for seed in seeds:
@@ -76,13 +92,22 @@ def method_summary(report: pd.DataFrame, methods: Sequence[str]) -> pd.DataFrame
     rows = []
     for m in methods:
         mean, low, high = t_interval(per_seed[f"ap_{m}"], bounds=(0.0, 1.0))
-        rows.append({"method": m, "mean_ap": mean, "ci95_low": low, "ci95_high": high,
-                     "n_targets": report["target"].nunique(), "n_seeds": len(per_seed)})
+        rows.append(
+            {
+                "method": m,
+                "mean_ap": mean,
+                "ci95_low": low,
+                "ci95_high": high,
+                "n_targets": report["target"].nunique(),
+                "n_seeds": len(per_seed),
+            }
+        )
     return pd.DataFrame(rows)
 
 
-def win_tie_loss(report: pd.DataFrame, methods: Sequence[str],
-                 method: str = "mixmin_trained", tie: float = TIE) -> pd.DataFrame:
+def win_tie_loss(
+    report: pd.DataFrame, methods: Sequence[str], method: str = "mixmin_trained", tie: float = TIE
+) -> pd.DataFrame:
     """``method`` against each other method, per target (AP averaged over seeds): wins, ties
     (absolute difference <= ``tie``), losses, mean difference, and the Wilcoxon signed-rank
     p-value of the paired differences across targets."""
@@ -94,24 +119,35 @@ def win_tie_loss(report: pd.DataFrame, methods: Sequence[str],
         diff = per_target[f"ap_{method}"] - per_target[f"ap_{other}"]
         nonzero = diff[diff.abs() > 0]
         p = stats.wilcoxon(nonzero).pvalue if len(nonzero) >= 2 else np.nan
-        rows.append({"method": method, "against": other, "wins": int((diff > tie).sum()),
-                     "ties": int((diff.abs() <= tie).sum()), "losses": int((diff < -tie).sum()),
-                     "mean_diff": diff.mean(), "wilcoxon_p": p})
+        rows.append(
+            {
+                "method": method,
+                "against": other,
+                "wins": int((diff > tie).sum()),
+                "ties": int((diff.abs() <= tie).sum()),
+                "losses": int((diff < -tie).sum()),
+                "mean_diff": diff.mean(),
+                "wilcoxon_p": p,
+            }
+        )
     return pd.DataFrame(rows)
 
 
-def gains(report: pd.DataFrame, methods: Sequence[str],
-          method: str = "mixmin_trained") -> pd.DataFrame:
+def gains(
+    report: pd.DataFrame, methods: Sequence[str], method: str = "mixmin_trained"
+) -> pd.DataFrame:
     """Per target (averaged over seeds): ``method``'s AP minus natural's and minus the best
     baseline's (the baseline with the highest AP on that target)."""
     per_target = report.groupby("target", sort=False)[[f"ap_{m}" for m in methods]].mean()
     base = per_target[[f"ap_{b}" for b in BASELINES if b in methods]]
-    return pd.DataFrame({
-        "target": per_target.index,
-        "gain_vs_natural": per_target[f"ap_{method}"] - per_target["ap_natural"],
-        "gain_vs_best_baseline": per_target[f"ap_{method}"] - base.max(axis=1),
-        "best_baseline": base.idxmax(axis=1).str.removeprefix("ap_"),
-    }).reset_index(drop=True)
+    return pd.DataFrame(
+        {
+            "target": per_target.index,
+            "gain_vs_natural": per_target[f"ap_{method}"] - per_target["ap_natural"],
+            "gain_vs_best_baseline": per_target[f"ap_{method}"] - base.max(axis=1),
+            "best_baseline": base.idxmax(axis=1).str.removeprefix("ap_"),
+        }
+    ).reset_index(drop=True)
 
 
 def compute_table(comparison: Comparison) -> pd.DataFrame:
@@ -122,17 +158,28 @@ def compute_table(comparison: Comparison) -> pd.DataFrame:
     runs = list(comparison.runs.values())
     shared = sum(sum(r.metadata["timings_s"].get(s, 0.0) for s in MIXMIN_STAGES) for r in runs)
     cfg, n_proxies = runs[0].metadata["config"], runs[0].metadata["n_proxies"]
-    fits = {"target_only": "1", "natural": "1", "balanced": "1",
-            "random_search": f"{cfg['random_search']}",
-            "regmix": f"{cfg['regmix']} small + 1",
-            "mixmin_ensemble": f"0 + {n_proxies} proxies (shared)",
-            "mixmin_trained": f"1 + {n_proxies} proxies (shared)",
-            "mixmin_target_trained": f"1 + {cfg['oof_folds']} out-of-fold + {n_proxies} "
-                                     "proxies (shared)"}
+    fits = {
+        "target_only": "1",
+        "natural": "1",
+        "balanced": "1",
+        "random_search": f"{cfg['random_search']}",
+        "regmix": f"{cfg['regmix']} small + 1",
+        "mixmin_ensemble": f"0 + {n_proxies} proxies (shared)",
+        "mixmin_trained": f"1 + {n_proxies} proxies (shared)",
+        "mixmin_target_trained": f"1 + {cfg['oof_folds']} out-of-fold + {n_proxies} "
+        "proxies (shared)",
+    }
     rows = []
     for m in comparison.methods:
         own = float(comparison.report[f"seconds_{m}"].sum())
         extra = shared if m in MIXMIN_METHODS else 0.0
-        rows.append({"method": m, "fits_per_target": fits[m], "own_fits_s": own,
-                     "proxies_and_solve_s": extra, "total_s": own + extra})
+        rows.append(
+            {
+                "method": m,
+                "fits_per_target": fits[m],
+                "own_fits_s": own,
+                "proxies_and_solve_s": extra,
+                "total_s": own + extra,
+            }
+        )
     return pd.DataFrame(rows)

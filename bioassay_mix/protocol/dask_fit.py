@@ -56,15 +56,19 @@ def fit_mixture_dask(
         if hi > lo:  # this partition's rows, taken where the partition lives
             rows = idx[lo:hi] - bounds[p]
             piece = client.submit(_take_rows, parts[p], rows, pure=False)
-            chunks.append(da.from_delayed(piece, shape=(len(rows), n_features),
-                                          dtype=np.float32, meta=meta))
+            chunks.append(
+                da.from_delayed(piece, shape=(len(rows), n_features), dtype=np.float32, meta=meta)
+            )
             lengths.append(int(hi - lo))
     split = (tuple(lengths),)
     template = make_classifier(params, device=device, n_jobs=None, random_state=random_state)
     model = dxgb.DaskXGBClassifier(**{**template.get_params(), "n_jobs": None})
     model.client = client
-    model.fit(da.concatenate(chunks), da.from_array(y, chunks=split),
-              sample_weight=da.from_array(sw, chunks=split))
+    model.fit(
+        da.concatenate(chunks),
+        da.from_array(y, chunks=split),
+        sample_weight=da.from_array(sw, chunks=split),
+    )
     template.load_model(bytearray(model.get_booster().save_raw("ubj")))
     return template
 

@@ -36,17 +36,29 @@ def panel_library(prep: Prepared) -> ProxyLibrary:
         with ``prep``, not copied). A target uses ``.without([target])``.
     """
     models, src = prep.proxies.models, prep.sources
-    info = pd.DataFrame({"dataset": prep.panel.name, "title": "",
-                         "n_train": [len(src.rows[a]) for a in models],
-                         "n_positive": [int(src.labels[a].sum()) for a in models]},
-                        index=pd.Index(list(models), name="source"))
-    return ProxyLibrary(featurizer=prep.featurizer, proxies=dict(models),
-                        compounds=prep.panel.labels.index, X=prep.X, rows=dict(src.rows),
-                        labels=dict(src.labels), info=info)
+    info = pd.DataFrame(
+        {
+            "dataset": prep.panel.name,
+            "title": "",
+            "n_train": [len(src.rows[a]) for a in models],
+            "n_positive": [int(src.labels[a].sum()) for a in models],
+        },
+        index=pd.Index(list(models), name="source"),
+    )
+    return ProxyLibrary(
+        featurizer=prep.featurizer,
+        proxies=dict(models),
+        compounds=prep.panel.labels.index,
+        X=prep.X,
+        rows=dict(src.rows),
+        labels=dict(src.labels),
+        info=info,
+    )
 
 
-def plan_target(target: str, prep: Prepared, cfg: RunConfig,
-                library: ProxyLibrary | None = None) -> TargetPlan:
+def plan_target(
+    target: str, prep: Prepared, cfg: RunConfig, library: ProxyLibrary | None = None
+) -> TargetPlan:
     """``target``'s MixMin classifiers, their weights fitted on its ``cfg.weight_rows`` rows.
 
     Parameters
@@ -71,8 +83,7 @@ def plan_target(target: str, prep: Prepared, cfg: RunConfig,
     r = rows(prep.codes, target, WEIGHT_ROWS[cfg.weight_rows])
     y = prep.panel.labels[target].to_numpy()[r].astype(np.int32)
     X, proba = prep.X[r], prep.Q.iloc[r][library.sources].to_numpy()
-    plan = TargetPlan(target, mixmin_classifier(library, prep, cfg, target,
-                                                include_target=False))
+    plan = TargetPlan(target, mixmin_classifier(library, prep, cfg, target, include_target=False))
     plan.mixmin.fit_weights(X, y, source_proba=proba)
     if cfg.mixmin_plus_target:
         plan.plus = mixmin_classifier(library, prep, cfg, target, include_target=True)
@@ -83,8 +94,9 @@ def plan_target(target: str, prep: Prepared, cfg: RunConfig,
     return plan
 
 
-def mixmin_classifier(library: ProxyLibrary, prep: Prepared, cfg: RunConfig, target: str, *,
-                      include_target: bool) -> MixMinClassifier:
+def mixmin_classifier(
+    library: ProxyLibrary, prep: Prepared, cfg: RunConfig, target: str, *, include_target: bool
+) -> MixMinClassifier:
     """The protocol's :class:`~bioassay_mix.MixMinClassifier` for ``target`` (unfitted).
 
     Parameters
@@ -107,13 +119,23 @@ def mixmin_classifier(library: ProxyLibrary, prep: Prepared, cfg: RunConfig, tar
         ``cfg.final_params``.
     """
     n_jobs = cfg.compute.n_jobs
-    final = make_classifier(cfg.final_params, device=prep.device, n_jobs=n_jobs,
-                            random_state=cfg.seed)
+    final = make_classifier(
+        cfg.final_params, device=prep.device, n_jobs=n_jobs, random_state=cfg.seed
+    )
     return MixMinClassifier(
-        library, final_estimator=final, include_target=include_target,
+        library,
+        final_estimator=final,
+        include_target=include_target,
         target_proxy=prep.proxies.models[target] if include_target else None,
-        oof_folds=cfg.oof_folds, solver=cfg.solver, tol=cfg.tol, natural_prior=0.0,
-        prune=cfg.prune, n_jobs=n_jobs, random_state=cfg.seed, device=prep.device)
+        oof_folds=cfg.oof_folds,
+        solver=cfg.solver,
+        tol=cfg.tol,
+        natural_prior=0.0,
+        prune=cfg.prune,
+        n_jobs=n_jobs,
+        random_state=cfg.seed,
+        device=prep.device,
+    )
 
 
 def mixmin_labels(prep: Prepared, weight_rows: str = "proxy_train") -> pd.DataFrame:

@@ -23,8 +23,13 @@ from .prepare import executor_for, prepare
 from .records import BASELINES, REPORT_COLUMNS, Prepared, RunResult
 
 
-def run(panel: AssayPanel, *, targets: list[str] | None = None, config: RunConfig | None = None,
-        out_dir: str | Path | None = None) -> RunResult:
+def run(
+    panel: AssayPanel,
+    *,
+    targets: list[str] | None = None,
+    config: RunConfig | None = None,
+    out_dir: str | Path | None = None,
+) -> RunResult:
     """Run the MixMin protocol on ``panel`` for ``targets``.
 
     Per assay 80/20 train/test and train 80/20 proxy-train/validation; one proxy per assay on
@@ -60,16 +65,25 @@ def run(panel: AssayPanel, *, targets: list[str] | None = None, config: RunConfi
         clock.lap("targets")
     report = _add_gains(pd.DataFrame([o.row for o in outcomes], columns=REPORT_COLUMNS))
     weights = weights_frame({o.row["target"]: o.weights for o in outcomes}, prep)
-    weights_plus = weights_frame({o.row["target"]: o.weights_plus for o in outcomes}, prep) \
-        if cfg.mixmin_plus_target else None
+    weights_plus = (
+        weights_frame({o.row["target"]: o.weights_plus for o in outcomes}, prep)
+        if cfg.mixmin_plus_target
+        else None
+    )
     solver = pd.DataFrame([o.solver for o in outcomes])
     skipped = prep.skipped + [s for o in outcomes for s in o.skipped]
     timings = {**prep.timings, **clock.timings}
     metadata = _metadata(prep, cfg, timings, mixmin_s=float(solver["solve_s"].sum()))
-    return RunResult(report=report, weights=weights, skipped=pd.DataFrame(
-        skipped, columns=["assay", "role", "reason"]), solver=solver.drop(columns="solve_s"),
-        metadata=metadata, models={o.row["target"]: o.model for o in outcomes},
-        weights_plus_target=weights_plus, issues=panel.issues)
+    return RunResult(
+        report=report,
+        weights=weights,
+        skipped=pd.DataFrame(skipped, columns=["assay", "role", "reason"]),
+        solver=solver.drop(columns="solve_s"),
+        metadata=metadata,
+        models={o.row["target"]: o.model for o in outcomes},
+        weights_plus_target=weights_plus,
+        issues=panel.issues,
+    )
 
 
 def _add_gains(report: pd.DataFrame) -> pd.DataFrame:
@@ -88,16 +102,25 @@ def _metadata(prep: Prepared, cfg: RunConfig, timings: dict, mixmin_s: float) ->
     import xgboost
 
     return {
-        "bioassay_mix": __version__, "xgboost": xgboost.__version__, "rdkit": rdkit.__version__,
-        "scikit_learn": sklearn.__version__, "numpy": np.__version__, "pandas": pd.__version__,
-        "python": platform.python_version(), "platform": platform.platform(),
-        "panel": prep.panel.name, "panel_sources_sha256": prep.panel.sources,
+        "bioassay_mix": __version__,
+        "xgboost": xgboost.__version__,
+        "rdkit": rdkit.__version__,
+        "scikit_learn": sklearn.__version__,
+        "numpy": np.__version__,
+        "pandas": pd.__version__,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "panel": prep.panel.name,
+        "panel_sources_sha256": prep.panel.sources,
         "panel_labels_sha256": prep.panel.checksum(),
         "n_compounds": int(prep.panel.labels.shape[0]),
-        "n_assays": int(prep.panel.labels.shape[1]), "n_proxies": len(prep.proxies.assays),
-        "targets": prep.targets, "device": prep.device,
+        "n_assays": int(prep.panel.labels.shape[1]),
+        "n_proxies": len(prep.proxies.assays),
+        "targets": prep.targets,
+        "device": prep.device,
         "featurizer": prep.featurizer.spec(),
-        "config": asdict(cfg), "config_key": cfg.key(),
+        "config": asdict(cfg),
+        "config_key": cfg.key(),
         "timings_s": {**timings, "mixmin": round(mixmin_s, 3)},
         "wall_time_s": round(sum(timings.values()), 3),
     }

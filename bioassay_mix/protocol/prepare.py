@@ -46,9 +46,14 @@ def run_featurizer(cfg: RunConfig) -> MorganFingerprint:
     return MorganFingerprint(radius=cfg.radius, n_bits=cfg.n_bits, counts=cfg.counts)
 
 
-def prepare(panel: AssayPanel, *, targets: list[str] | None = None,
-            config: RunConfig | None = None, out_dir: str | Path | None = None,
-            executor: LocalExecutor | DaskExecutor | None = None) -> Prepared:
+def prepare(
+    panel: AssayPanel,
+    *,
+    targets: list[str] | None = None,
+    config: RunConfig | None = None,
+    out_dir: str | Path | None = None,
+    executor: LocalExecutor | DaskExecutor | None = None,
+) -> Prepared:
     """Featurize, split, train (or load) the proxies and predict with them.
 
     Parameters
@@ -79,23 +84,33 @@ def prepare(panel: AssayPanel, *, targets: list[str] | None = None,
     if targets:
         unknown = [t for t in targets if t not in panel.labels.columns]
         if unknown:
-            raise DataError(f"panel {panel.name!r} has no assay {unknown[0]!r}; "
-                            f"assays include {panel.assays[:8]}")
+            raise DataError(
+                f"panel {panel.name!r} has no assay {unknown[0]!r}; "
+                f"assays include {panel.assays[:8]}"
+            )
     skipped: list[dict] = []
     usable = _usable_assays(panel, cfg, skipped)
     panel = panel.select(usable)
-    featurizer = run_featurizer(cfg).set_params(
-        n_jobs=compute.n_jobs, cache_dir=None if out is None else out / "cache").fit()
+    featurizer = (
+        run_featurizer(cfg)
+        .set_params(n_jobs=compute.n_jobs, cache_dir=None if out is None else out / "cache")
+        .fit()
+    )
     parts = None
     if executor.kind == "local":
         X = featurizer.transform_valid(panel.smiles)
     else:  # computed and cached per partition on the workers, joined and kept there
-        parts = fingerprint_partitions(featurizer, panel.smiles, executor,
-                                       verbose=compute.verbose)
+        parts = fingerprint_partitions(featurizer, panel.smiles, executor, verbose=compute.verbose)
         X = executor.combine(stack, parts)
     clock.lap("featurize")
-    codes = make_splits(panel, test_size=cfg.test_size, valid_size=cfg.valid_size,
-                        strategy=cfg.split, leakage=cfg.leakage, random_state=cfg.seed)
+    codes = make_splits(
+        panel,
+        test_size=cfg.test_size,
+        valid_size=cfg.valid_size,
+        strategy=cfg.split,
+        leakage=cfg.leakage,
+        random_state=cfg.seed,
+    )
     labels = panel.labels
     train_rows = {}
     for a in usable:
@@ -106,35 +121,68 @@ def prepare(panel: AssayPanel, *, targets: list[str] | None = None,
             train_rows[a] = r
     clock.lap("split")
     proxies = train_proxies(
-        X, labels, train_rows, params=cfg.proxy_params,
-        grid=PAPER_GRID if cfg.grid_search else None, device=device, n_jobs=compute.n_jobs,
-        random_state=cfg.seed, cache_dir=None if out is None else out / "proxies",
-        cache_key={"compounds": sha256_bytes("\n".join(panel.smiles).encode()),
-                   "features": featurizer.spec()},
-        verbose=compute.verbose, executor=executor)
+        X,
+        labels,
+        train_rows,
+        params=cfg.proxy_params,
+        grid=PAPER_GRID if cfg.grid_search else None,
+        device=device,
+        n_jobs=compute.n_jobs,
+        random_state=cfg.seed,
+        cache_dir=None if out is None else out / "proxies",
+        cache_key={
+            "compounds": sha256_bytes("\n".join(panel.smiles).encode()),
+            "features": featurizer.spec(),
+        },
+        verbose=compute.verbose,
+        executor=executor,
+    )
     clock.lap("proxies")
-    chosen = _eligible_targets(targets or proxies.assays, proxies.assays, codes, labels, cfg,
-                               skipped)
+    chosen = _eligible_targets(
+        targets or proxies.assays, proxies.assays, codes, labels, cfg, skipped
+    )
     if not chosen:
-        raise DataError(f"no eligible target in panel {panel.name!r}; see the skipped reasons: "
-                        f"{skipped[:3]}")
+        raise DataError(
+            f"no eligible target in panel {panel.name!r}; see the skipped reasons: {skipped[:3]}"
+        )
     if executor.kind == "local":
         Qm = proxies.predict_matrix(X)
     else:  # predicted on the workers, a block of rows per task; only predictions come back
         n = labels.shape[0]
         blocks = [(i, min(i + PREDICT_BLOCK, n)) for i in range(0, n, PREDICT_BLOCK)]
-        Qm = np.vstack(executor.map(_predict_rows, blocks, shared={"X": X, "proxies": proxies},
-                                    desc="proxy predictions", verbose=compute.verbose))
+        Qm = np.vstack(
+            executor.map(
+                _predict_rows,
+                blocks,
+                shared={"X": X, "proxies": proxies},
+                desc="proxy predictions",
+                verbose=compute.verbose,
+            )
+        )
     Q = pd.DataFrame(Qm, index=labels.index, columns=proxies.assays)
     clock.lap("proxy_predictions")
-    sources = SourceRows(train_rows, {a: labels[a].to_numpy()[r].astype(np.int32)
-                                      for a, r in train_rows.items()})
-    return Prepared(panel, X, codes, sources, proxies, Q, chosen, skipped, device,
-                    clock.timings, featurizer, parts, panel.checksum())
+    sources = SourceRows(
+        train_rows, {a: labels[a].to_numpy()[r].astype(np.int32) for a, r in train_rows.items()}
+    )
+    return Prepared(
+        panel,
+        X,
+        codes,
+        sources,
+        proxies,
+        Q,
+        chosen,
+        skipped,
+        device,
+        clock.timings,
+        featurizer,
+        parts,
+        panel.checksum(),
+    )
 
 
 def _predict_rows(block: tuple[int, int], *, X: sp.csr_matrix, proxies: ProxySet) -> np.ndarray:
-    return proxies.predict_matrix(X[block[0]:block[1]])
+    return proxies.predict_matrix(X[block[0] : block[1]])
 
 
 def _usable_assays(panel: AssayPanel, cfg: RunConfig, skipped: list[dict]) -> list[str]:
@@ -152,8 +200,10 @@ def _usable_assays(panel: AssayPanel, cfg: RunConfig, skipped: list[dict]) -> li
             continue
         skipped.append({"assay": a, "role": "source and target", "reason": reason})
     if len(usable) < 2:
-        raise DataError(f"panel {panel.name!r} has {len(usable)} usable assay(s); MixMin needs a "
-                        "target and at least one source")
+        raise DataError(
+            f"panel {panel.name!r} has {len(usable)} usable assay(s); MixMin needs a "
+            "target and at least one source"
+        )
     return usable
 
 
@@ -167,14 +217,24 @@ def _eligible_targets(wanted, sources, codes, labels, cfg, skipped) -> list[str]
         y_test = labels[t].to_numpy()[rows(codes, t, TEST)]
         n_pos = int((y_test == 1).sum())
         if n_pos < cfg.min_test_positives or n_pos == len(y_test):
-            skipped.append({"assay": t, "role": "target", "reason":
-                            f"{n_pos} test positives of {len(y_test)} (need >= "
-                            f"{cfg.min_test_positives} and a negative)"})
+            skipped.append(
+                {
+                    "assay": t,
+                    "role": "target",
+                    "reason": f"{n_pos} test positives of {len(y_test)} (need >= "
+                    f"{cfg.min_test_positives} and a negative)",
+                }
+            )
             continue
         y_weights = labels[t].to_numpy()[rows(codes, t, WEIGHT_ROWS[cfg.weight_rows])]
         if len(np.unique(y_weights)) < 2:
-            skipped.append({"assay": t, "role": "target", "reason":
-                            f"its {cfg.weight_rows} rows (MixMin's weights) have one class"})
+            skipped.append(
+                {
+                    "assay": t,
+                    "role": "target",
+                    "reason": f"its {cfg.weight_rows} rows (MixMin's weights) have one class",
+                }
+            )
             continue
         chosen.append(t)
     return chosen

@@ -16,14 +16,33 @@ from ..panel import ISSUE_COLUMNS, AssayPanel
 from ..proxies import ProxySet
 from .baselines import SourceRows
 
-METHODS = ("target_only", "natural", "balanced", "random_search", "regmix", "mixmin_ensemble",
-           "mixmin_trained", "mixmin_target_trained")
+METHODS = (
+    "target_only",
+    "natural",
+    "balanced",
+    "random_search",
+    "regmix",
+    "mixmin_ensemble",
+    "mixmin_trained",
+    "mixmin_target_trained",
+)
 BASELINES = ("target_only", "natural", "balanced", "random_search", "regmix")
 #: Methods that are off unless asked for (RunConfig.random_search, .regmix, .mixmin_plus_target).
 OPTIONAL_METHODS = ("random_search", "regmix", "mixmin_target_trained")
-REPORT_COLUMNS = ["target", "n_train", "n_train_positive", "n_test", "n_test_positive",
-                  "n_sources", "n_sources_used", "top_source", "top_weight", "weight_on_target",
-                  *(f"ap_{m}" for m in METHODS), *(f"seconds_{m}" for m in METHODS)]
+REPORT_COLUMNS = [
+    "target",
+    "n_train",
+    "n_train_positive",
+    "n_test",
+    "n_test_positive",
+    "n_sources",
+    "n_sources_used",
+    "top_source",
+    "top_weight",
+    "weight_on_target",
+    *(f"ap_{m}" for m in METHODS),
+    *(f"seconds_{m}" for m in METHODS),
+]
 
 
 def methods_in(report: pd.DataFrame) -> list[str]:
@@ -47,19 +66,19 @@ class Prepared:
     """Everything up to the MixMin solve: features, splits, proxies and their predictions."""
 
     panel: AssayPanel
-    X: Any                           # fingerprints (CSR), one row per panel compound; on a
-                                     # Dask executor a future: the matrix stays on the workers
-    codes: pd.DataFrame              # split codes (see splits.py)
-    sources: SourceRows              # every proxy's training rows and labels
+    X: Any  # fingerprints (CSR), one row per panel compound; on a
+    # Dask executor a future: the matrix stays on the workers
+    codes: pd.DataFrame  # split codes (see splits.py)
+    sources: SourceRows  # every proxy's training rows and labels
     proxies: ProxySet
-    Q: pd.DataFrame                  # every proxy's class-1 probability for every compound
+    Q: pd.DataFrame  # every proxy's class-1 probability for every compound
     targets: list[str]
     skipped: list[dict]
     device: str
     timings: dict[str, float]
-    featurizer: Featurizer           # fitted; the spec every proxy's features came from
-    parts: list | None = None        # Dask executor: the fingerprint partitions (futures)
-    data_key: str = ""               # the panel's content (compounds, assays, every label)
+    featurizer: Featurizer  # fitted; the spec every proxy's features came from
+    parts: list | None = None  # Dask executor: the fingerprint partitions (futures)
+    data_key: str = ""  # the panel's content (compounds, assays, every label)
 
 
 @dataclass
@@ -108,16 +127,28 @@ class TargetOutcome:
     skipped: list[dict] = field(default_factory=list)
 
     @classmethod
-    def of(cls, plan: TargetPlan, row: dict[str, Any], model: xgb.XGBClassifier,
-           ) -> TargetOutcome:
+    def of(
+        cls,
+        plan: TargetPlan,
+        row: dict[str, Any],
+        model: xgb.XGBClassifier,
+    ) -> TargetOutcome:
         """The outcome of ``plan`` with its report ``row`` and MixMin-trained ``model``."""
         result = plan.mixmin.result_
-        solver = {"target": plan.target, "objective": result.objective, "gap": result.gap,
-                  "n_iter": result.n_iter, "converged": result.converged,
-                  "solve_s": plan.mixmin.timings_.get("solve", 0.0)}
+        solver = {
+            "target": plan.target,
+            "objective": result.objective,
+            "gap": result.gap,
+            "n_iter": result.n_iter,
+            "converged": result.converged,
+            "solve_s": plan.mixmin.timings_.get("solve", 0.0),
+        }
         note = None if plan.plus is None else plan.plus.target_column_note_
-        skipped = [] if note is None else [{"assay": plan.target,
-                                            "role": "target (MixMin + target)", "reason": note}]
+        skipped = (
+            []
+            if note is None
+            else [{"assay": plan.target, "role": "target (MixMin + target)", "reason": note}]
+        )
         return cls(row, model, plan.weights, plan.weights_plus, solver, skipped)
 
 

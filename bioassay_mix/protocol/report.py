@@ -14,13 +14,28 @@ from ..report import markdown_table, save_png, write_tables
 from .comparison import TIE, Comparison, compute_table, gains, method_summary, win_tie_loss
 from .records import RunResult, methods_in
 
-__all__ = ["LABELS", "ap_table", "comparison_tables", "plot_ap", "plot_gains", "plot_weights",
-           "summary_markdown", "write_comparison", "write_report"]
+__all__ = [
+    "LABELS",
+    "ap_table",
+    "comparison_tables",
+    "plot_ap",
+    "plot_gains",
+    "plot_weights",
+    "summary_markdown",
+    "write_comparison",
+    "write_report",
+]
 
-LABELS = {"target_only": "target only", "natural": "natural", "balanced": "balanced",
-          "random_search": "random search", "regmix": "RegMix",
-          "mixmin_ensemble": "MixMin ensemble", "mixmin_trained": "MixMin-trained",
-          "mixmin_target_trained": "MixMin + target"}
+LABELS = {
+    "target_only": "target only",
+    "natural": "natural",
+    "balanced": "balanced",
+    "random_search": "random search",
+    "regmix": "RegMix",
+    "mixmin_ensemble": "MixMin ensemble",
+    "mixmin_trained": "MixMin-trained",
+    "mixmin_target_trained": "MixMin + target",
+}
 
 
 def ap_table(report: pd.DataFrame) -> pd.DataFrame:
@@ -39,8 +54,7 @@ def plot_ap(report: pd.DataFrame, path: str | Path, title: str = "") -> Path:
     width = 0.8 / len(methods)
     x = np.arange(len(table))
     for i, m in enumerate(methods):
-        ax.bar(x + (i - (len(methods) - 1) / 2) * width, table[f"ap_{m}"], width,
-               label=LABELS[m])
+        ax.bar(x + (i - (len(methods) - 1) / 2) * width, table[f"ap_{m}"], width, label=LABELS[m])
     ax.set_xticks(x, table.index, rotation=45, ha="right")
     ax.set_ylabel("average precision (test)")
     ax.set_ylim(0, 1)
@@ -54,16 +68,23 @@ def write_report(result: RunResult, out_dir: str | Path) -> dict[str, Path]:
     """Write every output of a run under ``out_dir`` (each file atomically)."""
     out = Path(out_dir)
     files = {
-        "report_csv": out / "report.csv", "report_parquet": out / "report.parquet",
-        "report_md": out / "report.md", "weights": out / "weights.csv",
-        "skipped": out / "skipped.csv", "solver": out / "solver.csv",
-        "plot": out / "ap.png", "metadata": out / "metadata.json", "issues": out / "issues.csv",
+        "report_csv": out / "report.csv",
+        "report_parquet": out / "report.parquet",
+        "report_md": out / "report.md",
+        "weights": out / "weights.csv",
+        "skipped": out / "skipped.csv",
+        "solver": out / "solver.csv",
+        "plot": out / "ap.png",
+        "metadata": out / "metadata.json",
+        "issues": out / "issues.csv",
     }
-    for key, frame, index in (("report_csv", result.report, False),
-                              ("weights", result.weights, True),
-                              ("skipped", result.skipped, False),
-                              ("solver", result.solver, False),
-                              ("issues", result.issues, False)):
+    for key, frame, index in (
+        ("report_csv", result.report, False),
+        ("weights", result.weights, True),
+        ("skipped", result.skipped, False),
+        ("solver", result.solver, False),
+        ("issues", result.issues, False),
+    ):
         with atomic_path(files[key]) as tmp:
             frame.to_csv(tmp, index=index)
     with atomic_path(files["report_parquet"]) as tmp:
@@ -76,33 +97,58 @@ def write_report(result: RunResult, out_dir: str | Path) -> dict[str, Path]:
 
 def summary_markdown(result: RunResult) -> str:
     meta = result.metadata
-    gain_cols = result.report[["target", "best_baseline", "gain_vs_best_baseline",
-                               "gain_vs_natural", "n_sources_used", "top_source", "top_weight"]]
+    gain_cols = result.report[
+        [
+            "target",
+            "best_baseline",
+            "gain_vs_best_baseline",
+            "gain_vs_natural",
+            "n_sources_used",
+            "top_source",
+            "top_weight",
+        ]
+    ]
     lines = [
-        f"# MixMin on {meta['panel']}", "",
+        f"# MixMin on {meta['panel']}",
+        "",
         f"{len(result.report)} targets, {meta['n_proxies']} proxies, seed "
         f"{meta['config']['seed']}, split {meta['config']['split']} / leakage "
         f"{meta['config']['leakage']}, device {meta['device']}, wall time "
-        f"{meta['wall_time_s']:.1f} s.", "",
-        "## Average precision on each target's test split", "", markdown_table(ap_table(
-            result.report)),
-        "## MixMin-trained against the baselines", "", markdown_table(gain_cols),
-        "## Solver certificates (Frank-Wolfe gap)", "", markdown_table(result.solver, ".2e"),
+        f"{meta['wall_time_s']:.1f} s.",
+        "",
+        "## Average precision on each target's test split",
+        "",
+        markdown_table(ap_table(result.report)),
+        "## MixMin-trained against the baselines",
+        "",
+        markdown_table(gain_cols),
+        "## Solver certificates (Frank-Wolfe gap)",
+        "",
+        markdown_table(result.solver, ".2e"),
     ]
     if len(result.skipped):
         lines += ["## Skipped", "", markdown_table(result.skipped)]
     if len(result.issues):
         counts = result.issues["kind"].value_counts()
-        lines += ["## Input issues", "", ", ".join(f"{n} {k}" for k, n in counts.items())
-                  + ": every row, SMILES and reason in `issues.csv`.", ""]
+        lines += [
+            "## Input issues",
+            "",
+            ", ".join(f"{n} {k}" for k, n in counts.items())
+            + ": every row, SMILES and reason in `issues.csv`.",
+            "",
+        ]
     return "\n".join(lines)
 
 
 def plot_gains(gain: pd.DataFrame, path: str | Path, title: str = "") -> Path:
     """Per-target AP gain of MixMin-trained over natural and over the best baseline, sorted."""
     fig, axes = plt.subplots(1, 2, figsize=(max(7.0, 0.18 * len(gain) + 4), 4.2), sharey=True)
-    for ax, col, label in zip(axes, ("gain_vs_natural", "gain_vs_best_baseline"),
-                              ("minus natural", "minus best baseline"), strict=True):
+    for ax, col, label in zip(
+        axes,
+        ("gain_vs_natural", "gain_vs_best_baseline"),
+        ("minus natural", "minus best baseline"),
+        strict=True,
+    ):
         ordered = gain.sort_values(col)
         vals = ordered[col].to_numpy()
         ax.bar(np.arange(len(vals)), vals, color=np.where(vals >= 0, "tab:green", "tab:red"))
@@ -117,14 +163,16 @@ def plot_gains(gain: pd.DataFrame, path: str | Path, title: str = "") -> Path:
     return save_png(fig, path)
 
 
-def plot_weights(weights: pd.DataFrame, path: str | Path, title: str = "",
-                 max_sources: int = 40) -> Path:
+def plot_weights(
+    weights: pd.DataFrame, path: str | Path, title: str = "", max_sources: int = 40
+) -> Path:
     """Heatmap of MixMin weights (targets x sources); past ``max_sources`` only the sources with
     the most total weight are shown."""
     if weights.shape[1] > max_sources:
         weights = weights[weights.fillna(0).sum().nlargest(max_sources).index]
-    fig, ax = plt.subplots(figsize=(max(6.0, 0.32 * weights.shape[1] + 3),
-                                    max(3.0, 0.32 * len(weights) + 2)))
+    fig, ax = plt.subplots(
+        figsize=(max(6.0, 0.32 * weights.shape[1] + 3), max(3.0, 0.32 * len(weights) + 2))
+    )
     image = ax.imshow(weights.to_numpy(dtype=float), cmap="viridis", vmin=0, aspect="auto")
     ax.set_xticks(np.arange(weights.shape[1]), weights.columns, rotation=90, fontsize=7)
     ax.set_yticks(np.arange(len(weights)), weights.index, fontsize=7)
@@ -147,9 +195,14 @@ def comparison_tables(comparison: Comparison) -> dict[str, pd.DataFrame]:
     modes = list(report["leakage"].unique())
     if len(modes) > 1:
         tables["leakage_side_by_side"] = pd.DataFrame(
-            {"method": [LABELS[m] for m in methods], **{
-                f"mean AP ({mode})": tables[f"summary_{mode}"]["mean_ap"].to_numpy()
-                for mode in modes}})
+            {
+                "method": [LABELS[m] for m in methods],
+                **{
+                    f"mean AP ({mode})": tables[f"summary_{mode}"]["mean_ap"].to_numpy()
+                    for mode in modes
+                },
+            }
+        )
     first = report[report["leakage"] == modes[0]]
     per_target = first.groupby("target", sort=False)[[f"ap_{m}" for m in methods]].mean()
     tables["per_target"] = per_target.rename(columns=lambda c: LABELS[c[3:]]).reset_index()
@@ -166,8 +219,9 @@ def _labelled(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def write_comparison(comparison: Comparison, out_dir: str | Path,
-                     name: str | None = None, *, echo: bool = False) -> dict[str, Path]:
+def write_comparison(
+    comparison: Comparison, out_dir: str | Path, name: str | None = None, *, echo: bool = False
+) -> dict[str, Path]:
     """Tables (Markdown, CSV, JSON), the gain plot and the weight heatmap of an experiment."""
     name = name or f"experiment_{comparison.panel}"
     out = Path(out_dir)
@@ -193,15 +247,31 @@ def write_comparison(comparison: Comparison, out_dir: str | Path,
         tables["skipped"] = skipped
     if len(runs[0].issues):  # the same panel in every run
         tables["issues"] = runs[0].issues
-        notes.append(f"{len(runs[0].issues)} input issues (invalid SMILES, merged duplicates, "
-                     f"conflicting labels): every row in {name}_issues.csv.")
-    files = write_tables(out, name, f"MixMin on {comparison.panel}: the paper's protocol and "
-                         "baselines", tables, notes, {"config": cfg}, echo=echo)
-    files["gain_plot"] = plot_gains(tables["gains"], out / f"{name}_gain.png",
-                                    f"{comparison.panel}: per-target AP gain")
+        notes.append(
+            f"{len(runs[0].issues)} input issues (invalid SMILES, merged duplicates, "
+            f"conflicting labels): every row in {name}_issues.csv."
+        )
+    files = write_tables(
+        out,
+        name,
+        f"MixMin on {comparison.panel}: the paper's protocol and baselines",
+        tables,
+        notes,
+        {"config": cfg},
+        echo=echo,
+    )
+    files["gain_plot"] = plot_gains(
+        tables["gains"], out / f"{name}_gain.png", f"{comparison.panel}: per-target AP gain"
+    )
     # mean over the seeds in which each target was eligible
-    mean_w = pd.concat([r.weights.fillna(0) for (mode, _), r in comparison.runs.items()
-                        if mode == first_mode]).groupby(level=0, sort=False).mean()
-    files["weights_plot"] = plot_weights(mean_w, out / f"{name}_weights.png",
-                                         f"{comparison.panel}: MixMin weights (mean over seeds)")
+    mean_w = (
+        pd.concat(
+            [r.weights.fillna(0) for (mode, _), r in comparison.runs.items() if mode == first_mode]
+        )
+        .groupby(level=0, sort=False)
+        .mean()
+    )
+    files["weights_plot"] = plot_weights(
+        mean_w, out / f"{name}_weights.png", f"{comparison.panel}: MixMin weights (mean over seeds)"
+    )
     return files

@@ -30,46 +30,64 @@ def _result_file(out: Path, target: str) -> Path:
     return out / "targets" / f"{safe_name(target)}.json"
 
 
-def _key(target: str, weights: pd.Series, weights_plus: pd.Series | None, cfg: RunConfig,
-         data_key: str) -> dict:
+def _key(
+    target: str, weights: pd.Series, weights_plus: pd.Series | None, cfg: RunConfig, data_key: str
+) -> dict:
     """What a saved target result depends on: settings, weights and the panel's content (its
     test labels too), never its name."""
-    return {"config": cfg.key(), "target": target, "weights": _weights_hash(weights),
-            "weights_plus": None if weights_plus is None else _weights_hash(weights_plus),
-            "data": data_key}
+    return {
+        "config": cfg.key(),
+        "target": target,
+        "weights": _weights_hash(weights),
+        "weights_plus": None if weights_plus is None else _weights_hash(weights_plus),
+        "data": data_key,
+    }
 
 
 def _weights_hash(w: pd.Series) -> str:
     return sha256_bytes(np.round(w.to_numpy(), 12).tobytes())
 
 
-def finished(plan: TargetPlan, cfg: RunConfig, out: Path | None,
-             data_key: str) -> TargetOutcome | None:
+def finished(
+    plan: TargetPlan, cfg: RunConfig, out: Path | None, data_key: str
+) -> TargetOutcome | None:
     """A previous run's outcome for this target, these weights and this data, if saved intact;
     an unreadable result file counts as missing."""
     done = _saved(plan.target, plan.weights, plan.weights_plus, cfg, out, data_key)
     return None if done is None else TargetOutcome.of(plan, *done)
 
 
-def is_finished(target: str, weights: pd.Series, weights_plus: pd.Series | None,
-                cfg: RunConfig, out: Path | None, data_key: str) -> bool:
+def is_finished(
+    target: str,
+    weights: pd.Series,
+    weights_plus: pd.Series | None,
+    cfg: RunConfig,
+    out: Path | None,
+    data_key: str,
+) -> bool:
     """Whether a result for ``target`` with these weights is saved intact (read, not kept)."""
     return _saved(target, weights, weights_plus, cfg, out, data_key) is not None
 
 
-def _saved(target: str, weights: pd.Series, weights_plus: pd.Series | None, cfg: RunConfig,
-           out: Path | None, data_key: str) -> tuple[dict, xgb.XGBClassifier] | None:
+def _saved(
+    target: str,
+    weights: pd.Series,
+    weights_plus: pd.Series | None,
+    cfg: RunConfig,
+    out: Path | None,
+    data_key: str,
+) -> tuple[dict, xgb.XGBClassifier] | None:
     file = None if out is None else _result_file(out, target)
     if file is None or not file.exists():
         return None
     try:
         done = json.loads(file.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError, OSError) as exc:
-        logger.warning("result cache %s is unreadable (%s); computing %s again", file, exc,
-                       target)
+        logger.warning("result cache %s is unreadable (%s); computing %s again", file, exc, target)
         return None
-    if not isinstance(done, dict) or done.get("key") != _key(target, weights, weights_plus, cfg,
-                                                              data_key):
+    if not isinstance(done, dict) or done.get("key") != _key(
+        target, weights, weights_plus, cfg, data_key
+    ):
         return None
     try:
         # strict JSON keeps NaN as null: a missing number comes back as NaN
@@ -83,9 +101,20 @@ def _saved(target: str, weights: pd.Series, weights_plus: pd.Series | None, cfg:
 def save(outcome: TargetOutcome, cfg: RunConfig, out: Path, data_key: str) -> None:
     """Save a target's model (with its weights) and report row, each atomically."""
     target = outcome.row["target"]
-    save_model(outcome.model, _model_file(out, target),
-               {"target": target, "kind": "mixmin_trained",
-                "weights": outcome.weights.to_dict(), "config_key": cfg.key()})
-    write_json_atomic(_result_file(out, target),
-                      {"key": _key(target, outcome.weights, outcome.weights_plus, cfg, data_key),
-                       "row": outcome.row})
+    save_model(
+        outcome.model,
+        _model_file(out, target),
+        {
+            "target": target,
+            "kind": "mixmin_trained",
+            "weights": outcome.weights.to_dict(),
+            "config_key": cfg.key(),
+        },
+    )
+    write_json_atomic(
+        _result_file(out, target),
+        {
+            "key": _key(target, outcome.weights, outcome.weights_plus, cfg, data_key),
+            "row": outcome.row,
+        },
+    )

@@ -106,16 +106,21 @@ def solve(
         device = "cuda"
     if method == "active_set":  # before any matrix is read
         _check_active_set(loss, device)
-    mats = [m.get() if hasattr(m, "get") and not isinstance(m, pd.DataFrame) else m
-            for m in mats]
+    mats = [m.get() if hasattr(m, "get") and not isinstance(m, pd.DataFrame) else m for m in mats]
     # The active set checks a cross-entropy matrix in its own first read of it.
-    problems = [make_problem(m, loss=loss, y=yy, lengths=ll, eps=eps, name=nm,
-                             check=method != "active_set")
-                for m, yy, ll, nm in zip(mats, ys, lens, labels, strict=True)]
+    problems = [
+        make_problem(m, loss=loss, y=yy, lengths=ll, eps=eps, name=nm, check=method != "active_set")
+        for m, yy, ll, nm in zip(mats, ys, lens, labels, strict=True)
+    ]
     if tol is None:
         tol = 1e-6 if dtype == "float64" else 1e-4
-    settings = {"tol": tol, "method": method, "eta0": 1.0, "grad_tol": REFERENCE["grad_tol"],
-                "max_iter": max_iter or (REFERENCE["max_iter"] if method == "reference" else 5000)}
+    settings = {
+        "tol": tol,
+        "method": method,
+        "eta0": 1.0,
+        "grad_tol": REFERENCE["grad_tol"],
+        "max_iter": max_iter or (REFERENCE["max_iter"] if method == "reference" else 5000),
+    }
 
     def result(i: int, one: dict) -> MixMinResult:
         k = problems[i].A.shape[1]
@@ -123,8 +128,14 @@ def solve(
         return make_result(one, cols, labels[i], loss, method)
 
     if method == "active_set":
-        return _unbatch([result(i, solve_active_set(p, tol=tol, dtype=np.dtype(dtype)))
-                         for i, p in enumerate(problems)], batch, tol)
+        return _unbatch(
+            [
+                result(i, solve_active_set(p, tol=tol, dtype=np.dtype(dtype)))
+                for i, p in enumerate(problems)
+            ],
+            batch,
+            tol,
+        )
     xp = array_module(device)
     results: list[MixMinResult | None] = [None] * len(problems)
     for bucket in make_buckets(problems, xp, np.dtype(dtype)):
@@ -141,8 +152,10 @@ def _unbatch(results: list[MixMinResult], batch: bool, tol: float | None):
 
 def _check_active_set(loss: str, device: str | None) -> None:
     if loss == "squared_error":
-        raise ValueError("method='active_set' solves the cross_entropy and log_likelihood "
-                         "losses; use 'adaptive' for squared_error")
+        raise ValueError(
+            "method='active_set' solves the cross_entropy and log_likelihood "
+            "losses; use 'adaptive' for squared_error"
+        )
     if device not in (None, "cpu", "auto"):
         raise ValueError("method='active_set' runs on the CPU; use 'adaptive' on a GPU")
 

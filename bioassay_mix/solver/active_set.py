@@ -56,8 +56,9 @@ class WorkingSet:
     (``work``, float64), row weights ``a``, the current solution ``x`` on ``S`` and the rows
     its Newton steps take the Hessian from."""
 
-    def __init__(self, S: np.ndarray, work: np.ndarray, a: np.ndarray, const: float,
-                 k: int) -> None:
+    def __init__(
+        self, S: np.ndarray, work: np.ndarray, a: np.ndarray, const: float, k: int
+    ) -> None:
         self.S, self.work, self.a, self.const, self.k = S, work, a, const, k
         self.x = np.full(len(S), 1.0 / len(S))
         self.newton, self.trace = 0, []
@@ -75,8 +76,9 @@ class WorkingSet:
         self.f = self.const - float(self.a @ np.log(self.pred))
         self.trace.append(self.f)
 
-    def finished(self, g: np.ndarray, tol: float,
-                 columns: Callable[[np.ndarray], np.ndarray]) -> bool:
+    def finished(
+        self, g: np.ndarray, tol: float, columns: Callable[[np.ndarray], np.ndarray]
+    ) -> bool:
         """Certify with the full gradient ``g``, or grow the working set by the sources that
         violate the optimality conditions most (their columns from ``columns``)."""
         now = g @ self.w
@@ -102,12 +104,22 @@ class WorkingSet:
         return False
 
     def result(self, tol: float) -> dict:
-        return {"w": self.w, "f": self.f, "gap": self.gap, "iters": self.newton,
-                "converged": self.gap <= tol, "trace": np.asarray(self.trace)}
+        return {
+            "w": self.w,
+            "f": self.f,
+            "gap": self.gap,
+            "iters": self.newton,
+            "converged": self.gap <= tol,
+            "trace": np.asarray(self.trace),
+        }
 
 
-def run_rounds(states: list[WorkingSet], gradients: Callable[[list[int]], list[np.ndarray]],
-               columns: Callable[[int, np.ndarray], np.ndarray], tol: float) -> list[dict]:
+def run_rounds(
+    states: list[WorkingSet],
+    gradients: Callable[[list[int]], list[np.ndarray]],
+    columns: Callable[[int, np.ndarray], np.ndarray],
+    tol: float,
+) -> list[dict]:
     """Solve every target to ``gap <= tol``. ``gradients(live)`` returns the full gradient of
     each target in ``live`` at its current ``pred``; ``columns(i, sources)`` returns target
     ``i``'s matrix columns for ``sources``."""
@@ -116,8 +128,11 @@ def run_rounds(states: list[WorkingSet], gradients: Callable[[list[int]], list[n
         for i in live:
             states[i].solve(tol)
         grads = gradients(live)
-        live = [i for i, g in zip(live, grads, strict=True)
-                if not states[i].finished(g, tol, lambda add, i=i: columns(i, add))]
+        live = [
+            i
+            for i, g in zip(live, grads, strict=True)
+            if not states[i].finished(g, tol, lambda add, i=i: columns(i, add))
+        ]
         if not live:
             break
     return [s.result(tol) for s in states]
@@ -131,7 +146,7 @@ def solve_active_set(problem: Problem, *, tol: float, dtype=np.float64) -> dict:
     rows = _sample(len(a))
     with np.errstate(all="ignore"):  # unchecked input is checked below, before any other use
         g = _gradient_at_uniform(A[rows], a[rows])
-    S = np.argsort(g, kind="stable")[:min(FIRST_SET, A.shape[1])]
+    S = np.argsort(g, kind="stable")[: min(FIRST_SET, A.shape[1])]
     work, lo, hi = _gather_with_bounds(A, S)
     if problem.eps is not None:
         check_probabilities(A, lo, hi, problem.name)
@@ -141,8 +156,9 @@ def solve_active_set(problem: Problem, *, tol: float, dtype=np.float64) -> dict:
     S, work = _cover(A, S, work)
     full = A if dtype == np.float64 else A.astype(dtype)
     state = WorkingSet(S, work, a, problem.const, A.shape[1])
-    return run_rounds([state], lambda live: [_gradient(full, a, state.pred)],
-                      lambda _, add: A[:, add], tol)[0]
+    return run_rounds(
+        [state], lambda live: [_gradient(full, a, state.pred)], lambda _, add: A[:, add], tol
+    )[0]
 
 
 def _sample(n: int) -> slice:
@@ -168,7 +184,7 @@ def _gradient_at_uniform(A: np.ndarray, a: np.ndarray) -> np.ndarray:
     g = np.zeros(k)
     for rows in row_blocks(A):
         block = A[rows]
-        g -= ((a[rows] / (block @ uniform)).astype(A.dtype) @ block)
+        g -= (a[rows] / (block @ uniform)).astype(A.dtype) @ block
     return g
 
 
@@ -204,8 +220,9 @@ def _cover(A: np.ndarray, S: np.ndarray, work: np.ndarray) -> tuple[np.ndarray, 
     return S, work
 
 
-def _newton(A: np.ndarray, a: np.ndarray, x: np.ndarray, tol: float,
-            hessian_rows: slice = ALL_ROWS) -> tuple[np.ndarray, int]:
+def _newton(
+    A: np.ndarray, a: np.ndarray, x: np.ndarray, tol: float, hessian_rows: slice = ALL_ROWS
+) -> tuple[np.ndarray, int]:
     """mixsqp on the working set ``A`` from ``x > 0``, its Hessians from ``hessian_rows``;
     returns the solution and its steps."""
     scale = a.sum()

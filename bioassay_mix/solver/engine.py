@@ -29,12 +29,12 @@ BUCKET_SLACK = 1.25
 class Bucket:
     """Padded arrays of several problems, on the engine's array module."""
 
-    index: list[int]        # positions of these problems in the caller's list
-    A: object               # (B, n, k)
-    a: object               # (B, n)
-    y: object | None        # (B, n)
-    mask: object            # (B, k) bool: real sources
-    const: object           # (B,)
+    index: list[int]  # positions of these problems in the caller's list
+    A: object  # (B, n, k)
+    a: object  # (B, n)
+    y: object | None  # (B, n)
+    mask: object  # (B, k) bool: real sources
+    const: object  # (B,)
 
 
 def make_buckets(problems: list[Problem], xp: ModuleType, dtype) -> list[Bucket]:
@@ -117,8 +117,16 @@ def _normalise_log(logw, mask, xp):
     return w, xp.log(xp.maximum(w, xp.finfo(w.dtype).tiny))
 
 
-def run_bucket(bk: Bucket, xp: ModuleType, *, method: str, tol: float, max_iter: int,
-               eta0: float, grad_tol: float) -> dict:
+def run_bucket(
+    bk: Bucket,
+    xp: ModuleType,
+    *,
+    method: str,
+    tol: float,
+    max_iter: int,
+    eta0: float,
+    grad_tol: float,
+) -> dict:
     """Solve every problem of a bucket; returns host arrays and per-problem traces."""
     B = bk.mask.shape[0]
     dtype = bk.A.dtype
@@ -171,6 +179,11 @@ def run_bucket(bk: Bucket, xp: ModuleType, *, method: str, tol: float, max_iter:
     converged = host(_grad_rule(g, bk.mask, grad_tol, xp) if method == "reference" else gap <= tol)
     finished[finished < 0] = len(traces) - 1
     trace = np.stack(traces, axis=1).astype(np.float64)
-    return {"w": host(w).astype(np.float64), "f": host(f).astype(np.float64),
-            "gap": host(gap).astype(np.float64), "iters": iters, "converged": converged,
-            "trace": [trace[b, : finished[b] + 1] for b in range(B)]}
+    return {
+        "w": host(w).astype(np.float64),
+        "f": host(f).astype(np.float64),
+        "gap": host(gap).astype(np.float64),
+        "iters": iters,
+        "converged": converged,
+        "trace": [trace[b, : finished[b] + 1] for b in range(B)],
+    }

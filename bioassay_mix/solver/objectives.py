@@ -31,18 +31,26 @@ BLOCK_BYTES = 2 * 2**20
 class Problem:
     """One target's problem in engine form (host NumPy arrays, float64)."""
 
-    A: np.ndarray          # (n, k) mixture components or predictions
-    a: np.ndarray          # (n,) row weights
-    y: np.ndarray | None   # (n,) regression targets (least squares) else None
-    const: float           # objective offset
+    A: np.ndarray  # (n, k) mixture components or predictions
+    a: np.ndarray  # (n,) row weights
+    y: np.ndarray | None  # (n,) regression targets (least squares) else None
+    const: float  # objective offset
     name: str
     #: Cross-entropy input not yet checked (``make_problem(check=False)``): the solver must
     #: check that ``A`` holds probabilities and clip it at ``eps`` before using it.
     eps: float | None = None
 
 
-def make_problem(P, *, loss: str, y=None, lengths=None, eps: float = DEFAULT_EPS,
-                 name: str = "target", check: bool = True) -> Problem:
+def make_problem(
+    P,
+    *,
+    loss: str,
+    y=None,
+    lengths=None,
+    eps: float = DEFAULT_EPS,
+    name: str = "target",
+    check: bool = True,
+) -> Problem:
     """Validate one target's inputs and convert them to engine form. ``check=False`` leaves a
     cross-entropy matrix's range check and clip to a solver that does them in its own first
     read of it (the returned problem's ``eps`` is then set)."""
@@ -85,8 +93,10 @@ def make_problem(P, *, loss: str, y=None, lengths=None, eps: float = DEFAULT_EPS
     m = A.max(axis=1)
     if not np.all(np.isfinite(m)):
         j = int(np.flatnonzero(~np.isfinite(m))[0])
-        raise DataError(f"{name}: sequence {j} has log-likelihood -inf under every source; "
-                        "no mixture can explain it")
+        raise DataError(
+            f"{name}: sequence {j} has log-likelihood -inf under every source; "
+            "no mixture can explain it"
+        )
     a = 1.0 / (n * lens)
     return Problem(np.exp(A - m[:, None]), a, None, float(-(a * m).sum()), name)
 
@@ -106,8 +116,9 @@ def row_blocks(A: np.ndarray) -> Iterator[slice]:
         yield slice(start, start + step)
 
 
-def min_max(A: np.ndarray,
-            each_block: Callable[[slice, np.ndarray], None] | None = None) -> tuple[float, float]:
+def min_max(
+    A: np.ndarray, each_block: Callable[[slice, np.ndarray], None] | None = None
+) -> tuple[float, float]:
     """``(A.min(), A.max())`` in one read of ``A``; NaN if ``A`` holds one. ``each_block(rows,
     block)``, if given, is called on every cached block of ``A``'s rows, so a caller can do
     other work in the same read."""
@@ -122,8 +133,9 @@ def min_max(A: np.ndarray,
     return float(lo), float(hi)
 
 
-def check_probabilities(A: np.ndarray, lo: float, hi: float, name: str,
-                        labels: tuple[Sequence, Sequence] | None = None) -> None:
+def check_probabilities(
+    A: np.ndarray, lo: float, hi: float, name: str, labels: tuple[Sequence, Sequence] | None = None
+) -> None:
     """Raise naming the first entry of ``A`` that is not a probability, given its minimum and
     maximum (:func:`min_max`); reads ``A`` again only when there is one."""
     if not (np.isfinite(lo) and np.isfinite(hi)):
@@ -132,26 +144,29 @@ def check_probabilities(A: np.ndarray, lo: float, hi: float, name: str,
         check_range(A, name, labels=labels)
 
 
-def check_finite(A: np.ndarray, name: str, allow_neg_inf: bool = False,
-                 labels: tuple[Sequence, Sequence] | None = None) -> None:
+def check_finite(
+    A: np.ndarray,
+    name: str,
+    allow_neg_inf: bool = False,
+    labels: tuple[Sequence, Sequence] | None = None,
+) -> None:
     """Raise naming the first non-finite entry (its row and source, or their ``labels``)."""
     bad = np.isnan(A) | np.isposinf(A)
     if not allow_neg_inf:
         bad |= np.isneginf(A)
     if bad.any():
         r, c = np.argwhere(bad)[0]
-        raise DataError(f"{name}: value {A[r, c]} at {_where(r, c, labels)}; inputs must be "
-                        "finite")
+        raise DataError(f"{name}: value {A[r, c]} at {_where(r, c, labels)}; inputs must be finite")
 
 
-def check_range(A: np.ndarray, name: str,
-                labels: tuple[Sequence, Sequence] | None = None) -> None:
+def check_range(A: np.ndarray, name: str, labels: tuple[Sequence, Sequence] | None = None) -> None:
     """Raise naming the first entry outside [0, 1]."""
     bad = (A < 0) | (A > 1)
     if bad.any():
         r, c = np.argwhere(bad)[0]
-        raise DataError(f"{name}: probability {A[r, c]} at {_where(r, c, labels)} is outside "
-                        "[0, 1]")
+        raise DataError(
+            f"{name}: probability {A[r, c]} at {_where(r, c, labels)} is outside [0, 1]"
+        )
 
 
 def _where(r: int, c: int, labels: tuple[Sequence, Sequence] | None) -> str:

@@ -82,14 +82,18 @@ def solve_panel(
     total = Qc.sum(axis=1)
     start = [_uniform_pred(Qc, total, t) for t in targets]
     for t, g in zip(targets, _gradients(Qc, targets, start), strict=True):
-        S = np.argsort(g, kind="stable")[:min(FIRST_SET, len(t.sources))]
+        S = np.argsort(g, kind="stable")[: min(FIRST_SET, len(t.sources))]
         states.append(WorkingSet(S, _columns(Qt, t, t.sources[S]), t.a, 0.0, len(t.sources)))
     outputs = run_rounds(
         states,
         lambda live: _gradients(Qc, [targets[i] for i in live], [states[i].pred for i in live]),
-        lambda i, add: _columns(Qt, targets[i], targets[i].sources[add]), tol)
-    results = [make_result(one, [sources[j] for j in t.sources], t.name, "cross_entropy",
-                           "active_set") for t, one in zip(targets, outputs, strict=True)]
+        lambda i, add: _columns(Qt, targets[i], targets[i].sources[add]),
+        tol,
+    )
+    results = [
+        make_result(one, [sources[j] for j in t.sources], t.name, "cross_entropy", "active_set")
+        for t, one in zip(targets, outputs, strict=True)
+    ]
     warn_unconverged(results, tol)
     return results
 
@@ -99,8 +103,7 @@ def _proxy_table(Q: pd.DataFrame, eps: float) -> tuple[np.ndarray, list]:
     if not isinstance(Q, pd.DataFrame):
         raise TypeError(f"Q must be a DataFrame (compounds x sources), got {type(Q).__name__}")
     if Q.shape[0] == 0 or Q.shape[1] == 0:
-        raise DataError(f"proxy table has shape {Q.shape}; need at least one compound and "
-                        "source")
+        raise DataError(f"proxy table has shape {Q.shape}; need at least one compound and source")
     try:
         A = Q.to_numpy(dtype=np.float64, copy=True)  # clipped in place below
     except (TypeError, ValueError) as err:
@@ -109,14 +112,18 @@ def _proxy_table(Q: pd.DataFrame, eps: float) -> tuple[np.ndarray, list]:
     return np.clip(A, eps, 1.0 - eps, out=A), list(Q.columns)
 
 
-def _targets(labels: pd.DataFrame, Q: pd.DataFrame, sources: Sequence,
-             exclude_self: bool) -> list[_Target]:
+def _targets(
+    labels: pd.DataFrame, Q: pd.DataFrame, sources: Sequence, exclude_self: bool
+) -> list[_Target]:
     if not isinstance(labels, pd.DataFrame):
-        raise TypeError(f"labels must be a DataFrame (compounds x targets), got "
-                        f"{type(labels).__name__}")
+        raise TypeError(
+            f"labels must be a DataFrame (compounds x targets), got {type(labels).__name__}"
+        )
     if not labels.index.equals(Q.index):
-        raise DataError("labels and the proxy table must have the same index (the same "
-                        "compounds in the same order)")
+        raise DataError(
+            "labels and the proxy table must have the same index (the same "
+            "compounds in the same order)"
+        )
     if labels.shape[1] == 0:
         raise DataError("labels has no target columns")
     try:
@@ -126,8 +133,10 @@ def _targets(labels: pd.DataFrame, Q: pd.DataFrame, sources: Sequence,
     bad = ~(np.isnan(L) | (L == 0) | (L == 1))
     if bad.any():
         r, c = np.argwhere(bad)[0]
-        raise DataError(f"labels: value {L[r, c]} at row {labels.index[r]!r}, target "
-                        f"{labels.columns[c]!r}; labels must be 0, 1 or NaN")
+        raise DataError(
+            f"labels: value {L[r, c]} at row {labels.index[r]!r}, target "
+            f"{labels.columns[c]!r}; labels must be 0, 1 or NaN"
+        )
     out = []
     for j, name in enumerate(labels.columns):
         rows = np.flatnonzero(~np.isnan(L[:, j]))
@@ -148,18 +157,17 @@ def _uniform_pred(Qc: np.ndarray, total: np.ndarray, t: _Target) -> np.ndarray:
     return observed_label_proba(mean[:, None], t.y)[:, 0]
 
 
-def _gradients(Qc: np.ndarray, targets: list[_Target],
-               preds: list[np.ndarray]) -> list[np.ndarray]:
+def _gradients(Qc: np.ndarray, targets: list[_Target], preds: list[np.ndarray]) -> list[np.ndarray]:
     """Each target's full gradient over its sources at its predictions ``preds``, from one
     product ``Q' C`` per group of targets."""
     n = Qc.shape[0]
     per = max(1, PRODUCT_BYTES // (8 * n))
     out = []
     for lo in range(0, len(targets), per):
-        group = targets[lo:lo + per]
+        group = targets[lo : lo + per]
         C = np.zeros((n, len(group)))
         const = np.empty(len(group))
-        for j, (t, pred) in enumerate(zip(group, preds[lo:lo + per], strict=True)):
+        for j, (t, pred) in enumerate(zip(group, preds[lo : lo + per], strict=True)):
             c = t.a / pred
             C[t.rows, j] = np.where(t.y == 1, c, -c)
             const[j] = c[t.y == 0].sum()

@@ -38,8 +38,9 @@ MAX_STEPS = 200
 PRIOR_METHOD = "dirichlet_newton"
 
 
-def solve_dirichlet(P, beta, *, tol: float = 1e-6, eps: float = DEFAULT_EPS,
-                    name: str = "target") -> MixMinResult:
+def solve_dirichlet(
+    P, beta, *, tol: float = 1e-6, eps: float = DEFAULT_EPS, name: str = "target"
+) -> MixMinResult:
     """The MAP mixture weights under a Dirichlet prior (see the module docstring).
 
     Parameters
@@ -71,14 +72,17 @@ def solve_dirichlet(P, beta, *, tol: float = 1e-6, eps: float = DEFAULT_EPS,
     columns = P.columns if isinstance(P, pd.DataFrame) else range(np.shape(P)[1])
     A = np.asarray(P, dtype=np.float64)
     if A.ndim != 2 or 0 in A.shape:
-        raise DataError(f"{name}: expected a non-empty 2-D (rows x sources) matrix, got shape "
-                        f"{A.shape}")
+        raise DataError(
+            f"{name}: expected a non-empty 2-D (rows x sources) matrix, got shape {A.shape}"
+        )
     check_probabilities(A, *min_max(A), name)
     A = np.maximum(A, eps)
     b = np.asarray(beta, dtype=np.float64).reshape(-1)
     if b.shape != (A.shape[1],) or not np.all(np.isfinite(b) & (b > 0)):
-        raise DataError(f"{name}: the prior needs one finite pseudo-count > 0 per source "
-                        f"({A.shape[1]}), got {b[:5]}")
+        raise DataError(
+            f"{name}: the prior needs one finite pseudo-count > 0 per source "
+            f"({A.shape[1]}), got {b[:5]}"
+        )
     total = A.shape[0] + b.sum()
 
     def objective(w: np.ndarray) -> float:
@@ -109,13 +113,22 @@ def solve_dirichlet(P, beta, *, tol: float = 1e-6, eps: float = DEFAULT_EPS,
             break
         w, f, steps = w_new, f_new, steps + 1
     w = w / w.sum()
-    return MixMinResult(weights=pd.Series(w, index=columns, name=name), objective=float(f),
-                        gap=gap, n_iter=steps, converged=gap <= tol, loss="cross_entropy",
-                        method=PRIOR_METHOD, target=name, trace=np.asarray(trace))
+    return MixMinResult(
+        weights=pd.Series(w, index=columns, name=name),
+        objective=float(f),
+        gap=gap,
+        n_iter=steps,
+        converged=gap <= tol,
+        loss="cross_entropy",
+        method=PRIOR_METHOD,
+        target=name,
+        trace=np.asarray(trace),
+    )
 
 
-def _newton_solves(B: np.ndarray, curvature: np.ndarray, total: float,
-                   g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _newton_solves(
+    B: np.ndarray, curvature: np.ndarray, total: float, g: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """``H^-1 g`` and ``H^-1 1`` for the Hessian ``H = (B'B + diag(curvature)) / total``.
 
     With fewer rows than sources (a few labels against a library of thousands), by the

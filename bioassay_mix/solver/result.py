@@ -49,21 +49,31 @@ class MixMinResult:
     trace: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
 
 
-def make_result(one: dict, sources: Sequence, target: str, loss: str,
-                method: str) -> MixMinResult:
+def make_result(one: dict, sources: Sequence, target: str, loss: str, method: str) -> MixMinResult:
     """A result from a solver's output for one target (``w``, ``f``, ``gap``, ``iters``,
     ``converged``, ``trace``); ``w`` may be padded beyond ``len(sources)``."""
-    w = np.asarray(one["w"])[:len(sources)]
+    w = np.asarray(one["w"])[: len(sources)]
     return MixMinResult(
         weights=pd.Series(w / w.sum(), index=sources, name=target),
-        objective=float(one["f"]), gap=float(one["gap"]), n_iter=int(one["iters"]),
-        converged=bool(one["converged"]), loss=loss, method=method, target=target,
-        trace=one["trace"])
+        objective=float(one["f"]),
+        gap=float(one["gap"]),
+        n_iter=int(one["iters"]),
+        converged=bool(one["converged"]),
+        loss=loss,
+        method=method,
+        target=target,
+        trace=one["trace"],
+    )
 
 
 def warn_unconverged(results: list[MixMinResult], tol: float | None) -> None:
     """One warning line when some targets missed ``gap <= tol`` (``None``: no such rule)."""
     unconverged = [r.target for r in results if not r.converged]
     if unconverged and tol is not None:
-        logger.warning("%d of %d targets did not reach gap <= %g (e.g. %s)",
-                       len(unconverged), len(results), tol, unconverged[0])
+        logger.warning(
+            "%d of %d targets did not reach gap <= %g (e.g. %s)",
+            len(unconverged),
+            len(results),
+            tol,
+            unconverged[0],
+        )

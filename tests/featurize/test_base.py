@@ -24,9 +24,13 @@ from bioassay_mix.featurize import (
 )
 
 SMILES = ["CCO", "c1ccccc1O", "CC(=O)Nc1ccc(O)cc1", "C1CCCCC1N"]
-ALL = [MorganFingerprint(n_bits=128), AtomPairFingerprint(n_bits=128),
-       TopologicalTorsionFingerprint(n_bits=128), MACCSKeys(),
-       RDKitDescriptors(names=["MolWt", "TPSA"])]
+ALL = [
+    MorganFingerprint(n_bits=128),
+    AtomPairFingerprint(n_bits=128),
+    TopologicalTorsionFingerprint(n_bits=128),
+    MACCSKeys(),
+    RDKitDescriptors(names=["MolWt", "TPSA"]),
+]
 
 
 @parametrize_with_checks(ALL)
@@ -81,8 +85,13 @@ def test_invalid_smiles_strict_raises_else_row_kept_and_flagged():
 def test_inside_pipeline_and_cross_validation(small_panel):
     y = small_panel.labels["SR-MMP"].dropna()
     model = make_pipeline(MorganFingerprint(n_bits=256), LogisticRegression(max_iter=300))
-    scores = cross_val_score(model, list(y.index[:400]), y.to_numpy()[:400].astype(int), cv=3,
-                             scoring="average_precision")
+    scores = cross_val_score(
+        model,
+        list(y.index[:400]),
+        y.to_numpy()[:400].astype(int),
+        cv=3,
+        scoring="average_precision",
+    )
     assert scores.shape == (3,) and (scores > y[:400].mean()).all()
 
 
@@ -135,8 +144,7 @@ def test_partitioned_fingerprints_equal_the_whole_and_cache_per_partition(tox21,
 
     smiles = tox21.smiles[:2500]
     fp = MorganFingerprint(n_bits=512, cache_dir=tmp_path).fit()
-    parts = fingerprint_partitions(fp, smiles, LocalExecutor(2), partition_size=1000,
-                                   verbose=False)
+    parts = fingerprint_partitions(fp, smiles, LocalExecutor(2), partition_size=1000, verbose=False)
     assert [p.shape[0] for p in parts] == [1000, 1000, 500]
     X = stack(parts)
     expected = MorganFingerprint(n_bits=512).fit().transform_valid(smiles)

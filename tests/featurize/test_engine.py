@@ -20,9 +20,14 @@ def mixed(tox21):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("featurizer", [MorganFingerprint(n_bits=1024, counts=True),
-                                        RDKitDescriptors(names=["MolWt", "TPSA", "BCUT2D_MWHI"])],
-                         ids=["morgan_counts", "descriptors"])
+@pytest.mark.parametrize(
+    "featurizer",
+    [
+        MorganFingerprint(n_bits=1024, counts=True),
+        RDKitDescriptors(names=["MolWt", "TPSA", "BCUT2D_MWHI"]),
+    ],
+    ids=["morgan_counts", "descriptors"],
+)
 def test_worker_processes_give_the_rows_of_one_process(featurizer, mixed):
     one = featurizer.set_params(strict=False, n_jobs=1).fit().transform(mixed)
     two = featurizer.set_params(n_jobs=2).fit().transform(mixed)
@@ -35,8 +40,9 @@ def test_a_block_parses_each_distinct_string_once(monkeypatch):
     calls = []
     real = engine.parse_smiles
     monkeypatch.setattr(engine, "parse_smiles", lambda s, **kw: calls.append(s) or real(s, **kw))
-    block = engine.featurize_block(["CCO"] * 5 + ["OCC", None, "CCO"],
-                                   MorganFingerprint(n_bits=64).fit().kernel())
+    block = engine.featurize_block(
+        ["CCO"] * 5 + ["OCC", None, "CCO"], MorganFingerprint(n_bits=64).fit().kernel()
+    )
     assert calls == ["CCO", "OCC", None], "one parse per distinct string, one per non-string"
     assert block.reasons == [None] * 6 + ["missing SMILES", None]
     np.testing.assert_array_equal(block.X[5].toarray(), block.X[0].toarray())
@@ -90,11 +96,12 @@ def test_a_worker_imports_neither_scikit_learn_nor_pandas():
     import sys
 
     task = pickle.dumps((engine.featurize_block, MorganFingerprint(n_bits=64).fit().kernel()))
-    code = ("import pickle, sys\n"
-            "func, kernel = pickle.loads(sys.stdin.buffer.read())\n"
-            "assert func(['CCO', 'C1CC'], kernel).reasons == [None, 'SMILES syntax error']\n"
-            "print(sorted(m for m in ('sklearn', 'pandas', 'pyarrow', 'xgboost') "
-            "if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], input=task, capture_output=True,
-                         check=True)
+    code = (
+        "import pickle, sys\n"
+        "func, kernel = pickle.loads(sys.stdin.buffer.read())\n"
+        "assert func(['CCO', 'C1CC'], kernel).reasons == [None, 'SMILES syntax error']\n"
+        "print(sorted(m for m in ('sklearn', 'pandas', 'pyarrow', 'xgboost') "
+        "if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], input=task, capture_output=True, check=True)
     assert out.stdout.decode().strip() == "[]"

@@ -19,14 +19,18 @@ from bioassay_mix.featurize import (
 def rdkit_reference(featurizer, smiles: list[str]) -> np.ndarray:
     """RDKit's generator called per molecule on ``Chem.MolFromSmiles``; zeros where it fails."""
     if isinstance(featurizer, MACCSKeys):
+
         def one(m):
             return np.asarray(list(MACCSkeys.GenMACCSKeys(m)), dtype=np.float32)
+
         width = 167
     else:
         gen = _reference_generator(featurizer)
         fn = gen.GetCountFingerprintAsNumPy if featurizer.counts else gen.GetFingerprintAsNumPy
+
         def one(m):
             return fn(m).astype(np.float32)
+
         width = featurizer.n_bits
     out = np.zeros((len(smiles), width), dtype=np.float32)
     for i, s in enumerate(smiles):
@@ -40,15 +44,21 @@ def _reference_generator(f):
     if isinstance(f, MorganFingerprint):
         inv = rdFingerprintGenerator.GetMorganFeatureAtomInvGen() if f.use_features else None
         return rdFingerprintGenerator.GetMorganGenerator(
-            radius=f.radius, fpSize=f.n_bits, includeChirality=f.include_chirality,
-            atomInvariantsGenerator=inv)
+            radius=f.radius,
+            fpSize=f.n_bits,
+            includeChirality=f.include_chirality,
+            atomInvariantsGenerator=inv,
+        )
     if isinstance(f, AtomPairFingerprint):
         return rdFingerprintGenerator.GetAtomPairGenerator(
-            minDistance=f.min_distance, maxDistance=f.max_distance,
-            includeChirality=f.include_chirality, fpSize=f.n_bits)
+            minDistance=f.min_distance,
+            maxDistance=f.max_distance,
+            includeChirality=f.include_chirality,
+            fpSize=f.n_bits,
+        )
     return rdFingerprintGenerator.GetTopologicalTorsionGenerator(
-        includeChirality=f.include_chirality, torsionAtomCount=f.torsion_atom_count,
-        fpSize=f.n_bits)
+        includeChirality=f.include_chirality, torsionAtomCount=f.torsion_atom_count, fpSize=f.n_bits
+    )
 
 
 @pytest.mark.slow
@@ -65,13 +75,20 @@ def test_morgan_bits_equal_rdkit_on_every_panel_compound(panel_smiles):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("featurizer", [
-    MorganFingerprint(counts=True), MorganFingerprint(use_features=True),
-    MorganFingerprint(radius=3, n_bits=1024, include_chirality=True),
-    AtomPairFingerprint(), AtomPairFingerprint(counts=True, max_distance=10, n_bits=1024),
-    TopologicalTorsionFingerprint(), TopologicalTorsionFingerprint(include_chirality=True),
-    MACCSKeys(),
-], ids=lambda f: f"{type(f).__name__}-{f.spec()['params']}")
+@pytest.mark.parametrize(
+    "featurizer",
+    [
+        MorganFingerprint(counts=True),
+        MorganFingerprint(use_features=True),
+        MorganFingerprint(radius=3, n_bits=1024, include_chirality=True),
+        AtomPairFingerprint(),
+        AtomPairFingerprint(counts=True, max_distance=10, n_bits=1024),
+        TopologicalTorsionFingerprint(),
+        TopologicalTorsionFingerprint(include_chirality=True),
+        MACCSKeys(),
+    ],
+    ids=lambda f: f"{type(f).__name__}-{f.spec()['params']}",
+)
 def test_every_fingerprint_equals_rdkit_on_a_panel_sample(featurizer, smiles_sample):
     ours = featurizer.set_params(strict=False).fit().transform(smiles_sample).toarray()
     expected = rdkit_reference(featurizer, smiles_sample)
@@ -96,8 +113,16 @@ def test_counts_are_not_capped():
 
 def test_featurizers_differ_from_each_other():
     smiles = ["CCO", "c1ccccc1O", "CC(=O)Nc1ccc(O)cc1"]
-    shapes = {type(f).__name__ + str(f.spec()["params"].get("use_features", "")):
-              f.fit().transform(smiles).toarray().tobytes()
-              for f in (MorganFingerprint(), MorganFingerprint(use_features=True),
-                        AtomPairFingerprint(), TopologicalTorsionFingerprint())}
+    shapes = {
+        type(f).__name__ + str(f.spec()["params"].get("use_features", "")): f.fit()
+        .transform(smiles)
+        .toarray()
+        .tobytes()
+        for f in (
+            MorganFingerprint(),
+            MorganFingerprint(use_features=True),
+            AtomPairFingerprint(),
+            TopologicalTorsionFingerprint(),
+        )
+    }
     assert len(set(shapes.values())) == 4

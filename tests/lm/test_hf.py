@@ -15,8 +15,10 @@ from bioassay_mix.lm.hf import HFCausalLM  # noqa: E402
 
 @pytest.fixture(scope="module")
 def texts():
-    return {"legal": load_text_domain("legal_licenses")[:400],
-            "scripture": load_text_domain("scripture_kjv")[:400]}
+    return {
+        "legal": load_text_domain("legal_licenses")[:400],
+        "scripture": load_text_domain("scripture_kjv")[:400],
+    }
 
 
 @pytest.fixture(scope="module")
@@ -26,18 +28,34 @@ def tiny(texts):
 
     tok = Tokenizer(models.WordLevel(unk_token="<unk>"))
     tok.pre_tokenizer = pre_tokenizers.Whitespace()
-    tok.train_from_iterator(texts["legal"] + texts["scripture"], trainers.WordLevelTrainer(
-        special_tokens=["<unk>", "<pad>", "<s>", "</s>"], min_frequency=2))
+    tok.train_from_iterator(
+        texts["legal"] + texts["scripture"],
+        trainers.WordLevelTrainer(
+            special_tokens=["<unk>", "<pad>", "<s>", "</s>"], min_frequency=2
+        ),
+    )
     tokenizer = transformers.PreTrainedTokenizerFast(
-        tokenizer_object=tok, unk_token="<unk>", pad_token="<pad>", bos_token="<s>",
-        eos_token="</s>")
+        tokenizer_object=tok,
+        unk_token="<unk>",
+        pad_token="<pad>",
+        bos_token="<s>",
+        eos_token="</s>",
+    )
     torch.manual_seed(0)
-    config = transformers.GPT2Config(vocab_size=tok.get_vocab_size(), n_positions=64, n_embd=32,
-                                     n_layer=2, n_head=2, bos_token_id=2, eos_token_id=3)
+    config = transformers.GPT2Config(
+        vocab_size=tok.get_vocab_size(),
+        n_positions=64,
+        n_embd=32,
+        n_layer=2,
+        n_head=2,
+        bos_token_id=2,
+        eos_token_id=3,
+    )
     model = transformers.GPT2LMHeadModel(config)
     optim = torch.optim.AdamW(model.parameters(), lr=3e-3)
-    batch = tokenizer(texts["legal"][:64], padding=True, truncation=True, max_length=48,
-                      return_tensors="pt")
+    batch = tokenizer(
+        texts["legal"][:64], padding=True, truncation=True, max_length=48, return_tensors="pt"
+    )
     labels = batch["input_ids"].masked_fill(batch["attention_mask"] == 0, -100)
     model.train()
     for _ in range(60):

@@ -32,8 +32,12 @@ def target():
 
 @pytest.fixture(scope="module")
 def result(domains, target):
-    return lm_mix(domains, target, target_name="fortunes_society",
-                  config=LMMixConfig(random_search=3, verbose=False))
+    return lm_mix(
+        domains,
+        target,
+        target_name="fortunes_society",
+        config=LMMixConfig(random_search=3, verbose=False),
+    )
 
 
 @pytest.mark.slow
@@ -54,8 +58,12 @@ def test_pipeline_reports_every_method_and_mixmin_is_optimal_for_the_ensemble(re
 
 @pytest.mark.slow
 def test_same_seed_same_weights_and_scores(result, domains, target):
-    again = lm_mix(domains, target, target_name="fortunes_society",
-                   config=LMMixConfig(random_search=3, verbose=False))
+    again = lm_mix(
+        domains,
+        target,
+        target_name="fortunes_society",
+        config=LMMixConfig(random_search=3, verbose=False),
+    )
     pd.testing.assert_frame_equal(again.weights, result.weights)
     pd.testing.assert_frame_equal(again.report, result.report)
 
@@ -72,15 +80,17 @@ def test_mixture_nll_is_the_weighted_logsumexp():
 def test_sample_corpus_follows_the_quotas_and_repeats_small_domains():
     domains = {"big": [f"b{i} x" for i in range(1000)], "small": ["s y", "s z"]}
     counts = {"big": np.full(1000, 3.0), "small": np.full(2, 3.0)}
-    corpus = sample_corpus(domains, counts, pd.Series({"big": 0.5, "small": 0.5}), 60,
-                           random_state=0)
+    corpus = sample_corpus(
+        domains, counts, pd.Series({"big": 0.5, "small": 0.5}), 60, random_state=0
+    )
     assert sum(t.startswith("b") for t in corpus) == 10  # 30 tokens / 3 per sequence
     assert sum(t.startswith("s") for t in corpus) == 10  # 2 sequences, 5 epochs
     none = sample_corpus(domains, counts, pd.Series({"big": 1.0, "small": 0.0}), 30)
     assert not any(t.startswith("s") for t in none)
     assert sample_corpus(domains, counts, pd.Series({"big": 1.0, "small": 0.0}), 30) == none
-    once = sample_corpus(domains, counts, pd.Series({"big": 0.5, "small": 0.5}), 60,
-                         repeat=False, random_state=0)
+    once = sample_corpus(
+        domains, counts, pd.Series({"big": 0.5, "small": 0.5}), 60, repeat=False, random_state=0
+    )
     assert sorted(t for t in once if t.startswith("s")) == ["s y", "s z"]  # all it has, once
 
 
@@ -93,10 +103,14 @@ def test_custom_proxies_and_final_model(domains, target):
         built.append(len(texts))
         return KneserNeyLM(order=1).fit(texts)
 
-    res = lm_mix({d: domains[d] for d in proxies}, target, proxies=proxies, final_factory=final,
-                 config=LMMixConfig(random_search=0, verbose=False))
-    assert len(built) == 3 and res.report["method"].tolist() == ["natural", "balanced",
-                                                                  "mixmin"]
+    res = lm_mix(
+        {d: domains[d] for d in proxies},
+        target,
+        proxies=proxies,
+        final_factory=final,
+        config=LMMixConfig(random_search=0, verbose=False),
+    )
+    assert len(built) == 3 and res.report["method"].tolist() == ["natural", "balanced", "mixmin"]
 
 
 @pytest.mark.slow
@@ -136,15 +150,18 @@ def test_minus_inf_log_likelihoods_are_handled_or_named():
     from bioassay_mix.solver import solve
 
     # a proxy that cannot produce some sequences (probability 0) just gets no mass there
-    ll, n = proxy_loglik({"a": _Scripted([-1.0, -2.0, -np.inf]), "b": _Scripted([-3, -3, -3])},
-                         ["x", "y", "z"])
+    ll, n = proxy_loglik(
+        {"a": _Scripted([-1.0, -2.0, -np.inf]), "b": _Scripted([-3, -3, -3])}, ["x", "y", "z"]
+    )
     res = solve(ll, loss="log_likelihood", lengths=n)
     assert np.isfinite(res.objective) and res.weights["b"] > 0
     # probability 1 (log-likelihood 0) is fine too
-    assert np.isfinite(mixture_nll(pd.DataFrame({"a": [0.0]}), np.array([1.0]),
-                                   pd.Series({"a": 1.0})))
+    assert np.isfinite(
+        mixture_nll(pd.DataFrame({"a": [0.0]}), np.array([1.0]), pd.Series({"a": 1.0}))
+    )
     # a sequence no proxy can produce is an error naming it
-    ll, n = proxy_loglik({"a": _Scripted([-1.0, -np.inf]), "b": _Scripted([-2.0, -np.inf])},
-                         ["x", "y"])
+    ll, n = proxy_loglik(
+        {"a": _Scripted([-1.0, -np.inf]), "b": _Scripted([-2.0, -np.inf])}, ["x", "y"]
+    )
     with pytest.raises(DataError, match="sequence 1 has log-likelihood -inf under every source"):
         solve(ll, loss="log_likelihood", lengths=n)

@@ -17,8 +17,12 @@ from bioassay_mix.splits import TEST, rows
 @pytest.fixture(scope="module")
 def prep(small_panel):
     fast = {"n_estimators": 20}
-    return prepare(small_panel, config=RunConfig(proxy_params=fast, n_bits=1024, seed=1,
-                                                 compute=Compute(n_jobs=2, verbose=False)))
+    return prepare(
+        small_panel,
+        config=RunConfig(
+            proxy_params=fast, n_bits=1024, seed=1, compute=Compute(n_jobs=2, verbose=False)
+        ),
+    )
 
 
 @pytest.mark.slow
@@ -26,8 +30,11 @@ def prep(small_panel):
 def test_merged_rows_train_the_same_model_as_the_concatenation(prep, weights):
     data = prep.sources.without("NR-AR")
     sources = list(data.rows)
-    w = None if weights is None else pd.Series(
-        np.random.default_rng(0).dirichlet(np.ones(len(sources))), index=sources)
+    w = (
+        None
+        if weights is None
+        else pd.Series(np.random.default_rng(0).dirichlet(np.ones(len(sources))), index=sources)
+    )
     row_w = pd.Series(1.0, index=sources) if w is None else source_row_weights(w, data.counts())
     idx = np.concatenate([data.rows[s] for s in sources])
     y = np.concatenate([data.labels[s] for s in sources])
@@ -36,8 +43,9 @@ def test_merged_rows_train_the_same_model_as_the_concatenation(prep, weights):
     concatenated = fit_classifier(prep.X[idx], y, params=fast, sample_weight=sw, n_jobs=2)
     merged = fit_mixture(prep.X, data, w, params=fast, n_jobs=2)
     test = rows(prep.codes, "NR-AR", TEST)
-    np.testing.assert_allclose(merged.predict_proba(prep.X[test]),
-                               concatenated.predict_proba(prep.X[test]), atol=1e-6)
+    np.testing.assert_allclose(
+        merged.predict_proba(prep.X[test]), concatenated.predict_proba(prep.X[test]), atol=1e-6
+    )
 
     m_idx, m_y, m_w = mixture_rows(data, w)
     assert len(m_idx) < len(idx) and len(m_idx) <= 2 * len(np.unique(idx))
@@ -72,6 +80,7 @@ def test_regmix_choose_finds_the_low_loss_region():
     assert np.isclose(w.sum(), 1.0) and list(w.index) == sources
     assert ((w.to_numpy() - best) ** 2).sum() < ((0.25 - best) ** 2).sum() / 4
     from bioassay_mix.errors import DataError
+
     with pytest.raises(DataError, match="finite losses"):
         regmix_choose(trials.iloc[:3], np.array([0.1, np.nan, 0.2]))
 
@@ -84,14 +93,24 @@ def test_random_search_keeps_the_trial_with_the_lowest_validation_loss(prep):
     valid = rows(prep.codes, "SR-MMP", VALID)
     y_valid = prep.panel.labels["SR-MMP"].to_numpy()[valid].astype(np.int32)
     data = prep.sources.without("SR-MMP")
-    res = random_search(prep.X, data, valid, y_valid, n_trials=3, random_state=2,
-                        params={"n_estimators": 10}, n_jobs=2)
+    res = random_search(
+        prep.X,
+        data,
+        valid,
+        y_valid,
+        n_trials=3,
+        random_state=2,
+        params={"n_estimators": 10},
+        n_jobs=2,
+    )
     assert res.n_fits == 3 and len(res.trials) == 3
     best = res.trials["valid_loss"].idxmin()
-    np.testing.assert_allclose(res.weights.to_numpy(),
-                               res.trials.drop(columns="valid_loss").iloc[best].to_numpy())
-    assert np.isclose(validation_loss(res.model, prep.X[valid], y_valid),
-                      res.trials["valid_loss"].min())
+    np.testing.assert_allclose(
+        res.weights.to_numpy(), res.trials.drop(columns="valid_loss").iloc[best].to_numpy()
+    )
+    assert np.isclose(
+        validation_loss(res.model, prep.X[valid], y_valid), res.trials["valid_loss"].min()
+    )
     assert res.trials["valid_loss"].nunique() == 3  # the mixtures really differ
 
 
@@ -102,8 +121,16 @@ def test_regmix_trains_small_models_then_the_final_one(prep):
 
     valid = rows(prep.codes, "SR-MMP", VALID)
     y_valid = prep.panel.labels["SR-MMP"].to_numpy()[valid].astype(np.int32)
-    res = regmix(prep.X, prep.sources.without("SR-MMP"), valid, y_valid, n_runs=4,
-                 random_state=0, params={"n_estimators": 12}, n_jobs=2)
+    res = regmix(
+        prep.X,
+        prep.sources.without("SR-MMP"),
+        valid,
+        y_valid,
+        n_runs=4,
+        random_state=0,
+        params={"n_estimators": 12},
+        n_jobs=2,
+    )
     assert res.n_fits == 5 and len(res.trials) == 4
     assert np.isclose(res.weights.sum(), 1.0) and (res.weights >= 0).all()
     assert res.model.get_params()["n_estimators"] == 12  # the final setting, not the small one

@@ -12,27 +12,42 @@ from bioassay_mix.protocol import RunConfig
 
 def test_only_the_science_is_in_the_key():
     base = RunConfig(seed=4)
-    assert RunConfig(seed=4, compute=Compute(n_jobs=2, device="cpu", verbose=False)).key() \
+    assert (
+        RunConfig(seed=4, compute=Compute(n_jobs=2, device="cpu", verbose=False)).key()
         == base.key()
+    )
     assert RunConfig(seed=4, prune=1e-3).key() != base.key()
     assert "compute" not in base.science() and "n_jobs" not in base.science()
 
 
-@pytest.mark.parametrize(("kwargs", "name"), [
-    ({"seed": -1}, "seed"), ({"split": "cluster"}, "split"), ({"leakage": "none"}, "leakage"),
-    ({"weight_rows": "test"}, "weight_rows"), ({"test_size": 1.5}, "test_size"),
-    ({"solver": "newton"}, "solver"), ({"oof_folds": 1}, "oof_folds"),
-    ({"tol": 0}, "tol"), ({"mixmin_plus_target": "yes"}, "mixmin_plus_target"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "name"),
+    [
+        ({"seed": -1}, "seed"),
+        ({"split": "cluster"}, "split"),
+        ({"leakage": "none"}, "leakage"),
+        ({"weight_rows": "test"}, "weight_rows"),
+        ({"test_size": 1.5}, "test_size"),
+        ({"solver": "newton"}, "solver"),
+        ({"oof_folds": 1}, "oof_folds"),
+        ({"tol": 0}, "tol"),
+        ({"mixmin_plus_target": "yes"}, "mixmin_plus_target"),
+    ],
+)
 def test_a_bad_science_setting_is_named(kwargs, name):
     with pytest.raises(ValueError, match=f"'{name}' parameter of RunConfig"):
         RunConfig(**kwargs)
 
 
-@pytest.mark.parametrize(("kwargs", "name"), [
-    ({"device": "tpu"}, "device"), ({"executor": "spark"}, "executor"),
-    ({"dask_fit_rows": -1}, "dask_fit_rows"), ({"verbose": "loud"}, "verbose"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "name"),
+    [
+        ({"device": "tpu"}, "device"),
+        ({"executor": "spark"}, "executor"),
+        ({"dask_fit_rows": -1}, "dask_fit_rows"),
+        ({"verbose": "loud"}, "verbose"),
+    ],
+)
 def test_a_bad_compute_setting_is_named(kwargs, name):
     with pytest.raises(ValueError, match=f"'{name}' parameter of Compute"):
         Compute(**kwargs)
@@ -54,7 +69,6 @@ def test_an_unknown_xgboost_parameter_names_its_role():
 
 
 def test_from_dict_inverts_asdict():
-    cfg = RunConfig(seed=2, proxy_params={"max_depth": 3},
-                    compute=Compute(n_jobs=2, verbose=False))
+    cfg = RunConfig(seed=2, proxy_params={"max_depth": 3}, compute=Compute(n_jobs=2, verbose=False))
     again = RunConfig.from_dict(asdict(cfg))
     assert again == cfg and again.key() == cfg.key()

@@ -11,8 +11,13 @@ FAST = {"n_estimators": 30}
 
 
 def config(**kw):
-    return RunConfig(proxy_params=FAST, final_params=FAST, n_bits=1024,
-                     compute=Compute(n_jobs=2, verbose=False), **kw)
+    return RunConfig(
+        proxy_params=FAST,
+        final_params=FAST,
+        n_bits=1024,
+        compute=Compute(n_jobs=2, verbose=False),
+        **kw,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -44,8 +49,9 @@ def test_same_seed_same_weights_and_scores(small_panel, result):
     again = run(small_panel, targets=["NR-AR", "SR-MMP"], config=config(seed=1))
     pd.testing.assert_frame_equal(res.weights, again.weights)
     timings = [c for c in res.report if c.startswith("seconds_")]  # wall time varies
-    pd.testing.assert_frame_equal(res.report.drop(columns=timings),
-                                  again.report.drop(columns=timings))
+    pd.testing.assert_frame_equal(
+        res.report.drop(columns=timings), again.report.drop(columns=timings)
+    )
     other = run(small_panel, targets=["NR-AR"], config=config(seed=2))
     assert not np.isclose(other.report["ap_natural"].iloc[0], res.report["ap_natural"].iloc[0])
 
@@ -59,15 +65,15 @@ def test_rerun_resumes_from_disk(small_panel, result):
     assert {p: p.stat().st_mtime_ns for p in (out / "proxies").glob("*.ubj")} == stamps
     assert {p: p.stat().st_mtime_ns for p in (out / "targets").glob("*.json")} == target_files
     timings = [c for c in res.report if c.startswith("seconds_")]  # wall time varies
-    pd.testing.assert_frame_equal(res.report.drop(columns=timings),
-                                  again.report.drop(columns=timings))
+    pd.testing.assert_frame_equal(
+        res.report.drop(columns=timings), again.report.drop(columns=timings)
+    )
 
 
 @pytest.mark.slow
 def test_active_set_and_adaptive_solvers_reach_the_same_optimum(small_panel, result):
     res, _ = result
-    fast = run(small_panel, targets=["NR-AR", "SR-MMP"],
-               config=config(seed=1, solver="active_set"))
+    fast = run(small_panel, targets=["NR-AR", "SR-MMP"], config=config(seed=1, solver="active_set"))
     assert (fast.solver["gap"] <= 1e-6).all()
     assert np.allclose(fast.solver["objective"], res.solver["objective"], atol=1e-6)
     assert np.allclose(fast.weights.fillna(0), res.weights.fillna(0), atol=1e-2)
@@ -87,15 +93,21 @@ def test_a_target_is_a_mixmin_classifier_against_the_other_assays(small_panel, r
     labels = prep.panel.labels["NR-AR"].to_numpy()
     smiles = np.asarray(prep.panel.smiles, dtype=object)
     fitted, test = rows(prep.codes, "NR-AR", PROXY_TRAIN), rows(prep.codes, "NR-AR", TEST)
-    clf = MixMinClassifier(panel_library(prep).without(["NR-AR"]),
-                           final_estimator=make_classifier(FAST, n_jobs=2, random_state=1),
-                           include_target=False, solver="adaptive", natural_prior=0,
-                           n_jobs=2, random_state=1).fit(smiles[fitted], labels[fitted])
+    clf = MixMinClassifier(
+        panel_library(prep).without(["NR-AR"]),
+        final_estimator=make_classifier(FAST, n_jobs=2, random_state=1),
+        include_target=False,
+        solver="adaptive",
+        natural_prior=0,
+        n_jobs=2,
+        random_state=1,
+    ).fit(smiles[fitted], labels[fitted])
     expected = res.weights.loc["NR-AR"].dropna()
     np.testing.assert_allclose(clf.weights_.reindex(expected.index), expected, atol=1e-12)
     row = res.report.set_index("target").loc["NR-AR"]
-    assert clf.score(smiles[test], labels[test]) == pytest.approx(row["ap_mixmin_trained"],
-                                                                  abs=1e-9)
+    assert clf.score(smiles[test], labels[test]) == pytest.approx(
+        row["ap_mixmin_trained"], abs=1e-9
+    )
 
 
 @pytest.mark.slow
@@ -121,9 +133,11 @@ def test_target_whose_weight_rows_have_one_class_is_skipped_with_reason(small_pa
     valid = rows(prepare(small_panel, targets=["SR-MMP"], config=cfg).codes, "SR-MMP", VALID)
     labels = small_panel.labels.copy()
     labels.iloc[valid, labels.columns.get_loc("SR-MMP")] = 0.0  # no positive left there
-    prep = prepare(AssayPanel.from_labels(labels, name="one-class-valid"),
-                   targets=["SR-MMP", "NR-AR"],
-                   config=cfg)
+    prep = prepare(
+        AssayPanel.from_labels(labels, name="one-class-valid"),
+        targets=["SR-MMP", "NR-AR"],
+        config=cfg,
+    )
     assert prep.targets == ["NR-AR"]
     reasons = pd.DataFrame(prep.skipped).set_index("assay")["reason"]
     assert reasons["SR-MMP"] == "its validation rows (MixMin's weights) have one class"
@@ -146,8 +160,7 @@ def test_paper_leakage_mode_runs_and_differs(small_panel):
 
 
 @pytest.mark.slow
-def test_changed_labels_under_the_same_name_are_never_served_from_the_cache(small_panel,
-                                                                              tmp_path):
+def test_changed_labels_under_the_same_name_are_never_served_from_the_cache(small_panel, tmp_path):
     # issue 19: a panel file of the same name whose test labels flipped reused the old result
     out = tmp_path / "out"
     first = run(small_panel, targets=["SR-MMP"], config=config(seed=1), out_dir=out)
@@ -161,8 +174,9 @@ def test_changed_labels_under_the_same_name_are_never_served_from_the_cache(smal
     again = run(changed, targets=["SR-MMP"], config=config(seed=1), out_dir=out)
     fresh = run(changed, targets=["SR-MMP"], config=config(seed=1))
     timings = [c for c in first.report if c.startswith("seconds_")]
-    pd.testing.assert_frame_equal(again.report.drop(columns=timings),
-                                  fresh.report.drop(columns=timings))
+    pd.testing.assert_frame_equal(
+        again.report.drop(columns=timings), fresh.report.drop(columns=timings)
+    )
     assert again.report["n_test_positive"].iloc[0] != first.report["n_test_positive"].iloc[0]
 
 
@@ -173,5 +187,6 @@ def test_truncated_result_file_is_recomputed(small_panel, result):
     file.write_text(file.read_text()[:40])
     again = run(small_panel, targets=["NR-AR", "SR-MMP"], config=config(seed=1), out_dir=out)
     timings = [c for c in res.report if c.startswith("seconds_")]
-    pd.testing.assert_frame_equal(res.report.drop(columns=timings),
-                                  again.report.drop(columns=timings))
+    pd.testing.assert_frame_equal(
+        res.report.drop(columns=timings), again.report.drop(columns=timings)
+    )

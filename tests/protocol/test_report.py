@@ -11,9 +11,16 @@ from bioassay_mix.report import markdown_table
 def test_write_report_writes_every_file_atomically(tmp_path, small_panel):
     from bioassay_mix import Compute, RunConfig, run
 
-    res = run(small_panel, targets=["SR-ARE"], config=RunConfig(
-        n_bits=512, proxy_params={"n_estimators": 10}, final_params={"n_estimators": 10},
-        compute=Compute(verbose=False)))
+    res = run(
+        small_panel,
+        targets=["SR-ARE"],
+        config=RunConfig(
+            n_bits=512,
+            proxy_params={"n_estimators": 10},
+            final_params={"n_estimators": 10},
+            compute=Compute(verbose=False),
+        ),
+    )
     files = write_report(res, tmp_path)
     for path in files.values():
         assert path.exists() and path.stat().st_size > 0
@@ -28,8 +35,15 @@ def test_write_report_writes_every_file_atomically(tmp_path, small_panel):
 
 
 def test_markdown_table_and_mean_row():
-    rep = pd.DataFrame({"target": ["a", "b"], **{f"ap_{m}": [0.2, 0.4] for m in (
-        "target_only", "natural", "balanced", "mixmin_ensemble", "mixmin_trained")}})
+    rep = pd.DataFrame(
+        {
+            "target": ["a", "b"],
+            **{
+                f"ap_{m}": [0.2, 0.4]
+                for m in ("target_only", "natural", "balanced", "mixmin_ensemble", "mixmin_trained")
+            },
+        }
+    )
     table = ap_table(rep)
     assert table.iloc[-1]["target"] == "mean" and table.iloc[-1]["natural"] == 0.30000000000000004
     md = markdown_table(table)
