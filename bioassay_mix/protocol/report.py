@@ -96,6 +96,18 @@ def write_report(result: RunResult, out_dir: str | Path) -> dict[str, Path]:
 
 
 def summary_markdown(result: RunResult) -> str:
+    """The run's report in Markdown: AP per target and method, gains, certificates, skipped
+    assays and input issues.
+
+    Parameters
+    ----------
+    result : RunResult
+        A finished run.
+
+    Returns
+    -------
+    str
+    """
     meta = result.metadata
     gain_cols = result.report[
         [
@@ -119,6 +131,8 @@ def summary_markdown(result: RunResult) -> str:
         "## Average precision on each target's test split",
         "",
         markdown_table(ap_table(result.report)),
+        _where_mixing_pays(result.report),
+        "",
         "## MixMin-trained against the baselines",
         "",
         markdown_table(gain_cols),
@@ -275,3 +289,16 @@ def write_comparison(
         mean_w, out / f"{name}_weights.png", f"{comparison.panel}: MixMin weights (mean over seeds)"
     )
     return files
+
+
+def _where_mixing_pays(report: pd.DataFrame) -> str:
+    """What a newcomer should read in this table: the paper's protocol gives every target all
+    its own training labels, and that is where training on them alone is hardest to beat."""
+    n_train = int(report["n_train"].median()) if "n_train" in report and len(report) else 0
+    return (
+        f"Each target here trains on its own {n_train:,} labelled compounds (median), and with "
+        "that many, a model of the target's own labels is hard to beat. Mixing public assays "
+        "pays for a new assay with few labels: `bioassay-mix fit` on your assay reports it "
+        "by cross-validation, and the label-budget study and the FS-Mol benchmark "
+        "(`benchmarks/results/label_budget_headline.md`, `docs/guide/fsmol.md`) measure it."
+    )

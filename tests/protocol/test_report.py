@@ -28,6 +28,9 @@ def test_write_report_writes_every_file_atomically(tmp_path, small_panel):
     md = files["report_md"].read_text()
     for label in ("target only", "natural", "balanced", "MixMin ensemble", "MixMin-trained"):
         assert label in md
+    # a newcomer reads where mixing pays, with the target's own label count
+    n_train = int(res.report["n_train"].median())
+    assert f"trains on its own {n_train:,} labelled compounds (median)" in md
     assert files["plot"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     meta = json.loads(files["metadata"].read_text())
     assert meta["config"]["seed"] == 0 and "xgboost" in meta and meta["timings_s"]
