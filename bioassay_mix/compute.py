@@ -30,7 +30,22 @@ COMPUTE_KEYS = ("n_jobs", "nthread", "device")
 
 def seeded(estimator: Any, random_state: int | None, *, n_jobs: int) -> Any:
     """A clone of ``estimator`` with ``random_state`` (when given) and at most ``n_jobs``
-    threads, so that outer workers times inner threads stay within the cores given."""
+    threads, so that outer workers times inner threads stay within the cores given.
+
+    Parameters
+    ----------
+    estimator : estimator
+        Cloned, never changed.
+    random_state : int or None
+        Set where the estimator takes one.
+    n_jobs : int
+        The most threads it may use.
+
+    Returns
+    -------
+    estimator
+        Unfitted.
+    """
     model = clone(estimator)
     params = model.get_params(deep=False)
     update: dict[str, Any] = {}
@@ -43,7 +58,19 @@ def seeded(estimator: Any, random_state: int | None, *, n_jobs: int) -> Any:
 
 def estimator_threads(model: Any, n_jobs: int | None) -> int:
     """Threads ``model`` would use with its ``n_jobs``: ``None`` is every core for XGBoost and
-    LightGBM (OpenMP's default), one thread for scikit-learn's estimators."""
+    LightGBM (OpenMP's default), one thread for scikit-learn's estimators.
+
+    Parameters
+    ----------
+    model : estimator
+        The estimator.
+    n_jobs : int or None
+        Its ``n_jobs`` parameter.
+
+    Returns
+    -------
+    int
+    """
     if n_jobs is None:
         library_default = isinstance(model, xgb.XGBModel) or type(model).__module__.startswith(
             "lightgbm"
@@ -54,7 +81,13 @@ def estimator_threads(model: Any, n_jobs: int | None) -> int:
 
 def validate_fields(obj: Any) -> None:
     """Check ``obj``'s fields against its ``_parameter_constraints`` (scikit-learn's own
-    checker, so a bad value is named as an estimator's would be), before any work."""
+    checker, so a bad value is named as an estimator's would be), before any work.
+
+    Parameters
+    ----------
+    obj : dataclass instance
+        A settings object with ``_parameter_constraints``.
+    """
     validate_parameter_constraints(
         obj._parameter_constraints,
         {f.name: getattr(obj, f.name) for f in fields(obj)},

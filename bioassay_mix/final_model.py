@@ -33,9 +33,35 @@ def fit_on_mixture(
     random_state: int | None,
     n_jobs: int,
 ) -> Any:
-    """``clone(template)`` trained on the library's source rows and the target's rows
-    (``features``, 0/1 ``y``; the entry :data:`TARGET` of ``row_weight``), each row weighted by
-    its source's ``row_weight``; sources at weight 0 contribute no rows."""
+    """``clone(template)`` trained on the library's source rows and the target's rows, each row
+    weighted by its source's ``row_weight``; sources at weight 0 contribute no rows.
+
+    Parameters
+    ----------
+    template : classifier
+        The learner; cloned, never fitted itself. Must take ``sample_weight``.
+    library : ProxyLibrary
+        The sources' training rows.
+    row_weight : pandas.Series
+        Weight of each row of a source, by source name; the entry ``"target"`` weighs the
+        target's own rows.
+    features : scipy.sparse.csr_matrix
+        The target's rows, as the library's features.
+    y : numpy.ndarray of 0/1
+        Their labels.
+    merge : bool
+        Merge rows of one compound and label into one row carrying their summed weight (the
+        same model only for learners that treat weights as counts: :func:`weights_are_counts`).
+    random_state : int or None
+        The learner's seed.
+    n_jobs : int
+        The learner's threads at most.
+
+    Returns
+    -------
+    classifier
+        Fitted.
+    """
     source_w = row_weight.drop(TARGET, errors="ignore")
     blocks, ys, sws = [], [], []
     if (source_w > 0).any():
@@ -62,7 +88,17 @@ def fit_on_mixture(
 def weights_are_counts(estimator: Any) -> bool:
     """Whether ``estimator`` learns the same model from one row of weight a + b as from two
     identical rows of weights a and b: its loss is a weighted sum over rows and it never
-    samples rows."""
+    samples rows.
+
+    Parameters
+    ----------
+    estimator : classifier or Pipeline
+        The learner (a pipeline's last step is the learner).
+
+    Returns
+    -------
+    bool
+    """
     model = estimator.steps[-1][1] if isinstance(estimator, Pipeline) else estimator
     params = model.get_params(deep=False)
     if isinstance(model, xgb.XGBModel):

@@ -19,7 +19,19 @@ __all__ = ["markdown_table", "plot_weight_bars", "save_png", "write_tables"]
 
 
 def markdown_table(frame: pd.DataFrame, floatfmt: str = ".3f") -> str:
-    """A GitHub Markdown table (pandas' to_markdown needs the optional tabulate package)."""
+    """A GitHub Markdown table (pandas' to_markdown needs the optional tabulate package).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table; its columns are the header.
+    floatfmt : str, default=".3f"
+        Format of floats; NaN is an empty cell.
+
+    Returns
+    -------
+    str
+    """
 
     def cell(v) -> str:
         if isinstance(v, float | np.floating):
@@ -43,7 +55,30 @@ def write_tables(
     echo: bool = False,
 ) -> dict[str, Path]:
     """Write ``<name>.md`` (all tables), ``<name>_<table>.csv`` and ``<name>.json`` under
-    ``out_dir``, each atomically; ``echo`` also prints every table."""
+    ``out_dir``, each atomically.
+
+    Parameters
+    ----------
+    out_dir : str or pathlib.Path
+        The folder.
+    name : str
+        The files' stem.
+    title : str
+        The Markdown's title.
+    tables : dict of str to pandas.DataFrame
+        Each table by its key (a section and a CSV file each).
+    notes : list of str
+        Paragraphs under the title.
+    extra : dict or None, default=None
+        More entries of the JSON file.
+    echo : bool, default=False
+        Also print every table.
+
+    Returns
+    -------
+    dict of str to pathlib.Path
+        ``md``, ``json`` and each table's CSV by its key.
+    """
     import json
     import os
 
@@ -75,8 +110,24 @@ def write_tables(
 def plot_weight_bars(
     weights: pd.DataFrame, path: str | Path, title: str = "", max_sources: int = 20
 ) -> Path:
-    """Horizontal bars of one target's weights (a ``source``, ``weight`` table), largest first;
-    the target's own weight in another colour."""
+    """Horizontal bars of one target's weights, largest first; the target's own weight in
+    another colour.
+
+    Parameters
+    ----------
+    weights : pandas.DataFrame
+        A ``source``, ``weight`` table.
+    path : str or pathlib.Path
+        The PNG to write.
+    title : str, default=""
+        The plot's title (default "MixMin weights").
+    max_sources : int, default=20
+        The largest weights shown.
+
+    Returns
+    -------
+    pathlib.Path
+    """
     top = weights[weights["weight"] > 0].nlargest(max_sources, "weight").iloc[::-1]
     fig, ax = plt.subplots(figsize=(7.0, max(2.5, 0.3 * len(top) + 1.2)))
     colours = ["tab:orange" if s == "target" else "tab:blue" for s in top["source"]]
@@ -89,7 +140,19 @@ def plot_weight_bars(
 
 
 def save_png(fig, path: str | Path) -> Path:
-    """Write ``fig`` to ``path`` as a PNG, atomically, and close it."""
+    """Write ``fig`` to ``path`` as a PNG, atomically, and close it.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure.
+    path : str or pathlib.Path
+        The PNG to write.
+
+    Returns
+    -------
+    pathlib.Path
+    """
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=120, format="png")
     plt.close(fig)

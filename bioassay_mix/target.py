@@ -73,7 +73,21 @@ TIE = 0.005
 @dataclass
 class TargetData:
     """A user's labelled compounds: canonical SMILES, 0/1 labels, and what was reported while
-    reading them (invalid SMILES, merged duplicates, conflicting labels, missing labels)."""
+    reading them (invalid SMILES, merged duplicates, conflicting labels, missing labels).
+
+    Parameters
+    ----------
+    smiles : list of str
+        Canonical SMILES, one per labelled compound.
+    y : numpy.ndarray of 0/1
+        Their labels.
+    name : str
+        The target's name in reports and bundles.
+    issues : pandas.DataFrame
+        Every row that was reported: ``row``, ``smiles``, ``kind``, ``reason``.
+    source : dict of str to str, default={}
+        Where it was read from (file, columns).
+    """
 
     smiles: list[str]
     y: np.ndarray
@@ -83,6 +97,7 @@ class TargetData:
 
     @property
     def n_positive(self) -> int:
+        """The number of compounds labelled 1."""
         return int(self.y.sum())
 
 
@@ -105,6 +120,10 @@ def read_target(
     smiles_column, label_column : str, default="smiles", "label"
     name : str or None, default=None
         The target's name (default: the file's stem, or ``"target"``).
+
+    Returns
+    -------
+    TargetData
 
     Notes
     -----
@@ -169,8 +188,29 @@ def target_name(path: Path) -> str:
 
 @dataclass
 class FitResult:
-    """What :func:`fit_target` found: the fitted classifier (MixMin + target on every labelled
-    compound), per-fold scores, their summary, the verdict and the weights with descriptions."""
+    """What :func:`fit_target` found.
+
+    Parameters
+    ----------
+    classifier : MixMinClassifier
+        MixMin + target fitted on every labelled compound.
+    folds : pandas.DataFrame
+        One row per fold and method: AP, ΔAUPRC, sizes.
+    summary : pandas.DataFrame
+        Per method: mean AP and ΔAUPRC over the folds with 95% intervals.
+    comparison : pandas.DataFrame
+        MixMin + target against each baseline, fold by fold.
+    verdict : str
+        Whether mixing helps at this label count, and by how much.
+    weights : pandas.DataFrame
+        The final weights, each source described (dataset, title, size).
+    target : TargetData
+        The labelled compounds.
+    settings : dict
+        The fit's settings, the prior's strength included.
+    timings : dict of str to float
+        Seconds per stage.
+    """
 
     classifier: MixMinClassifier
     folds: pd.DataFrame
@@ -183,7 +223,12 @@ class FitResult:
     timings: dict[str, float]
 
     def bundle(self):
-        """A scoring bundle of the fitted model (see :mod:`bioassay_mix.bundle`)."""
+        """A scoring bundle of the fitted model (see :mod:`bioassay_mix.bundle`).
+
+        Returns
+        -------
+        Bundle
+        """
         clf = self.classifier
         weights = pd.DataFrame([clf.weights_.rename(self.target.name)])
         info = {
@@ -233,6 +278,10 @@ def fit_target(
     device : {"auto", "cpu", "cuda"}, default="auto"
     verbose : bool, default=True
         Progress over folds.
+
+    Returns
+    -------
+    FitResult
     """
     if cv < 2 or repeats < 1:
         raise DataError(f"cv must be >= 2 and repeats >= 1, got {cv}, {repeats}")
@@ -338,9 +387,31 @@ def method_probabilities(
     model: dict,
 ) -> tuple[dict[str, np.ndarray], MixMinClassifier]:
     """Class-1 probabilities on ``X_test`` of each of :data:`METHODS` trained on the target's
-    rows ``X_train``, ``y_train`` (``proba_train``: the sources' class-1 probabilities of those
-    rows), and the fitted MixMin + target classifier. ``model``: ``final_estimator``,
-    ``random_state``, ``n_jobs`` and ``device`` of :class:`MixMinClassifier`."""
+    rows, and the fitted MixMin + target classifier.
+
+    Parameters
+    ----------
+    library : ProxyLibrary
+        The sources.
+    X_train : scipy.sparse.csr_matrix
+        The target's training rows, as the library's features.
+    y_train : numpy.ndarray of 0/1
+        Their labels.
+    proba_train : numpy.ndarray of shape (n_train, n_sources)
+        The sources' class-1 probabilities of those rows.
+    X_test : scipy.sparse.csr_matrix
+        The rows to score.
+    model : dict
+        ``final_estimator``, ``random_state``, ``n_jobs`` and ``device`` of
+        :class:`~bioassay_mix.estimator.MixMinClassifier`.
+
+    Returns
+    -------
+    probabilities : dict of str to numpy.ndarray
+        Per method, the class-1 probability of each row of ``X_test``.
+    classifier : MixMinClassifier
+        MixMin + target, fitted.
+    """
     fitted = {}
     for method, include in (("mixmin_trained", False), ("mixmin_plus_target", True)):
         clf = MixMinClassifier(library, include_target=include, **model)
@@ -481,7 +552,22 @@ def write_fit(
 ) -> dict[str, Path]:
     """Write ``report.md`` (+ CSV/JSON), ``weights.csv`` and ``weights.png``, ``issues.csv``,
     ``folds.csv`` and a scoring ``bundle/`` into ``out_dir``, as one atomic folder. A folder
-    that holds anything but an earlier fit's output is never replaced."""
+    that holds anything but an earlier fit's output is never replaced.
+
+    Parameters
+    ----------
+    result : FitResult
+        What :func:`fit_target` found.
+    out_dir : str or os.PathLike
+        The output folder.
+    overwrite : bool, default=False
+        Replace an earlier fit's output there.
+
+    Returns
+    -------
+    dict of str to pathlib.Path
+        Each written file by role (``report``, ``weights``, ``bundle``, ...).
+    """
     from ._utils import write_dir_atomic
 
     names = FIT_FILES
@@ -554,7 +640,18 @@ def _pseudo_compounds(strength: float) -> str:
 
 
 def fit_markdown(result: FitResult) -> str:
-    """The report: verdict, cross-validated AP and ΔAUPRC per method, paired gains, weights."""
+    """The report: verdict, cross-validated AP and ΔAUPRC per method, paired gains, weights.
+
+    Parameters
+    ----------
+    result : FitResult
+        What :func:`fit_target` found.
+
+    Returns
+    -------
+    str
+        Markdown.
+    """
     from .report import markdown_table
 
     t = result.target

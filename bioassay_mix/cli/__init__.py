@@ -25,7 +25,12 @@ VERBS = (run, experiment, fit, library, score, datasets, lm_mix)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``bioassay-mix`` parser, every verb on it."""
+    """The ``bioassay-mix`` parser, every verb on it.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+    """
     parser = argparse.ArgumentParser(
         prog="bioassay-mix",
         description="Find the best mixture of public bioassay data for "
@@ -42,7 +47,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line on ``argv`` (default ``sys.argv[1:]``); the exit code."""
+    """Run the command line.
+
+    Parameters
+    ----------
+    argv : sequence of str or None, default=None
+        The arguments (default ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        The exit status: 0 success, 2 a usage error, 1 a failure.
+    """
     args = build_parser().parse_args(argv)
     logging.basicConfig(
         level=logging.WARNING if getattr(args, "quiet", False) else logging.INFO,

@@ -102,7 +102,17 @@ class Featurizer(TransformerMixin, BaseEstimator):
         return tags
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
-        """Names of the output columns, ``<kind>_<i>`` for fingerprints."""
+        """Names of the output columns, ``<kind>_<i>`` for fingerprints.
+
+        Parameters
+        ----------
+        input_features : ignored
+            The input is SMILES; kept for scikit-learn's signature.
+
+        Returns
+        -------
+        numpy.ndarray of str
+        """
         check_is_fitted(self, "n_features_out_")
         return np.asarray([f"{self.kind}_{i}" for i in range(self.n_features_out_)], dtype=object)
 
@@ -134,7 +144,18 @@ class Featurizer(TransformerMixin, BaseEstimator):
 
     def transform_valid(self, smiles: Sequence[str]) -> sp.csr_matrix | np.ndarray:
         """Features of SMILES that must all be valid (a panel's compounds): the first that is
-        not raises :class:`~bioassay_mix.errors.DataError`, whatever ``strict`` says."""
+        not raises :class:`~bioassay_mix.errors.DataError`, whatever ``strict`` says.
+
+        Parameters
+        ----------
+        smiles : sequence of str
+            The compounds.
+
+        Returns
+        -------
+        scipy.sparse.csr_matrix or numpy.ndarray
+            As :meth:`transform` gives them.
+        """
         check_is_fitted(self, "n_features_out_")
         features, reasons = self._features(list(smiles))
         for i, reason in enumerate(reasons):
@@ -182,13 +203,24 @@ class Featurizer(TransformerMixin, BaseEstimator):
         return out
 
     def spec(self) -> dict[str, Any]:
-        """The class and science parameters: what libraries and bundles record."""
+        """The class and science parameters: what libraries and bundles record.
+
+        Returns
+        -------
+        dict
+            ``{"class": name, "params": {...}}``, no compute setting among the parameters.
+        """
         params = {k: v for k, v in self.get_params(deep=False).items() if k not in COMPUTE_PARAMS}
         return {"class": type(self).__name__, "params": params}
 
     def kernel(self) -> Kernel:
         """What this featurizer computes from molecules (fitted): the picklable object the
-        engine's worker processes run."""
+        engine's worker processes run.
+
+        Returns
+        -------
+        Kernel
+        """
         check_is_fitted(self, "n_features_out_")
         return Kernel(
             self.kind,

@@ -35,7 +35,33 @@ def cached_library(
     """The library of ``panels`` from ``cache``, built and saved there the first time. Keyed by
     content: the panels' checksums, the featurizer's spec, the proxy's class and parameters,
     ``min_labels`` and the seed, so another panel file of the same name builds another
-    library."""
+    library. A cache that cannot be written costs the cache, not the library.
+
+    Parameters
+    ----------
+    panels : sequence of AssayPanel
+        The source panels.
+    featurizer : Featurizer
+        As in :meth:`ProxyLibrary.build`.
+    proxy : classifier or None, default=None
+        As in :meth:`ProxyLibrary.build` (default: :func:`default_proxy` of the sizes).
+    min_labels : int, default=50
+        As in :meth:`ProxyLibrary.build`.
+    random_state : int, default=0
+        Seed of every proxy.
+    device : {"auto", "cpu", "cuda"}, default="auto"
+        XGBoost's device.
+    n_jobs : int or None, default=1
+        Proxies trained at once.
+    cache : str or os.PathLike
+        The cache folder; each library gets a subfolder named by its key.
+    verbose : bool, default=True
+        Progress bar.
+
+    Returns
+    -------
+    ProxyLibrary
+    """
     sizes = [n for p in panels for n in p.summary()["n_labelled"] if n >= min_labels]
     template = proxy if proxy is not None else default_proxy(sizes, device=device)
     key = {

@@ -309,7 +309,17 @@ class ProxyLibrary(BuildMixin, StorageMixin, SavedFolder):
 
 
 def is_feature_matrix(X: Any) -> bool:
-    """Whether ``X`` is a numeric matrix (features) rather than SMILES."""
+    """Whether ``X`` is a numeric matrix (features) rather than SMILES.
+
+    Parameters
+    ----------
+    X : object
+        What a caller passed as compounds.
+
+    Returns
+    -------
+    bool
+    """
     return sp.issparse(X) or (isinstance(X, np.ndarray) and X.ndim == 2 and X.dtype.kind in "fiub")
 
 
