@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 
@@ -13,6 +12,7 @@ import os
 # loads it, so it is set here before either; a value the user set wins.
 os.environ.setdefault("GOMP_SPINCOUNT", "10000")
 
+from ._lazy import lazy_exports
 from ._version import __version__
 
 # Public names, imported on first use (PEP 562): a featurizing worker process imports this
@@ -45,14 +45,4 @@ logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __all__ = ["__version__", *sorted(_EXPORTS)]
 
-
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_EXPORTS})
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -253,10 +253,7 @@ default="auto"
         -------
         self : MixMinClassifier
         """
-        method, clock = self._check_params(), StageClock()
-        features = self._features(X, fitting=True)
-        clock.lap("featurize")
-        y01 = self._fit_weights(method, features, y, source_proba, None, clock)
+        features, y01, clock = self._weigh(X, y, source_proba, None)
         return self._fit_final(features, y01, clock)
 
     @_fit_context(prefer_skip_nested_validation=False)
@@ -282,10 +279,7 @@ default="auto"
         -------
         self : MixMinClassifier
         """
-        method, clock = self._check_params(), StageClock()
-        features = self._features(X, fitting=True)
-        clock.lap("featurize")
-        self._fit_weights(method, features, y, source_proba, target_proba, clock)
+        self._weigh(X, y, source_proba, target_proba)
         return self
 
     def fit_final(self, X: Any, y: Any) -> MixMinClassifier:
@@ -336,6 +330,17 @@ default="auto"
                 "sample_weight in fit; MixMin trains on weighted rows"
             )
         return final
+
+    def _weigh(
+        self, X: Any, y: Any, source_proba: Any, target_proba: Any
+    ) -> tuple[sp.csr_matrix, np.ndarray, StageClock]:
+        """Check the parameters, featurize ``X`` and fit the weights: the features, the 0/1
+        labels and the stage clock, for the final model."""
+        method, clock = self._check_params(), StageClock()
+        features = self._features(X, fitting=True)
+        clock.lap("featurize")
+        y01 = self._fit_weights(method, features, y, source_proba, target_proba, clock)
+        return features, y01, clock
 
     def _fit_weights(
         self,

@@ -114,6 +114,32 @@ def parents() -> dict[str, argparse.ArgumentParser]:
     return made
 
 
+def add_verb(
+    sub: Any, name: str, text: str, parents: dict[str, argparse.ArgumentParser], *uses: str
+) -> argparse.ArgumentParser:
+    """The parser of verb ``name`` on ``sub``, ``text`` its help and description, with the
+    shared options ``uses`` names (keys of :func:`parents`).
+
+    Parameters
+    ----------
+    sub : argparse._SubParsersAction
+        Where verbs are added.
+    name : str
+        The verb.
+    text : str
+        One line of what it does.
+    parents : dict of str to argparse.ArgumentParser
+        :func:`parents`.
+    *uses : str
+        The shared options the verb takes.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+    """
+    return sub.add_parser(name, help=text, description=text, parents=[parents[u] for u in uses])
+
+
 def model_options(
     parser: argparse.ArgumentParser,
     role: str,

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 
+from ._args import add_verb
+
 HELP = "list datasets, their cache status and licences"
 
 
 def add_parser(sub, parents: dict[str, argparse.ArgumentParser]) -> argparse.ArgumentParser:
     """The verb's parser."""
-    return sub.add_parser("datasets", help=HELP, description=HELP, parents=[parents["quiet"]])
+    return add_verb(sub, "datasets", HELP, parents, "quiet")
 
 
 def main(args: argparse.Namespace) -> int:

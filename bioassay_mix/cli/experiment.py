@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from ..splits import LEAKAGE_MODES
-from ._args import non_negative, seed
+from ._args import add_verb, non_negative, seed
 from ._protocol import add_protocol_options, read_panel, run_config
 
 HELP = (
@@ -17,12 +17,7 @@ HELP = (
 
 def add_parser(sub, parents: dict[str, argparse.ArgumentParser]) -> argparse.ArgumentParser:
     """The verb's parser."""
-    parser = sub.add_parser(
-        "experiment",
-        help=HELP,
-        description=HELP,
-        parents=[parents[p] for p in ("quiet", "device", "jobs")],
-    )
+    parser = add_verb(sub, "experiment", HELP, parents, "quiet", "device", "jobs")
     add_protocol_options(parser)
     study = parser.add_argument_group("study")
     study.add_argument(

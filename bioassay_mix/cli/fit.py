@@ -7,7 +7,7 @@ import argparse
 from ..errors import UsageError
 from ..featurize import FEATURIZERS
 from ..natural_prior import DEFAULT_NATURAL_PRIOR
-from ._args import at_least, model_options, natural_prior, option, positive
+from ._args import add_verb, at_least, model_options, natural_prior, option, positive
 
 HELP = (
     "your own assay against a library of public assays: weights, cross-validated report "
@@ -17,12 +17,7 @@ HELP = (
 
 def add_parser(sub, parents: dict[str, argparse.ArgumentParser]) -> argparse.ArgumentParser:
     """The verb's parser."""
-    parser = sub.add_parser(
-        "fit",
-        help=HELP,
-        description=HELP,
-        parents=[parents[p] for p in ("quiet", "seed", "device", "jobs")],
-    )
+    parser = add_verb(sub, "fit", HELP, parents, "quiet", "seed", "device", "jobs")
     target = parser.add_argument_group("target")
     target.add_argument(
         "--target",

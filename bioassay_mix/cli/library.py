@@ -6,22 +6,17 @@ import argparse
 from pathlib import Path
 
 from ..featurize import FEATURIZERS
-from ._args import at_least, json_params, model_options, option
+from ._args import add_verb, at_least, json_params, model_options, option
 
 HELP = "build or describe a proxy library (the sources every target borrows from)"
 
 
 def add_parser(sub, parents: dict[str, argparse.ArgumentParser]) -> argparse.ArgumentParser:
     """The verb's parser, with its two sub-verbs."""
-    parser = sub.add_parser("library", help=HELP, description=HELP)
+    parser = add_verb(sub, "library", HELP, parents)
     verbs = parser.add_subparsers(dest="library_command", required=True)
     build_help = "train one proxy per assay of one or more panels"
-    build = verbs.add_parser(
-        "build",
-        help=build_help,
-        description=build_help,
-        parents=[parents[p] for p in ("quiet", "seed", "device", "jobs")],
-    )
+    build = add_verb(verbs, "build", build_help, parents, "quiet", "seed", "device", "jobs")
     build.add_argument(
         "--panel",
         nargs="+",
@@ -70,9 +65,7 @@ def add_parser(sub, parents: dict[str, argparse.ArgumentParser]) -> argparse.Arg
     )
     build.set_defaults(func=build_main)
     info_help = "describe a saved library"
-    info = verbs.add_parser(
-        "info", help=info_help, description=info_help, parents=[parents["quiet"]]
-    )
+    info = add_verb(verbs, "info", info_help, parents, "quiet")
     info.add_argument("path", help="library folder")
     info.set_defaults(func=info_main)
     return parser

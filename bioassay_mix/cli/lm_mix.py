@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from ..lm.ngram import LEVELS
-from ._args import non_negative, positive
+from ._args import add_verb, non_negative, positive
 
 HELP = (
     "MixMin over text domains: weights, a final n-gram model on the mixture, held-out NLL "
@@ -16,9 +16,7 @@ HELP = (
 
 def add_parser(sub, parents: dict[str, argparse.ArgumentParser]) -> argparse.ArgumentParser:
     """The verb's parser."""
-    parser = sub.add_parser(
-        "lm-mix", help=HELP, description=HELP, parents=[parents[p] for p in ("quiet", "seed")]
-    )
+    parser = add_verb(sub, "lm-mix", HELP, parents, "quiet", "seed")
     parser.add_argument(
         "--domains",
         required=True,

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ..errors import UsageError
 from ..splits import LEAKAGE_MODES
+from ._args import add_verb
 from ._protocol import add_protocol_options, read_panel, run_config
 
 HELP = "run MixMin on a panel and write the AP report"
@@ -16,12 +17,7 @@ HELP = "run MixMin on a panel and write the AP report"
 
 def add_parser(sub, parents: dict[str, argparse.ArgumentParser]) -> argparse.ArgumentParser:
     """The verb's parser."""
-    parser = sub.add_parser(
-        "run",
-        help=HELP,
-        description=HELP,
-        parents=[parents[p] for p in ("quiet", "seed", "device", "jobs")],
-    )
+    parser = add_verb(sub, "run", HELP, parents, "quiet", "seed", "device", "jobs")
     add_protocol_options(parser)
     parser.add_argument(
         "--leakage",

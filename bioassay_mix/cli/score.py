@@ -4,19 +4,14 @@ from __future__ import annotations
 
 import argparse
 
-from ._args import positive
+from ._args import add_verb, positive
 
 HELP = "score a compound file against a bundle's targets"
 
 
 def add_parser(sub, parents: dict[str, argparse.ArgumentParser]) -> argparse.ArgumentParser:
     """The verb's parser."""
-    parser = sub.add_parser(
-        "score",
-        help=HELP,
-        description=HELP,
-        parents=[parents[p] for p in ("quiet", "device", "jobs")],
-    )
+    parser = add_verb(sub, "score", HELP, parents, "quiet", "device", "jobs")
     parser.add_argument("--bundle", required=True, help="bundle folder written by `run` or `fit`")
     parser.add_argument(
         "--input",

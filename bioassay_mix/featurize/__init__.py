@@ -16,7 +16,7 @@ in worker processes, for every featurizer and for scoring.
 
 from __future__ import annotations
 
-import importlib
+from .._lazy import lazy_exports
 
 # Public names, imported on first use (PEP 562): a featurizing worker process imports this
 # package for its kernels, and the featurizer classes would bring scikit-learn and pandas.
@@ -40,14 +40,4 @@ _EXPORTS = {
 
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_EXPORTS})
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
