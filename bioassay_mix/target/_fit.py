@@ -1,28 +1,9 @@
-"""Your own assay against a library of public assays: which assays inform it and how much, and
-cross-validated evidence of whether mixing beats training on your own labels at your label
-count.
-
-``fit_target`` cross-validates four models on the user's labelled compounds (stratified k-fold,
-repeated): target-only (the final estimator on the fold's own rows), natural + target (every
-source row and the target's rows, unweighted), MixMin-trained (the sources weighted by MixMin)
-and MixMin + target (the target's rows as one more source, its P column out-of-fold). It reports
-each method's AP and ΔAUPRC (AP minus the test fold's positive rate, as FS-Mol reports it) with
-95% intervals over the folds, the paired difference of MixMin + target against target-only, and
-a one-line verdict; then fits MixMin + target on every labelled compound for the weights and the
-scoring bundle. The sources' predictions of the target's compounds are computed once and shared
-by every fold: only the target's own out-of-fold column depends on the fold.
-
-Mixing pays where a target has few labels: at 32 labels per Tox21 target, MixMin + target
-reached a mean test AP of 0.247 against target-only's 0.096 (12 of 12 targets), at 512 labels
-0.328 against 0.267 (issue 18's harness); with thousands of labels target-only catches up.
-"""
+"""Cross-validating mixing against the target's own labels, then fitting on every label."""
 
 from __future__ import annotations
 
 import logging
-import os
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -32,32 +13,18 @@ from sklearn.metrics import average_precision_score
 from sklearn.model_selection import RepeatedStratifiedKFold
 from threadpoolctl import threadpool_limits
 
-from ._utils import StageClock, resolve_n_jobs, sha256_file, t_interval
-from .bundle import OUTPUT_COLUMNS, Bundle
-from .compound_files import input_format, read_records
-from .datasets import read_table
-from .errors import DataError
-from .estimator import MixMinClassifier
-from .executor import LocalExecutor
-from .final_model import fit_on_mixture
-from .library import TARGET, ProxyLibrary
-from .natural_prior import DEFAULT_NATURAL_PRIOR
-from .panel import AssayPanel
-
-__all__ = [
-    "FIT_MARKER",
-    "LABELS",
-    "METHODS",
-    "FitResult",
-    "TargetData",
-    "fit_markdown",
-    "fit_target",
-    "method_probabilities",
-    "read_target",
-    "write_fit",
-]
+from .._utils import StageClock, resolve_n_jobs, t_interval
+from ..bundle import Bundle
+from ..errors import DataError
+from ..estimator import MixMinClassifier
+from ..executor import LocalExecutor
+from ..final_model import fit_on_mixture
+from ..library import TARGET, ProxyLibrary
+from ..natural_prior import DEFAULT_NATURAL_PRIOR
+from ._read import TargetData
 
 logger = logging.getLogger(__name__)
+
 
 METHODS = ("target_only", "natural_plus_target", "mixmin_trained", "mixmin_plus_target")
 LABELS = {
@@ -68,122 +35,6 @@ LABELS = {
 }
 #: A difference whose 95% interval lies within +-TIE of zero is "no clear difference".
 TIE = 0.005
-
-
-@dataclass
-class TargetData:
-    """A user's labelled compounds: canonical SMILES, 0/1 labels, and what was reported while
-    reading them (invalid SMILES, merged duplicates, conflicting labels, missing labels).
-
-    Parameters
-    ----------
-    smiles : list of str
-        Canonical SMILES, one per labelled compound.
-    y : numpy.ndarray of 0/1
-        Their labels.
-    name : str
-        The target's name in reports and bundles.
-    issues : pandas.DataFrame
-        Every row that was reported: ``row``, ``smiles``, ``kind``, ``reason``.
-    source : dict of str to str, default={}
-        Where it was read from (file, columns).
-    """
-
-    smiles: list[str]
-    y: np.ndarray
-    name: str
-    issues: pd.DataFrame
-    source: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def n_positive(self) -> int:
-        """The number of compounds labelled 1."""
-        return int(self.y.sum())
-
-
-def read_target(
-    source: str | os.PathLike | pd.DataFrame,
-    *,
-    smiles_column: str = "smiles",
-    label_column: str = "label",
-    name: str | None = None,
-) -> TargetData:
-    """A target assay from a CSV/TSV/Parquet, ``.smi`` or SDF file (optionally gzipped) or a
-    frame.
-
-    Parameters
-    ----------
-    source : path or pandas.DataFrame
-        One row per measurement: a SMILES column and a 0/1 label column. An SDF file's SMILES
-        come from its molecule blocks and its labels from the SD property ``label_column``; a
-        ``.smi`` file is read by :func:`~bioassay_mix.compound_files.read_records`.
-    smiles_column, label_column : str, default="smiles", "label"
-    name : str or None, default=None
-        The target's name (default: the file's stem, or ``"target"``).
-
-    Returns
-    -------
-    TargetData
-
-    Notes
-    -----
-    Invalid SMILES and rows without a label are reported in ``issues`` and left out;
-    duplicate compounds are merged; duplicates whose labels conflict are reported and left out
-    (their label becomes missing). Labels other than 0, 1 or empty are an error naming the row.
-    """
-    info: dict[str, str] = {}
-    unreadable: dict[int, str] = {}
-    if isinstance(source, pd.DataFrame):
-        frame, name = source, name or "target"
-    else:
-        path = Path(source)
-        records = input_format(path) in ("smi", "sdf")
-        frame, unreadable = read_records(path) if records else (read_table(path), {})
-        name = name or target_name(path)
-        info = {"file": str(path), "sha256": sha256_file(path)}
-    if name in OUTPUT_COLUMNS:
-        raise DataError(
-            f"target name {name!r} is a column of every scored table "
-            f"{list(OUTPUT_COLUMNS)}; give the target another name (--name)"
-        )
-    for column in (smiles_column, label_column):
-        if column not in frame.columns:
-            raise DataError(
-                f"{name}: no column {column!r}; columns are {list(frame.columns)[:10]}"
-                " (set --smiles-column / --label-column)"
-            )
-    panel = AssayPanel.from_frame(
-        frame, smiles_column=smiles_column, label_columns=[label_column], name=name
-    )
-    y = panel.column(label_column)
-    if y.empty:
-        raise DataError(f"{name}: no compound has both a valid SMILES and a label")
-    if y.nunique() < 2:
-        raise DataError(
-            f"{name}: every labelled compound is {int(y.iloc[0])}; MixMin needs "
-            "positives and negatives"
-        )
-    issues = panel.issues.copy()
-    if unreadable:  # an SDF record without a molecule: say why, not just "missing SMILES"
-        lost = issues["row"].isin(list(unreadable)) & (issues["kind"] == "invalid_smiles")
-        issues.loc[lost, "detail"] = issues.loc[lost, "row"].map(unreadable)
-    if len(issues):
-        logger.warning(
-            "%s: %d rows reported (%s)",
-            name,
-            len(issues),
-            ", ".join(f"{n} {k}" for k, n in issues["kind"].value_counts().items()),
-        )
-    return TargetData(list(y.index), y.to_numpy().astype(np.int32), name, issues, info)
-
-
-def target_name(path: Path) -> str:
-    """A target file's name without its format suffix and compression: ``IC50 1.5uM.v2.csv``
-    gives ``IC50 1.5uM.v2``, ``assay.csv.gz`` gives ``assay``, ``.hidden.csv`` ``.hidden``."""
-    name = path.name
-    if name.lower().endswith(".gz"):
-        name = name[:-3]
-    return Path(name).stem or name
 
 
 @dataclass
@@ -530,178 +381,3 @@ def _weights_table(clf: MixMinClassifier, library: ProxyLibrary) -> pd.DataFrame
         }
     )
     return table.sort_values("weight", ascending=False, kind="stable").reset_index(drop=True)
-
-
-FIT_MARKER = "fit.json"
-#: What :func:`write_fit` writes, by role; ``--overwrite`` replaces a folder holding only these.
-FIT_FILES = {
-    "report": "report.md",
-    "summary": "summary.csv",
-    "comparison": "comparison.csv",
-    "weights": "weights.csv",
-    "plot": "weights.png",
-    "issues": "issues.csv",
-    "folds": "folds.csv",
-    "json": FIT_MARKER,
-    "bundle": "bundle",
-}
-
-
-def write_fit(
-    result: FitResult, out_dir: str | os.PathLike, *, overwrite: bool = False
-) -> dict[str, Path]:
-    """Write ``report.md`` (+ CSV/JSON), ``weights.csv`` and ``weights.png``, ``issues.csv``,
-    ``folds.csv`` and a scoring ``bundle/`` into ``out_dir``, as one atomic folder. A folder
-    that holds anything but an earlier fit's output is never replaced.
-
-    Parameters
-    ----------
-    result : FitResult
-        What :func:`fit_target` found.
-    out_dir : str or os.PathLike
-        The output folder.
-    overwrite : bool, default=False
-        Replace an earlier fit's output there.
-
-    Returns
-    -------
-    dict of str to pathlib.Path
-        Each written file by role (``report``, ``weights``, ``bundle``, ...).
-    """
-    from ._utils import write_dir_atomic
-
-    names = FIT_FILES
-
-    def write(folder: Path) -> None:
-        from .report import plot_weight_bars
-
-        for key in ("summary", "comparison", "weights", "issues", "folds"):
-            frame = {
-                "summary": result.summary,
-                "comparison": result.comparison,
-                "weights": result.weights,
-                "issues": result.target.issues,
-                "folds": result.folds,
-            }[key]
-            frame.to_csv(folder / names[key], index=False)
-        plot_weight_bars(
-            result.weights, folder / names["plot"], title=f"{result.target.name}: what informs it"
-        )
-        (folder / names["report"]).write_text(fit_markdown(result), encoding="utf-8")
-        result.bundle().save(folder / names["bundle"])
-        from ._utils import write_json_atomic
-
-        write_json_atomic(
-            folder / FIT_MARKER,
-            {
-                "target": result.target.name,
-                "source": result.target.source,
-                "n_labelled": len(result.target.y),
-                "n_positive": result.target.n_positive,
-                "verdict": result.verdict,
-                "settings": result.settings,
-                "timings_s": result.timings,
-                "summary": result.summary.to_dict("records"),
-                "comparison": result.comparison.to_dict("records"),
-                "weights": result.weights.head(50).to_dict("records"),
-                "library": result.classifier.library.build_params,
-                "gap": result.classifier.gap_,
-            },
-        )
-
-    final = write_dir_atomic(
-        out_dir,
-        write,
-        marker=FIT_MARKER,
-        overwrite=overwrite,
-        what="fit output",
-        owned=tuple(names.values()),
-    )
-    return {k: final / v for k, v in names.items()}
-
-
-def _prior_text(settings: dict) -> str:
-    """The report's words for the prior: the option, and the final model's strength."""
-    strength = settings["natural_prior_strength"]
-    if settings["natural_prior"] == "auto" and strength == 0:
-        return (
-            f"auto, none: the library's sources label {settings['library_fill']:.2%} of its "
-            "compounds x sources, too few shared compounds for natural pooling to be a "
-            "consensus (plain MixMin)"
-        )
-    if settings["natural_prior"] == "auto":
-        return f"auto, {_pseudo_compounds(strength)} for the final model"
-    return _pseudo_compounds(strength)
-
-
-def _pseudo_compounds(strength: float) -> str:
-    shown = round(strength, 1)
-    return f"{shown:g} pseudo-compound{'' if shown == 1 else 's'}"
-
-
-def fit_markdown(result: FitResult) -> str:
-    """The report: verdict, cross-validated AP and ΔAUPRC per method, paired gains, weights.
-
-    Parameters
-    ----------
-    result : FitResult
-        What :func:`fit_target` found.
-
-    Returns
-    -------
-    str
-        Markdown.
-    """
-    from .report import markdown_table
-
-    t = result.target
-    top = result.weights.head(15)[
-        ["source", "weight", "dataset", "description", "n_train", "n_positive"]
-    ]
-    issues = ""
-    seen = result.settings.get("n_target_compounds_in_library", 0)
-    if seen:
-        issues = (
-            f"**Warning: {seen} of the {len(t.y)} compounds are training compounds of the "
-            "library's sources**: their proxies predict them from memory, so the weights "
-            "lean toward those sources and the cross-validated AP below is optimistic. "
-            "Build the library with `--exclude` of this file for an honest estimate. "
-        )
-    if len(t.issues):
-        counts = t.issues["kind"].value_counts()
-        issues += (
-            "Input rows reported: "
-            + ", ".join(f"{n} {k}" for k, n in counts.items())
-            + " (every row, SMILES and reason in `issues.csv`)."
-        )
-    return "\n".join(
-        [
-            f"# {t.name}: MixMin against a library of {len(result.classifier.library)} assays",
-            "",
-            f"**{result.verdict}**",
-            "",
-            f"{len(t.y)} labelled compounds, {t.n_positive} positive; "
-            f"{result.settings['cv']}-fold cross-validation x {result.settings['repeats']}; final "
-            f"estimator {result.settings['final_estimator']}; MixMin's prior toward natural "
-            f"pooling: {_prior_text(result.settings)}. {issues}",
-            "",
-            "## Cross-validated average precision",
-            "",
-            "ΔAUPRC is AP minus the test fold's positive rate (0 for a random ranking); intervals "
-            "are 95% t-intervals over the folds, cut at AP's range [0, 1].",
-            "",
-            markdown_table(result.summary.drop(columns=["method"])),
-            "",
-            "## MixMin + target against each baseline, fold by fold",
-            "",
-            markdown_table(result.comparison.drop(columns=["baseline"])),
-            "",
-            "## What informs the target (MixMin + target on every labelled compound)",
-            "",
-            markdown_table(top, ".4f"),
-            "",
-            f"Certified duality gap {result.classifier.gap_:.1e}; all weights in `weights.csv`, "
-            "a scoring bundle in `bundle/` (`bioassay-mix score --bundle ...`).",
-            "",
-        ]
-    )
