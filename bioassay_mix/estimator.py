@@ -361,13 +361,12 @@ default="auto"
         lib = self.library
         if source_proba is None:
             source_proba = lib.predict(features, n_jobs=resolve_n_jobs(self.n_jobs))
-        source_proba = np.asarray(source_proba, dtype=np.float64)
-        if source_proba.shape != (len(y01), len(lib.sources)):
-            raise DataError(
-                f"source_proba has shape {source_proba.shape}; the library's "
-                f"{len(lib.sources)} sources on {len(y01)} compounds give "
-                f"{(len(y01), len(lib.sources))}"
-            )
+        source_proba = _probabilities(
+            "source_proba",
+            source_proba,
+            (len(y01), len(lib.sources)),
+            f"the library's {len(lib.sources)} sources on {len(y01)} compounds",
+        )
         P = observed_label_proba(source_proba, y01)
         clock.lap("predict_sources")
         columns = list(lib.sources)
@@ -376,7 +375,9 @@ default="auto"
             own = (
                 self._out_of_fold(features, y01)
                 if target_proba is None
-                else np.asarray(target_proba, dtype=np.float64)
+                else _probabilities(
+                    "target_proba", target_proba, (len(y01),), f"{len(y01)} compounds"
+                )
             )
             if own is None:
                 self.target_column_note_ = (
@@ -581,4 +582,23 @@ def _binary_target(y: Any) -> np.ndarray:
         raise DataError(f"y has one class only ({only!r}); MixMin needs positives and negatives")
     if kind != "binary":
         raise DataError(f"y must be binary (two classes), got {n_classes} classes ({kind})")
+    return arr
+
+
+def _probabilities(name: str, values: Any, shape: tuple[int, ...], what: str) -> np.ndarray:
+    """``values`` as float64 probabilities of ``shape``, or an error naming ``name`` and the
+    first value that is not a probability."""
+    try:
+        arr = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise DataError(f"{name} must be numbers: {exc}") from None
+    if arr.shape != shape:
+        raise DataError(f"{name} has shape {arr.shape}; {what} give {shape}")
+    bad = np.flatnonzero(~((arr >= 0) & (arr <= 1)).reshape(-1))
+    if len(bad):
+        at = np.unravel_index(bad[0], shape)
+        raise DataError(
+            f"{name} holds {float(arr[at])!r} at {tuple(int(i) for i in at)}; class-1 "
+            "probabilities lie in [0, 1]"
+        )
     return arr

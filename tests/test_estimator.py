@@ -381,6 +381,14 @@ def test_public_steps_refuse_what_does_not_fit(tox21_library, few_labels):
         clf.fit_final(X, y)
     with pytest.raises(DataError, match=r"source_proba has shape \(3, 4\)"):
         clf.fit_weights(X, y, source_proba=np.full((3, 4), 0.5))
+    proba = np.full((len(y), len(tox21_library.sources)), 0.5)
+    proba[2, 1] = np.nan
+    with pytest.raises(DataError, match=r"source_proba holds nan at \(2, 1\)"):
+        clf.fit_weights(X, y, source_proba=proba)
+    with pytest.raises(DataError, match=r"target_proba has shape \(2,\)"):
+        clf.fit_weights(X, y, target_proba=[0.1, 0.2])
+    with pytest.raises(DataError, match=r"target_proba holds 1.5 at \(0,\)"):
+        clf.fit_weights(X, y, target_proba=np.r_[1.5, np.full(len(y) - 1, 0.5)])
     clf.fit_weights(X, y)
     with pytest.raises(DataError, match="not among the classes"):
         clf.fit_final(X, np.where(y == 1, 2, 0))
