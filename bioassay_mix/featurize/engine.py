@@ -74,7 +74,13 @@ def featurize_block(smiles: Sequence[Any], kernel: Kernel) -> Block:
     # a featurizer's own, lower cap is named in the reason
     limit_of = kernel.owner if kernel.max_atoms < MAX_ATOMS else None
     parsed = [
-        parse_smiles(s, canonical=False, max_atoms=kernel.max_atoms, limit_of=limit_of)
+        parse_smiles(
+            s,
+            canonical=False,
+            max_atoms=kernel.max_atoms,
+            limit_of=limit_of,
+            stereo=kernel.stereo,
+        )
         for s in strings
     ]
     ok = [i for i, p in enumerate(parsed) if p.mol is not None]

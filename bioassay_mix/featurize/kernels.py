@@ -39,6 +39,12 @@ class Kernel:
     max_atoms: int
     owner: str
 
+    @property
+    def stereo(self) -> bool:
+        """Whether the output can depend on stereochemistry: only then are molecules given
+        RDKit's stereo perception (a hashed fingerprint without chirality ignores it)."""
+        return self.kind not in _HASHED or bool(dict(self.params)["include_chirality"])
+
     def __call__(self, mols: list) -> sp.csr_matrix | np.ndarray:
         return _KINDS[self.kind](dict(self.params), mols)
 
@@ -109,6 +115,7 @@ def _descriptors(params: dict, mols: list) -> np.ndarray:
     return out
 
 
+_HASHED = ("morgan", "atompair", "torsion")
 _KINDS: dict[str, Callable[[dict, list], Any]] = {
     "morgan": _generated("morgan"),
     "atompair": _generated("atompair"),

@@ -6,7 +6,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bioassay_mix.featurize import MorganFingerprint, RDKitDescriptors, engine
+from bioassay_mix.chem import parse_smiles
+from bioassay_mix.featurize import (
+    AtomPairFingerprint,
+    MACCSKeys,
+    MorganFingerprint,
+    RDKitDescriptors,
+    TopologicalTorsionFingerprint,
+    engine,
+)
 from bioassay_mix.featurize.engine import BLOCK_SIZE, featurize, featurize_stream
 
 
@@ -83,6 +91,50 @@ def test_small_inputs_stay_in_process_and_empty_input_works():
     assert block.X[1:].nnz == 0 and block.X[0].nnz > 0
 
 
+@pytest.mark.parametrize(
+    ("featurizer", "stereo"),
+    [
+        (MorganFingerprint(), False),
+        (MorganFingerprint(counts=True, use_features=True), False),
+        (MorganFingerprint(include_chirality=True), True),
+        (AtomPairFingerprint(), False),
+        (TopologicalTorsionFingerprint(include_chirality=True), True),
+        (MACCSKeys(), True),
+        (RDKitDescriptors(names=["NumAtomStereoCenters"]), True),
+    ],
+    ids=lambda v: type(v).__name__ if not isinstance(v, bool) else str(v),
+)
+def test_only_a_kernel_blind_to_stereochemistry_skips_its_perception(
+    featurizer, stereo, monkeypatch
+):
+    assert featurizer.fit().kernel().stereo is stereo
+    asked = []
+    real = engine.parse_smiles
+    monkeypatch.setattr(engine, "parse_smiles", lambda s, **kw: asked.append(kw) or real(s, **kw))
+    engine.featurize_block(["CCO"], featurizer.kernel())
+    assert asked[0]["stereo"] is stereo
+
+
+def test_the_parse_without_stereo_perception_gives_rdkits_bits():
+    from rdkit import Chem
+    from rdkit.Chem import rdFingerprintGenerator
+
+    from tests.featurize.conftest import EDGE_CASES
+
+    gen = rdFingerprintGenerator.GetMorganGenerator(radius=2, fpSize=2048)
+    for s in [*EDGE_CASES, "C1CC", "c1cccc1", "[Na+].[Cl-]", "[H][C@@](C)(N)C(=O)O", "C/C=C/[H]"]:
+        fast = parse_smiles(s, canonical=False, stereo=False)
+        full = Chem.MolFromSmiles(s)
+        assert (fast.mol is None) == (full is None), s
+        if full is not None:
+            assert fast.mol.GetNumAtoms() == full.GetNumAtoms(), s
+            np.testing.assert_array_equal(
+                gen.GetFingerprintAsNumPy(fast.mol), gen.GetFingerprintAsNumPy(full), err_msg=s
+            )
+        else:
+            assert fast.reason == parse_smiles(s, canonical=False).reason
+
+
 def _dense(X):
     return X.toarray() if hasattr(X, "toarray") else X
 
@@ -100,8 +152,8 @@ def test_a_worker_imports_neither_scikit_learn_nor_pandas():
         "import pickle, sys\n"
         "func, kernel = pickle.loads(sys.stdin.buffer.read())\n"
         "assert func(['CCO', 'C1CC'], kernel).reasons == [None, 'SMILES syntax error']\n"
-        "print(sorted(m for m in ('sklearn', 'pandas', 'pyarrow', 'xgboost') "
-        "if m in sys.modules))"
+        "print(sorted(m for m in ('sklearn', 'pandas', 'pyarrow', 'xgboost', "
+        "'rdkit.Chem.AllChem') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], input=task, capture_output=True, check=True)
     assert out.stdout.decode().strip() == "[]"
