@@ -74,7 +74,8 @@ from sklearn.metrics import average_precision_score
 from sklearn.model_selection import StratifiedKFold
 from sklearn.neighbors import KNeighborsClassifier
 
-from bioassay_mix._utils import atomic_path, t_interval
+from bioassay_mix._files import atomic_path
+from bioassay_mix._utils import t_interval
 from bioassay_mix.estimator import MixMinClassifier
 from bioassay_mix.final_model import fit_on_mixture
 from bioassay_mix.library import MANIFEST, TARGET, ProxyLibrary, load_library

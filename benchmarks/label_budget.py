@@ -54,7 +54,8 @@ from sklearn.metrics import average_precision_score
 from sklearn.model_selection import train_test_split
 
 from bioassay_mix import load_panel
-from bioassay_mix._utils import atomic_path, t_interval
+from bioassay_mix._files import atomic_path
+from bioassay_mix._utils import t_interval
 from bioassay_mix.cli._args import natural_prior as _natural_prior
 from bioassay_mix.estimator import MixMinClassifier
 from bioassay_mix.executor import LocalExecutor

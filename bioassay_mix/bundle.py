@@ -28,7 +28,8 @@ import pandas as pd
 import scipy.sparse as sp
 import xgboost as xgb
 
-from ._utils import SavedFolder, read_manifest_json, repeated, safe_name, write_json_atomic
+from ._files import SavedFolder, read_manifest_json, safe_name, write_json_atomic
+from ._utils import repeated
 from ._version import __version__
 from .device import resolve_device
 from .errors import DataError, ModelFileError

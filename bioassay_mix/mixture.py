@@ -1,11 +1,12 @@
 """From proxies' predictions to mixture weights (the sklearn-style ``MixMin``) and from mixture
-weights to per-row sample weights for training the final model."""
+weights to per-row sample weights for training the final model. The mixtures that baselines
+search for instead of solving are in :mod:`bioassay_mix.mixture_search`."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from numbers import Integral, Real
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -24,8 +25,6 @@ from .solver.objectives import observed_label_proba
 __all__ = [
     "DEFAULT_PRUNE",
     "MixMin",
-    "dirichlet_mixtures",
-    "regmix_choose",
     "source_row_weights",
     "weighted_rows",
 ]
@@ -284,8 +283,22 @@ def source_row_weights(
     prune: float = DEFAULT_PRUNE,
 ) -> pd.Series:
     """Per-row sample weight for each source so that source p carries mass ~ w_p:
-    (w_p / max w) * (n_max / n_p), the rule of the paper's scripts. Sources below
-    ``prune * max w`` get weight 0 (and can be dropped from training)."""
+    (w_p / max w) * (n_max / n_p), the rule of the paper's scripts.
+
+    Parameters
+    ----------
+    weights : mapping of str to float or pandas.Series
+        Mixture weights by source.
+    n_rows : mapping of str to int
+        Training rows by source.
+    prune : float, default=DEFAULT_PRUNE
+        Sources below ``prune * max w`` get weight 0 (and can be dropped from training).
+
+    Returns
+    -------
+    pandas.Series
+        The weight of each of a source's rows, by source.
+    """
     w = pd.Series(weights, dtype=np.float64)
     n = pd.Series(n_rows, dtype=np.float64).reindex(w.index)
     if n.isna().any() or (n <= 0).any():
@@ -304,14 +317,34 @@ def weighted_rows(
     merge: bool = True,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Training rows of a mixture as (feature-row index, label, sample weight): every row of each
-    source with ``row_weight[source] > 0`` (``rows[s]`` are positions into one feature matrix).
+    source with ``row_weight[source] > 0``.
 
     With ``merge``, rows that share a compound and a label become one row carrying their summed
     weight. A learner whose loss is a weighted sum over rows (XGBoost without row subsampling,
     logistic regression) learns the same model from either, while a mixture of any number of
     sources has at most two rows per compound; one that samples rows (bagging, ``subsample <
-    1``) does not, so merging must be off for it (measured with XGBoost ``subsample=0.8``:
-    different trees, predictions apart by up to 0.23).
+    1``) does not, so merging must be off for it (XGBoost with ``subsample=0.8`` grows other
+    trees from merged rows).
+
+    Parameters
+    ----------
+    rows : mapping of str to numpy.ndarray
+        Each source's positions into one feature matrix.
+    labels : mapping of str to numpy.ndarray
+        Each source's 0/1 labels, aligned with ``rows``.
+    row_weight : pandas.Series
+        Weight of each row of a source (:func:`source_row_weights`).
+    merge : bool, default=True
+        Merge rows of one compound and label.
+
+    Returns
+    -------
+    index : numpy.ndarray
+        Feature-row positions.
+    label : numpy.ndarray
+        0/1 labels.
+    weight : numpy.ndarray
+        Sample weights.
     """
     keep = [s for s in rows if row_weight.get(s, 0.0) > 0]
     if not keep:
@@ -328,57 +361,3 @@ def weighted_rows(
     present = np.flatnonzero(np.bincount(key))
     summed = np.bincount(key, weights=sw)[present]
     return present // 2, (present % 2).astype(np.int32), summed
-
-
-def dirichlet_mixtures(
-    sources: Sequence[str],
-    n: int,
-    *,
-    alpha: tuple[float, float] = (0.05, 1.0),
-    random_state: int = 0,
-) -> pd.DataFrame:
-    """``n`` random mixtures over ``sources`` (rows on the simplex), the candidates of random
-    search and RegMix. Each row draws its own concentration log-uniformly from ``alpha``, so
-    the candidates range from nearly one-hot (small alpha) to nearly balanced: with hundreds of
-    sources a single fixed alpha would give mixtures that all look alike."""
-    if n < 1 or not len(sources):
-        raise ValueError(f"need n >= 1 mixtures over >= 1 source, got n={n}, {len(sources)}")
-    rng = np.random.default_rng(random_state)
-    conc = np.exp(rng.uniform(np.log(alpha[0]), np.log(alpha[1]), size=n))
-    # Gamma draws renormalised are Dirichlet; the floor keeps tiny-alpha rows finite.
-    g = np.maximum(rng.gamma(conc[:, None], size=(n, len(sources))), 1e-300)
-    return pd.DataFrame(g / g.sum(axis=1, keepdims=True), columns=list(sources))
-
-
-def regmix_choose(
-    trials: pd.DataFrame,
-    losses: np.ndarray,
-    *,
-    n_candidates: int = 20_000,
-    top_k: int = 100,
-    random_state: int = 0,
-) -> tuple[pd.Series, Any]:
-    """RegMix's search: regress the loss of small models trained on the ``trials`` mixtures on
-    their weights (gradient-boosted trees), predict the loss of ``n_candidates`` fresh random
-    mixtures and average the ``top_k`` predicted best. Returns the mixture and the regressor."""
-    import xgboost as xgb
-
-    losses = np.asarray(losses, dtype=np.float64)
-    if len(trials) != len(losses) or len(trials) < 2 or not np.isfinite(losses).all():
-        raise DataError(
-            f"RegMix needs >= 2 trial mixtures with finite losses, got "
-            f"{len(trials)} mixtures and {len(losses)} losses"
-        )
-    regressor = xgb.XGBRegressor(
-        n_estimators=200,
-        max_depth=3,
-        learning_rate=0.05,
-        subsample=0.8,
-        random_state=random_state,
-        n_jobs=1,
-    )
-    regressor.fit(trials.to_numpy(), losses)
-    candidates = dirichlet_mixtures(trials.columns, n_candidates, random_state=random_state + 1)
-    predicted = regressor.predict(candidates.to_numpy())
-    best = candidates.iloc[np.argsort(predicted)[:top_k]].mean()
-    return best / best.sum(), regressor

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import xgboost as xgb
 
-from ._utils import atomic_path, sha256_file
+from ._files import atomic_path, sha256_file
 from .compute import COMPUTE_KEYS
 from .errors import ModelFileError
 
@@ -120,6 +120,11 @@ def load_estimator(
         The record :func:`save_estimator` returned.
     recorded_in : str, default="the manifest"
         The file that holds ``record``, for messages.
+
+    Returns
+    -------
+    estimator
+        Fitted, of a type the record names and the loader trusts.
     """
     folder = Path(folder)
     fmt = record.get("format")
@@ -145,7 +150,17 @@ def load_estimator(
 
 
 def check_sha256(path: Path, sha256: str | None, recorded_in: str) -> None:
-    """Refuse ``path`` unless its sha256 is the one ``recorded_in`` holds."""
+    """Refuse ``path`` unless its sha256 is the one ``recorded_in`` holds.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The file.
+    sha256 : str or None
+        The recorded checksum; ``None`` (none recorded) never matches.
+    recorded_in : str
+        The file that holds it, for messages.
+    """
     actual = sha256_file(path)
     if actual != sha256:
         raise ModelFileError(
@@ -195,7 +210,26 @@ def load_verified(
 ):
     """Load ``path`` into the XGBoost ``model`` after checking its sha256 against the one
     ``recorded_in`` (a metadata file's name) holds, and give it back the scikit-learn
-    ``params`` recorded beside it (:func:`constructor_params`)."""
+    ``params`` recorded beside it (:func:`constructor_params`).
+
+    Parameters
+    ----------
+    model : xgboost.XGBModel or xgboost.Booster
+        An empty model of the right class.
+    path : pathlib.Path
+        The UBJ file.
+    sha256 : str or None
+        The recorded checksum.
+    recorded_in : str
+        The file that holds it, for messages.
+    params : dict or None, default=None
+        Constructor parameters to restore.
+
+    Returns
+    -------
+    xgboost.XGBModel or xgboost.Booster
+        ``model``, loaded.
+    """
     check_sha256(path, sha256, recorded_in)
     with open(path, "rb") as handle:
         first = handle.read(1)
@@ -224,8 +258,18 @@ def load_verified(
 
 
 def check_binary_classifier(model: Any, n_features: int, what: str) -> None:
-    """Refuse a loaded model that cannot serve as a binary classifier of ``n_features``
-    columns: no ``predict_proba``, unfitted, other than two classes, or another width."""
+    """Refuse a loaded model that cannot serve as a binary classifier of ``n_features`` columns: no
+    ``predict_proba``, unfitted, other than two classes, or another width.
+
+    Parameters
+    ----------
+    model : estimator
+        The loaded model.
+    n_features : int
+        The input width it must take.
+    what : str
+        What the model is (e.g. ``"source X's proxy"``), for messages.
+    """
     from sklearn.exceptions import NotFittedError
     from sklearn.utils.validation import check_is_fitted
 

@@ -20,14 +20,8 @@ import scipy.sparse as sp
 import xgboost as xgb
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
-from ._utils import (
-    atomic_path,
-    resolve_n_jobs,
-    safe_name,
-    sha256_bytes,
-    sha256_file,
-    write_json_atomic,
-)
+from ._files import atomic_path, safe_name, sha256_bytes, sha256_file, write_json_atomic
+from ._utils import resolve_n_jobs
 from .compute import COMPUTE_KEYS
 from .device import xgb_params
 from .errors import DataError, ModelFileError

@@ -28,8 +28,18 @@ __all__ = ["stack_boosters", "stackable", "stacked_proba"]
 
 def stackable(models: Sequence[Any]) -> bool:
     """Whether ``models`` are fitted binary-logistic ``XGBClassifier`` s of one input width,
-    predicting with all their trees (no early-stopping cut), which :func:`stack_boosters`
-    can join."""
+    predicting with all their trees (no early-stopping cut), which :func:`stack_boosters` can
+    join.
+
+    Parameters
+    ----------
+    models : sequence of estimator
+        The proxies.
+
+    Returns
+    -------
+    bool
+    """
     if not models:
         return False
     widths = set()

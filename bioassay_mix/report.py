@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from ._utils import atomic_path, write_json_atomic, write_text_atomic
+from ._files import atomic_path, write_json_atomic, write_text_atomic
 
 __all__ = ["markdown_table", "plot_weight_bars", "save_png", "write_tables"]
 

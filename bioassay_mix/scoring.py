@@ -21,13 +21,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ._utils import (
-    atomic_path,
-    output_lock,
-    progress,
-    remove_stale_temporaries,
-    resolve_n_jobs,
-)
+from ._files import atomic_path, output_lock, remove_stale_temporaries
+from ._utils import progress, resolve_n_jobs
 from .bundle import OUTPUT_COLUMNS, Bundle
 from .compound_files import DEFAULT_CHUNK_SIZE, read_compounds, rechunk
 from .errors import DataError
@@ -41,7 +36,23 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class ScoreSummary:
-    """What a :func:`score_file` call did: rows, failures and where the time went."""
+    """What a :func:`score_file` call did: rows, failures and where the time went.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The scores file written.
+    n_rows : int
+        Compounds scored.
+    n_errors : int
+        Rows that could not be scored (their reason is in the file).
+    targets : list of str
+        The targets scored.
+    device : str
+        Where the models ran.
+    timings : dict of str to float, default={}
+        Wall seconds per stage, ``wall_s`` the whole call.
+    """
 
     path: Path
     n_rows: int
@@ -52,6 +63,12 @@ class ScoreSummary:
 
     @property
     def compounds_per_s(self) -> float:
+        """Compounds scored per wall second.
+
+        Returns
+        -------
+        float
+        """
         return self.n_rows / max(self.timings.get("wall_s", 0.0), 1e-9)
 
 

@@ -172,7 +172,7 @@ def test_second_process_writing_the_same_output_is_refused(bundle_dir, tmp_path)
             "-c",
             textwrap.dedent(f"""
         import sys, time
-        from bioassay_mix._utils import output_lock
+        from bioassay_mix._files import output_lock
         with output_lock({str(out)!r}):
             print("held", flush=True)
             time.sleep(60)

@@ -315,7 +315,7 @@ def test_a_closed_pipe_ends_quietly(saved_library):
 
 
 def test_json_outputs_are_strict(tmp_path):
-    from bioassay_mix._utils import write_json_atomic
+    from bioassay_mix._files import write_json_atomic
 
     write_json_atomic(tmp_path / "x.json", {"gap": float("nan"), "v": [np.float64("inf"), 1]})
     assert json.loads(

@@ -106,7 +106,7 @@ def test_a_wide_sparse_long_table_never_becomes_dense():
 
 
 def test_dense_view_is_refused_above_the_limit(monkeypatch):
-    import bioassay_mix.panel as module
+    import bioassay_mix.panel._core as module
 
     panel = AssayPanel.from_long(long_table(200, 50, 5))
     monkeypatch.setattr(module, "DENSE_LIMIT", 1000)

@@ -46,7 +46,7 @@ def test_each_format_round_trips(tmp_path, model, fmt):
 
 
 def test_a_tampered_linear_model_is_refused(tmp_path):
-    from bioassay_mix._utils import sha256_file
+    from bioassay_mix._files import sha256_file
 
     record = save_estimator(LogisticRegression().fit(X, Y), tmp_path, "m")
     with pytest.raises(ModelFileError, match="LogisticRegression only"):
@@ -107,7 +107,7 @@ def test_pickle_payload_is_never_unpickled(tmp_path, fmt, suffix):
     marker = tmp_path / "pwned"
     file = tmp_path / f"model{suffix}"
     file.write_bytes(pickle.dumps(_Payload(marker)))
-    from bioassay_mix._utils import sha256_file
+    from bioassay_mix._files import sha256_file
 
     record = {
         "format": fmt,

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from bioassay_mix._utils import sha256_file
+from bioassay_mix._files import sha256_file
 from bioassay_mix.datasets import Manifest, manifest_dir
 
 

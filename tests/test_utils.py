@@ -9,7 +9,8 @@ import stat
 import numpy as np
 import pytest
 
-from bioassay_mix._utils import atomic_path, t_interval, write_dir_atomic
+from bioassay_mix._files import atomic_path, write_dir_atomic
+from bioassay_mix._utils import t_interval
 
 
 @pytest.fixture(params=[0o022, 0o027])

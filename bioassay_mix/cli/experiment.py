@@ -59,7 +59,7 @@ def add_parser(sub, parents: dict[str, argparse.ArgumentParser]) -> argparse.Arg
 
 def main(args: argparse.Namespace) -> int:
     """Run the verb; 0 on success."""
-    from .._utils import output_lock
+    from .._files import output_lock
     from ..protocol.comparison import compare
     from ..protocol.report import comparison_tables, write_comparison
 

@@ -81,7 +81,7 @@ def add_parser(sub, parents: dict[str, argparse.ArgumentParser]) -> argparse.Arg
 
 def main(args: argparse.Namespace) -> int:
     """Run the verb; 0 on success."""
-    from .._utils import check_output_dir, output_lock
+    from .._files import check_output_dir, output_lock
     from ..datasets import data_home, load_panel
     from ..featurize import make_featurizer
     from ..library import cached_library, load_library

@@ -90,7 +90,7 @@ def info_main(args: argparse.Namespace) -> int:
 
 def build_main(args: argparse.Namespace) -> int:
     """``library build``; 0 on success."""
-    from .._utils import check_output_dir, output_lock
+    from .._files import check_output_dir, output_lock
     from ..compound_files import read_compounds
     from ..datasets import load_panel
     from ..featurize import make_featurizer

@@ -35,7 +35,7 @@ def add_parser(sub, parents: dict[str, argparse.ArgumentParser]) -> argparse.Arg
 
 def main(args: argparse.Namespace) -> int:
     """Run the verb; 0 on success."""
-    from .._utils import check_output_dir, output_lock
+    from .._files import check_output_dir, output_lock
     from ..bundle import MANIFEST as BUNDLE_MANIFEST
     from ..bundle import Bundle
     from ..protocol import run

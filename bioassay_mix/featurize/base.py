@@ -39,7 +39,8 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
-from .._utils import atomic_path, one_column, sha256_bytes
+from .._files import atomic_path, sha256_bytes
+from .._utils import one_column
 from ..chem import MAX_ATOMS
 from ..errors import DataError
 from .engine import distinct, featurize, spread
@@ -280,5 +281,15 @@ class Featurizer(TransformerMixin, BaseEstimator):
 
 
 def as_smiles_list(X: Any) -> list:
-    """``X`` (a sequence, array, Series or one-column frame of SMILES) as a list."""
+    """``X`` (a sequence, array, Series or one-column frame of SMILES) as a list.
+
+    Parameters
+    ----------
+    X : sequence, numpy.ndarray, pandas.Series or one-column pandas.DataFrame
+        The SMILES; a frame of several columns or a 2-D array of several columns is refused.
+
+    Returns
+    -------
+    list
+    """
     return one_column(X, item="SMILES", items="SMILES")

@@ -49,6 +49,18 @@ class RDKitDescriptors(Featurizer):
         self.strict = strict
 
     def fit(self, X=None, y=None) -> RDKitDescriptors:
+        """Validate the parameters, and that every name is one of RDKit's descriptors;
+        nothing is learned from ``X``.
+
+        Parameters
+        ----------
+        X : ignored
+        y : ignored
+
+        Returns
+        -------
+        self : RDKitDescriptors
+        """
         super().fit(X, y)
         unknown = [n for n in self._names() if n not in DESCRIPTOR_NAMES]
         if unknown:
@@ -62,11 +74,27 @@ class RDKitDescriptors(Featurizer):
         return len(self._names())
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
-        """The descriptor names."""
+        """The descriptor names, in output order.
+
+        Parameters
+        ----------
+        input_features : ignored
+            The input is SMILES; kept for scikit-learn's signature.
+
+        Returns
+        -------
+        numpy.ndarray of str
+        """
         super().get_feature_names_out()
         return np.asarray(self._names(), dtype=object)
 
     def spec(self) -> dict:
+        """The class and science parameters, ``names`` as a list (or ``None``: all of RDKit's).
+
+        Returns
+        -------
+        dict
+        """
         spec = super().spec()
         spec["params"]["names"] = None if self.names is None else list(self.names)
         return spec

@@ -142,6 +142,18 @@ class AtomPairFingerprint(_GeneratorFingerprint):
         self.strict = strict
 
     def fit(self, X=None, y=None) -> AtomPairFingerprint:
+        """Validate the parameters, and that ``min_distance`` does not exceed
+        ``max_distance``; nothing is learned from ``X``.
+
+        Parameters
+        ----------
+        X : ignored
+        y : ignored
+
+        Returns
+        -------
+        self : AtomPairFingerprint
+        """
         super().fit(X, y)
         if self.min_distance > self.max_distance:
             raise ValueError(

@@ -31,6 +31,20 @@ FEATURIZERS: dict[str, tuple[type[Featurizer], dict]] = {
 def make_featurizer(name: str, params: dict | None = None, **compute) -> Featurizer:
     """The featurizer ``name`` of :data:`FEATURIZERS` with ``params`` over its defaults.
 
+    Parameters
+    ----------
+    name : str
+        A key of :data:`FEATURIZERS` (``"ecfp"``, ``"fcfp"``, ...).
+    params : dict or None, default=None
+        Science parameters over the name's defaults; an unknown one is refused by name.
+    **compute
+        Compute settings (``n_jobs``, ``cache_dir``, ...), passed to the constructor.
+
+    Returns
+    -------
+    Featurizer
+        Unfitted.
+
     Examples
     --------
     >>> make_featurizer("fcfp", {"radius": 3}).get_params()["use_features"]

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .._utils import sha256_bytes
+from .._files import sha256_bytes
 from ..errors import DataError, ModelFileError
 from ..featurize import Featurizer
 from ..panel import AssayPanel

@@ -18,7 +18,8 @@ import scipy.sparse as sp
 from sklearn.base import clone
 from threadpoolctl import threadpool_limits
 
-from .._utils import atomic_path, progress, sha256_bytes
+from .._files import atomic_path, sha256_bytes
+from .._utils import progress
 from ..chem import parse_many
 from ..compute import seeded
 from ..datasets import manifests

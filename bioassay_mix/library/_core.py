@@ -16,7 +16,8 @@ from scipy.special import expit
 from sklearn.base import clone
 from threadpoolctl import threadpool_limits
 
-from .._utils import SavedFolder, resolve_n_jobs
+from .._files import SavedFolder
+from .._utils import resolve_n_jobs
 from ..errors import DataError
 from ..executor import LocalExecutor
 from ..featurize import Featurizer

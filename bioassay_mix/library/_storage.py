@@ -13,7 +13,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import scipy.sparse as sp
 
-from .._utils import read_manifest_json, repeated, safe_name, sha256_file, write_json_atomic
+from .._files import read_manifest_json, safe_name, sha256_file, write_json_atomic
+from .._utils import repeated
 from .._version import __version__
 from ..errors import DataError, ModelFileError
 from ..executor import LocalExecutor
@@ -23,7 +24,7 @@ from ._layout import DATA_FILES, INFO_COLUMNS, LIBRARY_FORMAT, MANIFEST, plain
 
 
 class StorageMixin:
-    """:meth:`save` (from :class:`~bioassay_mix._utils.SavedFolder`) writes with
+    """:meth:`save` (from :class:`~bioassay_mix._files.SavedFolder`) writes with
     :meth:`_write`; :meth:`load` reads, for :class:`~bioassay_mix.library.ProxyLibrary`."""
 
     def _write(self, folder: Path) -> None:

@@ -16,7 +16,7 @@ from scipy.special import logsumexp
 
 from .._utils import progress
 from ..errors import DataError
-from ..mixture import dirichlet_mixtures
+from ..mixture_search import dirichlet_mixtures
 from ..solver import MixMinResult, solve
 from .ngram import KneserNeyLM, build_vocabulary, tokenize
 from .text import split_target
@@ -26,24 +26,68 @@ logger = logging.getLogger(__name__)
 
 class SequenceScorer(Protocol):
     """What a proxy must do: per sequence, the summed natural-log likelihood and the number of
-    predicted tokens (KneserNeyLM, HFCausalLM or your own)."""
+    predicted tokens (KneserNeyLM, HFCausalLM or your own).
 
-    def log_likelihood(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]: ...
+    Parameters
+    ----------
+    *args, **kwargs
+        A protocol is a type to check against, never instantiated.
+    """
+
+    def log_likelihood(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Each sequence's summed log-likelihood (nats) and its number of predicted tokens.
+
+        Parameters
+        ----------
+        texts : sequence of str
+            The sequences.
+
+        Returns
+        -------
+        loglik : numpy.ndarray of shape (n_texts,)
+        n_tokens : numpy.ndarray of shape (n_texts,)
+        """
 
 
 @dataclass
 class LMMixConfig:
-    """Settings of :func:`lm_mix`; every random step derives from ``seed``."""
+    """Settings of :func:`lm_mix`; every random step derives from ``seed``.
 
-    order: int = 2  # proxies' n-gram order
-    final_order: int | None = None  # the final model's order (default: ``order``)
-    level: str = "word"  # or "char"
-    min_count: int = 2  # rarer tokens are <unk> (one shared vocabulary)
-    n_tokens: int | None = None  # final model's token budget (default: median domain)
-    repeat: bool = True  # a domain smaller than its quota is repeated; False:
-    # it gives all it has once and the corpus is smaller
-    sample: float | int = 0.2  # target sequences (fraction or count) MixMin sees
-    random_search: int = 8  # random mixtures tried (final models trained); 0 = off
+    Parameters
+    ----------
+    order : int, default=2
+        The proxies' n-gram order.
+    final_order : int or None, default=None
+        The final model's order (None: ``order``).
+    level : {"word", "char"}, default="word"
+        Tokens: words and punctuation marks, or characters.
+    min_count : int, default=2
+        Rarer tokens become ``<unk>`` (one vocabulary shared by every model).
+    n_tokens : int or None, default=None
+        The final model's token budget (None: the median domain's size).
+    repeat : bool, default=True
+        Repeat a domain smaller than its quota; ``False``: it gives all it has once and the
+        corpus is smaller.
+    sample : float or int, default=0.2
+        Target sequences MixMin sees (a fraction or a count); the rest is held out.
+    random_search : int, default=8
+        Random mixtures tried, each training a final model; 0 turns it off.
+    seed : int, default=0
+        Seed of every random step.
+    tol : float, default=1e-6
+        Duality gap the solver certifies.
+    verbose : bool, default=True
+        Show progress.
+    """
+
+    order: int = 2
+    final_order: int | None = None
+    level: str = "word"
+    min_count: int = 2
+    n_tokens: int | None = None
+    repeat: bool = True
+    sample: float | int = 0.2
+    random_search: int = 8
     seed: int = 0
     tol: float = 1e-6
     verbose: bool = True
@@ -52,8 +96,22 @@ class LMMixConfig:
 @dataclass
 class LMMixResult:
     """Mixture weights per method (rows) over the source domains, and per method the held-out
-    target NLL per token of the final model trained on that mixture (``nll_trained``) and of
-    the weighted ensemble of the proxies (``nll_ensemble``)."""
+    target NLL per token of the final model trained on that mixture (``nll_trained``) and of the
+    weighted ensemble of the proxies (``nll_ensemble``).
+
+    Parameters
+    ----------
+    target : str
+        The target's name.
+    weights : pandas.DataFrame
+        Methods x source domains.
+    report : pandas.DataFrame
+        One row per method: ``nll_trained``, ``nll_ensemble``.
+    solver : MixMinResult
+        MixMin's solve, with its certificate.
+    timings : dict of str to float, default={}
+        Wall seconds per stage.
+    """
 
     target: str
     weights: pd.DataFrame
@@ -72,8 +130,23 @@ class LMMixResult:
 def proxy_loglik(
     proxies: Mapping[str, SequenceScorer], texts: Sequence[str]
 ) -> tuple[pd.DataFrame, np.ndarray]:
-    """Every proxy's log-likelihood of every sequence (sequences x proxies) and the sequences'
-    token counts, which all proxies must agree on (the objective is per token)."""
+    """Every proxy's log-likelihood of every sequence and the sequences' token counts, which all
+    proxies must agree on (the objective is per token).
+
+    Parameters
+    ----------
+    proxies : mapping of str to SequenceScorer
+        Fitted proxies by domain name.
+    texts : sequence of str
+        The target's sequences.
+
+    Returns
+    -------
+    loglik : pandas.DataFrame
+        Sequences x proxies.
+    lengths : numpy.ndarray of shape (n_texts,)
+        Tokens per sequence.
+    """
     columns, lengths = {}, None
     for name, model in proxies.items():
         ll, n = (np.asarray(v, dtype=np.float64) for v in model.log_likelihood(texts))
@@ -98,7 +171,21 @@ def proxy_loglik(
 
 
 def mixture_nll(loglik: pd.DataFrame, lengths: np.ndarray, weights: pd.Series) -> float:
-    """NLL per token of the mixture sum_p w_p p_p(x) (log space, weighted logsumexp)."""
+    """NLL per token of the mixture sum_p w_p p_p(x) (log space, weighted logsumexp).
+
+    Parameters
+    ----------
+    loglik : pandas.DataFrame
+        Sequences x proxies, as :func:`proxy_loglik` gives it.
+    lengths : numpy.ndarray
+        Tokens per sequence.
+    weights : pandas.Series
+        Mixture weights over ``loglik``'s columns.
+
+    Returns
+    -------
+    float
+    """
     w = weights.reindex(loglik.columns).fillna(0.0).to_numpy()
     per_seq = logsumexp(loglik.to_numpy(), b=np.broadcast_to(w, loglik.shape), axis=1)
     return float(-per_seq.sum() / lengths.sum())
@@ -115,7 +202,27 @@ def sample_corpus(
 ) -> list[str]:
     """About ``n_tokens`` tokens of training text, domain p contributing ~ w_p * n_tokens: its
     sequences in a seeded random order, repeated (further epochs) when the quota exceeds it, or
-    with ``repeat=False`` each sequence at most once."""
+    with ``repeat=False`` each sequence at most once.
+
+    Parameters
+    ----------
+    domains : mapping of str to list of str
+        Sequences per domain.
+    token_counts : mapping of str to numpy.ndarray
+        Tokens of each domain's sequences.
+    weights : pandas.Series
+        The mixture, over ``domains``.
+    n_tokens : int
+        The budget.
+    repeat : bool, default=True
+        Repeat a domain smaller than its quota.
+    random_state : int, default=0
+        Seed of the order.
+
+    Returns
+    -------
+    list of str
+    """
     rng = np.random.default_rng(random_state)
     corpus: list[str] = []
     for name, w in weights.items():
@@ -142,13 +249,29 @@ def lm_mix(
     proxies: Mapping[str, SequenceScorer] | None = None,
     final_factory: Callable[[list[str]], SequenceScorer] | None = None,
 ) -> LMMixResult:
-    """Find the mixture of ``domains`` (name -> sequences) for ``target`` (sequences) with
-    MixMin and compare it with natural (size-proportional), balanced and random-search mixtures
-    on the target's held-out sequences.
+    """Find the mixture of ``domains`` for ``target`` with MixMin and compare it with natural
+    (size-proportional), balanced and random-search mixtures on the target's held-out sequences.
 
-    ``proxies`` (name -> fitted scorer) replaces the default n-gram proxies, e.g. with
-    :class:`~bioassay_mix.lm.hf.HFCausalLM` models; ``final_factory(texts)`` returns the fitted
-    final model (default: a Kneser-Ney model of ``final_order`` on the shared vocabulary).
+    Parameters
+    ----------
+    domains : mapping of str to list of str
+        Source domains: name -> sequences.
+    target : list of str
+        The target's sequences.
+    target_name : str, default="target"
+        Its name in the result.
+    config : LMMixConfig or None, default=None
+        Settings (None: the defaults).
+    proxies : mapping of str to SequenceScorer or None, default=None
+        Fitted proxies by domain, replacing the default n-gram proxies, e.g. with
+        :class:`~bioassay_mix.lm.hf.HFCausalLM` models.
+    final_factory : callable or None, default=None
+        ``final_factory(texts)`` returns the fitted final model (default: a Kneser-Ney model of
+        ``final_order`` on the shared vocabulary).
+
+    Returns
+    -------
+    LMMixResult
     """
     cfg = config or LMMixConfig()
     _check_inputs(domains, target, target_name)

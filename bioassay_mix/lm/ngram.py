@@ -31,7 +31,19 @@ LEVELS = ("word", "char")
 
 
 def tokenize(text: str, level: str) -> list[str]:
-    """Lower-cased words and punctuation marks (``word``) or characters (``char``)."""
+    """Lower-cased words and punctuation marks (``word``) or characters (``char``).
+
+    Parameters
+    ----------
+    text : str
+        One sequence.
+    level : {"word", "char"}
+        The token unit.
+
+    Returns
+    -------
+    list of str
+    """
     if level == "word":
         return _WORD.findall(text.lower())
     if level == "char":
@@ -40,7 +52,19 @@ def tokenize(text: str, level: str) -> list[str]:
 
 
 def build_vocabulary(tokenized: Sequence[Sequence[str]], min_count: int = 1) -> list[str]:
-    """The tokens seen at least ``min_count`` times, sorted."""
+    """The tokens seen at least ``min_count`` times, sorted.
+
+    Parameters
+    ----------
+    tokenized : sequence of sequence of str
+        Tokenized sequences.
+    min_count : int, default=1
+        Fewest occurrences kept.
+
+    Returns
+    -------
+    list of str
+    """
     flat = [t for toks in tokenized for t in toks]
     if not flat:
         return []
@@ -261,7 +285,17 @@ class KneserNeyLM(BaseEstimator):
         return p
 
     def nll_per_token(self, X: Any) -> float:
-        """Negative log-likelihood per token (nats) over the sequences ``X``."""
+        """Negative log-likelihood per token (nats) over the sequences ``X``.
+
+        Parameters
+        ----------
+        X : sequence of str
+            Sequences.
+
+        Returns
+        -------
+        float
+        """
         ll, n = self.log_likelihood(X)
         return float(-ll.sum() / n.sum())
 

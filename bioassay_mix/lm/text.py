@@ -16,8 +16,18 @@ TEXT_SUFFIXES = (".txt", ".txt.gz")
 
 
 def read_sequences(path: str | os.PathLike) -> list[str]:
-    """The non-empty lines of a UTF-8 text file (optionally gzipped), stripped: one sequence
-    each. Bytes that are not UTF-8 are an error naming the file and byte offset."""
+    """The non-empty lines of a UTF-8 text file (optionally gzipped), stripped: one sequence each.
+    Bytes that are not UTF-8 are an error naming the file and byte offset.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file.
+
+    Returns
+    -------
+    list of str
+    """
     path = Path(path)
     opener = gzip.open if path.suffix == ".gz" else open
     try:
@@ -40,17 +50,42 @@ def read_sequences(path: str | os.PathLike) -> list[str]:
 
 
 def text_domains() -> list[str]:
-    """Names of the text domains described in ``data_manifests/text``."""
+    """Names of the text domains described in ``data_manifests/text``.
+
+    Returns
+    -------
+    list of str
+    """
     return sorted(n for n, m in manifests().items() if m.folder == "text")
 
 
 def load_text_domain(name: str) -> list[str]:
-    """A shipped text domain's sequences, fetched through the data cache and checksum-verified."""
+    """A shipped text domain's sequences, fetched through the data cache and checksum-verified.
+
+    Parameters
+    ----------
+    name : str
+        One of :func:`text_domains`.
+
+    Returns
+    -------
+    list of str
+    """
     return read_sequences(fetch(name))
 
 
 def read_domain_dir(folder: str | os.PathLike) -> dict[str, list[str]]:
-    """Every ``*.txt``/``*.txt.gz`` file of ``folder`` as a domain named by its file stem."""
+    """Every ``*.txt``/``*.txt.gz`` file of ``folder`` as a domain named by its file stem.
+
+    Parameters
+    ----------
+    folder : str or os.PathLike
+        The folder.
+
+    Returns
+    -------
+    dict of str to list of str
+    """
     folder = Path(folder)
     if not folder.is_dir():
         raise DataError(f"domain folder {folder} does not exist")
@@ -68,8 +103,23 @@ def read_domain_dir(folder: str | os.PathLike) -> dict[str, list[str]]:
 def split_target(
     texts: list[str], sample: int | float = 0.2, *, random_state: int = 0
 ) -> tuple[list[str], list[str]]:
-    """Shuffle the target's sequences and cut a MixMin sample (``sample`` sequences, or that
-    fraction) from the held-out rest used for evaluation."""
+    """Shuffle the target's sequences and cut a MixMin sample from the held-out rest used for
+    evaluation.
+
+    Parameters
+    ----------
+    texts : list of str
+        The target's sequences.
+    sample : int or float, default=0.2
+        Sequences MixMin sees: a count, or a fraction of ``texts``.
+    random_state : int, default=0
+        Seed of the shuffle.
+
+    Returns
+    -------
+    sample : list of str
+    held_out : list of str
+    """
     n = len(texts)
     k = round(sample * n) if isinstance(sample, float) else int(sample)
     if n < 2 or not 1 <= k < n:

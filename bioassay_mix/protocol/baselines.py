@@ -14,7 +14,8 @@ import scipy.sparse as sp
 import xgboost as xgb
 from sklearn.metrics import log_loss
 
-from ..mixture import dirichlet_mixtures, regmix_choose, source_row_weights, weighted_rows
+from ..mixture import source_row_weights, weighted_rows
+from ..mixture_search import dirichlet_mixtures, regmix_choose
 from ..proxies import fit_classifier
 
 
@@ -134,8 +135,8 @@ def regmix(
     **fit: Any,
 ) -> SearchResult:
     """RegMix: small models on ``n_runs`` random mixtures, a regressor from weights to validation
-    loss, its predicted-best mixture (see :func:`~bioassay_mix.mixture.regmix_choose`), then the
-    final model on that mixture."""
+    loss, its predicted-best mixture (see :func:`~bioassay_mix.mixture_search.regmix_choose`),
+    then the final model on that mixture."""
     small_params = small_params or REGMIX_SMALL_PARAMS
     small = {**fit, "params": {**(fit.get("params") or {}), **small_params}}
     trials = dirichlet_mixtures(list(data.rows), n_runs, random_state=random_state)

@@ -42,8 +42,17 @@ MIXMIN_METHODS = ("mixmin_ensemble", "mixmin_trained", "mixmin_target_trained")
 
 @dataclass
 class Comparison:
-    """Every run of an experiment: ``report`` stacks the per-target reports with ``seed`` and
-    ``leakage`` columns; ``runs`` keeps each :class:`RunResult` by (leakage, seed)."""
+    """Every run of an experiment.
+
+    Parameters
+    ----------
+    panel : str
+        The panel's name.
+    report : pandas.DataFrame
+        The per-target reports stacked, with ``seed`` and ``leakage`` columns.
+    runs : dict of (str, int) to RunResult
+        Each run by (leakage, seed).
+    """
 
     panel: str
     report: pd.DataFrame
@@ -65,7 +74,27 @@ def compare(
     out_dir: str | Path | None = None,
 ) -> Comparison:
     """Run the protocol for every seed and leakage mode (each run cached under
-    ``out_dir/<leakage>-seed<seed>``, so an interrupted experiment resumes)."""
+    ``out_dir/<leakage>-seed<seed>``, so an interrupted experiment resumes).
+
+    Parameters
+    ----------
+    panel : AssayPanel
+        The panel; every assay is a source and, in turn, a target.
+    seeds : sequence of int, default=(0, 1, 2)
+        Seeds of the splits and models.
+    leakage : sequence of {"strict", "paper"}, default=("strict",)
+        Leakage modes of the splits.
+    targets : list of str or None, default=None
+        Targets to run (None: every assay).
+    config : RunConfig or None, default=None
+        The run's settings (None: the defaults).
+    out_dir : str, pathlib.Path or None, default=None
+        Where runs are cached and resumed from (None: nothing is written).
+
+    Returns
+    -------
+    Comparison
+    """
     base = config or RunConfig()
     unknown = [m for m in leakage if m not in LEAKAGE_MODES]
     if unknown or not leakage or not seeds:
@@ -86,8 +115,21 @@ def compare(
 
 
 def method_summary(report: pd.DataFrame, methods: Sequence[str]) -> pd.DataFrame:
-    """Mean AP over targets per method, averaged over seeds, with a 95% t-interval over seeds
-    (one value per seed: that seed's mean over targets)."""
+    """Mean AP over targets per method, averaged over seeds, with a 95% t-interval over seeds (one
+    value per seed: that seed's mean over targets).
+
+    Parameters
+    ----------
+    report : pandas.DataFrame
+        The stacked per-target reports (:attr:`Comparison.report`).
+    methods : sequence of str
+        The methods compared.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per method.
+    """
     per_seed = report.groupby("seed")[[f"ap_{m}" for m in methods]].mean()
     rows = []
     for m in methods:
@@ -110,7 +152,24 @@ def win_tie_loss(
 ) -> pd.DataFrame:
     """``method`` against each other method, per target (AP averaged over seeds): wins, ties
     (absolute difference <= ``tie``), losses, mean difference, and the Wilcoxon signed-rank
-    p-value of the paired differences across targets."""
+    p-value of the paired differences across targets.
+
+    Parameters
+    ----------
+    report : pandas.DataFrame
+        The stacked per-target reports (:attr:`Comparison.report`).
+    methods : sequence of str
+        The methods compared.
+    method : str, default="mixmin_trained"
+        The method held against the others.
+    tie : float, default=TIE
+        Largest AP difference counted as a tie.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per other method.
+    """
     per_target = report.groupby("target")[[f"ap_{m}" for m in methods]].mean()
     rows = []
     for other in methods:
@@ -137,7 +196,22 @@ def gains(
     report: pd.DataFrame, methods: Sequence[str], method: str = "mixmin_trained"
 ) -> pd.DataFrame:
     """Per target (averaged over seeds): ``method``'s AP minus natural's and minus the best
-    baseline's (the baseline with the highest AP on that target)."""
+    baseline's (the baseline with the highest AP on that target).
+
+    Parameters
+    ----------
+    report : pandas.DataFrame
+        The stacked per-target reports (:attr:`Comparison.report`).
+    methods : sequence of str
+        The methods compared.
+    method : str, default="mixmin_trained"
+        The method whose gains are taken.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per target.
+    """
     per_target = report.groupby("target", sort=False)[[f"ap_{m}" for m in methods]].mean()
     base = per_target[[f"ap_{b}" for b in BASELINES if b in methods]]
     return pd.DataFrame(
@@ -152,9 +226,20 @@ def gains(
 
 def compute_table(comparison: Comparison) -> pd.DataFrame:
     """Wall seconds per method over all runs: its own model fits, plus (MixMin methods) the
-    proxies, their predictions and the solve that MixMin needs and the baselines do not (shared
-    by the three MixMin methods, counted in full for each). ``fits_per_target`` says what each
-    method trains."""
+    proxies, their predictions and the solve that MixMin needs and the baselines do not (shared by
+    the three MixMin methods, counted in full for each). ``fits_per_target`` says what each method
+    trains.
+
+    Parameters
+    ----------
+    comparison : Comparison
+        The experiment.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per method.
+    """
     runs = list(comparison.runs.values())
     shared = sum(sum(r.metadata["timings_s"].get(s, 0.0) for s in MIXMIN_STAGES) for r in runs)
     cfg, n_proxies = runs[0].metadata["config"], runs[0].metadata["n_proxies"]

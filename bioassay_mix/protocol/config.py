@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from .._utils import sha256_bytes
+from .._files import sha256_bytes
 from ..compute import Compute, validate_fields
 from ..errors import DataError
 from ..mixture import DEFAULT_PRUNE

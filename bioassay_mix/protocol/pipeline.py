@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .._utils import StageClock, output_lock
+from .._files import output_lock
+from .._utils import StageClock
 from .._version import __version__
 from ..panel import AssayPanel
 from .config import RunConfig

@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .._utils import StageClock, sha256_bytes
+from .._files import sha256_bytes
+from .._utils import StageClock
 from ..device import resolve_device
 from ..errors import DataError
 from ..executor import DaskExecutor, LocalExecutor, make_executor

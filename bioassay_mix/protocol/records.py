@@ -10,8 +10,9 @@ from typing import Any
 import pandas as pd
 import xgboost as xgb
 
-from ..estimator import TARGET, MixMinClassifier
+from ..estimator import MixMinClassifier
 from ..featurize import Featurizer
+from ..library import TARGET
 from ..panel import ISSUE_COLUMNS, AssayPanel
 from ..proxies import ProxySet
 from .baselines import SourceRows
@@ -63,31 +64,67 @@ def methods_in(report: pd.DataFrame) -> list[str]:
 
 @dataclass
 class Prepared:
-    """Everything up to the MixMin solve: features, splits, proxies and their predictions."""
+    """Everything up to the MixMin solve: features, splits, proxies and their predictions.
+
+    Parameters
+    ----------
+    panel : AssayPanel
+        The panel.
+    X : scipy.sparse.csr_matrix or future
+        Fingerprints, one row per panel compound; on a Dask executor a future (the matrix stays
+        on the workers).
+    codes : pandas.DataFrame
+        Split codes per compound and assay (:mod:`bioassay_mix.splits`).
+    sources : SourceRows
+        Every proxy's training rows and labels.
+    proxies : ProxySet
+        The fitted proxies.
+    Q : pandas.DataFrame
+        Every proxy's class-1 probability for every compound.
+    targets : list of str
+        The targets to run.
+    skipped : list of dict
+        Targets left out, with the reason.
+    device : str
+        Where the models ran.
+    timings : dict of str to float
+        Wall seconds per stage.
+    featurizer : Featurizer
+        Fitted; the spec every proxy's features came from.
+    parts : list or None, default=None
+        On a Dask executor, the fingerprint partitions (futures).
+    data_key : str, default=""
+        A hash of the panel's content (compounds, assays, every label).
+    """
 
     panel: AssayPanel
-    X: Any  # fingerprints (CSR), one row per panel compound; on a
-    # Dask executor a future: the matrix stays on the workers
-    codes: pd.DataFrame  # split codes (see splits.py)
-    sources: SourceRows  # every proxy's training rows and labels
+    X: Any
+    codes: pd.DataFrame
+    sources: SourceRows
     proxies: ProxySet
-    Q: pd.DataFrame  # every proxy's class-1 probability for every compound
+    Q: pd.DataFrame
     targets: list[str]
     skipped: list[dict]
     device: str
     timings: dict[str, float]
-    featurizer: Featurizer  # fitted; the spec every proxy's features came from
-    parts: list | None = None  # Dask executor: the fingerprint partitions (futures)
-    data_key: str = ""  # the panel's content (compounds, assays, every label)
+    featurizer: Featurizer
+    parts: list | None = None
+    data_key: str = ""
 
 
 @dataclass
 class TargetPlan:
-    """One target's MixMin classifiers (:func:`~.mixmin.plan_target`): weights fitted, final
-    models not yet trained.
+    """One target's MixMin classifiers (:func:`~.mixmin.plan_target`): weights fitted, final models
+    not yet trained.
 
-    ``mixmin`` is MixMin against every other assay; ``plus``, with ``mixmin_plus_target``,
-    MixMin + target.
+    Parameters
+    ----------
+    target : str
+        The target assay.
+    mixmin : MixMinClassifier
+        MixMin against every other assay.
+    plus : MixMinClassifier or None, default=None
+        With ``mixmin_plus_target``, MixMin + target.
     """
 
     target: str
@@ -116,8 +153,24 @@ class TargetPlan:
 
 @dataclass
 class TargetOutcome:
-    """One target's report row, its MixMin-trained model (what a bundle deploys), its weights
-    and the solver's certificate: what comes back from the target's task."""
+    """One target's report row, its MixMin-trained model (what a bundle deploys), its weights and
+    the solver's certificate: what comes back from the target's task.
+
+    Parameters
+    ----------
+    row : dict
+        The target's report row.
+    model : xgboost.XGBClassifier
+        The MixMin-trained model.
+    weights : pandas.Series
+        MixMin's weights.
+    weights_plus : pandas.Series or None
+        MixMin + target's weights, when it ran.
+    solver : dict
+        The solve's certificate (objective, gap, iterations).
+    skipped : list of dict, default=[]
+        What was left out of this target, with the reason.
+    """
 
     row: dict[str, Any]
     model: xgb.XGBClassifier
@@ -133,7 +186,21 @@ class TargetOutcome:
         row: dict[str, Any],
         model: xgb.XGBClassifier,
     ) -> TargetOutcome:
-        """The outcome of ``plan`` with its report ``row`` and MixMin-trained ``model``."""
+        """The outcome of ``plan`` with its report ``row`` and MixMin-trained ``model``.
+
+        Parameters
+        ----------
+        plan : TargetPlan
+            The target's fitted weights.
+        row : dict
+            Its report row.
+        model : xgboost.XGBClassifier
+            Its MixMin-trained model.
+
+        Returns
+        -------
+        TargetOutcome
+        """
         result = plan.mixmin.result_
         solver = {
             "target": plan.target,

@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from .._utils import atomic_path, write_json_atomic, write_text_atomic
+from .._files import atomic_path, write_json_atomic, write_text_atomic
 from ..report import markdown_table, save_png, write_tables
 from .comparison import TIE, Comparison, compute_table, gains, method_summary, win_tie_loss
 from .records import RunResult, methods_in
@@ -39,7 +39,17 @@ LABELS = {
 
 
 def ap_table(report: pd.DataFrame) -> pd.DataFrame:
-    """Average precision per target and method, with a mean row."""
+    """Average precision per target and method, with a mean row.
+
+    Parameters
+    ----------
+    report : pandas.DataFrame
+        A run's per-target report.
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
     cols = {f"ap_{m}": LABELS[m] for m in methods_in(report)}
     table = report.set_index("target")[list(cols)].rename(columns=cols)
     table.loc["mean"] = table.mean()
@@ -47,7 +57,21 @@ def ap_table(report: pd.DataFrame) -> pd.DataFrame:
 
 
 def plot_ap(report: pd.DataFrame, path: str | Path, title: str = "") -> Path:
-    """Grouped bars: average precision of every method for every target."""
+    """Grouped bars: average precision of every method for every target.
+
+    Parameters
+    ----------
+    report : pandas.DataFrame
+        A run's per-target report.
+    path : str or pathlib.Path
+        The PNG to write (atomically).
+    title : str, default=""
+        The plot's title.
+
+    Returns
+    -------
+    pathlib.Path
+    """
     methods = methods_in(report)
     table = report.set_index("target")[[f"ap_{m}" for m in methods]]
     fig, ax = plt.subplots(figsize=(max(6.0, 0.9 * len(table) + 2), 4.2))
@@ -65,7 +89,20 @@ def plot_ap(report: pd.DataFrame, path: str | Path, title: str = "") -> Path:
 
 
 def write_report(result: RunResult, out_dir: str | Path) -> dict[str, Path]:
-    """Write every output of a run under ``out_dir`` (each file atomically)."""
+    """Write every output of a run under ``out_dir`` (each file atomically).
+
+    Parameters
+    ----------
+    result : RunResult
+        The run.
+    out_dir : str or pathlib.Path
+        The folder.
+
+    Returns
+    -------
+    dict of str to pathlib.Path
+        Each output by kind.
+    """
     out = Path(out_dir)
     files = {
         "report_csv": out / "report.csv",
@@ -155,7 +192,21 @@ def summary_markdown(result: RunResult) -> str:
 
 
 def plot_gains(gain: pd.DataFrame, path: str | Path, title: str = "") -> Path:
-    """Per-target AP gain of MixMin-trained over natural and over the best baseline, sorted."""
+    """Per-target AP gain of MixMin-trained over natural and over the best baseline, sorted.
+
+    Parameters
+    ----------
+    gain : pandas.DataFrame
+        :func:`~bioassay_mix.protocol.comparison.gains`.
+    path : str or pathlib.Path
+        The PNG to write (atomically).
+    title : str, default=""
+        The plot's title.
+
+    Returns
+    -------
+    pathlib.Path
+    """
     fig, axes = plt.subplots(1, 2, figsize=(max(7.0, 0.18 * len(gain) + 4), 4.2), sharey=True)
     for ax, col, label in zip(
         axes,
@@ -181,7 +232,23 @@ def plot_weights(
     weights: pd.DataFrame, path: str | Path, title: str = "", max_sources: int = 40
 ) -> Path:
     """Heatmap of MixMin weights (targets x sources); past ``max_sources`` only the sources with
-    the most total weight are shown."""
+    the most total weight are shown.
+
+    Parameters
+    ----------
+    weights : pandas.DataFrame
+        Targets x sources.
+    path : str or pathlib.Path
+        The PNG to write (atomically).
+    title : str, default=""
+        The plot's title.
+    max_sources : int, default=40
+        Most sources shown.
+
+    Returns
+    -------
+    pathlib.Path
+    """
     if weights.shape[1] > max_sources:
         weights = weights[weights.fillna(0).sum().nlargest(max_sources).index]
     fig, ax = plt.subplots(
@@ -199,8 +266,18 @@ def plot_weights(
 
 
 def comparison_tables(comparison: Comparison) -> dict[str, pd.DataFrame]:
-    """Mean AP with CIs and win/tie/loss per leakage mode, the modes side by side, per-target
-    AP, per-target gains and the compute per method."""
+    """Mean AP with CIs and win/tie/loss per leakage mode, the modes side by side, per-target AP,
+    per-target gains and the compute per method.
+
+    Parameters
+    ----------
+    comparison : Comparison
+        The experiment.
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame
+    """
     methods, report = comparison.methods, comparison.report
     tables: dict[str, pd.DataFrame] = {}
     for mode, rep in report.groupby("leakage", sort=False):
@@ -236,7 +313,24 @@ def _labelled(frame: pd.DataFrame) -> pd.DataFrame:
 def write_comparison(
     comparison: Comparison, out_dir: str | Path, name: str | None = None, *, echo: bool = False
 ) -> dict[str, Path]:
-    """Tables (Markdown, CSV, JSON), the gain plot and the weight heatmap of an experiment."""
+    """Tables (Markdown, CSV, JSON), the gain plot and the weight heatmap of an experiment.
+
+    Parameters
+    ----------
+    comparison : Comparison
+        The experiment.
+    out_dir : str or pathlib.Path
+        The folder.
+    name : str or None, default=None
+        Stem of the files (None: ``experiment_<panel>``).
+    echo : bool, default=False
+        Also print the tables.
+
+    Returns
+    -------
+    dict of str to pathlib.Path
+        Each output by kind.
+    """
     name = name or f"experiment_{comparison.panel}"
     out = Path(out_dir)
     tables = comparison_tables(comparison)

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import xgboost as xgb
 
-from .._utils import safe_name, sha256_bytes, write_json_atomic
+from .._files import safe_name, sha256_bytes, write_json_atomic
 from ..errors import ModelFileError
 from ..proxies import load_model, save_model
 from .config import RunConfig

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .._utils import sha256_file
+from .._files import sha256_file
 from ..bundle import OUTPUT_COLUMNS
 from ..compound_files import input_format, read_records
 from ..datasets import read_table

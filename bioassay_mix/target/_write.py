@@ -43,7 +43,7 @@ def write_fit(
     dict of str to pathlib.Path
         Each written file by role (``report``, ``weights``, ``bundle``, ...).
     """
-    from .._utils import write_dir_atomic
+    from .._files import write_dir_atomic
 
     names = FIT_FILES
 
@@ -64,7 +64,7 @@ def write_fit(
         )
         (folder / names["report"]).write_text(fit_markdown(result), encoding="utf-8")
         result.bundle().save(folder / names["bundle"])
-        from .._utils import write_json_atomic
+        from .._files import write_json_atomic
 
         write_json_atomic(
             folder / FIT_MARKER,

@@ -57,7 +57,7 @@ def test_merged_rows_train_the_same_model_as_the_concatenation(prep, weights):
 
 
 def test_dirichlet_mixtures_are_reproducible_diverse_simplex_points():
-    from bioassay_mix.mixture import dirichlet_mixtures
+    from bioassay_mix.mixture_search import dirichlet_mixtures
 
     m = dirichlet_mixtures([f"s{i}" for i in range(50)], 200, random_state=4)
     assert m.shape == (200, 50) and (m.to_numpy() >= 0).all()
@@ -70,7 +70,7 @@ def test_dirichlet_mixtures_are_reproducible_diverse_simplex_points():
 
 
 def test_regmix_choose_finds_the_low_loss_region():
-    from bioassay_mix.mixture import dirichlet_mixtures, regmix_choose
+    from bioassay_mix.mixture_search import dirichlet_mixtures, regmix_choose
 
     sources = ["a", "b", "c", "d"]
     best = np.array([0.7, 0.1, 0.1, 0.1])
