@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from ._utils import _is_pandas
+from ._lazy import is_pandas
 from .errors import DataError
 
 _CHUNK = 1 << 20
@@ -306,7 +306,7 @@ def _strict(obj: Any) -> Any:
 
 
 def _json_default(obj: Any) -> Any:
-    if _is_pandas(obj, "NA"):
+    if is_pandas(obj, "NA"):
         return None
     if hasattr(obj, "tolist"):
         return obj.tolist()

@@ -1,5 +1,6 @@
 """Public names a package imports on first use (PEP 562), so that importing it stays cheap: a
-featurizing worker process imports the package for one module and should not pay for the rest."""
+featurizing worker process imports the package for one module and should not pay for the rest.
+Also: recognising a pandas object without importing pandas."""
 
 from __future__ import annotations
 
@@ -41,3 +42,14 @@ def lazy_exports(
         return sorted({*vars(sys.modules[package]), *exports})
 
     return __getattr__, __dir__
+
+
+def is_pandas(obj: Any, name: str) -> bool:
+    """Whether ``obj`` is pandas' ``name`` (a class, or the ``NA`` singleton), without importing
+    pandas: an object of a module nobody imported cannot be one of its instances. Keeps the
+    modules that ask light for the featurizing worker processes that import them."""
+    pandas = sys.modules.get("pandas")
+    if pandas is None:
+        return False
+    kind = getattr(pandas, name)
+    return obj is kind if name == "NA" else isinstance(obj, kind)

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from ._lazy import is_pandas
 from .errors import DataError
 
 _CHUNK = 1 << 20
@@ -37,21 +38,10 @@ def die_with_parent() -> None:
         os._exit(1)
 
 
-def _is_pandas(obj: Any, name: str) -> bool:
-    """Whether ``obj`` is pandas' ``name`` (a class, or the ``NA`` singleton), without importing
-    pandas: an object of a module nobody imported cannot be one of its instances. Keeps this
-    module light for the featurizing worker processes that import it."""
-    pandas = sys.modules.get("pandas")
-    if pandas is None:
-        return False
-    kind = getattr(pandas, name)
-    return obj is kind if name == "NA" else isinstance(obj, kind)
-
-
 def one_column(X: Any, *, item: str, items: str) -> list:
     """``X``, a sequence, array, Series or one-column frame of ``items`` (SMILES, texts), as a
     list: what estimators that take one column of strings accept."""
-    if _is_pandas(X, "DataFrame"):
+    if is_pandas(X, "DataFrame"):
         if X.shape[1] != 1:
             raise DataError(f"expected one {item} column, got {X.shape[1]} columns")
         X = X.iloc[:, 0]

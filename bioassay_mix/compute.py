@@ -18,14 +18,10 @@ from sklearn.base import clone
 from sklearn.utils._param_validation import Interval, StrOptions, validate_parameter_constraints
 
 from ._utils import resolve_n_jobs
-from .device import DEVICES
+from .device import COMPUTE_KEYS, DEVICES
 from .executor import EXECUTORS, check_executor
 
 __all__ = ["COMPUTE_KEYS", "Compute", "estimator_threads", "seeded", "validate_fields"]
-
-#: Settings of where and how fast a model runs: never a model's science parameters, never
-#: recorded with a saved model.
-COMPUTE_KEYS = ("n_jobs", "nthread", "device")
 
 
 def seeded(estimator: Any, random_state: int | None, *, n_jobs: int) -> Any:

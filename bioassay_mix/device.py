@@ -1,4 +1,5 @@
-"""Device selection: XGBoost's ``device`` parameter and the NumPy/CuPy array module."""
+"""Device selection: XGBoost's ``device`` parameter, the NumPy/CuPy array module, and which
+estimator parameters are compute settings rather than science."""
 
 from __future__ import annotations
 
@@ -13,6 +14,9 @@ import numpy as np
 logger = logging.getLogger(__name__)
 
 DEVICES = ("auto", "cpu", "cuda")
+#: Estimator parameters that set where and how fast a model runs: never a model's science
+#: parameters, never recorded with a saved model.
+COMPUTE_KEYS = ("n_jobs", "nthread", "device")
 
 
 @functools.cache

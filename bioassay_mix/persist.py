@@ -22,7 +22,7 @@ import numpy as np
 import xgboost as xgb
 
 from ._files import atomic_path, sha256_file
-from .compute import COMPUTE_KEYS
+from .device import COMPUTE_KEYS
 from .errors import ModelFileError
 
 __all__ = [

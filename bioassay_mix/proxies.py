@@ -22,8 +22,7 @@ from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
 from ._files import atomic_path, safe_name, sha256_bytes, sha256_file, write_json_atomic
 from ._utils import resolve_n_jobs
-from .compute import COMPUTE_KEYS
-from .device import xgb_params
+from .device import COMPUTE_KEYS, xgb_params
 from .errors import DataError, ModelFileError
 from .executor import DaskExecutor, LocalExecutor
 from .persist import constructor_params, load_verified
