@@ -36,7 +36,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -44,8 +43,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import psutil
-from _common import write_tables
+from _common import measured, write_tables
 from sklearn.metrics import average_precision_score
 from sklearn.model_selection import train_test_split
 
@@ -89,33 +87,6 @@ else:
          is not None else None for s in smiles]
 print(json.dumps({"seconds": time.perf_counter() - t}))
 """
-
-
-def measured(command: list[str], *, env: dict | None = None) -> dict:
-    """Run ``command``; its wall seconds, peak RSS (itself and its children, sampled every
-    0.2 s) and stdout."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(
-        command,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, **(env or {})},
-    )
-    me, peak = psutil.Process(proc.pid), 0
-    while proc.poll() is None:
-        try:
-            rss = me.memory_info().rss + sum(
-                c.memory_info().rss for c in me.children(recursive=True)
-            )
-            peak = max(peak, rss)
-        except psutil.Error:
-            pass
-        time.sleep(0.2)
-    out, err = proc.communicate()
-    if proc.returncode:
-        raise RuntimeError(f"{command} failed ({proc.returncode}): {err[-2000:]}")
-    return {"wall_s": time.perf_counter() - start, "peak_gib": peak / 2**30, "stdout": out}
 
 
 def featurize_ratio(smiles: list[str], n_jobs: int, repeats: int) -> dict:

@@ -59,13 +59,10 @@ import json
 import time
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from label_budget import support_set, versus
+from _fsmol_tables import PUBLISHED_SIZES, read_parts, summarise
+from label_budget import support_set
 from scipy.special import logit
 from sklearn.base import clone
 from sklearn.ensemble import RandomForestClassifier
@@ -75,12 +72,10 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.neighbors import KNeighborsClassifier
 
 from bioassay_mix._files import atomic_path
-from bioassay_mix._utils import t_interval
 from bioassay_mix.estimator import MixMinClassifier
 from bioassay_mix.final_model import fit_on_mixture
 from bioassay_mix.library import MANIFEST, TARGET, ProxyLibrary, load_library
 from bioassay_mix.panel import AssayPanel
-from bioassay_mix.report import write_tables
 from bioassay_mix.solver import solve
 from bioassay_mix.solver.objectives import observed_label_proba
 
@@ -98,16 +93,6 @@ METHODS = (
     "ensemble_select",
 )
 COLUMNS = ("task", "smiles", "label")
-#: FS-Mol's published ΔAUPRC on its 157 test tasks (``../shared/data/fsmol/README.md``), by
-#: support size; 256 over the 43 test tasks large enough.
-PUBLISHED = {
-    "random forest (FS-Mol, test)": (0.098, 0.130, 0.168, 0.218, 0.261),
-    "kNN (FS-Mol, test)": (0.056, 0.080, 0.107, 0.144, 0.175),
-    "GNN multitask fine-tuned (FS-Mol, test)": (0.117, 0.149, 0.182, 0.228, 0.239),
-    "MAML (FS-Mol, test)": (0.165, 0.172, 0.178, 0.197, 0.187),
-    "ProtoNet (FS-Mol, test)": (0.211, 0.247, 0.276, 0.306, 0.292),
-}
-PUBLISHED_SIZES = (16, 32, 64, 128, 256)
 
 
 def read_split(path: Path) -> AssayPanel:
@@ -317,96 +302,6 @@ def score_task(
                 }
             )
     return rows, skipped
-
-
-def summarise(scores: pd.DataFrame, skipped: pd.DataFrame, out: Path, split: str) -> None:
-    per_task = scores.groupby(["size", "method", "task"], as_index=False)[
-        ["ap", "delta_auprc"]
-    ].mean()
-    summary = []
-    for (size, method), part in per_task.groupby(["size", "method"]):
-        mean, lo, hi = t_interval(part["delta_auprc"])
-        summary.append(
-            {
-                "size": size,
-                "method": method,
-                "n_tasks": len(part),
-                "draws": int(
-                    scores[(scores["size"] == size) & (scores["method"] == method)][
-                        "draw"
-                    ].nunique()
-                ),
-                "mean_delta_auprc": mean,
-                "ci_low": lo,
-                "ci_high": hi,
-                "mean_ap": part["ap"].mean(),
-            }
-        )
-    summary = pd.DataFrame(summary)
-    wide = summary.pivot_table(index="method", columns="size", values="mean_delta_auprc")
-    reference = pd.DataFrame(
-        [
-            {
-                "method": name,
-                **{s: v for s, v in zip(PUBLISHED_SIZES, values, strict=True) if s in wide.columns},
-            }
-            for name, values in PUBLISHED.items()
-        ]
-    ).set_index("method")
-    table = pd.concat([wide, reference]).reset_index()
-    table.columns = [str(c) for c in table.columns]
-    ap_wide = per_task.pivot_table(index=["size", "task"], columns="method", values="ap")
-    tables = {"delta_auprc": table, "summary": summary}
-    for ours in ("default", "mixmin_plus_target", "mixmin_ensemble_plus_target"):
-        if ours in ap_wide.columns and len(ap_wide.columns) > 1:
-            tables[f"versus_{ours}"] = versus(ap_wide, ours)
-    counts = skipped.drop_duplicates().groupby("size").size()
-    notes = [
-        f"Split file {split}; {scores['task'].nunique()} tasks, draws "
-        f"{sorted(int(d) for d in scores['draw'].unique())}. Rows named '(FS-Mol, test)' are "
-        "FS-Mol's published figures on its 157 test tasks, for reference only: a different "
-        "task set from this run's.",
-        "Mean ΔAUPRC over tasks, each task averaged over its draws; 95% t-intervals over tasks "
-        "in the summary table; versus: win/tie/loss per task on mean AP (tie: |ΔAP| <= 0.005).",
-        "Sizes skipped for tasks too small: "
-        + (", ".join(f"{s}: {n}" for s, n in counts.items()) or "none")
-        + ".",
-    ]
-    copied = sorted(p.name for p in (out / "parts").glob("draws*-baselines.csv"))
-    if copied:
-        notes.append(
-            f"Scores in {copied} were copied from a run with another library: "
-            "methods that use no library (target_only_rf, target_only_xgb, knn) "
-            "give the same scores on the same support sets whatever the library."
-        )
-    write_tables(out, "fsmol", f"FS-Mol benchmark ({split})", tables, notes, echo=True)
-    fig, ax = plt.subplots(figsize=(6.5, 4.2))
-    for method, part in summary.groupby("method"):
-        part = part.sort_values("size")
-        ax.plot(part["size"], part["mean_delta_auprc"], marker="o", label=method)
-    for name, values in PUBLISHED.items():
-        if "ProtoNet" in name or "random forest" in name:
-            ax.plot(PUBLISHED_SIZES, values, linestyle="--", color="grey", label=name)
-    ax.set_xscale("log", base=2)
-    ax.set_xlabel("support set size")
-    ax.set_ylabel("mean ΔAUPRC")
-    ax.legend(fontsize=6)
-    fig.tight_layout()
-    with atomic_path(out / "fsmol.png") as tmp:
-        fig.savefig(tmp, format="png", dpi=120)
-    plt.close(fig)
-
-
-def read_parts(out: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    parts = sorted((out / "parts").glob("draws*.csv"))
-    scores = [pd.read_csv(p, dtype={"task": str}) for p in parts if "skipped" not in p.name]
-    skipped = [pd.read_csv(p, dtype={"task": str}) for p in parts if "skipped" in p.name]
-    return (
-        pd.concat(scores, ignore_index=True) if scores else pd.DataFrame(),
-        pd.concat(skipped, ignore_index=True)
-        if skipped
-        else pd.DataFrame(columns=["task", "size", "reason"]),
-    )
 
 
 def main() -> None:
