@@ -89,6 +89,13 @@ print(json.dumps({"seconds": time.perf_counter() - t}))
 """
 
 
+def shown(path: Path) -> str:
+    """``path`` relative to the repository when it lies inside it: results name no machine's
+    folders."""
+    path = Path(path).resolve()
+    return str(path.relative_to(HERE.parent)) if path.is_relative_to(HERE.parent) else path.name
+
+
 def featurize_ratio(smiles: list[str], n_jobs: int, repeats: int) -> dict:
     """The two methods' wall times on ``smiles``, each in a fresh process, paired ``repeats``
     times (RDKit first, then the engine); the median pair's ratio and the range of the ratios:
@@ -366,7 +373,7 @@ def main() -> None:
             .reset_index()
         )
     notes = [
-        f"Library {args.library}: {len(lib)} sources, {len(lib.compounds):,} compounds; "
+        f"Library {shown(args.library)}: {len(lib)} sources, {len(lib.compounds):,} compounds; "
         f"targets from {args.split_file} (seed {args.seed}); n_jobs={args.n_jobs}; "
         f"machine: {os.cpu_count()} cores."
     ]
