@@ -11,6 +11,7 @@ MODULES = [
     "bioassay_mix.chem",
     "bioassay_mix.compound_files",
     "bioassay_mix.featurize.names",
+    "bioassay_mix.featurize.base",
     "bioassay_mix.featurize.engine",
     "bioassay_mix.featurize.fingerprints",
     "bioassay_mix.featurize.descriptors",

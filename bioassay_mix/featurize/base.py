@@ -10,7 +10,8 @@ that all of them behave alike:
   once per distinct string, in worker processes with ``n_jobs`` (see
   :mod:`bioassay_mix.featurize.engine`);
 * one output row per input row, always: an invalid SMILES raises (``strict=True``, naming the
-  row) or keeps its row, all zeros (NaN for descriptors), and is listed in ``invalid_``;
+  row) or keeps its row, all zeros (NaN for descriptors); ``transform`` changes no state, and
+  :meth:`Featurizer.transform_with_invalid` also lists the failed rows with their reasons;
 * an optional on-disk cache keyed by the input text, the featurizer's spec (class and science
   parameters) and RDKit's version, so it never serves features computed otherwise; the text
   and not the canonical SMILES, because canonicalising costs as much as the parse it would
@@ -55,8 +56,8 @@ class Featurizer(TransformerMixin, BaseEstimator):
 
     Subclasses set ``kind`` (their computation in :mod:`~bioassay_mix.featurize.kernels`) and
     ``sparse_output``, and implement ``_n_features()``. Fitted attributes:
-    ``n_features_out_``; after ``transform``, ``invalid_`` (a frame of ``row``, ``smiles``,
-    ``reason``).
+    ``n_features_out_``. ``transform`` sets nothing; :meth:`transform_with_invalid` returns the
+    failed rows (a frame of ``row``, ``smiles``, ``reason``) beside the features.
     """
 
     kind: ClassVar[str] = ""
@@ -120,6 +121,9 @@ class Featurizer(TransformerMixin, BaseEstimator):
     def transform(self, X: Any) -> sp.csr_matrix | np.ndarray:
         """Features of ``X`` (SMILES), one row per input row.
 
+        Changes nothing on the featurizer: :meth:`transform_with_invalid` also says which
+        rows failed and why.
+
         Parameters
         ----------
         X : sequence of str, pandas.Series or one-column pandas.DataFrame
@@ -130,18 +134,46 @@ class Featurizer(TransformerMixin, BaseEstimator):
         scipy.sparse.csr_matrix or numpy.ndarray of shape (n_samples, n_features_out_)
             float32; CSR for fingerprints, dense for descriptors.
         """
+        return self.transform_with_invalid(X)[0]
+
+    def transform_with_invalid(self, X: Any) -> tuple[sp.csr_matrix | np.ndarray, pd.DataFrame]:
+        """Features of ``X``, as :meth:`transform` gives them, and the rows that failed.
+
+        Parameters
+        ----------
+        X : sequence of str, pandas.Series or one-column pandas.DataFrame
+            SMILES strings.
+
+        Returns
+        -------
+        features : scipy.sparse.csr_matrix or numpy.ndarray of shape (n_samples, n_features_out_)
+            As :meth:`transform` returns them: a failed row is empty (NaN for descriptors).
+        invalid : pandas.DataFrame
+            One row per failed input: ``row`` (its position in ``X``), ``smiles``, ``reason``.
+
+        Examples
+        --------
+        >>> from bioassay_mix.featurize import MorganFingerprint
+        >>> _, invalid = MorganFingerprint(strict=False).fit().transform_with_invalid(
+        ...     ["CCO", "C1CC"]
+        ... )
+        >>> invalid.to_dict("records")
+        [{'row': 1, 'smiles': 'C1CC', 'reason': 'SMILES syntax error'}]
+        """
         check_is_fitted(self, "n_features_out_")
         smiles = as_smiles_list(X)
         features, reasons = self._features(smiles)
         bad = [(i, smiles[i], r) for i, r in enumerate(reasons) if r is not None]
-        self.invalid_ = pd.DataFrame(bad, columns=["row", "smiles", "reason"])
         if bad:
             row, smi, reason = bad[0]
             message = f"{len(bad)} invalid SMILES; first at row {row} ({smi!r}): {reason}"
             if self.strict:
                 raise DataError(message)
-            logger.warning("%s; their rows are left empty (see invalid_)", message)
-        return self._output(features, reasons)
+            logger.warning(
+                "%s; their rows are left empty (transform_with_invalid lists them)", message
+            )
+        invalid = pd.DataFrame(bad, columns=["row", "smiles", "reason"])
+        return self._output(features, reasons), invalid
 
     def transform_valid(self, smiles: Sequence[str]) -> sp.csr_matrix | np.ndarray:
         """Features of SMILES that must all be valid (a panel's compounds): the first that is

@@ -55,8 +55,8 @@ class MorganFingerprint(_GeneratorFingerprint):
     cache_dir : str or path-like or None, default=None
         Folder of an on-disk cache keyed by the SMILES text, :meth:`spec` and RDKit's version.
     strict : bool, default=True
-        Raise on an invalid SMILES; with ``False`` its row stays, all zeros, and is listed in
-        ``invalid_``.
+        Raise on an invalid SMILES; with ``False`` its row stays, all zeros, and
+        :meth:`~bioassay_mix.featurize.Featurizer.transform_with_invalid` lists it.
 
     Examples
     --------

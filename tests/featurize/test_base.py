@@ -73,12 +73,15 @@ def test_invalid_smiles_strict_raises_else_row_kept_and_flagged():
     with pytest.raises(DataError, match=r"3 invalid SMILES; first at row 1"):
         MorganFingerprint().fit().transform(data)
     fp = MorganFingerprint(strict=False).fit()
-    X = fp.transform(data)
+    before = dict(vars(fp))
+    X, invalid = fp.transform_with_invalid(data)
     assert X.shape[0] == 5, "one output row per input row"
     assert X[[1, 2, 4]].nnz == 0 and X[0].nnz > 0 and X[3].nnz > 0
-    assert fp.invalid_["row"].tolist() == [1, 2, 4]
-    assert fp.invalid_["reason"].tolist()[:2] == ["SMILES syntax error", "empty SMILES"]
-    assert "above the limit of 2000" in fp.invalid_["reason"].iloc[2]
+    assert invalid["row"].tolist() == [1, 2, 4]
+    assert invalid["reason"].tolist()[:2] == ["SMILES syntax error", "empty SMILES"]
+    assert "above the limit of 2000" in invalid["reason"].iloc[2]
+    assert (fp.transform(data) != X).nnz == 0
+    assert vars(fp).keys() == before.keys(), "transform sets no attribute on the featurizer"
 
 
 @pytest.mark.slow

@@ -36,6 +36,6 @@ def test_names_subset_and_unknown_name():
 
 def test_invalid_row_is_nan_and_kept():
     f = RDKitDescriptors(names=["MolWt"], strict=False).fit()
-    X = f.transform(["CCO", "C1CC", "CO"])
+    X, invalid = f.transform_with_invalid(["CCO", "C1CC", "CO"])
     assert X.shape == (3, 1) and np.isnan(X[1, 0]) and not np.isnan(X[[0, 2], 0]).any()
-    assert f.invalid_["row"].tolist() == [1]
+    assert invalid["row"].tolist() == [1]

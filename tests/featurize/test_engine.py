@@ -38,8 +38,8 @@ def mixed(tox21):
 )
 def test_worker_processes_give_the_rows_of_one_process(featurizer, mixed):
     one = featurizer.set_params(strict=False, n_jobs=1).fit().transform(mixed)
-    two = featurizer.set_params(n_jobs=2).fit().transform(mixed)
-    assert featurizer.invalid_["row"].tolist() == [10, 2500, 4000, 2 * BLOCK_SIZE + 500 + 10]
+    two, invalid = featurizer.set_params(n_jobs=2).fit().transform_with_invalid(mixed)
+    assert invalid["row"].tolist() == [10, 2500, 4000, 2 * BLOCK_SIZE + 500 + 10]
     np.testing.assert_array_equal(_dense(one), _dense(two))
     assert _dense(one).shape == (len(mixed), featurizer.n_features_out_)
 

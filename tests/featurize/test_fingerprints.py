@@ -64,14 +64,14 @@ def _reference_generator(f):
 @pytest.mark.slow
 def test_morgan_bits_equal_rdkit_on_every_panel_compound(panel_smiles):
     fp = MorganFingerprint(strict=False, n_jobs=2).fit()
-    ours = fp.transform(panel_smiles)
+    ours, invalid = fp.transform_with_invalid(panel_smiles)
     assert ours.shape == (len(panel_smiles), 2048)
     expected = rdkit_reference(fp, panel_smiles)
     diff = np.flatnonzero(np.abs(ours.toarray() - expected).sum(axis=1))
     assert diff.size == 0, f"{diff.size} compounds differ, e.g. {panel_smiles[diff[0]]!r}"
-    # the rows RDKit cannot parse are the ones we report (all-zero rows, listed in invalid_)
+    # the rows RDKit cannot parse are the ones we report (all-zero rows, listed as invalid)
     failing = [i for i, s in enumerate(panel_smiles) if Chem.MolFromSmiles(s) is None]
-    assert fp.invalid_["row"].tolist() == failing and len(failing) == 30
+    assert invalid["row"].tolist() == failing and len(failing) == 30
 
 
 @pytest.mark.slow
