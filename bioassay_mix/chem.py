@@ -6,7 +6,8 @@ chemist gets from RDKit: ``F/C=C/F`` and ``F/C=C\\F`` stay distinct and ``[H]C([
 methanol with two heavy atoms. Only an input that fails is parsed a second time, without
 sanitisation, to say why it failed. A featurizer whose output ignores stereochemistry (a hashed
 fingerprint without chirality) asks for the same parse without its last step, stereo
-perception, which is about a quarter of its time and changes nothing it computes.
+perception, which changes nothing it computes (``benchmarks/chembl_scale.py`` measures the
+gain).
 
 Work per molecule is bounded: RDKit's canonicaliser recurses over the molecular graph, and a
 chain of 20,000 atoms (``'C' * 20000``) crashed the process with a segmentation fault. The
@@ -62,8 +63,8 @@ def parse_smiles(
         Whose limit ``max_atoms`` is (a featurizer's name), for the reason.
     stereo : bool, default=True
         Perceive stereochemistry as ``Chem.MolFromSmiles`` does. With ``False`` that last
-        step is skipped (about a quarter of the parse): atoms, bonds, charges, hydrogens and
-        aromaticity are RDKit's own, so features that ignore stereochemistry are unchanged.
+        step is skipped: atoms, bonds, charges, hydrogens and aromaticity are RDKit's own, so
+        features that ignore stereochemistry are unchanged.
 
     Examples
     --------
