@@ -61,7 +61,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from _fsmol_tables import PUBLISHED_SIZES, read_parts, summarise
+from _fsmol_io import PUBLISHED_SIZES, read_parts, read_split, summarise
 from label_budget import support_set
 from scipy.special import logit
 from sklearn.base import clone
@@ -72,6 +72,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.neighbors import KNeighborsClassifier
 
 from bioassay_mix._files import atomic_path
+from bioassay_mix.errors import BioassayMixError
 from bioassay_mix.estimator import MixMinClassifier
 from bioassay_mix.final_model import fit_on_mixture
 from bioassay_mix.library import MANIFEST, TARGET, ProxyLibrary, load_library
@@ -92,24 +93,6 @@ METHODS = (
     "ensemble_prior_auto",
     "ensemble_select",
 )
-COLUMNS = ("task", "smiles", "label")
-
-
-def read_split(path: Path) -> AssayPanel:
-    """The tasks of a split file as a panel (canonical SMILES, the same issue handling as any
-    long table), refusing a file of another layout by name."""
-    try:
-        head = pd.read_csv(path, nrows=0)
-    except (OSError, ValueError, UnicodeDecodeError) as exc:
-        raise SystemExit(f"--split-file {path}: not a readable CSV ({exc})") from exc
-    missing = [c for c in COLUMNS if c not in head.columns]
-    if missing:
-        raise SystemExit(
-            f"--split-file {path}: columns {missing} missing (found "
-            f"{list(head.columns)}); expected FS-Mol's layout {list(COLUMNS)}"
-        )
-    frame = pd.read_csv(path, usecols=list(COLUMNS), dtype={"task": str, "smiles": str})
-    return AssayPanel.from_long(frame, name=path.name, assay_column="task")
 
 
 def task_predictions(
@@ -342,7 +325,10 @@ def main() -> None:
     out = args.out
     if not args.summarise_only:
         panel = read_split(args.split_file)
-        lib = load_library(args.library)
+        try:
+            lib = load_library(args.library)
+        except BioassayMixError as exc:
+            raise SystemExit(f"--library {args.library}: {exc}") from exc
         tasks = list(panel.assays)
         if args.tasks:
             tasks = list(np.random.default_rng(0).permutation(tasks)[: args.tasks])

@@ -1,6 +1,6 @@
-"""The FS-Mol benchmark's outputs: the summary with 95% intervals, win/tie/loss against each
-method, FS-Mol's published test figures as labelled reference rows, the plot; and the reading
-back of every process's part files."""
+"""The FS-Mol benchmark's files: the split file read (another layout refused by name); the
+summary with 95% intervals, win/tie/loss against each method, FS-Mol's published test figures
+as labelled reference rows, the plot; and the reading back of every process's part files."""
 
 from __future__ import annotations
 
@@ -15,8 +15,10 @@ from _common import versus
 
 from bioassay_mix._files import atomic_path
 from bioassay_mix._utils import t_interval
+from bioassay_mix.panel import AssayPanel
 from bioassay_mix.report import write_tables
 
+COLUMNS = ("task", "smiles", "label")
 #: FS-Mol's published ΔAUPRC on its 157 test tasks (``../shared/data/fsmol/README.md``), by
 #: support size; 256 over the 43 test tasks large enough.
 PUBLISHED = {
@@ -27,6 +29,23 @@ PUBLISHED = {
     "ProtoNet (FS-Mol, test)": (0.211, 0.247, 0.276, 0.306, 0.292),
 }
 PUBLISHED_SIZES = (16, 32, 64, 128, 256)
+
+
+def read_split(path: Path) -> AssayPanel:
+    """The tasks of a split file as a panel (canonical SMILES, the same issue handling as any
+    long table), refusing a file of another layout by name."""
+    try:
+        head = pd.read_csv(path, nrows=0)
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise SystemExit(f"--split-file {path}: not a readable CSV ({exc})") from exc
+    missing = [c for c in COLUMNS if c not in head.columns]
+    if missing:
+        raise SystemExit(
+            f"--split-file {path}: columns {missing} missing (found "
+            f"{list(head.columns)}); expected FS-Mol's layout {list(COLUMNS)}"
+        )
+    frame = pd.read_csv(path, usecols=list(COLUMNS), dtype={"task": str, "smiles": str})
+    return AssayPanel.from_long(frame, name=path.name, assay_column="task")
 
 
 def summarise(scores: pd.DataFrame, skipped: pd.DataFrame, out: Path, split: str) -> None:
@@ -70,7 +89,8 @@ def summarise(scores: pd.DataFrame, skipped: pd.DataFrame, out: Path, split: str
     for ours in ("default", "mixmin_plus_target", "mixmin_ensemble_plus_target"):
         if ours in ap_wide.columns and len(ap_wide.columns) > 1:
             tables[f"versus_{ours}"] = versus(ap_wide, ours)
-    counts = skipped.drop_duplicates().groupby("size").size()
+    skipped = skipped.drop_duplicates()
+    one_class = skipped["reason"].eq("fewer than 3 of a class")
     notes = [
         f"Split file {split}; {scores['task'].nunique()} tasks, draws "
         f"{sorted(int(d) for d in scores['draw'].unique())}. Rows named '(FS-Mol, test)' are "
@@ -78,8 +98,10 @@ def summarise(scores: pd.DataFrame, skipped: pd.DataFrame, out: Path, split: str
         "task set from this run's.",
         "Mean ΔAUPRC over tasks, each task averaged over its draws; 95% t-intervals over tasks "
         "in the summary table; versus: win/tie/loss per task on mean AP (tie: |ΔAP| <= 0.005).",
-        "Sizes skipped for tasks too small: "
-        + (", ".join(f"{s}: {n}" for s, n in counts.items()) or "none")
+        "Tasks skipped per size, too small for it: "
+        + _per_size(skipped[~one_class])
+        + "; with fewer than 3 of a class: "
+        + _per_size(skipped[one_class])
         + ".",
     ]
     copied = sorted(p.name for p in (out / "parts").glob("draws*-baselines.csv"))
@@ -117,3 +139,8 @@ def read_parts(out: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
         if skipped
         else pd.DataFrame(columns=["task", "size", "reason"]),
     )
+
+
+def _per_size(skipped: pd.DataFrame) -> str:
+    counts = skipped.groupby("size").size()
+    return ", ".join(f"{s}: {n}" for s, n in counts.items()) or "none"

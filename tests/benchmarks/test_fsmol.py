@@ -1,0 +1,85 @@
+"""The FS-Mol benchmark's bad inputs, run as a user runs it: a split file of another layout and
+a library that is not one are refused naming the option and the file; sizes a task cannot give
+and tasks of one class are skipped and counted, not scored."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+#: Each test starts the script in a fresh interpreter (several seconds of imports).
+pytestmark = pytest.mark.slow
+
+SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "fsmol.py"
+
+
+def run_benchmark(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(SCRIPT), *args],
+        capture_output=True,
+        text=True,
+        cwd=SCRIPT.parent,
+        env={**os.environ, "BIOASSAY_MIX_PROGRESS": "0"},
+        timeout=300,
+    )
+
+
+def test_a_split_file_of_another_layout_is_refused_by_name(tmp_path):
+    split = tmp_path / "tasks.csv"
+    pd.DataFrame({"assay": ["A"], "smiles": ["CCO"], "label": [1]}).to_csv(split, index=False)
+    done = run_benchmark("--split-file", str(split), "--library", str(tmp_path), "--out", "x")
+    assert done.returncode == 1
+    assert f"--split-file {split}: columns ['task'] missing" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_folder_that_is_no_library_is_refused_by_name(tmp_path):
+    split = tmp_path / "tasks.csv"
+    pd.DataFrame({"task": ["A"], "smiles": ["CCO"], "label": [1]}).to_csv(split, index=False)
+    out = tmp_path / "out"
+    done = run_benchmark("--split-file", str(split), "--library", str(tmp_path), "--out", str(out))
+    assert done.returncode == 1
+    assert f"--library {tmp_path}:" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not out.exists(), "nothing is written before the inputs are checked"
+
+
+def test_sizes_a_task_cannot_give_and_one_class_tasks_are_skipped_and_counted(
+    tox21, tox21_library, tmp_path
+):
+    labels = tox21.column("SR-p53").dropna()
+    negatives = labels.index[labels == 0][:40]
+    both = labels.index[labels == 1][:10].append(negatives[:30])
+    split = tmp_path / "tasks.csv"
+    pd.concat(
+        [
+            pd.DataFrame({"task": "two_classes", "smiles": both, "label": labels.loc[both]}),
+            pd.DataFrame({"task": "one_class", "smiles": negatives, "label": 0}),
+        ]
+    ).to_csv(split, index=False)
+    library = tox21_library.save(tmp_path / "library")
+    out = tmp_path / "out"
+    done = run_benchmark(
+        "--split-file", str(split), "--library", str(library), "--out", str(out),
+        "--sizes", "16", "32", "--draws", "1", "--methods", "target_only_rf", "--n-jobs", "1",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    skipped = pd.read_csv(out / "parts" / "draws0-0_skipped.csv").sort_values(["task", "size"])
+    assert skipped[["task", "size", "reason"]].values.tolist() == [
+        ["one_class", 16, "fewer than 3 of a class"],
+        ["one_class", 32, "40 compounds"],
+        ["two_classes", 32, "40 compounds"],
+    ]
+    scores = pd.read_csv(out / "fsmol_scores.csv")
+    assert scores[["task", "size", "method"]].values.tolist() == [
+        ["two_classes", 16, "target_only_rf"]
+    ]
+    assert (
+        "Tasks skipped per size, too small for it: 32: 2; with fewer than 3 of a class: 16: 1."
+        in (out / "fsmol.md").read_text()
+    )
