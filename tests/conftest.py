@@ -77,3 +77,21 @@ def few_labels(tox21):
     )
     test = rest[:1500]
     return (list(y.index[train]), y.to_numpy()[train], list(y.index[test]), y.to_numpy()[test])
+
+
+@pytest.fixture(scope="session")
+def saved_library(tox21_library, tmp_path_factory):
+    """:func:`tox21_library` saved to a folder (never written to by the tests that read it)."""
+    return tox21_library.save(tmp_path_factory.mktemp("lib") / "lib")
+
+
+@pytest.fixture(scope="session")
+def target_csv_96(few_labels, tmp_path_factory):
+    """:func:`few_labels`' 96 labelled compounds as a target file (``smiles``, ``label``)."""
+    import numpy as np
+    import pandas as pd
+
+    X, y, _, _ = few_labels
+    path = tmp_path_factory.mktemp("t") / "assay.csv"
+    pd.DataFrame({"smiles": X, "label": np.asarray(y, dtype=int)}).to_csv(path, index=False)
+    return path
