@@ -8,7 +8,7 @@ import pandas as pd
 
 from ..errors import DataError
 from ._core import AssayPanel
-from ._layout import CONFLICT_RULES
+from ._layout import check_conflict_rule
 from ._read import from_long_table
 
 
@@ -33,8 +33,7 @@ def compose(
     """
     if not panels:
         raise DataError("compose() needs at least one panel")
-    if on_conflict not in CONFLICT_RULES:
-        raise ValueError(f"on_conflict must be one of {CONFLICT_RULES}, got {on_conflict!r}")
+    check_conflict_rule(on_conflict)
     issues: list[dict] = []
     for p in panels:
         issues += [

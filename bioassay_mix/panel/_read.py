@@ -16,7 +16,7 @@ from .._utils import resolve_n_jobs
 from ..chem import canonical_many, parse_smiles
 from ..errors import DataError
 from ..executor import process_map
-from ._layout import CONFLICT_RULES, ISSUE_COLUMNS
+from ._layout import ISSUE_COLUMNS, check_conflict_rule
 
 logger = logging.getLogger("bioassay_mix.panel")
 
@@ -108,8 +108,7 @@ class PanelReaders:
         AssayPanel
             Every exclusion or merge is in its ``issues``.
         """
-        if on_conflict not in CONFLICT_RULES:
-            raise ValueError(f"on_conflict must be one of {CONFLICT_RULES}, got {on_conflict!r}")
+        check_conflict_rule(on_conflict)
         if frame.shape[0] == 0:
             raise DataError(f"{name}: the table has no rows")
         if smiles_column not in frame.columns:
@@ -191,8 +190,7 @@ class PanelReaders:
         -------
         AssayPanel
         """
-        if on_conflict not in CONFLICT_RULES:
-            raise ValueError(f"on_conflict must be one of {CONFLICT_RULES}, got {on_conflict!r}")
+        check_conflict_rule(on_conflict)
         for col in (smiles_column, assay_column, label_column):
             if col not in frame.columns:
                 raise DataError(
