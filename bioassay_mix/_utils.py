@@ -1,5 +1,6 @@
-"""Small helpers shared across stages: progress bars, confidence intervals,
-thread counts, one column of input, worker processes tied to their parent."""
+"""Small helpers shared across stages: progress bars, confidence intervals, thread counts,
+worker processes tied to their parent. It imports nothing of the package, so that every
+stage can use it."""
 
 from __future__ import annotations
 
@@ -11,9 +12,6 @@ from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
-
-from ._lazy import is_pandas
-from .errors import DataError
 
 _CHUNK = 1 << 20
 
@@ -36,25 +34,6 @@ def die_with_parent() -> None:
     libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
     if os.getppid() == 1:  # the parent is already gone
         os._exit(1)
-
-
-def one_column(X: Any, *, item: str, items: str) -> list:
-    """``X``, a sequence, array, Series or one-column frame of ``items`` (SMILES, texts), as a
-    list: what estimators that take one column of strings accept."""
-    if is_pandas(X, "DataFrame"):
-        if X.shape[1] != 1:
-            raise DataError(f"expected one {item} column, got {X.shape[1]} columns")
-        X = X.iloc[:, 0]
-    if isinstance(X, str):
-        raise DataError(f"expected a sequence of {items}, got a single string")
-    if isinstance(X, np.ndarray) and X.ndim == 2:
-        if X.shape[1] != 1:
-            raise DataError(f"expected one {item} column, got an array of shape {X.shape}")
-        X = X[:, 0]
-    try:
-        return list(X)
-    except TypeError as exc:
-        raise DataError(f"expected a sequence of {items}, got {type(X).__name__}") from exc
 
 
 def t_interval(

@@ -3,7 +3,8 @@ row weighted by its source's weight."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -13,18 +14,23 @@ from sklearn.pipeline import Pipeline
 
 from .compute import seeded
 from .errors import DataError
-from .library import TARGET
-from .mixture import weighted_rows
-
-if TYPE_CHECKING:
-    from .library import ProxyLibrary
+from .mixture import TARGET, weighted_rows
 
 __all__ = ["fit_on_mixture", "weights_are_counts"]
 
 
+class _SourceRows(Protocol):
+    """The sources' training rows, as a :class:`~bioassay_mix.library.ProxyLibrary` holds them:
+    a feature matrix and, per source, positions into it and their labels."""
+
+    X: sp.csr_matrix
+    rows: Mapping[str, np.ndarray]
+    labels: Mapping[str, np.ndarray]
+
+
 def fit_on_mixture(
     template: Any,
-    library: ProxyLibrary,
+    library: _SourceRows,
     row_weight: pd.Series,
     features: sp.csr_matrix,
     y: np.ndarray,
@@ -41,7 +47,7 @@ def fit_on_mixture(
     template : classifier
         The learner; cloned, never fitted itself. Must take ``sample_weight``.
     library : ProxyLibrary
-        The sources' training rows.
+        The sources' training rows (``X``, ``rows``, ``labels``).
     row_weight : pandas.Series
         Weight of each row of a source, by source name; the entry ``"target"`` weighs the
         target's own rows.

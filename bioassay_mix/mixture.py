@@ -24,6 +24,7 @@ from .solver.objectives import observed_label_proba
 
 __all__ = [
     "DEFAULT_PRUNE",
+    "TARGET",
     "MixMin",
     "source_row_weights",
     "weighted_rows",
@@ -32,6 +33,8 @@ __all__ = [
 #: Sources whose weight is below this fraction of the largest weight are left out of the final
 #: model's training set: they would carry less than 1e-4 of the top source's mass.
 DEFAULT_PRUNE = 1e-4
+#: The name the target's own column takes among the sources' weights: no source may take it.
+TARGET = "target"
 
 
 class MixMin(BaseEstimator):

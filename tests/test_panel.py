@@ -154,3 +154,12 @@ def test_canonicalising_in_worker_processes_gives_the_same_panel():
     one = AssayPanel.from_long(table)
     two = AssayPanel.from_long(table, n_jobs=2)
     assert one.checksum() == two.checksum()
+
+
+def test_a_panels_title_follows_select_and_compose():
+    a = AssayPanel.from_frame(pd.DataFrame({"smiles": ["CCO", "CCN"], "x": [1, 0]}), name="a")
+    b = AssayPanel.from_frame(pd.DataFrame({"smiles": ["CCO", "CCC"], "y": [0, 1]}), name="b")
+    a.title, b.title = "Panel A", "Panel B"
+    assert a.select(["x"]).title == "Panel A"
+    assert compose([a, b, a.select(["x"])], name="ab").title == "Panel A; Panel B"
+    assert AssayPanel.from_frame(pd.DataFrame({"smiles": ["C"], "x": [1]})).title == ""

@@ -69,7 +69,8 @@ def test_xgboost_keeps_the_parameters_its_model_file_does_not(tmp_path):
     would be XGBoost's default (100 trees, learning rate 0.3), not the model's own setting."""
     from sklearn.base import clone
 
-    from bioassay_mix.proxies import load_model, make_classifier, save_model
+    from bioassay_mix.protocol.proxy_training import load_model, save_model
+    from bioassay_mix.proxies import make_classifier
 
     model = make_classifier(
         {"n_estimators": 7, "max_depth": 3, "learning_rate": 0.2}, random_state=4

@@ -47,7 +47,7 @@ def test_cross_entropy_matches_slsqp(seed, method):
 def test_real_tox21_proxy_matrix_matches_slsqp(small_panel):
     from bioassay_mix.featurize import MorganFingerprint
     from bioassay_mix.mixture import observed_label_proba
-    from bioassay_mix.proxies import train_proxies
+    from bioassay_mix.protocol.proxy_training import train_proxies
     from bioassay_mix.splits import PROXY_TRAIN, make_splits, rows
 
     X = MorganFingerprint(n_bits=1024).fit().transform_valid(small_panel.smiles)

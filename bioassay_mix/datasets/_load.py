@@ -153,6 +153,7 @@ def _load_named(
         )
     described = _annotations(m, cache, panel.assays)
     panel.descriptions = {a: described[a] for a in panel.assays if a in described}
+    panel.title = m.title
     panel.sources[name] = m.sha256 or sha256_file(path)
     return panel
 

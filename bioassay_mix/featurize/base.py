@@ -41,7 +41,7 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
 from .._files import atomic_path, sha256_bytes
-from .._utils import one_column
+from .._inputs import one_column
 from ..chem import MAX_ATOMS
 from ..errors import DataError
 from .engine import distinct, featurize, spread

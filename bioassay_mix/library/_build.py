@@ -22,7 +22,6 @@ from .._files import atomic_path, sha256_bytes
 from .._utils import progress
 from ..chem import parse_many
 from ..compute import seeded
-from ..datasets import manifests
 from ..errors import DataError, ModelFileError
 from ..executor import LocalExecutor
 from ..featurize import Featurizer, MorganFingerprint
@@ -170,7 +169,8 @@ class BuildMixin:
                 for a in train
             ]
         ).set_index("source")
-        info["title"] = [_title(d) for d in info["dataset"]]
+        titles = {p.name: p.title for p in panels}
+        info["title"] = [_title(d, titles) for d in info["dataset"]]
         descriptions = {a: d for p in panels for a, d in p.descriptions.items()}
         info["description"] = [descriptions.get(a, "") for a in info.index]
         info = info[list(INFO_COLUMNS)]
@@ -373,6 +373,8 @@ def _datasets_of(panels: Sequence[AssayPanel]) -> dict[str, str]:
     return out
 
 
-def _title(dataset: str) -> str:
-    known = manifests()
-    return "; ".join(known[d].title for d in dataset.split("+") if d in known)
+def _title(dataset: str, titles: dict[str, str]) -> str:
+    """The title of the panel named ``dataset``, or of each panel whose name joins it with ``+``."""
+    if titles.get(dataset):
+        return titles[dataset]
+    return "; ".join(titles[d] for d in dataset.split("+") if titles.get(d))

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import DataError
+from ..mixture import TARGET
 
 #: 2: each XGBoost proxy's scikit-learn parameters are recorded beside its UBJ file, so a
 #: loaded library's proxy template is the proxies' estimator, not XGBoost's default.
@@ -15,9 +16,6 @@ from ..errors import DataError
 #: proxies are saved as their weights (``persist``'s ``linear-npy``), not through skops.
 LIBRARY_FORMAT = 3
 MANIFEST = "library.json"
-#: The name :class:`~bioassay_mix.estimator.MixMinClassifier` gives the target's own column
-#: among the sources' weights: no source may take it.
-TARGET = "target"
 DATA_FILES = ("features.npz", "compounds.parquet", "rows.npz")
 
 INFO_COLUMNS = ("dataset", "title", "description", "n_train", "n_positive")

@@ -20,7 +20,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .._utils import one_column
+from .._inputs import one_column
 from ..errors import DataError
 
 UNK, BOS, EOS = 0, 1, 2

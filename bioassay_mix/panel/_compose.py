@@ -45,4 +45,5 @@ def compose(
     sources = {k: v for p in panels for k, v in p.sources.items()}
     joined = from_long_table(AssayPanel, long, assays, name, on_conflict, issues, sources)
     joined.descriptions = {a: d for p in panels for a, d in p.descriptions.items()}
+    joined.title = "; ".join(dict.fromkeys(p.title for p in panels if p.title))
     return joined

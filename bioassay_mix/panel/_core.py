@@ -43,6 +43,9 @@ class AssayPanel(PanelReaders):
     descriptions : dict of str to str or None, default=None
         A line per assay saying what it measures (e.g. ChEMBL's target and assay type),
         shown in libraries' weights tables and reports.
+    title : str, default=""
+        What the panel is, in a line (a named dataset's title), shown beside its sources in a
+        library built from it.
 
     Examples
     --------
@@ -65,8 +68,10 @@ class AssayPanel(PanelReaders):
         issues: pd.DataFrame | None = None,
         sources: dict[str, str] | None = None,
         descriptions: dict[str, str] | None = None,
+        title: str = "",
     ):
         self.name = name
+        self.title = title
         self.descriptions = dict(descriptions or {})
         self.compounds = pd.Index(list(compounds), dtype=object, name="smiles")
         self._assays = pd.Index(list(assays), dtype=object)
@@ -250,6 +255,7 @@ class AssayPanel(PanelReaders):
             issues=self.issues,
             sources=dict(self.sources),
             descriptions={a: self.descriptions[a] for a in assays if a in self.descriptions},
+            title=self.title,
         )
 
     def _assay_index(self, assay: str) -> int:

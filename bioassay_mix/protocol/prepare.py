@@ -16,10 +16,10 @@ from ..errors import DataError
 from ..executor import DaskExecutor, LocalExecutor, make_executor
 from ..featurize import MorganFingerprint, fingerprint_partitions, stack
 from ..panel import AssayPanel
-from ..proxies import PAPER_GRID, ProxySet, train_proxies
 from ..splits import PROXY_TRAIN, TEST, make_splits, rows
 from .baselines import SourceRows
 from .config import WEIGHT_ROWS, RunConfig
+from .proxy_training import PAPER_GRID, ProxySet, train_proxies
 from .records import Prepared
 
 #: Rows per proxy-prediction task on a Dask executor.

@@ -14,8 +14,8 @@ from ..estimator import MixMinClassifier
 from ..featurize import Featurizer
 from ..library import TARGET
 from ..panel import ISSUE_COLUMNS, AssayPanel
-from ..proxies import ProxySet
 from .baselines import SourceRows
+from .proxy_training import ProxySet
 
 METHODS = (
     "target_only",

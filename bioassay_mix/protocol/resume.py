@@ -14,8 +14,8 @@ import xgboost as xgb
 
 from .._files import safe_name, sha256_bytes, write_json_atomic
 from ..errors import ModelFileError
-from ..proxies import load_model, save_model
 from .config import RunConfig
+from .proxy_training import load_model, save_model
 from .records import TargetOutcome, TargetPlan
 
 logger = logging.getLogger(__name__)

@@ -1,12 +1,12 @@
-import logging
+"""The paper's proxies: trained per assay, cached by their data, saved without pickle."""
 
 import numpy as np
 import pytest
 
-from bioassay_mix.device import resolve_device, xgb_params
 from bioassay_mix.errors import ModelFileError
 from bioassay_mix.featurize import MorganFingerprint
-from bioassay_mix.proxies import fit_classifier, load_model, save_model, train_proxies
+from bioassay_mix.protocol.proxy_training import load_model, save_model, train_proxies
+from bioassay_mix.proxies import fit_classifier
 from bioassay_mix.splits import PROXY_TRAIN, make_splits, rows
 
 
@@ -16,20 +16,6 @@ def setup(small_panel):
     codes = make_splits(small_panel, random_state=0)
     train = {a: rows(codes, a, PROXY_TRAIN) for a in small_panel.assays}
     return X, small_panel.labels, train
-
-
-def test_gpu_hist_is_mapped_for_xgboost3(caplog):
-    with caplog.at_level(logging.INFO):
-        p = xgb_params({"tree_method": "gpu_hist", "predictor": "gpu_predictor"})
-    assert p["tree_method"] == "hist" and "predictor" not in p
-    assert p["device"] == resolve_device("cuda")  # "cuda", or "cpu" with a warning without a GPU
-    assert "gpu_hist" in caplog.text
-
-
-def test_device_names_are_validated():
-    assert resolve_device("cpu") == "cpu"
-    with pytest.raises(ValueError, match="device must be"):
-        resolve_device("tpu")
 
 
 @pytest.mark.slow
