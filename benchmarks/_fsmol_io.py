@@ -89,6 +89,9 @@ def summarise(scores: pd.DataFrame, skipped: pd.DataFrame, out: Path, split: str
     for ours in ("default", "mixmin_plus_target", "mixmin_ensemble_plus_target"):
         if ours in ap_wide.columns and len(ap_wide.columns) > 1:
             tables[f"versus_{ours}"] = versus(ap_wide, ours)
+    timing = _timing(scores)
+    if timing is not None:
+        tables["seconds"] = timing
     skipped = skipped.drop_duplicates()
     one_class = skipped["reason"].eq("fewer than 3 of a class")
     notes = [
@@ -98,6 +101,8 @@ def summarise(scores: pd.DataFrame, skipped: pd.DataFrame, out: Path, split: str
         "task set from this run's.",
         "Mean ΔAUPRC over tasks, each task averaged over its draws; 95% t-intervals over tasks "
         "in the summary table; versus: win/tie/loss per task on mean AP (tie: |ΔAP| <= 0.005).",
+        "seconds: mean seconds per support set of each method's own fit and prediction on one "
+        "thread, by size; total_hours sums them over the run (one process), shared fits apart.",
         "Tasks skipped per size, too small for it: "
         + _per_size(skipped[~one_class])
         + "; with fewer than 3 of a class: "
@@ -139,6 +144,29 @@ def read_parts(out: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
         if skipped
         else pd.DataFrame(columns=["task", "size", "reason"]),
     )
+
+
+def _timing(scores: pd.DataFrame) -> pd.DataFrame | None:
+    """Mean seconds per support set of each method's own fit and prediction, by size, beside
+    the fits that several methods share and the whole run's scoring time in one process."""
+    if "seconds" not in scores.columns or scores["seconds"].isna().all():
+        return None
+    timed = scores.dropna(subset=["seconds"])
+    table = timed.pivot_table(index="method", columns="size", values="seconds", aggfunc="mean")
+    groups = timed.drop_duplicates(["task", "size", "draw"])
+    shared = groups.groupby("size")["seconds_shared"].mean().rename("(shared: weights, own proxy)")
+    table = pd.concat([table, shared.to_frame().T])
+    table["total_hours"] = (
+        pd.concat(
+            [
+                timed.groupby("method")["seconds"].sum(),
+                pd.Series({shared.name: groups["seconds_shared"].sum()}),
+            ]
+        )
+        / 3600
+    )
+    table.columns = [str(c) for c in table.columns]
+    return table.rename_axis("method").reset_index()
 
 
 def _per_size(skipped: pd.DataFrame) -> str:
