@@ -198,8 +198,8 @@ def default_proxy(sizes: Sequence[int], *, device: str = "auto") -> Any:
     the median source has fewer than :data:`LINEAR_PROXY_MEDIAN` compounds, as ChEMBL assays
     do (FS-Mol's median 46). There, on FS-Mol's valid tasks, the logistic proxies' mixture was
     at least as good at every support size and they predict every source in one matrix
-    product (``benchmarks/results/fsmol_valid_logistic/``); MoleculeNet's assays, of
-    thousands of compounds, keep XGBoost.
+    product (``benchmarks/results/fsmol_valid_full/`` against ``fsmol_valid/``);
+    MoleculeNet's assays, of thousands of compounds, keep XGBoost.
 
     Parameters
     ----------
