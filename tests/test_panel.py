@@ -163,3 +163,8 @@ def test_a_panels_title_follows_select_and_compose():
     assert a.select(["x"]).title == "Panel A"
     assert compose([a, b, a.select(["x"])], name="ab").title == "Panel A; Panel B"
     assert AssayPanel.from_frame(pd.DataFrame({"smiles": ["C"], "x": [1]})).title == ""
+
+
+def test_a_title_that_is_not_a_string_is_refused_by_name():
+    with pytest.raises(DataError, match="panel 'p': title must be a string, got NoneType"):
+        AssayPanel([[1]], compounds=["C"], assays=["x"], name="p", title=None)

@@ -70,6 +70,8 @@ class AssayPanel(PanelReaders):
         descriptions: dict[str, str] | None = None,
         title: str = "",
     ):
+        if not isinstance(title, str):
+            raise DataError(f"panel {name!r}: title must be a string, got {type(title).__name__}")
         self.name = name
         self.title = title
         self.descriptions = dict(descriptions or {})
