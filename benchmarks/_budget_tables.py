@@ -13,19 +13,23 @@ import pandas as pd
 from _common import RESULTS, versus
 
 from bioassay_mix._utils import t_interval
+from bioassay_mix.estimator import DEFAULT_N_BOOTSTRAP
 from bioassay_mix.natural_prior import DEFAULT_NATURAL_PRIOR
 
 #: Every score of a study, gzipped: ToxCast's 10 draws are 2.6 MB as plain CSV.
 RAW_SUFFIX = "_raw.csv.gz"
 
 
-def prior_method(strength: float | str) -> str:
-    """The method name of MixMin + target with ``natural_prior=strength``."""
-    return f"mixmin_plus_target_prior{'_auto' if strength == 'auto' else f'{strength:g}'}"
+def prior_method(strength: float | str, n_bootstrap: int = 0) -> str:
+    """The method name of MixMin + target with ``natural_prior=strength`` and
+    ``n_bootstrap`` resamples (``_bag<N>``; none for one solve)."""
+    prior = "_auto" if strength == "auto" else f"{strength:g}"
+    return f"mixmin_plus_target_prior{prior}{f'_bag{n_bootstrap}' if n_bootstrap else ''}"
 
 
-#: The package's default: MixMin + target with ``natural_prior=DEFAULT_NATURAL_PRIOR``.
-DEFAULT_METHOD = prior_method(DEFAULT_NATURAL_PRIOR)
+#: The package's default: MixMin + target with ``natural_prior=DEFAULT_NATURAL_PRIOR`` and
+#: ``n_bootstrap=DEFAULT_N_BOOTSTRAP``.
+DEFAULT_METHOD = prior_method(DEFAULT_NATURAL_PRIOR, DEFAULT_N_BOOTSTRAP)
 
 
 def summarise(raw: pd.DataFrame) -> dict[str, pd.DataFrame]:
@@ -103,13 +107,14 @@ def catch_up(summary: pd.DataFrame) -> str:
 
 
 #: The headline's methods: the baselines and MixMin + target without a prior, with 8
-#: pseudo-compounds and with ``"auto"`` (the package's default is marked).
+#: pseudo-compounds, with ``"auto"`` and the package's default (marked).
 HEADLINE = {
     "target_only_xgb": "target only (XGBoost)",
     "natural_plus_target": "natural + target",
     "mixmin_plus_target": "MixMin + target, no prior",
     prior_method(8.0): "MixMin + target, prior 8",
     prior_method("auto"): "MixMin + target, prior auto",
+    DEFAULT_METHOD: f"MixMin + target, prior auto, {DEFAULT_N_BOOTSTRAP} bootstrap resamples",
 }
 
 

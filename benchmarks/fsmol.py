@@ -23,21 +23,24 @@ are computed once per task and cached under ``DIR/cache``, keyed by the library'
 the task's SMILES):
 
 * ``default``: what ``bioassay-mix fit`` fits with its defaults (``MixMinClassifier``'s
-  defaults: MixMin + target, ``natural_prior="auto"``, the XGBoost final model; on FS-Mol's
-  sparse library "auto" is plain MixMin, so this equals ``mixmin_plus_target``);
+  defaults: MixMin + target, ``natural_prior="auto"``, weights averaged over
+  ``n_bootstrap`` resamples of the support, the XGBoost final model; on FS-Mol's sparse
+  library "auto" is plain MixMin, so this is ``mixmin_plus_target`` with bootstrap-averaged
+  weights);
 * ``target_only_rf``: single-task random forest (500 trees), ``target_only_xgb``: the library's
   proxy estimator on the support set, ``knn``: k nearest neighbours by Tanimoto (Jaccard on
   the bits; k = 5, fewer for tiny supports);
 * ``natural_plus_target``: every source row (all 404k of FS-Mol's library) and the support,
   unweighted;
-* ``mixmin_trained``, ``mixmin_plus_target``: plain MixMin (``natural_prior=0``) weights, the
-  final XGBoost model on the weighted sources (and the support);
+* ``mixmin_trained``, ``mixmin_plus_target``: plain MixMin (``natural_prior=0``, one solve)
+  weights, the final XGBoost model on the weighted sources (and the support);
 * ``mixmin_ensemble_plus_target``: no final model: the proxies' and a support-set proxy's
   probabilities mixed by plain MixMin + target's weights;
 * ``profile``: the sources' predicted probabilities as descriptors (a bioactivity profile):
   L2 logistic regression on their logits, C chosen by inner stratified cross-validation;
+* ``ensemble_default``: the ensemble with the default's weights (bootstrap-averaged);
 * ``ensemble_prior_auto``: the ensemble with the default prior's weights (MixMin + target,
-  ``natural_prior="auto"``) in place of plain MixMin's;
+  ``natural_prior="auto"``, one solve) in place of plain MixMin's;
 * ``ensemble_select``: the ensemble with the default prior's weights when natural pooling's
   mixture explains the support better (mean log-likelihood of the observed labels) than plain
   MixMin's weights do on held-out support rows (4-fold), else plain MixMin's: a candidate
@@ -91,6 +94,7 @@ METHODS = (
     "mixmin_trained",
     "mixmin_plus_target",
     "mixmin_ensemble_plus_target",
+    "ensemble_default",
     "profile",
     "ensemble_prior_auto",
     "ensemble_select",
@@ -131,21 +135,26 @@ def method_scores(
     proxy) are timed apart, as ``"shared"``."""
     start = time.perf_counter()
     out = {}
-    plain = {"random_state": seed, "n_jobs": 1, "natural_prior": 0.0}
+    plain = {"random_state": seed, "n_jobs": 1, "natural_prior": 0.0, "n_bootstrap": 0}
     plus = None
     if {"mixmin_plus_target", "mixmin_ensemble_plus_target"} & set(methods):
         plus = MixMinClassifier(lib, **plain)
         plus.fit_weights(X_s, y_s, source_proba=P_s)
     own = None
-    ensembles = {"mixmin_ensemble_plus_target", "ensemble_prior_auto", "ensemble_select"}
+    ensembles = {
+        "mixmin_ensemble_plus_target",
+        "ensemble_default",
+        "ensemble_prior_auto",
+        "ensemble_select",
+    }
     if ({"target_only_xgb"} | ensembles) & set(methods):
         own = clone(lib.proxy_template()).set_params(random_state=seed).fit(X_s, y_s)
-    if plus is None and ensembles & set(methods):
+    if plus is None and (ensembles - {"ensemble_default"}) & set(methods):
         plus = MixMinClassifier(lib, **plain)
         plus.fit_weights(X_s, y_s, source_proba=P_s)
     auto = None
     if {"ensemble_prior_auto", "ensemble_select"} & set(methods):
-        auto = MixMinClassifier(lib, random_state=seed, n_jobs=1)
+        auto = MixMinClassifier(lib, random_state=seed, n_jobs=1, n_bootstrap=0)
         auto.fit_weights(X_s, y_s, source_proba=P_s)
 
     def ensemble(w: pd.Series) -> np.ndarray:
@@ -155,11 +164,16 @@ def method_scores(
         )
 
     seconds = {"shared": time.perf_counter() - start}
+    default = None
     for method in methods:
         start = time.perf_counter()
+        if method in ("default", "ensemble_default") and default is None:
+            default = MixMinClassifier(lib, random_state=seed, n_jobs=1)
+            default.fit_weights(X_s, y_s, source_proba=P_s)
         if method == "default":
-            clf = MixMinClassifier(lib, random_state=seed, n_jobs=1).fit(X_s, y_s, source_proba=P_s)
-            out[method] = clf.predict_proba(X_q)[:, 1]
+            out[method] = default.fit_final(X_s, y_s).predict_proba(X_q)[:, 1]
+        elif method == "ensemble_default":
+            out[method] = ensemble(default.weights_)
         elif method == "target_only_rf":
             rf = RandomForestClassifier(n_estimators=500, random_state=seed, n_jobs=1)
             out[method] = rf.fit(X_s, y_s).predict_proba(X_q)[:, 1]

@@ -25,7 +25,9 @@ target variant against natural + target on the draws that all methods scored
 (``priors_vs_natural``); learning curves.
 MixMin-trained and MixMin + target are plain MixMin (``natural_prior=0``); each of
 ``--priors`` adds MixMin + target with that prior toward natural pooling
-(``mixmin_plus_target_prior<C>``, ``mixmin_plus_target_prior_auto``). Every score is kept in
+(``mixmin_plus_target_prior<C>``, ``mixmin_plus_target_prior_auto``), each solved once or,
+with ``--n-bootstrap N``, averaged over N bootstrap resamples (``..._bag<N>``; the package's
+default is ``auto`` with its ``DEFAULT_N_BOOTSTRAP``). Every score is kept in
 ``<out-name>_<panel>_raw.csv.gz``, written after each draw, so a long panel can be stopped and
 still summarised; ``--from-raw`` summarises that file again without recomputing, and
 ``--first-draw`` lets several processes share a panel's draws (concatenate their raw files).
@@ -95,12 +97,13 @@ def evaluate(
     sizes: list[int],
     seed: int,
     priors: list[float | str],
+    n_bootstrap: int = 0,
     baselines: bool = True,
 ) -> list[dict]:
     """Every method at every size for ``target``; ``features`` and ``proba`` (the whole
     library's class-1 probabilities) cover every panel compound, computed once per draw.
-    Each of ``priors`` adds MixMin + target with that ``natural_prior``; without
-    ``baselines`` they are the only methods."""
+    Each of ``priors`` adds MixMin + target with that ``natural_prior`` and ``n_bootstrap``;
+    without ``baselines`` they are the only methods."""
     lib = library.without([target])
     sources = [library.sources.index(s) for s in lib.sources]
     labels = panel.labels[target]
@@ -110,14 +113,15 @@ def evaluate(
     test = np.flatnonzero(test_mask[labelled])
     pool = np.flatnonzero(~test_mask[labelled])
     y_test, rate = y[test], float(y[test].mean())
-    # MixMin-trained and MixMin + target are plain MixMin (no prior): each of ``priors`` is
-    # its own method
+    # MixMin-trained and MixMin + target are plain MixMin (no prior, one solve): each of
+    # ``priors`` is its own method
     model = {
         "final_estimator": None,
         "random_state": seed,
         "n_jobs": 1,
         "device": "auto",
         "natural_prior": 0.0,
+        "n_bootstrap": 0,
     }
     rows = []
     for size in sizes:
@@ -130,10 +134,10 @@ def evaluate(
             scores, w = baseline_scores(lib, X_s, y_s, P[support], X[test], P[test], model)
             on_target = dict.fromkeys(scores, float(w.get(TARGET, 0.0)))
         for strength in priors:
-            clf = MixMinClassifier(lib, **{**model, "natural_prior": strength}).fit(
-                X_s, y_s, source_proba=P[support]
-            )
-            name = prior_method(strength)
+            clf = MixMinClassifier(
+                lib, **{**model, "natural_prior": strength, "n_bootstrap": n_bootstrap}
+            ).fit(X_s, y_s, source_proba=P[support])
+            name = prior_method(strength, n_bootstrap)
             scores[name] = clf.predict_proba(X[test])[:, 1]
             on_target[name] = float(clf.weights_.get(TARGET, 0.0))
         for method, s in scores.items():
@@ -191,6 +195,7 @@ def run_panel(
     n_jobs: int,
     raw_file: Path,
     priors: list[float | str],
+    n_bootstrap: int = 0,
     keep: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Every draw of ``name``; ``keep``'s rows and the scores so far are written to
@@ -223,6 +228,7 @@ def run_panel(
                 "sizes": sizes,
                 "seed": draw,
                 "priors": priors,
+                "n_bootstrap": n_bootstrap,
                 "baselines": keep is None,
             },
             desc=f"{name} draw {draw}",
@@ -257,6 +263,12 @@ def main() -> None:
         type=_natural_prior,
         default=[],
         help="also MixMin + target with each natural_prior (pseudo-compounds, or auto)",
+    )
+    parser.add_argument(
+        "--n-bootstrap",
+        type=int,
+        default=0,
+        help="bootstrap resamples whose weights --priors average (0: one solve)",
     )
     parser.add_argument(
         "--only-priors",
@@ -309,12 +321,16 @@ def main() -> None:
                 keep = pd.read_csv(raw_file)
                 keep = keep[
                     ~(
-                        keep["method"].isin(map(prior_method, args.priors))
+                        keep["method"].isin(
+                            [prior_method(p, args.n_bootstrap) for p in args.priors]
+                        )
                         & keep["draw"].isin(draws)
                         & keep["size"].isin(args.sizes)
                     )
                 ]
-            raw = run_panel(name, args.sizes, draws, args.n_jobs, raw_file, args.priors, keep)
+            raw = run_panel(
+                name, args.sizes, draws, args.n_jobs, raw_file, args.priors, args.n_bootstrap, keep
+            )
         tables = summarise(raw)
         plot_curves(tables["summary"], name, args.out_name)
         elapsed = (

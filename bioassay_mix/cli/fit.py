@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..errors import UsageError
+from ..estimator import DEFAULT_N_BOOTSTRAP
 from ..featurize import FEATURIZERS
 from ..natural_prior import DEFAULT_NATURAL_PRIOR
 from ._args import add_verb, at_least, model_options, natural_prior, option, positive
@@ -64,6 +65,14 @@ def add_parser(sub, parents: dict[str, argparse.ArgumentParser]) -> argparse.Arg
         "pseudo-compounds; auto: none on a sparse library, else 2 x weights / "
         "labelled compounds, at least 1; 0: plain MixMin "
         f"(default {DEFAULT_NATURAL_PRIOR})",
+    )
+    mixing.add_argument(
+        "--n-bootstrap",
+        type=at_least(0),
+        default=DEFAULT_N_BOOTSTRAP,
+        metavar="N",
+        help="average MixMin's weights over N bootstrap resamples of your compounds "
+        f"(steadier with few labels); 0: one solve (default {DEFAULT_N_BOOTSTRAP})",
     )
     mixing.add_argument(
         "--cv", type=at_least(2), default=5, help="cross-validation folds (default 5)"
@@ -137,6 +146,7 @@ def main(args: argparse.Namespace) -> int:
             library,
             final_estimator=final,
             natural_prior=args.natural_prior,
+            n_bootstrap=args.n_bootstrap,
             cv=args.cv,
             repeats=args.repeats,
             random_state=args.seed,

@@ -23,5 +23,6 @@ FS-Mol benchmark (``benchmarks/fsmol.py``) measured the defaults; the user guide
 """
 
 from ._classifier import MixMinClassifier
+from ._steps import DEFAULT_N_BOOTSTRAP
 
-__all__ = ["MixMinClassifier"]
+__all__ = ["DEFAULT_N_BOOTSTRAP", "MixMinClassifier"]

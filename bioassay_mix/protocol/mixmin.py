@@ -115,7 +115,7 @@ def mixmin_classifier(
     Returns
     -------
     MixMinClassifier
-        Plain MixMin (no prior, as in the paper); its final model is XGBoost with
+        Plain MixMin (no prior, one solve, as in the paper); its final model is XGBoost with
         ``cfg.final_params``.
     """
     n_jobs = cfg.compute.n_jobs
@@ -131,6 +131,7 @@ def mixmin_classifier(
         solver=cfg.solver,
         tol=cfg.tol,
         natural_prior=0.0,
+        n_bootstrap=0,
         prune=cfg.prune,
         n_jobs=n_jobs,
         random_state=cfg.seed,

@@ -16,7 +16,7 @@ from threadpoolctl import threadpool_limits
 from .._utils import StageClock, resolve_n_jobs, t_interval
 from ..bundle import Bundle
 from ..errors import DataError
-from ..estimator import MixMinClassifier
+from ..estimator import DEFAULT_N_BOOTSTRAP, MixMinClassifier
 from ..executor import LocalExecutor
 from ..final_model import fit_on_mixture
 from ..library import TARGET, ProxyLibrary
@@ -100,6 +100,7 @@ def fit_target(
     *,
     final_estimator: Any = None,
     natural_prior: float | str = DEFAULT_NATURAL_PRIOR,
+    n_bootstrap: int = DEFAULT_N_BOOTSTRAP,
     cv: int = 5,
     repeats: int = 1,
     random_state: int = 0,
@@ -119,6 +120,8 @@ def fit_target(
         As in :class:`MixMinClassifier` (default XGBoost, 100 trees, depth 6).
     natural_prior : float or "auto", default="auto"
         As in :class:`MixMinClassifier`: the MixMin methods' pull toward natural pooling.
+    n_bootstrap : int, default=20
+        As in :class:`MixMinClassifier`: resamples whose MixMin weights are averaged.
     cv : int, default=5
         Folds; each class needs at least ``cv`` compounds.
     repeats : int, default=1
@@ -162,6 +165,7 @@ def fit_target(
     model = {
         "final_estimator": final_estimator,
         "natural_prior": natural_prior,
+        "n_bootstrap": n_bootstrap,
         "random_state": random_state,
         "n_jobs": n_jobs,
         "device": device,
@@ -212,6 +216,7 @@ def fit_target(
         "random_state": random_state,
         "natural_prior": natural_prior,
         "natural_prior_strength": final.natural_prior_,
+        "n_bootstrap": n_bootstrap,
         "final_estimator": type(final.final_estimator_).__name__,
         "n_target_compounds_in_library": seen,
         "library_fill": library.fill,
@@ -253,8 +258,8 @@ def method_probabilities(
     X_test : scipy.sparse.csr_matrix
         The rows to score.
     model : dict
-        ``final_estimator``, ``random_state``, ``n_jobs`` and ``device`` of
-        :class:`~bioassay_mix.estimator.MixMinClassifier`.
+        Parameters of :class:`~bioassay_mix.estimator.MixMinClassifier` (``final_estimator``,
+        ``random_state``, ``n_jobs``, ``device``, and any of its mixing parameters).
 
     Returns
     -------

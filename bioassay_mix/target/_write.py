@@ -109,6 +109,11 @@ def _prior_text(settings: dict) -> str:
     return _pseudo_compounds(strength)
 
 
+def _bootstrap_text(settings: dict) -> str:
+    n = settings["n_bootstrap"]
+    return f"weights averaged over {n} bootstrap resamples" if n else "weights from one solve"
+
+
 def _pseudo_compounds(strength: float) -> str:
     shown = round(strength, 1)
     return f"{shown:g} pseudo-compound{'' if shown == 1 else 's'}"
@@ -149,6 +154,7 @@ def fit_markdown(result: FitResult) -> str:
             + ", ".join(f"{n} {k}" for k, n in counts.items())
             + " (every row, SMILES and reason in `issues.csv`)."
         )
+    largest = " (the largest of the resamples)" if result.settings["n_bootstrap"] else ""
     return "\n".join(
         [
             f"# {t.name}: MixMin against a library of {len(result.classifier.library)} assays",
@@ -158,7 +164,8 @@ def fit_markdown(result: FitResult) -> str:
             f"{len(t.y)} labelled compounds, {t.n_positive} positive; "
             f"{result.settings['cv']}-fold cross-validation x {result.settings['repeats']}; final "
             f"estimator {result.settings['final_estimator']}; MixMin's prior toward natural "
-            f"pooling: {_prior_text(result.settings)}. {issues}",
+            f"pooling: {_prior_text(result.settings)}; {_bootstrap_text(result.settings)}. "
+            f"{issues}",
             "",
             "## Cross-validated average precision",
             "",
@@ -175,7 +182,8 @@ def fit_markdown(result: FitResult) -> str:
             "",
             markdown_table(top, ".4f"),
             "",
-            f"Certified duality gap {result.classifier.gap_:.1e}; all weights in `weights.csv`, "
+            f"Certified duality gap {result.classifier.gap_:.1e}{largest}; all weights in "
+            "`weights.csv`, "
             "a scoring bundle in `bundle/` (`bioassay-mix score --bundle ...`).",
             "",
         ]
