@@ -92,6 +92,10 @@ def summarise(scores: pd.DataFrame, skipped: pd.DataFrame, out: Path, split: str
     timing = _timing(scores)
     if timing is not None:
         tables["seconds"] = timing
+    if "weight_on_target" in scores.columns and scores["weight_on_target"].notna().any():
+        tables["weight_on_target"] = scores.pivot_table(
+            index="method", columns="size", values="weight_on_target", aggfunc="mean"
+        ).reset_index()
     skipped = skipped.drop_duplicates()
     one_class = skipped["reason"].eq("fewer than 3 of a class")
     notes = [
@@ -101,6 +105,8 @@ def summarise(scores: pd.DataFrame, skipped: pd.DataFrame, out: Path, split: str
         "task set from this run's.",
         "Mean ΔAUPRC over tasks, each task averaged over its draws; 95% t-intervals over tasks "
         "in the summary table; versus: win/tie/loss per task on mean AP (tie: |ΔAP| <= 0.005).",
+        "weight_on_target: mean weight on the support's own column (out-of-fold "
+        "predictions) over tasks and draws, for the methods whose weights are recorded.",
         "seconds: mean seconds per support set of each method's own fit and prediction on one "
         "thread, by size; total_hours sums them over the run (one process), shared fits apart.",
         "Tasks skipped per size, too small for it: "

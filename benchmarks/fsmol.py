@@ -39,6 +39,9 @@ the task's SMILES):
 * ``profile``: the sources' predicted probabilities as descriptors (a bioactivity profile):
   L2 logistic regression on their logits, C chosen by inner stratified cross-validation;
 * ``ensemble_default``: the ensemble with the default's weights (bootstrap-averaged);
+* ``default_target_floor``: the default with the support's own weight raised to the largest
+  source's (then renormalised), so that the final model always trains on the support's rows
+  (the default's own weight is often 0 at 16-64 labels, its rows then pruned);
 * ``ensemble_prior_auto``: the ensemble with the default prior's weights (MixMin + target,
   ``natural_prior="auto"``, one solve) in place of plain MixMin's;
 * ``ensemble_select``: the ensemble with the default prior's weights when natural pooling's
@@ -58,6 +61,7 @@ rows), and ``DIR/fsmol.png``.
 from __future__ import annotations
 
 import argparse
+import copy
 import hashlib
 import json
 import time
@@ -95,6 +99,7 @@ METHODS = (
     "mixmin_plus_target",
     "mixmin_ensemble_plus_target",
     "ensemble_default",
+    "default_target_floor",
     "profile",
     "ensemble_prior_auto",
     "ensemble_select",
@@ -128,11 +133,12 @@ def method_scores(
     X_q,
     P_q: np.ndarray,
     seed: int,
-) -> tuple[dict[str, np.ndarray], dict[str, float]]:
+) -> tuple[dict[str, np.ndarray], dict[str, float], dict[str, float]]:
     """Query class-1 probabilities of ``methods`` trained on the support ``X_s, y_s`` (``P_s``,
-    ``P_q``: the sources' probabilities of the support and the query), and the seconds each
-    method took; the fits that several methods share (MixMin's weights, the support-set
-    proxy) are timed apart, as ``"shared"``."""
+    ``P_q``: the sources' probabilities of the support and the query), the seconds each
+    method took (the fits that several methods share, MixMin's weights and the support-set
+    proxy, are timed apart, as ``"shared"``), and the weight on the support's own column of
+    the methods whose weights are the default's or plain MixMin + target's."""
     start = time.perf_counter()
     out = {}
     plain = {"random_state": seed, "n_jobs": 1, "natural_prior": 0.0, "n_bootstrap": 0}
@@ -167,13 +173,19 @@ def method_scores(
     default = None
     for method in methods:
         start = time.perf_counter()
-        if method in ("default", "ensemble_default") and default is None:
+        if method in ("default", "ensemble_default", "default_target_floor") and default is None:
             default = MixMinClassifier(lib, random_state=seed, n_jobs=1)
             default.fit_weights(X_s, y_s, source_proba=P_s)
         if method == "default":
             out[method] = default.fit_final(X_s, y_s).predict_proba(X_q)[:, 1]
         elif method == "ensemble_default":
             out[method] = ensemble(default.weights_)
+        elif method == "default_target_floor":
+            floored = copy.copy(default)  # shares the library and the fitted state
+            w = default.weights_.copy()
+            w[TARGET] = max(w[TARGET], w.drop(TARGET).max())
+            floored.weights_ = w / w.sum()
+            out[method] = floored.fit_final(X_s, y_s).predict_proba(X_q)[:, 1]
         elif method == "target_only_rf":
             rf = RandomForestClassifier(n_estimators=500, random_state=seed, n_jobs=1)
             out[method] = rf.fit(X_s, y_s).predict_proba(X_q)[:, 1]
@@ -225,7 +237,16 @@ def method_scores(
             lr.fit(logit(np.clip(P_s, *clip)), y_s)
             out[method] = lr.predict_proba(logit(np.clip(P_q, *clip)))[:, 1]
         seconds[method] = time.perf_counter() - start
-    return out, seconds
+    on_target = {}
+    for method, clf in (
+        ("default", default),
+        ("ensemble_default", default),
+        ("mixmin_plus_target", plus),
+        ("mixmin_ensemble_plus_target", plus),
+    ):
+        if method in out:
+            on_target[method] = float(clf.weights_.get(TARGET, 0.0))
+    return out, seconds, on_target
 
 
 def natural_beats_plain(lib: ProxyLibrary, P_s: np.ndarray, y_s: np.ndarray, seed: int) -> bool:
@@ -281,7 +302,7 @@ def score_task(
         query = np.setdiff1d(everything, support)
         y_q = y[query]
         with threadpool_limits(1):  # one thread per fit, as the learners' n_jobs=1
-            scores, seconds = method_scores(
+            scores, seconds, on_target = method_scores(
                 methods,
                 lib,
                 features[support],
@@ -306,6 +327,7 @@ def score_task(
                     "query_positive_rate": rate,
                     "seconds": seconds[method],
                     "seconds_shared": seconds["shared"],
+                    "weight_on_target": on_target.get(method, np.nan),
                 }
             )
     return rows, skipped

@@ -10,7 +10,9 @@ source assays and the target's own labelled compounds.
    would be overconfident and take all the mass);
 3. solves MixMin, the convex problem min_w -mean_j log sum_p w_p P[j, p] over the simplex, to a
    certified duality gap (``gap_``), with ``natural_prior`` pseudo-compounds of a Dirichlet
-   prior toward natural pooling's shares (:func:`natural_prior_counts`);
+   prior toward natural pooling's shares (:func:`natural_prior_counts`), on each of
+   ``n_bootstrap`` stratified bootstrap resamples of the compounds, and averages the weights
+   (``n_bootstrap=0``: one solve on all of them, as in the paper);
 4. trains ``clone(final_estimator)`` on every source's training rows and the target's rows with
    sample weights (w_p / max w) * (n_max / n_p), so that source p carries mass ~ w_p.
 

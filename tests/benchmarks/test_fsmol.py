@@ -83,3 +83,23 @@ def test_sizes_a_task_cannot_give_and_one_class_tasks_are_skipped_and_counted(
         "Tasks skipped per size, too small for it: 32: 2; with fewer than 3 of a class: 16: 1."
         in (out / "fsmol.md").read_text()
     )
+
+
+def test_the_default_and_its_variants_record_the_supports_own_weight(
+    tox21, tox21_library, tmp_path
+):
+    labels = tox21.column("SR-p53").dropna()
+    task = labels.index[labels == 1][:12].append(labels.index[labels == 0][:60])
+    split = tmp_path / "tasks.csv"
+    pd.DataFrame({"task": "t", "smiles": task, "label": labels.loc[task]}).to_csv(split)
+    out = tmp_path / "out"
+    done = run_benchmark(
+        "--split-file", str(split), "--library", str(tox21_library.save(tmp_path / "lib")),
+        "--out", str(out), "--sizes", "32", "--draws", "1", "--n-jobs", "1",
+        "--methods", "default", "ensemble_default", "default_target_floor", "knn",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    weight = pd.read_csv(out / "fsmol_scores.csv").set_index("method")["weight_on_target"]
+    assert 0 <= weight["default"] <= 1 and weight["ensemble_default"] == weight["default"]
+    assert weight[["default_target_floor", "knn"]].isna().all()
+    assert "## weight_on_target" in (out / "fsmol.md").read_text()
