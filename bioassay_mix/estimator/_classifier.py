@@ -67,7 +67,7 @@ default="auto"
         labelled compound must inform, on a library whose sources share their compounds (at
         least :data:`AUTO_PRIOR_MIN_FILL` of its cells labelled); none on a sparser one
         (:func:`natural_prior_strength`).
-    n_bootstrap : int, default=20
+    n_bootstrap : int, default=50
         Resamples of the labelled compounds (drawn with replacement, stratified by class)
         whose MixMin weights are averaged: a few dozen labels leave the optimum sparse and
         tied to single compounds, and the average is steadier (chosen on FS-Mol's valid

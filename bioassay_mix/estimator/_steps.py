@@ -37,7 +37,7 @@ logger = logging.getLogger("bioassay_mix.estimator")
 
 #: Bootstrap resamples whose MixMin weights :class:`MixMinClassifier` averages by default,
 #: chosen on FS-Mol's valid tasks (``benchmarks/fsmol.py``).
-DEFAULT_N_BOOTSTRAP = 20
+DEFAULT_N_BOOTSTRAP = 50
 
 
 class FitSteps:

@@ -120,7 +120,7 @@ def fit_target(
         As in :class:`MixMinClassifier` (default XGBoost, 100 trees, depth 6).
     natural_prior : float or "auto", default="auto"
         As in :class:`MixMinClassifier`: the MixMin methods' pull toward natural pooling.
-    n_bootstrap : int, default=20
+    n_bootstrap : int, default=50
         As in :class:`MixMinClassifier`: resamples whose MixMin weights are averaged.
     cv : int, default=5
         Folds; each class needs at least ``cv`` compounds.
