@@ -20,11 +20,13 @@ from bioassay_mix.natural_prior import DEFAULT_NATURAL_PRIOR
 RAW_SUFFIX = "_raw.csv.gz"
 
 
-def prior_method(strength: float | str, n_bootstrap: int = 0) -> str:
-    """The method name of MixMin + target with ``natural_prior=strength`` and
-    ``n_bootstrap`` resamples (``_bag<N>``; none for one solve)."""
+def prior_method(strength: float | str, n_bootstrap: int = 0, target_floor: float = 0.0) -> str:
+    """The method name of MixMin + target with ``natural_prior=strength``, ``n_bootstrap``
+    resamples (``_bag<N>``; none for one solve) and ``target_floor`` (``_floor<F>``)."""
     prior = "_auto" if strength == "auto" else f"{strength:g}"
-    return f"mixmin_plus_target_prior{prior}{f'_bag{n_bootstrap}' if n_bootstrap else ''}"
+    bag = f"_bag{n_bootstrap}" if n_bootstrap else ""
+    floor = f"_floor{target_floor:g}" if target_floor else ""
+    return f"mixmin_plus_target_prior{prior}{bag}{floor}"
 
 
 #: The package's default: MixMin + target with ``natural_prior=DEFAULT_NATURAL_PRIOR`` and

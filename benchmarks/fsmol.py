@@ -39,9 +39,9 @@ the task's SMILES):
 * ``profile``: the sources' predicted probabilities as descriptors (a bioactivity profile):
   L2 logistic regression on their logits, C chosen by inner stratified cross-validation;
 * ``ensemble_default``: the ensemble with the default's weights (bootstrap-averaged);
-* ``default_target_floor``: the default with the support's own weight raised to the largest
-  source's (then renormalised), so that the final model always trains on the support's rows
-  (the default's own weight is often 0 at 16-64 labels, its rows then pruned);
+* ``default_target_floor``: the default with ``target_floor=1``: its final model trains on
+  the support's rows with at least the largest source's weight (the default's own weight is
+  often 0 at 16-64 labels, its rows then pruned);
 * ``ensemble_prior_auto``: the ensemble with the default prior's weights (MixMin + target,
   ``natural_prior="auto"``, one solve) in place of plain MixMin's;
 * ``ensemble_select``: the ensemble with the default prior's weights when natural pooling's
@@ -183,10 +183,7 @@ def method_scores(
         elif method == "ensemble_default":
             out[method] = ensemble(default.weights_)
         elif method == "default_target_floor":
-            floored = copy.copy(default)  # shares the library and the fitted state
-            w = default.weights_.copy()
-            w[TARGET] = max(w[TARGET], w.drop(TARGET).max())
-            floored.weights_ = w / w.sum()
+            floored = copy.copy(default).set_params(target_floor=1.0)  # the same weights_
             out[method] = floored.fit_final(X_s, y_s).predict_proba(X_q)[:, 1]
         elif method == "target_only_rf":
             rf = RandomForestClassifier(n_estimators=500, random_state=seed, n_jobs=1)

@@ -98,6 +98,7 @@ def evaluate(
     seed: int,
     priors: list[float | str],
     n_bootstrap: int = 0,
+    target_floors: tuple[float, ...] = (0.0,),
     baselines: bool = True,
 ) -> list[dict]:
     """Every method at every size for ``target``; ``features`` and ``proba`` (the whole
@@ -136,10 +137,12 @@ def evaluate(
         for strength in priors:
             clf = MixMinClassifier(
                 lib, **{**model, "natural_prior": strength, "n_bootstrap": n_bootstrap}
-            ).fit(X_s, y_s, source_proba=P[support])
-            name = prior_method(strength, n_bootstrap)
-            scores[name] = clf.predict_proba(X[test])[:, 1]
-            on_target[name] = float(clf.weights_.get(TARGET, 0.0))
+            ).fit_weights(X_s, y_s, source_proba=P[support])
+            for floor in target_floors:
+                name = prior_method(strength, n_bootstrap, floor)
+                clf.set_params(target_floor=floor).fit_final(X_s, y_s)
+                scores[name] = clf.predict_proba(X[test])[:, 1]
+                on_target[name] = float(clf.weights_.get(TARGET, 0.0))
         for method, s in scores.items():
             ap = float(average_precision_score(y_test, s))
             rows.append(
@@ -196,6 +199,7 @@ def run_panel(
     raw_file: Path,
     priors: list[float | str],
     n_bootstrap: int = 0,
+    target_floors: tuple[float, ...] = (0.0,),
     keep: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Every draw of ``name``; ``keep``'s rows and the scores so far are written to
@@ -229,6 +233,7 @@ def run_panel(
                 "seed": draw,
                 "priors": priors,
                 "n_bootstrap": n_bootstrap,
+                "target_floors": target_floors,
                 "baselines": keep is None,
             },
             desc=f"{name} draw {draw}",
@@ -269,6 +274,13 @@ def main() -> None:
         type=int,
         default=0,
         help="bootstrap resamples whose weights --priors average (0: one solve)",
+    )
+    parser.add_argument(
+        "--target-floors",
+        type=float,
+        nargs="+",
+        default=[0.0],
+        help="each a variant of --priors with that target_floor (_floor<F>; 0: none)",
     )
     parser.add_argument(
         "--only-priors",
@@ -329,7 +341,15 @@ def main() -> None:
                     )
                 ]
             raw = run_panel(
-                name, args.sizes, draws, args.n_jobs, raw_file, args.priors, args.n_bootstrap, keep
+                name,
+                args.sizes,
+                draws,
+                args.n_jobs,
+                raw_file,
+                args.priors,
+                args.n_bootstrap,
+                tuple(args.target_floors),
+                keep,
             )
         tables = summarise(raw)
         plot_curves(tables["summary"], name, args.out_name)

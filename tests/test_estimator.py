@@ -241,6 +241,7 @@ def test_parameters_are_validated_before_work(tox21_library, few_labels):
         {"natural_prior": "often"},
         {"n_bootstrap": -1},
         {"n_bootstrap": 2.5},
+        {"target_floor": -0.5},
         {"solver": "adaptive"},
         {"solver": "dirichlet_newton", "natural_prior": 0},
         {"target_proxy": MaxAbsScaler()},
@@ -452,3 +453,22 @@ def test_bootstrap_weights_are_seeded_and_no_better_on_the_full_labels(tox21_lib
         tox21_library, natural_prior=0, n_bootstrap=10, random_state=1
     ).fit_weights(X, y, source_proba=proba)
     assert not np.allclose(other.weights_, bag.weights_)
+
+
+@pytest.mark.slow
+def test_target_floor_puts_the_targets_rows_in_the_final_model(tox21_library, few_labels):
+    """An uninformative own column earns no weight, and the final model then never sees the
+    target's rows; target_floor=1 gives them the largest source's weight in training only."""
+    X, y, X_test, _ = few_labels
+    make = dict(final_estimator=FAST, random_state=0, n_bootstrap=0, natural_prior=0)
+    flat = np.full(len(y), 0.5)
+    plain = MixMinClassifier(tox21_library, **make).fit_weights(X, y, target_proba=flat)
+    assert plain.weights_[TARGET] == 0
+    floored = clone(plain).set_params(target_floor=1.0).fit_weights(X, y, target_proba=flat)
+    pd.testing.assert_series_equal(floored.weights_, plain.weights_)  # MixMin's, as reported
+    trained = floored.fit_final(X, y).final_estimator_
+    without = plain.fit_final(X, y).final_estimator_
+    features = tox21_library.features(X_test)
+    assert not np.allclose(trained.predict_proba(features), without.predict_proba(features))
+    w = floored._final_weights()
+    assert w[TARGET] == pytest.approx(w.drop(TARGET).max()) and w.sum() == pytest.approx(1)

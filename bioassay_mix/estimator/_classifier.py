@@ -74,6 +74,12 @@ default="auto"
         tasks; the user guide quotes the figures). ``objective_`` is then MixMin's objective
         of all compounds at the averaged weights and ``gap_`` the largest gap certified for a
         resample. 0: one solve on all compounds, as in the paper.
+    target_floor : float, default=0.0
+        With ``include_target``, the final model trains on the target's rows with at least
+        ``target_floor`` times the largest source's weight (the weights then renormalised;
+        ``weights_`` stays MixMin's): with a few dozen labels the out-of-fold column often
+        earns no weight, and the final model would never see your labels. 0: MixMin's
+        weights as they are.
     prune : float, default=1e-4
         Sources below ``prune * max(weight)`` contribute no rows to the final model.
     merge_rows : "auto" or bool, default="auto"
@@ -144,6 +150,7 @@ default="auto"
             StrOptions({"auto"}),
         ],
         "n_bootstrap": [Interval(Integral, 0, None, closed="left")],
+        "target_floor": [Interval(Real, 0, None, closed="left")],
         "prune": [Interval(Real, 0, 1, closed="left")],
         "merge_rows": [StrOptions({"auto"}), "boolean"],
         "n_jobs": [Interval(Integral, None, None, closed="neither"), None],
@@ -164,6 +171,7 @@ default="auto"
         tol: float = 1e-6,
         natural_prior: float | str = DEFAULT_NATURAL_PRIOR,
         n_bootstrap: int = DEFAULT_N_BOOTSTRAP,
+        target_floor: float = 0.0,
         prune: float = DEFAULT_PRUNE,
         merge_rows: str | bool = "auto",
         n_jobs: int | None = None,
@@ -180,6 +188,7 @@ default="auto"
         self.tol = tol
         self.natural_prior = natural_prior
         self.n_bootstrap = n_bootstrap
+        self.target_floor = target_floor
         self.prune = prune
         self.merge_rows = merge_rows
         self.n_jobs = n_jobs

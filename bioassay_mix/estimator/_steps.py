@@ -141,7 +141,7 @@ class FitSteps:
     def _fit_final(self, features: sp.csr_matrix, y01: np.ndarray, clock: StageClock) -> Self:
         n_jobs = resolve_n_jobs(self.n_jobs)
         final = self.final_template()
-        row_w = source_row_weights(self.weights_, self._row_counts(len(y01)), self.prune)
+        row_w = source_row_weights(self._final_weights(), self._row_counts(len(y01)), self.prune)
         self.final_estimator_ = fit_on_mixture(
             final,
             self.library,
@@ -155,6 +155,16 @@ class FitSteps:
         clock.lap("final_fit")
         self.timings_ = {**self.timings_, **clock.timings}
         return self
+
+    def _final_weights(self) -> pd.Series:
+        """``weights_`` with the target's raised to ``target_floor`` times the largest
+        source's, renormalised: the mixture the final model trains on."""
+        w = self.weights_
+        if not self.target_floor or TARGET not in w.index:
+            return w
+        w = w.copy()
+        w[TARGET] = max(w[TARGET], self.target_floor * w.drop(TARGET).max())
+        return w / w.sum()
 
     def _row_counts(self, n_target: int) -> pd.Series:
         """Training rows per source, and ``n_target`` for the target's own rows."""
