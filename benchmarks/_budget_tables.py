@@ -13,7 +13,7 @@ import pandas as pd
 from _common import RESULTS, versus
 
 from bioassay_mix._utils import t_interval
-from bioassay_mix.estimator import DEFAULT_N_BOOTSTRAP
+from bioassay_mix.estimator import DEFAULT_N_BOOTSTRAP, DEFAULT_TARGET_FLOOR
 from bioassay_mix.natural_prior import DEFAULT_NATURAL_PRIOR
 
 #: Every score of a study, gzipped: ToxCast's 10 draws are 2.6 MB as plain CSV.
@@ -29,9 +29,9 @@ def prior_method(strength: float | str, n_bootstrap: int = 0, target_floor: floa
     return f"mixmin_plus_target_prior{prior}{bag}{floor}"
 
 
-#: The package's default: MixMin + target with ``natural_prior=DEFAULT_NATURAL_PRIOR`` and
-#: ``n_bootstrap=DEFAULT_N_BOOTSTRAP``.
-DEFAULT_METHOD = prior_method(DEFAULT_NATURAL_PRIOR, DEFAULT_N_BOOTSTRAP)
+#: The package's default: MixMin + target with ``natural_prior=DEFAULT_NATURAL_PRIOR``,
+#: ``n_bootstrap=DEFAULT_N_BOOTSTRAP`` and ``target_floor=DEFAULT_TARGET_FLOOR``.
+DEFAULT_METHOD = prior_method(DEFAULT_NATURAL_PRIOR, DEFAULT_N_BOOTSTRAP, DEFAULT_TARGET_FLOOR)
 
 
 def summarise(raw: pd.DataFrame) -> dict[str, pd.DataFrame]:
@@ -109,34 +109,39 @@ def catch_up(summary: pd.DataFrame) -> str:
 
 
 #: The headline's methods: the baselines and MixMin + target without a prior, with 8
-#: pseudo-compounds, with ``"auto"`` and the package's default (marked).
+#: pseudo-compounds, with ``"auto"`` (solved once) and the package's default (marked).
 HEADLINE = {
     "target_only_xgb": "target only (XGBoost)",
     "natural_plus_target": "natural + target",
     "mixmin_plus_target": "MixMin + target, no prior",
     prior_method(8.0): "MixMin + target, prior 8",
     prior_method("auto"): "MixMin + target, prior auto",
-    DEFAULT_METHOD: f"MixMin + target, prior auto, {DEFAULT_N_BOOTSTRAP} bootstrap resamples",
+    DEFAULT_METHOD: f"MixMin + target, prior auto, {DEFAULT_N_BOOTSTRAP} bootstrap resamples, "
+    f"target floor {DEFAULT_TARGET_FLOOR:g}",
 }
 
 
 def headline(raw_files: list[Path]) -> pd.DataFrame:
     """Mean test AP of :data:`HEADLINE`'s methods per panel and support size, from raw score
-    files named ``<out-name>_<panel>_raw.csv.gz``; a panel's draws and targets are in its row."""
+    files named ``<out-name>_<panel>_raw.csv.gz``; a panel's draws and targets are in its row,
+    and a method scored on fewer of its draws says on how many."""
     rows = []
     for file in raw_files:
         raw = pd.read_csv(file)
         panel = file.name.removesuffix(RAW_SUFFIX).rsplit("_", 1)[1]
         per_target = raw.groupby(["method", "size", "target"])["ap"].mean()
         mean = per_target.groupby(["method", "size"]).mean().unstack("size")
+        draws = raw.groupby("method")["draw"].nunique()
+        n_draws = raw["draw"].nunique()
         for method, label in HEADLINE.items():
             if method in mean.index:
                 default = " (default)" if method == DEFAULT_METHOD else ""
+                n = draws[method]
+                fewer = f" ({n} draw{'s' if n > 1 else ''})" if n < n_draws else ""
                 rows.append(
                     {
-                        "panel": f"{panel} ({raw['target'].nunique()} targets, "
-                        f"{raw['draw'].nunique()} draws)",
-                        "method": label + default,
+                        "panel": f"{panel} ({raw['target'].nunique()} targets, {n_draws} draws)",
+                        "method": label + default + fewer,
                         **{f"{size} labels": mean.loc[method, size] for size in mean.columns},
                     }
                 )

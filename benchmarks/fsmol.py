@@ -24,9 +24,10 @@ the task's SMILES):
 
 * ``default``: what ``bioassay-mix fit`` fits with its defaults (``MixMinClassifier``'s
   defaults: MixMin + target, ``natural_prior="auto"``, weights averaged over
-  ``n_bootstrap`` resamples of the support, the XGBoost final model; on FS-Mol's sparse
-  library "auto" is plain MixMin, so this is ``mixmin_plus_target`` with bootstrap-averaged
-  weights);
+  ``n_bootstrap`` resamples of the support, the XGBoost final model with the support's rows
+  at least as heavy as the largest source's (``target_floor``); on FS-Mol's sparse library
+  "auto" is plain MixMin, so this is ``mixmin_plus_target`` with bootstrap-averaged weights
+  and the floor);
 * ``target_only_rf``: single-task random forest (500 trees), ``target_only_xgb``: the library's
   proxy estimator on the support set, ``knn``: k nearest neighbours by Tanimoto (Jaccard on
   the bits; k = 5, fewer for tiny supports);
@@ -39,9 +40,9 @@ the task's SMILES):
 * ``profile``: the sources' predicted probabilities as descriptors (a bioactivity profile):
   L2 logistic regression on their logits, C chosen by inner stratified cross-validation;
 * ``ensemble_default``: the ensemble with the default's weights (bootstrap-averaged);
-* ``default_target_floor``: the default with ``target_floor=1``: its final model trains on
-  the support's rows with at least the largest source's weight (the default's own weight is
-  often 0 at 16-64 labels, its rows then pruned);
+* ``default_without_floor``: the default with ``target_floor=0``: its final model trains on
+  MixMin's weights as they are (the support's own weight is often 0 at 16-64 labels, its
+  rows then pruned);
 * ``ensemble_prior_auto``: the ensemble with the default prior's weights (MixMin + target,
   ``natural_prior="auto"``, one solve) in place of plain MixMin's;
 * ``ensemble_select``: the ensemble with the default prior's weights when natural pooling's
@@ -99,7 +100,7 @@ METHODS = (
     "mixmin_plus_target",
     "mixmin_ensemble_plus_target",
     "ensemble_default",
-    "default_target_floor",
+    "default_without_floor",
     "profile",
     "ensemble_prior_auto",
     "ensemble_select",
@@ -143,7 +144,13 @@ def method_scores(
     is the default's."""
     start = time.perf_counter()
     out = {}
-    plain = {"random_state": seed, "n_jobs": 1, "natural_prior": 0.0, "n_bootstrap": 0}
+    plain = {
+        "random_state": seed,
+        "n_jobs": 1,
+        "natural_prior": 0.0,
+        "n_bootstrap": 0,
+        "target_floor": 0.0,
+    }
     plus = None
     if {"mixmin_plus_target", "mixmin_ensemble_plus_target"} & set(methods):
         plus = MixMinClassifier(lib, **plain)
@@ -175,16 +182,16 @@ def method_scores(
     default = None
     for method in methods:
         start = time.perf_counter()
-        if method in ("default", "ensemble_default", "default_target_floor") and default is None:
+        if method in ("default", "ensemble_default", "default_without_floor") and default is None:
             default = MixMinClassifier(lib, random_state=seed, n_jobs=1, n_bootstrap=n_bootstrap)
             default.fit_weights(X_s, y_s, source_proba=P_s)
         if method == "default":
             out[method] = default.fit_final(X_s, y_s).predict_proba(X_q)[:, 1]
         elif method == "ensemble_default":
             out[method] = ensemble(default.weights_)
-        elif method == "default_target_floor":
-            floored = copy.copy(default).set_params(target_floor=1.0)  # the same weights_
-            out[method] = floored.fit_final(X_s, y_s).predict_proba(X_q)[:, 1]
+        elif method == "default_without_floor":
+            unfloored = copy.copy(default).set_params(target_floor=0.0)  # the same weights_
+            out[method] = unfloored.fit_final(X_s, y_s).predict_proba(X_q)[:, 1]
         elif method == "target_only_rf":
             rf = RandomForestClassifier(n_estimators=500, random_state=seed, n_jobs=1)
             out[method] = rf.fit(X_s, y_s).predict_proba(X_q)[:, 1]
@@ -431,7 +438,8 @@ def main() -> None:
     with atomic_path(out / "fsmol_scores.csv") as tmp:
         scores.sort_values(["task", "size", "draw", "method"]).to_csv(tmp, index=False)
     summarise(scores, skipped, out, args.split_file.name if args.split_file else str(out))
-    (out / "fsmol_run.json").write_text(json.dumps(vars(args), default=str, indent=1))
+    if not args.summarise_only:  # the record of the last scoring run stays
+        (out / "fsmol_run.json").write_text(json.dumps(vars(args), default=str, indent=1))
 
 
 if __name__ == "__main__":

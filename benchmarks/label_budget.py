@@ -3,7 +3,8 @@ has? FS-Mol's evaluation protocol (Stanley et al., NeurIPS 2021 datasets track),
 
     python benchmarks/label_budget.py [--panels tox21 sider moleculenet toxcast]
         [--sizes 16 32 64 128 256] [--draws 10] [--first-draw 0] [--priors 8 auto ...]
-        [--only-priors] [--n-jobs 2] [--out-name label_budget] [--from-raw]
+        [--n-bootstrap N] [--target-floors 0 1 ...] [--only-priors] [--n-jobs 2]
+        [--out-name label_budget] [--from-raw]
     python benchmarks/label_budget.py --headline results/<out-name>_<panel>_raw.csv.gz ...
 
 Per panel and draw (seed = draw): the panel's compounds are split once, a fifth held out. A
@@ -26,8 +27,9 @@ target variant against natural + target on the draws that all methods scored
 MixMin-trained and MixMin + target are plain MixMin (``natural_prior=0``); each of
 ``--priors`` adds MixMin + target with that prior toward natural pooling
 (``mixmin_plus_target_prior<C>``, ``mixmin_plus_target_prior_auto``), each solved once or,
-with ``--n-bootstrap N``, averaged over N bootstrap resamples (``..._bag<N>``; the package's
-default is ``auto`` with its ``DEFAULT_N_BOOTSTRAP``). Every score is kept in
+with ``--n-bootstrap N``, averaged over N bootstrap resamples (``..._bag<N>``), each final
+model once per ``--target-floors`` value (``..._floor<F>``; the package's default is
+``--priors auto --n-bootstrap 50 --target-floors 1``). Every score is kept in
 ``<out-name>_<panel>_raw.csv.gz``, written after each draw, so a long panel can be stopped and
 still summarised; ``--from-raw`` summarises that file again without recomputing, and
 ``--first-draw`` lets several processes share a panel's draws (concatenate their raw files).
@@ -114,8 +116,8 @@ def evaluate(
     test = np.flatnonzero(test_mask[labelled])
     pool = np.flatnonzero(~test_mask[labelled])
     y_test, rate = y[test], float(y[test].mean())
-    # MixMin-trained and MixMin + target are plain MixMin (no prior, one solve): each of
-    # ``priors`` is its own method
+    # MixMin-trained and MixMin + target are plain MixMin (no prior, one solve, MixMin's
+    # weights in the final model): each of ``priors`` is its own method
     model = {
         "final_estimator": None,
         "random_state": seed,
@@ -123,6 +125,7 @@ def evaluate(
         "device": "auto",
         "natural_prior": 0.0,
         "n_bootstrap": 0,
+        "target_floor": 0.0,
     }
     rows = []
     for size in sizes:
@@ -334,7 +337,11 @@ def main() -> None:
                 keep = keep[
                     ~(
                         keep["method"].isin(
-                            [prior_method(p, args.n_bootstrap) for p in args.priors]
+                            [
+                                prior_method(p, args.n_bootstrap, f)
+                                for p in args.priors
+                                for f in args.target_floors
+                            ]
                         )
                         & keep["draw"].isin(draws)
                         & keep["size"].isin(args.sizes)

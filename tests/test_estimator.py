@@ -461,6 +461,7 @@ def test_target_floor_puts_the_targets_rows_in_the_final_model(tox21_library, fe
     target's rows; target_floor=1 gives them the largest source's weight in training only."""
     X, y, X_test, _ = few_labels
     make = dict(final_estimator=FAST, random_state=0, n_bootstrap=0, natural_prior=0)
+    make["target_floor"] = 0.0
     flat = np.full(len(y), 0.5)
     plain = MixMinClassifier(tox21_library, **make).fit_weights(X, y, target_proba=flat)
     assert plain.weights_[TARGET] == 0

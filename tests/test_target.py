@@ -10,7 +10,7 @@ import pytest
 from bioassay_mix import load_bundle, score
 from bioassay_mix.cli import main
 from bioassay_mix.errors import DataError
-from bioassay_mix.estimator import DEFAULT_N_BOOTSTRAP
+from bioassay_mix.estimator import DEFAULT_N_BOOTSTRAP, DEFAULT_TARGET_FLOOR
 from bioassay_mix.proxies import make_classifier
 from bioassay_mix.target import METHODS, fit_target, read_target, write_fit
 
@@ -253,7 +253,7 @@ def test_cli_fit_refuses_a_featurizer_other_than_the_librarys(
 
 
 @pytest.mark.slow
-def test_cli_fit_natural_prior_and_bootstrap_reach_the_report_and_bad_values_are_refused(
+def test_cli_fit_prior_bootstrap_and_floor_reach_the_report_and_bad_values_are_refused(
     target_csv, tox21_library, tmp_path, capsys
 ):
     lib = tox21_library.save(tmp_path / "lib")
@@ -281,13 +281,22 @@ def test_cli_fit_natural_prior_and_bootstrap_reach_the_report_and_bad_values_are
         with pytest.raises(SystemExit):
             main([*common, "--n-bootstrap", bad, "--out", str(tmp_path / "bad")])
         assert "--n-bootstrap" in capsys.readouterr().err
+    for bad in ("-0.5", "inf", "nan", "high"):
+        with pytest.raises(SystemExit):
+            main([*common, "--target-floor", bad, "--out", str(tmp_path / "bad")])
+        assert "--target-floor" in capsys.readouterr().err
     assert not (tmp_path / "bad").exists()
-    plain = ["--natural-prior", "0", "--n-bootstrap", "0", "--out", str(tmp_path / "plain")]
+    plain = [
+        *("--natural-prior", "0", "--n-bootstrap", "0", "--target-floor", "0"),
+        *("--out", str(tmp_path / "plain")),
+    ]
     assert main([*common, *plain]) == 0
     report = json.loads((tmp_path / "plain" / "fit.json").read_text())
     assert report["settings"]["natural_prior"] == 0.0 and report["settings"]["n_bootstrap"] == 0
+    assert report["settings"]["target_floor"] == 0.0
     assert (
-        "prior toward natural pooling: 0 pseudo-compounds; weights from one solve"
+        "prior toward natural pooling: 0 pseudo-compounds; weights from one solve; the final "
+        "model trains on MixMin's weights as they are"
         in (tmp_path / "plain" / "report.md").read_text()
     )
     assert main([*common, "--natural-prior", "auto", "--out", str(tmp_path / "auto")]) == 0
@@ -295,10 +304,13 @@ def test_cli_fit_natural_prior_and_bootstrap_reach_the_report_and_bad_values_are
     assert settings["natural_prior"] == "auto" and settings["natural_prior_strength"] >= 1.0
     strength = settings["natural_prior_strength"]
     assert settings["n_bootstrap"] == DEFAULT_N_BOOTSTRAP
+    assert settings["target_floor"] == DEFAULT_TARGET_FLOOR
     assert re.search(
         rf"prior toward natural pooling: auto, {round(strength, 1):g} "
         rf"pseudo-compounds? for the final model; weights averaged over {DEFAULT_N_BOOTSTRAP} "
-        r"bootstrap resamples\..*duality gap \S+ \(the largest of the resamples\)",
+        rf"bootstrap resamples; the final model trains on your compounds with at least "
+        rf"{DEFAULT_TARGET_FLOOR:g} x the largest source's weight\..*duality gap \S+ "
+        r"\(the largest of the resamples\)",
         (tmp_path / "auto" / "report.md").read_text(),
         flags=re.S,
     )

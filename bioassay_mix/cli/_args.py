@@ -69,6 +69,17 @@ def natural_prior(text: str) -> float | str:
     return value
 
 
+def target_floor(text: str) -> float:
+    """A finite number >= 0: the least weight of the target's rows, in largest sources."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text}")
+    return value
+
+
 def json_params(text: str | None) -> dict:
     """A JSON object of parameter names and values."""
     if not text:

@@ -5,10 +5,18 @@ from __future__ import annotations
 import argparse
 
 from ..errors import UsageError
-from ..estimator import DEFAULT_N_BOOTSTRAP
+from ..estimator import DEFAULT_N_BOOTSTRAP, DEFAULT_TARGET_FLOOR
 from ..featurize import FEATURIZERS
 from ..natural_prior import DEFAULT_NATURAL_PRIOR
-from ._args import add_verb, at_least, model_options, natural_prior, option, positive
+from ._args import (
+    add_verb,
+    at_least,
+    model_options,
+    natural_prior,
+    option,
+    positive,
+    target_floor,
+)
 
 HELP = (
     "your own assay against a library of public assays: weights, cross-validated report "
@@ -73,6 +81,15 @@ def add_parser(sub, parents: dict[str, argparse.ArgumentParser]) -> argparse.Arg
         metavar="N",
         help="average MixMin's weights over N bootstrap resamples of your compounds "
         f"(steadier with few labels); 0: one solve (default {DEFAULT_N_BOOTSTRAP})",
+    )
+    mixing.add_argument(
+        "--target-floor",
+        type=target_floor,
+        default=DEFAULT_TARGET_FLOOR,
+        metavar="F",
+        help="your compounds train the final model with at least F times the largest "
+        "source's weight (MixMin's weights are reported as they are); 0: MixMin's "
+        f"weights as they are (default {DEFAULT_TARGET_FLOOR:g})",
     )
     mixing.add_argument(
         "--cv", type=at_least(2), default=5, help="cross-validation folds (default 5)"
@@ -147,6 +164,7 @@ def main(args: argparse.Namespace) -> int:
             final_estimator=final,
             natural_prior=args.natural_prior,
             n_bootstrap=args.n_bootstrap,
+            target_floor=args.target_floor,
             cv=args.cv,
             repeats=args.repeats,
             random_state=args.seed,

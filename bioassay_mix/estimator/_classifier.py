@@ -25,7 +25,7 @@ from ..natural_prior import (
 from ..proxies import make_classifier
 from ..solver import METHODS as SOLVER_METHODS
 from ..solver.prior import PRIOR_METHOD
-from ._steps import DEFAULT_N_BOOTSTRAP, FitSteps, binary_target
+from ._steps import DEFAULT_N_BOOTSTRAP, DEFAULT_TARGET_FLOOR, FitSteps, binary_target
 
 
 class MixMinClassifier(FitSteps, ClassifierMixin, BaseEstimator):
@@ -74,12 +74,14 @@ default="auto"
         tasks; the user guide quotes the figures). ``objective_`` is then MixMin's objective
         of all compounds at the averaged weights and ``gap_`` the largest gap certified for a
         resample. 0: one solve on all compounds, as in the paper.
-    target_floor : float, default=0.0
+    target_floor : float, default=1.0
         With ``include_target``, the final model trains on the target's rows with at least
         ``target_floor`` times the largest source's weight (the weights then renormalised;
-        ``weights_`` stays MixMin's): with a few dozen labels the out-of-fold column often
-        earns no weight, and the final model would never see your labels. 0: MixMin's
-        weights as they are.
+        ``weights_`` stays MixMin's): with a few dozen labels the out-of-fold column of a
+        proxy trained on a few dozen compounds predicts worse than the best sources and
+        earns little or no weight, and the final model would never see your labels (chosen
+        on FS-Mol's valid tasks; the user guide quotes the figures). 0: MixMin's weights as
+        they are, as in the paper.
     prune : float, default=1e-4
         Sources below ``prune * max(weight)`` contribute no rows to the final model.
     merge_rows : "auto" or bool, default="auto"
@@ -171,7 +173,7 @@ default="auto"
         tol: float = 1e-6,
         natural_prior: float | str = DEFAULT_NATURAL_PRIOR,
         n_bootstrap: int = DEFAULT_N_BOOTSTRAP,
-        target_floor: float = 0.0,
+        target_floor: float = DEFAULT_TARGET_FLOOR,
         prune: float = DEFAULT_PRUNE,
         merge_rows: str | bool = "auto",
         n_jobs: int | None = None,

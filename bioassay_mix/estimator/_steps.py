@@ -39,6 +39,11 @@ logger = logging.getLogger("bioassay_mix.estimator")
 #: chosen on FS-Mol's valid tasks (``benchmarks/fsmol.py``).
 DEFAULT_N_BOOTSTRAP = 50
 
+#: The least weight, as a multiple of the largest source's, that the target's own rows carry
+#: in :class:`MixMinClassifier`'s final model by default, chosen on FS-Mol's valid tasks and
+#: checked on the MoleculeNet panels (``benchmarks/fsmol.py``, ``benchmarks/label_budget.py``).
+DEFAULT_TARGET_FLOOR = 1.0
+
 
 class FitSteps:
     """What :class:`~bioassay_mix.estimator.MixMinClassifier`'s public fitting methods do, step

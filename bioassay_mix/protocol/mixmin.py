@@ -132,6 +132,7 @@ def mixmin_classifier(
         tol=cfg.tol,
         natural_prior=0.0,
         n_bootstrap=0,
+        target_floor=0.0,
         prune=cfg.prune,
         n_jobs=n_jobs,
         random_state=cfg.seed,

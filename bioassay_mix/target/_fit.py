@@ -16,7 +16,7 @@ from threadpoolctl import threadpool_limits
 from .._utils import StageClock, resolve_n_jobs, t_interval
 from ..bundle import Bundle
 from ..errors import DataError
-from ..estimator import DEFAULT_N_BOOTSTRAP, MixMinClassifier
+from ..estimator import DEFAULT_N_BOOTSTRAP, DEFAULT_TARGET_FLOOR, MixMinClassifier
 from ..executor import LocalExecutor
 from ..final_model import fit_on_mixture
 from ..library import TARGET, ProxyLibrary
@@ -101,6 +101,7 @@ def fit_target(
     final_estimator: Any = None,
     natural_prior: float | str = DEFAULT_NATURAL_PRIOR,
     n_bootstrap: int = DEFAULT_N_BOOTSTRAP,
+    target_floor: float = DEFAULT_TARGET_FLOOR,
     cv: int = 5,
     repeats: int = 1,
     random_state: int = 0,
@@ -122,6 +123,9 @@ def fit_target(
         As in :class:`MixMinClassifier`: the MixMin methods' pull toward natural pooling.
     n_bootstrap : int, default=50
         As in :class:`MixMinClassifier`: resamples whose MixMin weights are averaged.
+    target_floor : float, default=1.0
+        As in :class:`MixMinClassifier`: the least weight of the target's rows in the final
+        model, in multiples of the largest source's.
     cv : int, default=5
         Folds; each class needs at least ``cv`` compounds.
     repeats : int, default=1
@@ -166,6 +170,7 @@ def fit_target(
         "final_estimator": final_estimator,
         "natural_prior": natural_prior,
         "n_bootstrap": n_bootstrap,
+        "target_floor": target_floor,
         "random_state": random_state,
         "n_jobs": n_jobs,
         "device": device,
@@ -217,6 +222,7 @@ def fit_target(
         "natural_prior": natural_prior,
         "natural_prior_strength": final.natural_prior_,
         "n_bootstrap": n_bootstrap,
+        "target_floor": target_floor,
         "final_estimator": type(final.final_estimator_).__name__,
         "n_target_compounds_in_library": seen,
         "library_fill": library.fill,

@@ -114,6 +114,16 @@ def _bootstrap_text(settings: dict) -> str:
     return f"weights averaged over {n} bootstrap resamples" if n else "weights from one solve"
 
 
+def _floor_text(settings: dict) -> str:
+    floor = settings["target_floor"]
+    if not floor:
+        return "the final model trains on MixMin's weights as they are"
+    return (
+        f"the final model trains on your compounds with at least {floor:g} x the largest "
+        "source's weight"
+    )
+
+
 def _pseudo_compounds(strength: float) -> str:
     shown = round(strength, 1)
     return f"{shown:g} pseudo-compound{'' if shown == 1 else 's'}"
@@ -164,7 +174,8 @@ def fit_markdown(result: FitResult) -> str:
             f"{len(t.y)} labelled compounds, {t.n_positive} positive; "
             f"{result.settings['cv']}-fold cross-validation x {result.settings['repeats']}; final "
             f"estimator {result.settings['final_estimator']}; MixMin's prior toward natural "
-            f"pooling: {_prior_text(result.settings)}; {_bootstrap_text(result.settings)}. "
+            f"pooling: {_prior_text(result.settings)}; {_bootstrap_text(result.settings)}; "
+            f"{_floor_text(result.settings)}. "
             f"{issues}",
             "",
             "## Cross-validated average precision",

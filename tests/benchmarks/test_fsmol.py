@@ -96,10 +96,10 @@ def test_the_default_and_its_variants_record_the_supports_own_weight(
     done = run_benchmark(
         "--split-file", str(split), "--library", str(tox21_library.save(tmp_path / "lib")),
         "--out", str(out), "--sizes", "32", "--draws", "1", "--n-jobs", "1",
-        "--methods", "default", "ensemble_default", "default_target_floor", "knn",
+        "--methods", "default", "ensemble_default", "default_without_floor", "knn",
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     weight = pd.read_csv(out / "fsmol_scores.csv").set_index("method")["weight_on_target"]
     assert 0 <= weight["default"] <= 1 and weight["ensemble_default"] == weight["default"]
-    assert weight[["default_target_floor", "knn"]].isna().all()
+    assert weight[["default_without_floor", "knn"]].isna().all()
     assert "## weight_on_target" in (out / "fsmol.md").read_text()
