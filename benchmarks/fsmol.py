@@ -3,7 +3,8 @@ against single-task baselines and FS-Mol's published figures.
 
     python benchmarks/fsmol.py --split-file FILE --library LIB --out DIR [--tasks N]
         [--sizes 16 32 64 128 256] [--draws 10] [--first-draw 0] [--methods ...]
-        [--min-query 16] [--n-jobs 2] [--n-bootstrap 50] [--summarise-only]
+        [--min-query 16] [--n-jobs 2] [--n-bootstrap 50] [--target-floor 1]
+        [--summarise-only]
 
 ``FILE`` is any split file of the shared FS-Mol layout (a long CSV with ``task``, ``smiles``
 and ``label`` columns, such as ``../shared/data/fsmol/fsmol_valid.csv.gz``); the benchmark
@@ -82,8 +83,9 @@ from sklearn.neighbors import KNeighborsClassifier
 from threadpoolctl import threadpool_limits
 
 from bioassay_mix._files import atomic_path
+from bioassay_mix.cli._args import target_floor
 from bioassay_mix.errors import BioassayMixError
-from bioassay_mix.estimator import DEFAULT_N_BOOTSTRAP, MixMinClassifier
+from bioassay_mix.estimator import DEFAULT_N_BOOTSTRAP, DEFAULT_TARGET_FLOOR, MixMinClassifier
 from bioassay_mix.final_model import fit_on_mixture
 from bioassay_mix.library import MANIFEST, TARGET, ProxyLibrary, load_library
 from bioassay_mix.panel import AssayPanel
@@ -134,14 +136,15 @@ def method_scores(
     X_q,
     P_q: np.ndarray,
     seed: int,
-    n_bootstrap: int = DEFAULT_N_BOOTSTRAP,
+    default_params: dict | None = None,
 ) -> tuple[dict[str, np.ndarray], dict[str, float], dict[str, float]]:
     """Query class-1 probabilities of ``methods`` trained on the support ``X_s, y_s`` (``P_s``,
     ``P_q``: the sources' probabilities of the support and the query), the seconds each
     method took (the fits that several methods share, MixMin's weights and the support-set
     proxy, are timed apart, as ``"shared"``), and the weight on the support's own column of
-    the methods whose weights are the default's or plain MixMin + target's. ``n_bootstrap``
-    is the default's."""
+    the methods whose weights are the default's or plain MixMin + target's.
+    ``default_params`` (``n_bootstrap``, ``target_floor``) change the default's
+    ``MixMinClassifier`` parameters."""
     start = time.perf_counter()
     out = {}
     plain = {
@@ -183,7 +186,7 @@ def method_scores(
     for method in methods:
         start = time.perf_counter()
         if method in ("default", "ensemble_default", "default_without_floor") and default is None:
-            default = MixMinClassifier(lib, random_state=seed, n_jobs=1, n_bootstrap=n_bootstrap)
+            default = MixMinClassifier(lib, random_state=seed, n_jobs=1, **(default_params or {}))
             default.fit_weights(X_s, y_s, source_proba=P_s)
         if method == "default":
             out[method] = default.fit_final(X_s, y_s).predict_proba(X_q)[:, 1]
@@ -284,7 +287,7 @@ def score_task(
     min_query: int,
     cache: Path,
     n_jobs: int,
-    n_bootstrap: int = DEFAULT_N_BOOTSTRAP,
+    default_params: dict | None = None,
 ) -> tuple[list[dict], list[dict]]:
     """Scores of every method, size and draw not in ``done`` for one task, and a row per size
     skipped."""
@@ -318,7 +321,7 @@ def score_task(
                 features[query],
                 proba[query],
                 draw,
-                n_bootstrap,
+                default_params,
             )
         rate = float(y_q.mean())
         for method, s in scores.items():
@@ -377,6 +380,12 @@ def main() -> None:
         help="the default's bootstrap resamples (compare others in another --out)",
     )
     parser.add_argument(
+        "--target-floor",
+        type=target_floor,
+        default=DEFAULT_TARGET_FLOOR,
+        help="the default's target_floor (compare others in another --out)",
+    )
+    parser.add_argument(
         "--summarise-only",
         action="store_true",
         help="rewrite the summary from DIR/parts without scoring",
@@ -418,7 +427,10 @@ def main() -> None:
                 min_query=args.min_query,
                 cache=out / "cache",
                 n_jobs=args.n_jobs,
-                n_bootstrap=args.n_bootstrap,
+                default_params={
+                    "n_bootstrap": args.n_bootstrap,
+                    "target_floor": args.target_floor,
+                },
             )
             skipped += skip
             if new:

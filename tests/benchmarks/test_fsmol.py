@@ -85,7 +85,7 @@ def test_sizes_a_task_cannot_give_and_one_class_tasks_are_skipped_and_counted(
     )
 
 
-def test_the_default_and_its_variants_record_the_supports_own_weight(
+def test_the_default_and_its_variants_record_the_supports_own_weight_and_take_its_floor(
     tox21, tox21_library, tmp_path
 ):
     labels = tox21.column("SR-p53").dropna()
@@ -103,3 +103,12 @@ def test_the_default_and_its_variants_record_the_supports_own_weight(
     assert 0 <= weight["default"] <= 1 and weight["ensemble_default"] == weight["default"]
     assert weight[["default_without_floor", "knn"]].isna().all()
     assert "## weight_on_target" in (out / "fsmol.md").read_text()
+    unfloored = tmp_path / "unfloored"
+    done = run_benchmark(
+        "--split-file", str(split), "--library", str(tmp_path / "lib"), "--out", str(unfloored),
+        "--sizes", "32", "--draws", "1", "--n-jobs", "1", "--target-floor", "0",
+        "--methods", "default", "default_without_floor",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    ap = pd.read_csv(unfloored / "fsmol_scores.csv").set_index("method")["ap"]
+    assert ap["default"] == ap["default_without_floor"]
