@@ -12,8 +12,14 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from _common import RESULTS, versus
 
+from bioassay_mix import load_panel
 from bioassay_mix._utils import t_interval
-from bioassay_mix.estimator import DEFAULT_N_BOOTSTRAP, DEFAULT_TARGET_FLOOR
+from bioassay_mix.estimator import (
+    AUTO_TARGET_FLOOR,
+    DEFAULT_N_BOOTSTRAP,
+    DEFAULT_TARGET_FLOOR,
+    target_floor_value,
+)
 from bioassay_mix.natural_prior import DEFAULT_NATURAL_PRIOR
 
 #: Every score of a study, gzipped: ToxCast's 10 draws are 2.6 MB as plain CSV.
@@ -29,12 +35,24 @@ def prior_method(strength: float | str, n_bootstrap: int = 0, target_floor: floa
     return f"mixmin_plus_target_prior{prior}{bag}{floor}"
 
 
-#: The package's default: MixMin + target with ``natural_prior=DEFAULT_NATURAL_PRIOR``,
-#: ``n_bootstrap=DEFAULT_N_BOOTSTRAP`` and ``target_floor=DEFAULT_TARGET_FLOOR``.
-DEFAULT_METHOD = prior_method(DEFAULT_NATURAL_PRIOR, DEFAULT_N_BOOTSTRAP, DEFAULT_TARGET_FLOOR)
+def panel_fill(panel: str) -> float:
+    """The share of ``panel``'s compounds x assays cells that hold a label: what a library of
+    its assays has for :attr:`~bioassay_mix.library.ProxyLibrary.fill`, near enough for the
+    auto rules (the panels lie far from their threshold)."""
+    p = load_panel(panel)
+    return p.n_labels / (len(p.compounds) * len(p.assays))
 
 
-def summarise(raw: pd.DataFrame) -> dict[str, pd.DataFrame]:
+def default_method(fill: float) -> str:
+    """The package's default on a library of ``fill``: MixMin + target with
+    ``natural_prior=DEFAULT_NATURAL_PRIOR``, ``n_bootstrap=DEFAULT_N_BOOTSTRAP`` and the floor
+    that ``target_floor=DEFAULT_TARGET_FLOOR`` gives there."""
+    floor = target_floor_value(DEFAULT_TARGET_FLOOR, fill)
+    return prior_method(DEFAULT_NATURAL_PRIOR, DEFAULT_N_BOOTSTRAP, floor)
+
+
+def summarise(raw: pd.DataFrame, default: str) -> dict[str, pd.DataFrame]:
+    """Every table of one panel's study; ``default`` is the package default's method there."""
     per_target = raw.groupby(["size", "method", "target"], as_index=False)[
         ["ap", "delta_auprc", "weight_on_target"]
     ].mean()
@@ -55,7 +73,6 @@ def summarise(raw: pd.DataFrame) -> dict[str, pd.DataFrame]:
                 "delta_ci_high": dhi,
             }
         )
-    wide = per_target.pivot_table(index=["size", "target"], columns="method", values="ap")
     summary = pd.DataFrame(summary)
     mixmin = per_target["method"].str.startswith("mixmin_plus_target")
     weight = (
@@ -63,10 +80,25 @@ def summarise(raw: pd.DataFrame) -> dict[str, pd.DataFrame]:
         .pivot_table(index="size", columns="method", values="weight_on_target")
         .reset_index()
     )
-    tables = {"summary": summary, "vs_mixmin_plus_target": versus(wide, "mixmin_plus_target")}
-    if DEFAULT_METHOD in wide.columns:
-        tables["vs_default_prior"] = versus(wide, DEFAULT_METHOD)
+    tables = {"summary": summary, "vs_mixmin_plus_target": paired(raw, "mixmin_plus_target")}
+    if default in set(raw["method"]):
+        tables["vs_default_prior"] = paired(raw, default)
     return {**tables, "priors_vs_natural": priors_vs_natural(raw), "weight_on_target": weight}
+
+
+def paired(raw: pd.DataFrame, ours: str) -> pd.DataFrame:
+    """``ours`` against every other method on the draws both scored (a variant added to some
+    draws only is compared on those), target by target; ``draws`` names them."""
+    scored = raw.groupby("method")["draw"].unique()
+    tables = []
+    for other in scored.index.drop(ours):
+        common = sorted(set(scored[ours]) & set(scored[other]))
+        same = raw[raw["method"].isin([ours, other]) & raw["draw"].isin(common)]
+        wide = same.pivot_table(index=["size", "target"], columns="method", values="ap")
+        table = versus(wide, ours)
+        if len(table):
+            tables.append(table.assign(draws=" ".join(map(str, common))))
+    return pd.concat(tables, ignore_index=True).sort_values(["size", "against"], kind="stable")
 
 
 def priors_vs_natural(raw: pd.DataFrame) -> pd.DataFrame:
@@ -109,33 +141,38 @@ def catch_up(summary: pd.DataFrame) -> str:
 
 
 #: The headline's methods: the baselines and MixMin + target without a prior, with 8
-#: pseudo-compounds, with ``"auto"`` (solved once) and the package's default (marked).
+#: pseudo-compounds, with ``"auto"`` (solved once) and averaged over the default's resamples
+#: without and with the floor; the package's default on each panel is marked.
 HEADLINE = {
     "target_only_xgb": "target only (XGBoost)",
     "natural_plus_target": "natural + target",
     "mixmin_plus_target": "MixMin + target, no prior",
     prior_method(8.0): "MixMin + target, prior 8",
     prior_method("auto"): "MixMin + target, prior auto",
-    DEFAULT_METHOD: f"MixMin + target, prior auto, {DEFAULT_N_BOOTSTRAP} bootstrap resamples, "
-    f"target floor {DEFAULT_TARGET_FLOOR:g}",
+    prior_method("auto", DEFAULT_N_BOOTSTRAP): "MixMin + target, prior auto, "
+    f"{DEFAULT_N_BOOTSTRAP} bootstrap resamples",
+    prior_method("auto", DEFAULT_N_BOOTSTRAP, AUTO_TARGET_FLOOR): "MixMin + target, prior "
+    f"auto, {DEFAULT_N_BOOTSTRAP} bootstrap resamples, target floor {AUTO_TARGET_FLOOR:g}",
 }
 
 
-def headline(raw_files: list[Path]) -> pd.DataFrame:
+def headline(raw_files: list[Path], fills: dict[str, float] | None = None) -> pd.DataFrame:
     """Mean test AP of :data:`HEADLINE`'s methods per panel and support size, from raw score
     files named ``<out-name>_<panel>_raw.csv.gz``; a panel's draws and targets are in its row,
-    and a method scored on fewer of its draws says on how many."""
+    the package's default there (by the panel's fill, ``fills`` or :func:`panel_fill`) is
+    marked, and a method scored on fewer of its draws says on how many."""
     rows = []
     for file in raw_files:
         raw = pd.read_csv(file)
         panel = file.name.removesuffix(RAW_SUFFIX).rsplit("_", 1)[1]
+        fill = fills[panel] if fills is not None else panel_fill(panel)
         per_target = raw.groupby(["method", "size", "target"])["ap"].mean()
         mean = per_target.groupby(["method", "size"]).mean().unstack("size")
         draws = raw.groupby("method")["draw"].nunique()
         n_draws = raw["draw"].nunique()
         for method, label in HEADLINE.items():
             if method in mean.index:
-                default = " (default)" if method == DEFAULT_METHOD else ""
+                default = " (default)" if method == default_method(fill) else ""
                 n = draws[method]
                 fewer = f" ({n} draw{'s' if n > 1 else ''})" if n < n_draws else ""
                 rows.append(

@@ -3,7 +3,7 @@ against single-task baselines and FS-Mol's published figures.
 
     python benchmarks/fsmol.py --split-file FILE --library LIB --out DIR [--tasks N]
         [--sizes 16 32 64 128 256] [--draws 10] [--first-draw 0] [--methods ...]
-        [--min-query 16] [--n-jobs 2] [--n-bootstrap 50] [--target-floor 1]
+        [--min-query 16] [--n-jobs 2] [--n-bootstrap 50] [--target-floor auto]
         [--summarise-only]
 
 ``FILE`` is any split file of the shared FS-Mol layout (a long CSV with ``task``, ``smiles``
@@ -25,10 +25,10 @@ the task's SMILES):
 
 * ``default``: what ``bioassay-mix fit`` fits with its defaults (``MixMinClassifier``'s
   defaults: MixMin + target, ``natural_prior="auto"``, weights averaged over
-  ``n_bootstrap`` resamples of the support, the XGBoost final model with the support's rows
-  at least as heavy as the largest source's (``target_floor``); on FS-Mol's sparse library
-  "auto" is plain MixMin, so this is ``mixmin_plus_target`` with bootstrap-averaged weights
-  and the floor);
+  ``n_bootstrap`` resamples of the support, the XGBoost final model with ``target_floor``;
+  on FS-Mol's sparse library ``natural_prior="auto"`` is plain MixMin and
+  ``target_floor="auto"`` keeps the support's rows at least as heavy as the largest
+  source's, so this is ``mixmin_plus_target`` with bootstrap-averaged weights and the floor);
 * ``target_only_rf``: single-task random forest (500 trees), ``target_only_xgb``: the library's
   proxy estimator on the support set, ``knn``: k nearest neighbours by Tanimoto (Jaccard on
   the bits; k = 5, fewer for tiny supports);

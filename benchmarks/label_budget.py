@@ -29,7 +29,8 @@ MixMin-trained and MixMin + target are plain MixMin (``natural_prior=0``); each 
 (``mixmin_plus_target_prior<C>``, ``mixmin_plus_target_prior_auto``), each solved once or,
 with ``--n-bootstrap N``, averaged over N bootstrap resamples (``..._bag<N>``), each final
 model once per ``--target-floors`` value (``..._floor<F>``; the package's default is
-``--priors auto --n-bootstrap 50 --target-floors 1``). Every score is kept in
+``--priors auto --n-bootstrap 50`` with floor 1 on a sparse panel and none on a dense one,
+by the panel's fill). Every score is kept in
 ``<out-name>_<panel>_raw.csv.gz``, written after each draw, so a long panel can be stopped and
 still summarised; ``--from-raw`` summarises that file again without recomputing, and
 ``--first-draw`` lets several processes share a panel's draws (concatenate their raw files).
@@ -49,8 +50,10 @@ import pandas as pd
 from _budget_tables import (
     RAW_SUFFIX,
     catch_up,
+    default_method,
     fewer_draws,
     headline,
+    panel_fill,
     plot_curves,
     prior_method,
     summarise,
@@ -358,7 +361,7 @@ def main() -> None:
                 tuple(args.target_floors),
                 keep,
             )
-        tables = summarise(raw)
+        tables = summarise(raw, default_method(panel_fill(name)))
         plot_curves(tables["summary"], name, args.out_name)
         elapsed = (
             ""

@@ -16,7 +16,7 @@ from sklearn.preprocessing import MaxAbsScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from bioassay_mix.errors import DataError
-from bioassay_mix.estimator import MixMinClassifier
+from bioassay_mix.estimator import AUTO_TARGET_FLOOR, MixMinClassifier
 from bioassay_mix.estimator._steps import bagged_solve
 from bioassay_mix.featurize import MorganFingerprint
 from bioassay_mix.final_model import weights_are_counts
@@ -242,6 +242,7 @@ def test_parameters_are_validated_before_work(tox21_library, few_labels):
         {"n_bootstrap": -1},
         {"n_bootstrap": 2.5},
         {"target_floor": -0.5},
+        {"target_floor": "high"},
         {"solver": "adaptive"},
         {"solver": "dirichlet_newton", "natural_prior": 0},
         {"target_proxy": MaxAbsScaler()},
@@ -331,7 +332,9 @@ def test_auto_solver_is_the_active_set_without_a_prior(tox21_library, few_labels
 
 
 @pytest.mark.slow
-def test_auto_prior_is_none_on_a_library_whose_sources_share_few_compounds(tox21, few_labels):
+def test_auto_prior_is_none_and_auto_floor_one_on_a_library_whose_sources_share_few_compounds(
+    tox21, few_labels
+):
     from bioassay_mix import AssayPanel
     from bioassay_mix.library import ProxyLibrary
     from bioassay_mix.natural_prior import AUTO_PRIOR_MIN_FILL
@@ -358,6 +361,10 @@ def test_auto_prior_is_none_on_a_library_whose_sources_share_few_compounds(tox21
     plain.fit_weights(features, y)
     assert auto.natural_prior_ == 0.0 and auto.result_.method.startswith("active_set")
     pd.testing.assert_series_equal(auto.weights_, plain.weights_)
+    auto.set_params(final_estimator=FAST).fit_final(features, y)
+    assert auto.target_floor_ == AUTO_TARGET_FLOOR
+    w = auto._final_weights()
+    assert w[TARGET] >= w.drop(TARGET).max() * (1 - 1e-12)
     with pytest.raises(DataError, match="puts no prior on this library"):
         MixMinClassifier(sparse, solver="dirichlet_newton").fit(features, y)
 
@@ -473,3 +480,9 @@ def test_target_floor_puts_the_targets_rows_in_the_final_model(tox21_library, fe
     assert not np.allclose(trained.predict_proba(features), without.predict_proba(features))
     w = floored._final_weights()
     assert w[TARGET] == pytest.approx(w.drop(TARGET).max()) and w.sum() == pytest.approx(1)
+    # the default, "auto", puts no floor on Tox21's dense library: the model without one
+    auto = clone(plain).set_params(target_floor="auto").fit_weights(X, y, target_proba=flat)
+    assert auto.fit_final(X, y).target_floor_ == 0.0
+    np.testing.assert_allclose(
+        auto.final_estimator_.predict_proba(features), without.predict_proba(features)
+    )

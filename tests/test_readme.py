@@ -51,7 +51,7 @@ def test_readme_fsmol_figures_are_the_results(label, method):
     [
         ("Tox21 (12 targets)", "tox21"),
         ("SIDER (26 targets)", "sider"),
-        ("ToxCast (70 targets)", "toxcast"),
+        ("ToxCast (70 targets; defaults: draws 0-2)", "toxcast"),
         ("MoleculeNet union (43 targets)", "moleculenet"),
     ],
 )

@@ -69,12 +69,15 @@ def natural_prior(text: str) -> float | str:
     return value
 
 
-def target_floor(text: str) -> float:
-    """A finite number >= 0: the least weight of the target's rows, in largest sources."""
+def target_floor(text: str) -> float | str:
+    """``auto`` or a finite number >= 0: the least weight of the target's rows, in largest
+    sources."""
+    if text == "auto":
+        return text
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected a number or auto, got {text!r}") from None
     if not 0 <= value < float("inf"):
         raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text}")
     return value

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..errors import UsageError
-from ..estimator import DEFAULT_N_BOOTSTRAP, DEFAULT_TARGET_FLOOR
+from ..estimator import AUTO_TARGET_FLOOR, DEFAULT_N_BOOTSTRAP, DEFAULT_TARGET_FLOOR
 from ..featurize import FEATURIZERS
 from ..natural_prior import DEFAULT_NATURAL_PRIOR
 from ._args import (
@@ -88,8 +88,9 @@ def add_parser(sub, parents: dict[str, argparse.ArgumentParser]) -> argparse.Arg
         default=DEFAULT_TARGET_FLOOR,
         metavar="F",
         help="your compounds train the final model with at least F times the largest "
-        "source's weight (MixMin's weights are reported as they are); 0: MixMin's "
-        f"weights as they are (default {DEFAULT_TARGET_FLOOR:g})",
+        "source's weight (MixMin's weights are reported as they are); auto: "
+        f"{AUTO_TARGET_FLOOR:g} on a sparse library (ChEMBL's), none on a dense one; 0: "
+        f"MixMin's weights as they are (default {DEFAULT_TARGET_FLOOR})",
     )
     mixing.add_argument(
         "--cv", type=at_least(2), default=5, help="cross-validation folds (default 5)"

@@ -15,7 +15,8 @@ source assays and the target's own labelled compounds.
    (``n_bootstrap=0``: one solve on all of them, as in the paper);
 4. trains ``clone(final_estimator)`` on every source's training rows and the target's rows with
    sample weights (w_p / max w) * (n_max / n_p), so that source p carries mass ~ w_p; the
-   target's rows carry at least ``target_floor`` times the largest source's mass.
+   target's rows carry at least ``target_floor`` times the largest source's mass (by default
+   on a sparse library only, :func:`target_floor_value`).
 
 The proxy and the final learner are any scikit-learn classifiers (the final one must take
 ``sample_weight``); the method itself needs nothing else from them. Where MixMin pays is a
@@ -26,6 +27,17 @@ FS-Mol benchmark (``benchmarks/fsmol.py``) measured the defaults; the user guide
 """
 
 from ._classifier import MixMinClassifier
-from ._steps import DEFAULT_N_BOOTSTRAP, DEFAULT_TARGET_FLOOR
+from ._steps import (
+    AUTO_TARGET_FLOOR,
+    DEFAULT_N_BOOTSTRAP,
+    DEFAULT_TARGET_FLOOR,
+    target_floor_value,
+)
 
-__all__ = ["DEFAULT_N_BOOTSTRAP", "DEFAULT_TARGET_FLOOR", "MixMinClassifier"]
+__all__ = [
+    "AUTO_TARGET_FLOOR",
+    "DEFAULT_N_BOOTSTRAP",
+    "DEFAULT_TARGET_FLOOR",
+    "MixMinClassifier",
+    "target_floor_value",
+]

@@ -74,14 +74,19 @@ default="auto"
         tasks; the user guide quotes the figures). ``objective_`` is then MixMin's objective
         of all compounds at the averaged weights and ``gap_`` the largest gap certified for a
         resample. 0: one solve on all compounds, as in the paper.
-    target_floor : float, default=1.0
+    target_floor : float or "auto", default="auto"
         With ``include_target``, the final model trains on the target's rows with at least
         ``target_floor`` times the largest source's weight (the weights then renormalised;
         ``weights_`` stays MixMin's): with a few dozen labels the out-of-fold column of a
         proxy trained on a few dozen compounds predicts worse than the best sources and
-        earns little or no weight, and the final model would never see your labels (chosen
-        on FS-Mol's valid tasks; the user guide quotes the figures). 0: MixMin's weights as
-        they are, as in the paper.
+        earns little or no weight, and the final model would never see your labels.
+        ``"auto"``: :data:`~bioassay_mix.estimator.AUTO_TARGET_FLOOR` (1) on a library whose
+        sources share few compounds (below
+        :data:`~bioassay_mix.natural_prior.AUTO_PRIOR_MIN_FILL` of its cells labelled, as
+        ChEMBL's), none on a denser one, whose sources label your compounds already
+        (:func:`~bioassay_mix.estimator.target_floor_value`; chosen on FS-Mol's valid tasks
+        and the MoleculeNet panels, the user guide quotes the figures). 0: MixMin's weights
+        as they are, as in the paper.
     prune : float, default=1e-4
         Sources below ``prune * max(weight)`` contribute no rows to the final model.
     merge_rows : "auto" or bool, default="auto"
@@ -107,6 +112,8 @@ default="auto"
         ``n_bootstrap``: the largest resample's gap, see there).
     natural_prior_ : float
         The prior's strength in pseudo-compounds that ``fit`` used (0: plain MixMin).
+    target_floor_ : float
+        The floor the final model used (``target_floor`` resolved; 0: none).
     classes_ : numpy.ndarray
         The two labels; ``classes_[1]`` is the positive class.
     final_estimator_ : classifier
@@ -152,7 +159,7 @@ default="auto"
             StrOptions({"auto"}),
         ],
         "n_bootstrap": [Interval(Integral, 0, None, closed="left")],
-        "target_floor": [Interval(Real, 0, None, closed="left")],
+        "target_floor": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
         "prune": [Interval(Real, 0, 1, closed="left")],
         "merge_rows": [StrOptions({"auto"}), "boolean"],
         "n_jobs": [Interval(Integral, None, None, closed="neither"), None],
@@ -173,7 +180,7 @@ default="auto"
         tol: float = 1e-6,
         natural_prior: float | str = DEFAULT_NATURAL_PRIOR,
         n_bootstrap: int = DEFAULT_N_BOOTSTRAP,
-        target_floor: float = DEFAULT_TARGET_FLOOR,
+        target_floor: float | str = DEFAULT_TARGET_FLOOR,
         prune: float = DEFAULT_PRUNE,
         merge_rows: str | bool = "auto",
         n_jobs: int | None = None,

@@ -39,10 +39,44 @@ logger = logging.getLogger("bioassay_mix.estimator")
 #: chosen on FS-Mol's valid tasks (``benchmarks/fsmol.py``).
 DEFAULT_N_BOOTSTRAP = 50
 
-#: The least weight, as a multiple of the largest source's, that the target's own rows carry
-#: in :class:`MixMinClassifier`'s final model by default, chosen on FS-Mol's valid tasks and
+#: :class:`MixMinClassifier`'s default ``target_floor``: :data:`AUTO_TARGET_FLOOR` on a sparse
+#: library, none on a dense one (:func:`target_floor_value`).
+DEFAULT_TARGET_FLOOR = "auto"
+
+#: The least weight, as a multiple of the largest source's, that ``target_floor="auto"``
+#: gives the target's own rows in the final model on a library sparser than
+#: :data:`~bioassay_mix.natural_prior.AUTO_PRIOR_MIN_FILL`, chosen on FS-Mol's valid tasks and
 #: checked on the MoleculeNet panels (``benchmarks/fsmol.py``, ``benchmarks/label_budget.py``).
-DEFAULT_TARGET_FLOOR = 1.0
+AUTO_TARGET_FLOOR = 1.0
+
+
+def target_floor_value(target_floor: float | str, fill: float) -> float:
+    """The floor that ``target_floor`` gives on a library whose sources label ``fill`` of its
+    compounds x sources cells.
+
+    Parameters
+    ----------
+    target_floor : float or "auto"
+        A number is itself. ``"auto"``: :data:`AUTO_TARGET_FLOOR` below
+        :data:`~bioassay_mix.natural_prior.AUTO_PRIOR_MIN_FILL` (ChEMBL's assays, each its own
+        chemical series: nothing but your rows covers your compounds' chemistry), else 0 (a
+        panel measured on one compound library, whose sources label your compounds already).
+    fill : float
+        :attr:`~bioassay_mix.library.ProxyLibrary.fill`.
+
+    Returns
+    -------
+    float
+        The least weight of the target's rows, in multiples of the largest source's (0: none).
+
+    Examples
+    --------
+    >>> target_floor_value("auto", 0.0004), target_floor_value("auto", 0.83)
+    (1.0, 0.0)
+    """
+    if target_floor == "auto":
+        return AUTO_TARGET_FLOOR if fill < AUTO_PRIOR_MIN_FILL else 0.0
+    return float(target_floor)
 
 
 class FitSteps:
@@ -146,6 +180,7 @@ class FitSteps:
     def _fit_final(self, features: sp.csr_matrix, y01: np.ndarray, clock: StageClock) -> Self:
         n_jobs = resolve_n_jobs(self.n_jobs)
         final = self.final_template()
+        self.target_floor_ = target_floor_value(self.target_floor, self.library.fill)
         row_w = source_row_weights(self._final_weights(), self._row_counts(len(y01)), self.prune)
         self.final_estimator_ = fit_on_mixture(
             final,
@@ -162,13 +197,13 @@ class FitSteps:
         return self
 
     def _final_weights(self) -> pd.Series:
-        """``weights_`` with the target's raised to ``target_floor`` times the largest
+        """``weights_`` with the target's raised to ``target_floor_`` times the largest
         source's, renormalised: the mixture the final model trains on."""
         w = self.weights_
-        if not self.target_floor or TARGET not in w.index:
+        if not self.target_floor_ or TARGET not in w.index:
             return w
         w = w.copy()
-        w[TARGET] = max(w[TARGET], self.target_floor * w.drop(TARGET).max())
+        w[TARGET] = max(w[TARGET], self.target_floor_ * w.drop(TARGET).max())
         return w / w.sum()
 
     def _row_counts(self, n_target: int) -> pd.Series:

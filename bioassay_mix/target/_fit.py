@@ -101,7 +101,7 @@ def fit_target(
     final_estimator: Any = None,
     natural_prior: float | str = DEFAULT_NATURAL_PRIOR,
     n_bootstrap: int = DEFAULT_N_BOOTSTRAP,
-    target_floor: float = DEFAULT_TARGET_FLOOR,
+    target_floor: float | str = DEFAULT_TARGET_FLOOR,
     cv: int = 5,
     repeats: int = 1,
     random_state: int = 0,
@@ -123,7 +123,7 @@ def fit_target(
         As in :class:`MixMinClassifier`: the MixMin methods' pull toward natural pooling.
     n_bootstrap : int, default=50
         As in :class:`MixMinClassifier`: resamples whose MixMin weights are averaged.
-    target_floor : float, default=1.0
+    target_floor : float or "auto", default="auto"
         As in :class:`MixMinClassifier`: the least weight of the target's rows in the final
         model, in multiples of the largest source's.
     cv : int, default=5
@@ -223,6 +223,7 @@ def fit_target(
         "natural_prior_strength": final.natural_prior_,
         "n_bootstrap": n_bootstrap,
         "target_floor": target_floor,
+        "target_floor_value": final.target_floor_,
         "final_estimator": type(final.final_estimator_).__name__,
         "n_target_compounds_in_library": seen,
         "library_fill": library.fill,

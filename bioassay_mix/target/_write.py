@@ -115,12 +115,15 @@ def _bootstrap_text(settings: dict) -> str:
 
 
 def _floor_text(settings: dict) -> str:
-    floor = settings["target_floor"]
+    floor = settings["target_floor_value"]
+    auto = "auto: " if settings["target_floor"] == "auto" else ""
     if not floor:
-        return "the final model trains on MixMin's weights as they are"
+        why = "a dense library, " if auto else ""
+        return f"{auto}{why}the final model trains on MixMin's weights as they are"
+    why = "a sparse library, " if auto else ""
     return (
-        f"the final model trains on your compounds with at least {floor:g} x the largest "
-        "source's weight"
+        f"{auto}{why}the final model trains on your compounds with at least {floor:g} x the "
+        "largest source's weight"
     )
 
 
