@@ -1,9 +1,12 @@
 """The FS-Mol benchmark's files: the split file read (another layout refused by name); the
 summary with 95% intervals, win/tie/loss against each method, FS-Mol's published test figures
-as labelled reference rows, the plot; and the reading back of every process's part files."""
+as labelled reference rows, the plot; the reading back of every process's part files; and the
+settings a results folder was scored with, so that a resumed run never mixes in scores made
+otherwise."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import matplotlib
@@ -13,7 +16,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from _common import versus
 
-from bioassay_mix._files import atomic_path
+from bioassay_mix._files import atomic_path, write_json_atomic
 from bioassay_mix._utils import t_interval
 from bioassay_mix.panel import AssayPanel
 from bioassay_mix.report import write_tables
@@ -178,3 +181,32 @@ def _timing(scores: pd.DataFrame) -> pd.DataFrame | None:
 def _per_size(skipped: pd.DataFrame) -> str:
     counts = skipped.groupby("size").size()
     return ", ".join(f"{s}: {n}" for s, n in counts.items()) or "none"
+
+
+SETTINGS = "fsmol_settings.json"
+
+
+def check_settings(out: Path, settings: dict) -> None:
+    """Record what ``out``'s scores depend on (the library's manifest and the split file by
+    content, the default's parameters, ``--min-query``) when it has none, else refuse to add
+    scores made with other settings: a resumed run keeps the scores it finds (a folder scored
+    before this record existed is taken as it is)."""
+    path = out / SETTINGS
+    if not path.is_file():
+        out.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(path, settings)
+        return
+    try:
+        before = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise SystemExit(f"--out {out}: {path.name} is unreadable ({exc}); move it away") from exc
+    changed = [
+        f"{key} {before.get(key)!r} there, {value!r} now"
+        for key, value in settings.items()
+        if before.get(key) != json.loads(json.dumps(value))
+    ]
+    if changed:
+        raise SystemExit(
+            f"--out {out}: its scores were made with other settings ({'; '.join(changed)}): "
+            "resume with the same ones or give another --out"
+        )

@@ -52,7 +52,9 @@ the task's SMILES):
   rule for a default that serves both FS-Mol and the MoleculeNet panels.
 
 Outputs, rewritten after every task (stop and rerun to resume: scored task/size/draw triples
-are kept; processes given different ``--first-draw`` share a ``DIR``):
+are kept; processes given different ``--first-draw`` share a ``DIR``; ``DIR/fsmol_settings.json``
+records what the scores depend on, and a run with another library, split file,
+``--min-query``, ``--n-bootstrap`` or ``--target-floor`` is refused rather than mixed in):
 ``DIR/parts/draws<first>-<last>.csv`` (this process's scores), ``DIR/fsmol_scores.csv`` (all
 parts: ``task, size, draw, method, ap, delta_auprc`` and more, one row per score),
 ``DIR/fsmol.md`` with ``_summary``, ``_versus_<method>`` CSVs and JSON (means over tasks with
@@ -71,7 +73,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from _fsmol_io import PUBLISHED_SIZES, read_parts, read_split, summarise
+from _fsmol_io import PUBLISHED_SIZES, check_settings, read_parts, read_split, summarise
 from label_budget import support_set
 from scipy.special import logit
 from sklearn.base import clone
@@ -82,7 +84,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.neighbors import KNeighborsClassifier
 from threadpoolctl import threadpool_limits
 
-from bioassay_mix._files import atomic_path
+from bioassay_mix._files import atomic_path, sha256_file
 from bioassay_mix.cli._args import target_floor
 from bioassay_mix.errors import BioassayMixError
 from bioassay_mix.estimator import DEFAULT_N_BOOTSTRAP, DEFAULT_TARGET_FLOOR, MixMinClassifier
@@ -398,6 +400,16 @@ def main() -> None:
             lib = load_library(args.library)
         except BioassayMixError as exc:
             raise SystemExit(f"--library {args.library}: {exc}") from exc
+        default_params = {"n_bootstrap": args.n_bootstrap, "target_floor": args.target_floor}
+        check_settings(
+            out,
+            {
+                "library_manifest_sha256": sha256_file(lib.path / MANIFEST),
+                "split_file_sha256": sha256_file(args.split_file),
+                "min_query": args.min_query,
+                **default_params,
+            },
+        )
         tasks = list(panel.assays)
         if args.tasks:
             tasks = list(np.random.default_rng(0).permutation(tasks)[: args.tasks])
@@ -427,10 +439,7 @@ def main() -> None:
                 min_query=args.min_query,
                 cache=out / "cache",
                 n_jobs=args.n_jobs,
-                default_params={
-                    "n_bootstrap": args.n_bootstrap,
-                    "target_floor": args.target_floor,
-                },
+                default_params=default_params,
             )
             skipped += skip
             if new:

@@ -112,3 +112,14 @@ def test_the_default_and_its_variants_record_the_supports_own_weight_and_take_it
     assert done.returncode == 0, done.stderr
     ap = pd.read_csv(unfloored / "fsmol_scores.csv").set_index("method")["ap"]
     assert ap["default"] == ap["default_without_floor"]
+    # resuming that folder with another floor would mix two defaults: refused, nothing lost
+    parts = (unfloored / "parts" / "draws0-0.csv").read_bytes()
+    done = run_benchmark(
+        "--split-file", str(split), "--library", str(tmp_path / "lib"), "--out", str(unfloored),
+        "--sizes", "32", "--draws", "1", "--n-jobs", "1", "--methods", "default",
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert f"--out {unfloored}: its scores were made with other settings" in done.stderr
+    assert "target_floor 0.0 there, 'auto' now" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert (unfloored / "parts" / "draws0-0.csv").read_bytes() == parts
