@@ -46,6 +46,14 @@ def test_readme_fsmol_figures_are_the_results(label, method):
     assert _readme_rows(label) == [f"{v:.3f}" for v in measured]
 
 
+def test_readme_new_compound_figures_are_the_results():
+    table = pd.read_csv(RESULTS / "fsmol_valid_novel" / "fsmol_delta_auprc.csv")
+    at_16 = table.set_index("method")["16"]
+    quoted = re.search(r"fall below the random forest \((\S+) against (\S+) at 16 labels", README)
+    assert quoted, "the README quotes the new-compound figures"
+    assert quoted.groups() == (f"{at_16['default']:.3f}", f"{at_16['target_only_rf']:.3f}")
+
+
 @pytest.mark.parametrize(
     ("label", "panel"),
     [
