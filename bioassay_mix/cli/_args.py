@@ -54,33 +54,30 @@ def n_jobs(text: str) -> int:
     return value
 
 
-def natural_prior(text: str) -> float | str:
-    """``auto``, 0 (plain MixMin) or a finite number of pseudo-compounds >= 1."""
-    if text == "auto":
-        return text
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number or auto, got {text!r}") from None
-    if not (value == 0 or 1 <= value < float("inf")):
-        raise argparse.ArgumentTypeError(
-            f"must be 0 (plain MixMin), a finite number >= 1 or auto, got {text}"
-        )
-    return value
+def auto_or(allowed: Callable[[float], bool], rule: str) -> Callable[[str], float | str]:
+    """An argument type: ``auto`` or a number for which ``allowed`` holds (``rule`` says
+    which, in the error)."""
+
+    def check(text: str) -> float | str:
+        if text == "auto":
+            return text
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number or auto, got {text!r}") from None
+        if not allowed(value):
+            raise argparse.ArgumentTypeError(f"must be {rule} or auto, got {text}")
+        return value
+
+    return check
 
 
-def target_floor(text: str) -> float | str:
-    """``auto`` or a finite number >= 0: the least weight of the target's rows, in largest
-    sources."""
-    if text == "auto":
-        return text
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number or auto, got {text!r}") from None
-    if not 0 <= value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text}")
-    return value
+#: ``auto``, 0 (plain MixMin) or a finite number of pseudo-compounds >= 1.
+natural_prior = auto_or(
+    lambda v: v == 0 or 1 <= v < float("inf"), "0 (plain MixMin), a finite number >= 1"
+)
+#: ``auto`` or a finite number >= 0: the least weight of the target's rows, in largest sources.
+target_floor = auto_or(lambda v: 0 <= v < float("inf"), "a finite number >= 0")
 
 
 def json_params(text: str | None) -> dict:

@@ -4,23 +4,16 @@ panel's draws than the others, so unequal means are never shown as equal."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 import pytest
 
 from bioassay_mix.estimator import AUTO_TARGET_FLOOR, DEFAULT_N_BOOTSTRAP
 from bioassay_mix.natural_prior import AUTO_PRIOR_MIN_FILL
 
-BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
-
 
 @pytest.fixture
-def tables(monkeypatch):
-    monkeypatch.syspath_prepend(str(BENCHMARKS))
-    import _budget_tables
-
-    return _budget_tables
+def tables(benchmark_module):
+    return benchmark_module("_budget_tables")
 
 
 def test_the_default_method_follows_the_librarys_fill(tables):

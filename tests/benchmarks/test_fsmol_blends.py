@@ -3,20 +3,13 @@ blend ranks the query as the average of its members' rankings."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
-
 
 @pytest.fixture
-def fsmol_blends(monkeypatch):
-    monkeypatch.syspath_prepend(str(BENCHMARKS))
-    import fsmol_blends
-
-    return fsmol_blends
+def fsmol_blends(benchmark_module):
+    return benchmark_module("fsmol_blends")
 
 
 def test_every_blend_holds_the_default_and_averages_ranks(fsmol_blends):

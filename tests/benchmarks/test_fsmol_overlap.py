@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 import pytest
 
 from bioassay_mix import AssayPanel
 
-BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 
-
-def test_a_tasks_overlap_counts_the_sources_training_compounds(monkeypatch, tox21, tox21_library):
-    monkeypatch.syspath_prepend(str(BENCHMARKS))
-    import fsmol_overlap
-
+def test_a_tasks_overlap_counts_the_sources_training_compounds(
+    benchmark_module, tox21, tox21_library
+):
+    fsmol_overlap = benchmark_module("fsmol_overlap")
     trained = list(tox21.compounds[tox21.positions("NR-AR")[0]][:4])
     novel = ["CCCCCCCCCCCCCCCCCCCCO", "FC(F)(F)c1ccc(C#CC#Cc2ccncc2)cc1"]
     assert not pd.Index(novel).isin(tox21_library.compounds).any()
