@@ -59,7 +59,7 @@ def test_readme_new_compound_figures_are_the_results():
     [
         ("Tox21 (12 targets)", "tox21"),
         ("SIDER (26 targets)", "sider"),
-        ("ToxCast (70 targets; defaults: draws 0-2)", "toxcast"),
+        ("ToxCast (70 targets; defaults: draws 0-5)", "toxcast"),
         ("MoleculeNet union (43 targets)", "moleculenet"),
     ],
 )
