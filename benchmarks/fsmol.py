@@ -277,6 +277,27 @@ def natural_beats_plain(lib: ProxyLibrary, P_s: np.ndarray, y_s: np.ndarray, see
     return natural > float(np.mean(np.concatenate(held_out)))
 
 
+#: A size is skipped for a task with fewer than ``size + MIN_QUERY`` compounds.
+MIN_QUERY = 16
+
+
+def skip_reason(y: np.ndarray, size: int, min_query: int = MIN_QUERY) -> str | None:
+    """Why a task with labels ``y`` gives no support set of ``size`` (None: it does)."""
+    if len(y) < size + min_query:
+        return f"{len(y)} compounds"
+    if min(y.sum(), (1 - y).sum()) < 3:
+        return "fewer than 3 of a class"
+    return None
+
+
+def support_and_query(y: np.ndarray, size: int, draw: int) -> tuple[np.ndarray, np.ndarray]:
+    """Draw ``draw``'s support set of ``size`` (stratified, seeded by the draw) and the rest
+    of the task, its query."""
+    everything = np.arange(len(y))
+    support = support_set(y, everything, size, draw)
+    return support, np.setdiff1d(everything, support)
+
+
 def score_task(
     task: str,
     *,
@@ -298,20 +319,17 @@ def score_task(
     smiles = list(panel.compounds[rows_of])
     skipped, todo = [], []
     for size in sizes:
-        if len(y) < size + min_query:
-            skipped.append({"task": task, "size": size, "reason": f"{len(y)} compounds"})
-        elif min(y.sum(), (1 - y).sum()) < 3:
-            skipped.append({"task": task, "size": size, "reason": "fewer than 3 of a class"})
+        reason = skip_reason(y, size, min_query)
+        if reason:
+            skipped.append({"task": task, "size": size, "reason": reason})
         else:
             todo += [(size, d) for d in draws if (task, size, d) not in done]
     if not todo:
         return [], skipped
     features, proba = task_predictions(lib, smiles, cache, n_jobs)
-    everything = np.arange(len(y))
     rows = []
     for size, draw in todo:
-        support = support_set(y, everything, size, draw)
-        query = np.setdiff1d(everything, support)
+        support, query = support_and_query(y, size, draw)
         y_q = y[query]
         with threadpool_limits(1):  # one thread per fit, as the learners' n_jobs=1
             scores, seconds, on_target = method_scores(
@@ -371,7 +389,7 @@ def main() -> None:
     parser.add_argument(
         "--min-query",
         type=int,
-        default=16,
+        default=MIN_QUERY,
         help="a size is skipped for tasks with fewer than size + this",
     )
     parser.add_argument("--n-jobs", type=int, default=2, help="threads for the predictions")

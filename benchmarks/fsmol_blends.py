@@ -22,8 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from _fsmol_io import read_split
-from fsmol import method_scores, task_predictions
-from label_budget import support_set
+from fsmol import method_scores, skip_reason, support_and_query, task_predictions
 from scipy.stats import rankdata
 from sklearn.metrics import average_precision_score
 from threadpoolctl import threadpool_limits
@@ -67,13 +66,11 @@ def main() -> None:
         features, proba = task_predictions(
             lib, list(panel.compounds[positions]), args.out / "cache", 1
         )
-        everything = np.arange(len(y))
         for size in args.sizes:
-            if len(y) < size + 16 or min(y.sum(), (1 - y).sum()) < 3:
+            if skip_reason(y, size):
                 continue
             for draw in range(args.draws):
-                s = support_set(y, everything, size, draw)
-                q = np.setdiff1d(everything, s)
+                s, q = support_and_query(y, size, draw)
                 with threadpool_limits(1):
                     scores, _, _ = method_scores(
                         list(BASE), lib, features[s], y[s], proba[s], features[q], proba[q], draw

@@ -116,15 +116,15 @@ def _bootstrap_text(settings: dict) -> str:
 
 def _floor_text(settings: dict) -> str:
     floor = settings["target_floor_value"]
-    auto = "auto: " if settings["target_floor"] == "auto" else ""
-    if not floor:
-        why = "a dense library, " if auto else ""
-        return f"{auto}{why}the final model trains on MixMin's weights as they are"
-    why = "a sparse library, " if auto else ""
-    return (
-        f"{auto}{why}the final model trains on your compounds with at least {floor:g} x the "
-        "largest source's weight"
+    text = (
+        f"the final model trains on your compounds with at least {floor:g} x the largest "
+        "source's weight"
+        if floor
+        else "the final model trains on MixMin's weights as they are"
     )
+    if settings["target_floor"] == "auto":
+        return f"auto: a {'sparse' if floor else 'dense'} library, {text}"
+    return text
 
 
 def _pseudo_compounds(strength: float) -> str:
