@@ -18,6 +18,8 @@ from _common import versus
 
 from bioassay_mix._files import atomic_path, write_json_atomic
 from bioassay_mix._utils import t_interval
+from bioassay_mix.errors import BioassayMixError
+from bioassay_mix.library import ProxyLibrary, load_library
 from bioassay_mix.panel import AssayPanel
 from bioassay_mix.report import write_tables
 
@@ -32,6 +34,14 @@ PUBLISHED = {
     "ProtoNet (FS-Mol, test)": (0.211, 0.247, 0.276, 0.306, 0.292),
 }
 PUBLISHED_SIZES = (16, 32, 64, 128, 256)
+
+
+def open_library(path: Path) -> ProxyLibrary:
+    """The library at ``path``; one that cannot be loaded ends the run naming ``--library``."""
+    try:
+        return load_library(path)
+    except BioassayMixError as exc:
+        raise SystemExit(f"--library {path}: {exc}") from exc
 
 
 def read_split(path: Path) -> AssayPanel:

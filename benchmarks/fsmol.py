@@ -73,7 +73,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from _fsmol_io import PUBLISHED_SIZES, check_settings, read_parts, read_split, summarise
+from _fsmol_io import (
+    PUBLISHED_SIZES,
+    check_settings,
+    open_library,
+    read_parts,
+    read_split,
+    summarise,
+)
 from label_budget import support_set
 from scipy.special import logit
 from sklearn.base import clone
@@ -86,10 +93,9 @@ from threadpoolctl import threadpool_limits
 
 from bioassay_mix._files import atomic_path, sha256_file
 from bioassay_mix.cli._args import target_floor
-from bioassay_mix.errors import BioassayMixError
 from bioassay_mix.estimator import DEFAULT_N_BOOTSTRAP, DEFAULT_TARGET_FLOOR, MixMinClassifier
 from bioassay_mix.final_model import fit_on_mixture
-from bioassay_mix.library import MANIFEST, TARGET, ProxyLibrary, load_library
+from bioassay_mix.library import MANIFEST, TARGET, ProxyLibrary
 from bioassay_mix.panel import AssayPanel
 from bioassay_mix.solver import solve
 from bioassay_mix.solver.objectives import observed_label_proba
@@ -414,10 +420,7 @@ def main() -> None:
     out = args.out
     if not args.summarise_only:
         panel = read_split(args.split_file)
-        try:
-            lib = load_library(args.library)
-        except BioassayMixError as exc:
-            raise SystemExit(f"--library {args.library}: {exc}") from exc
+        lib = open_library(args.library)
         default_params = {"n_bootstrap": args.n_bootstrap, "target_floor": args.target_floor}
         check_settings(
             out,

@@ -21,13 +21,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from _fsmol_io import read_split
+from _fsmol_io import open_library, read_split
 from fsmol import method_scores, skip_reason, support_and_query, task_predictions
 from scipy.stats import rankdata
 from sklearn.metrics import average_precision_score
 from threadpoolctl import threadpool_limits
 
-from bioassay_mix.library import load_library
 from bioassay_mix.report import write_tables
 
 BASE = ("default", "ensemble_default", "profile", "target_only_rf")
@@ -58,7 +57,7 @@ def main() -> None:
     parser.add_argument("--draws", type=int, default=2, help="draws 0 .. N-1")
     args = parser.parse_args()
     panel = read_split(args.split_file)
-    lib = load_library(args.library)
+    lib = open_library(args.library)
     rows = []
     for task in panel.assays:
         positions, y = panel.positions(task)

@@ -18,9 +18,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from _fsmol_io import read_parts, read_split
+from _fsmol_io import open_library, read_parts, read_split
 
-from bioassay_mix.library import load_library
 from bioassay_mix.report import write_tables
 
 GROUPS = (0.0, 0.1, 0.9, 1.0)
@@ -48,7 +47,7 @@ def main() -> None:
     scores, _ = read_parts(args.results)
     if scores.empty:
         raise SystemExit(f"--results {args.results}: no scores in parts/")
-    overlap = task_overlap(read_split(args.split_file), load_library(args.library))
+    overlap = task_overlap(read_split(args.split_file), open_library(args.library))
     group = pd.cut(overlap, GROUPS, labels=LABELS, include_lowest=True, right=False)
     group[overlap == 1.0] = LABELS[-1]
     wide = scores.pivot_table(

@@ -15,15 +15,15 @@ import pytest
 #: Each test starts the script in a fresh interpreter (several seconds of imports).
 pytestmark = pytest.mark.slow
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "fsmol.py"
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 
 
-def run_benchmark(*args: str) -> subprocess.CompletedProcess:
+def run_benchmark(*args: str, script: str = "fsmol.py") -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, str(SCRIPT), *args],
+        [sys.executable, str(BENCHMARKS / script), *args],
         capture_output=True,
         text=True,
-        cwd=SCRIPT.parent,
+        cwd=BENCHMARKS,
         env={**os.environ, "BIOASSAY_MIX_PROGRESS": "0"},
         timeout=300,
     )
@@ -47,6 +47,24 @@ def test_a_folder_that_is_no_library_is_refused_by_name(tmp_path):
     assert f"--library {tmp_path}:" in done.stderr
     assert "Traceback" not in done.stderr
     assert not out.exists(), "nothing is written before the inputs are checked"
+
+
+@pytest.mark.parametrize("script", ["fsmol_blends.py", "fsmol_overlap.py"])
+def test_the_analyses_refuse_a_folder_that_is_no_library_by_name(tmp_path, script):
+    split = tmp_path / "tasks.csv"
+    pd.DataFrame({"task": ["A"], "smiles": ["CCO"], "label": [1]}).to_csv(split, index=False)
+    (tmp_path / "parts").mkdir()
+    pd.DataFrame({"task": ["A"], "size": [16], "draw": [0], "method": ["knn"]}).to_csv(
+        tmp_path / "parts" / "draws0-0.csv", index=False
+    )
+    where = "--results" if script == "fsmol_overlap.py" else "--out"
+    done = run_benchmark(
+        "--split-file", str(split), "--library", str(tmp_path / "none"), where, str(tmp_path),
+        script=script,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert f"--library {tmp_path / 'none'}:" in done.stderr
+    assert "Traceback" not in done.stderr
 
 
 def test_sizes_a_task_cannot_give_and_one_class_tasks_are_skipped_and_counted(
