@@ -235,16 +235,22 @@ def test_every_option_has_help():
 
     from bioassay_mix.cli import build_parser
 
-    missing = []
+    missing, rendered = [], {}
 
     def walk(parser, path):
         for action in parser._actions:
             if isinstance(action, argparse._SubParsersAction):
                 for name, sub in action.choices.items():
+                    rendered[" ".join([*path, name])] = sub.format_help()  # a stray % fails
                     walk(sub, [*path, name])
             elif action.option_strings and action.help is None:
                 missing.append(f"{' '.join(path)} {action.option_strings[0]}")
 
     walk(build_parser(), [])
     assert missing == []
-    assert "``" not in build_parser().format_help()  # no RST markup in --help
+    from bioassay_mix.estimator import AUTO_TARGET_ONLY_BELOW
+
+    threshold = f"{AUTO_TARGET_ONLY_BELOW * 100:g}% of them"  # in --target-floor's help
+    assert "fit" in rendered and threshold in " ".join(rendered["fit"].split())
+    for text in [build_parser().format_help(), *rendered.values()]:
+        assert "``" not in text  # no RST markup in --help

@@ -16,7 +16,7 @@ from sklearn.preprocessing import MaxAbsScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from bioassay_mix.errors import DataError
-from bioassay_mix.estimator import AUTO_TARGET_FLOOR, MixMinClassifier
+from bioassay_mix.estimator import AUTO_TARGET_FLOOR, AUTO_TARGET_ONLY_BELOW, MixMinClassifier
 from bioassay_mix.estimator._steps import bagged_solve
 from bioassay_mix.featurize import MorganFingerprint
 from bioassay_mix.final_model import weights_are_counts
@@ -332,7 +332,7 @@ def test_auto_solver_is_the_active_set_without_a_prior(tox21_library, few_labels
 
 
 @pytest.mark.slow
-def test_auto_prior_is_none_and_auto_floor_one_on_a_library_whose_sources_share_few_compounds(
+def test_on_a_library_whose_sources_share_few_compounds_auto_is_no_prior_and_a_floor(
     tox21, few_labels
 ):
     from bioassay_mix import AssayPanel
@@ -362,11 +362,33 @@ def test_auto_prior_is_none_and_auto_floor_one_on_a_library_whose_sources_share_
     assert auto.natural_prior_ == 0.0 and auto.result_.method.startswith("active_set")
     pd.testing.assert_series_equal(auto.weights_, plain.weights_)
     auto.set_params(final_estimator=FAST).fit_final(features, y)
+    assert auto.in_library_ >= AUTO_TARGET_ONLY_BELOW
     assert auto.target_floor_ == AUTO_TARGET_FLOOR
     w = auto._final_weights()
     assert w[TARGET] >= w.drop(TARGET).max() * (1 - 1e-12)
     with pytest.raises(DataError, match="puts no prior on this library"):
         MixMinClassifier(sparse, solver="dirichlet_newton").fit(features, y)
+
+    # the same library without the support's compounds: new chemistry to every source, so
+    # "auto" trains no mixture: the final model is the target proxy on the support alone
+    novel = ProxyLibrary.build(
+        AssayPanel.from_long(long, name="disjoint"),
+        exclude=X,
+        verbose=False,
+        featurizer=MorganFingerprint(n_bits=256),
+        proxy=FAST,
+    )
+    own = LogisticRegression(C=0.5, max_iter=500)
+    alone = MixMinClassifier(novel, target_proxy=own, random_state=0).fit(features, y)
+    # (a few support compounds share a 256-bit fingerprint with a training compound)
+    assert alone.in_library_ < AUTO_TARGET_ONLY_BELOW and alone.target_floor_ == np.inf
+    assert alone.weights_.index[-1] == TARGET and len(alone.weights_) == len(novel) + 1
+    np.testing.assert_array_equal(
+        alone.predict_proba(features), clone(own).fit(features, y).predict_proba(features)
+    )
+    mixed = clone(alone).set_params(target_floor=AUTO_TARGET_FLOOR).fit(features, y)
+    assert mixed.target_floor_ == AUTO_TARGET_FLOOR
+    assert not np.allclose(mixed.predict_proba(features), alone.predict_proba(features))
 
 
 @pytest.mark.slow

@@ -104,6 +104,38 @@ def test_without_drops_sources_and_shares_data(tox21_library):
         tox21_library.without(["nope"])
 
 
+def test_in_library_matches_a_compounds_features_whatever_their_form(tox21_library):
+    """A training compound is in the library as SMILES and as its feature row (entries stored
+    in another order, an explicit zero added); a new compound, one differing in a single bit,
+    or one that only the dropped sources trained on, is not."""
+    import scipy.sparse as sp
+
+    lib = tox21_library
+    known = list(lib.compounds[lib.rows["SR-MMP"][:3]])
+    new = "C1CC1C1CC1C1CC1C1CC1"
+    assert new not in set(lib.compounds)
+    np.testing.assert_array_equal(lib.in_library([*known, new]), [True, True, True, False])
+    rows = lib.features(known).tocoo()
+    order = np.argsort(-rows.col)  # the same entries, stored backwards, and an explicit 0
+    shuffled = sp.csr_matrix(
+        (
+            np.r_[rows.data[order], 0.0],
+            (np.r_[rows.row[order], 0], np.r_[rows.col[order], 511 - rows.col.max() % 2]),
+        ),
+        shape=rows.shape,
+    )
+    assert lib.in_library(shuffled).all()
+    flipped = lib.features(known).tolil()
+    flipped[0, 0] = 1.0 - flipped[0, 0]
+    assert lib.in_library(flipped.tocsr()).tolist() == [False, True, True]
+    # a library less sources knows fewer compounds (a stereoisomer of an SR-MMP compound has
+    # its fingerprint, so some may still match)
+    only = tox21_library.without(["NR-AR", "NR-AhR", "SR-ARE"])
+    mmp = set(lib.compounds[lib.rows["SR-MMP"]])
+    others = [c for c in lib.compounds if c not in mmp][:50]
+    assert lib.in_library(others).all() and only.in_library(others).mean() < 0.5
+
+
 def test_save_load_round_trip_gives_identical_predictions(tox21_library, tmp_path):
     path = tox21_library.save(tmp_path / "lib")
     again = load_library(path)

@@ -331,3 +331,29 @@ def test_the_fit_path_never_loads_the_paper_protocol(tmp_path):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    ("floor", "in_library", "says"),
+    [
+        (0.0, 1.0, "auto: a dense library, the final model trains on MixMin's weights as they are"),
+        (
+            1.0,
+            0.93,
+            "auto: a sparse library that trained on 93% of your compounds, the final model "
+            "trains on your compounds with at least 1 x the largest source's weight",
+        ),
+        (
+            float("inf"),
+            0.2,
+            "auto: a sparse library that trained on 20% of your compounds, the final model "
+            "trains on your compounds alone",
+        ),
+    ],
+)
+def test_the_report_says_which_floor_auto_chose_and_why(floor, in_library, says):
+    from bioassay_mix.target._write import _floor_text
+
+    settings = {"target_floor": "auto", "target_floor_value": floor, "in_library": in_library}
+    assert _floor_text(settings) == says
+    assert _floor_text({**settings, "target_floor": floor}) == says.split(", ", 1)[1]

@@ -5,7 +5,12 @@ from __future__ import annotations
 import argparse
 
 from ..errors import UsageError
-from ..estimator import AUTO_TARGET_FLOOR, DEFAULT_N_BOOTSTRAP, DEFAULT_TARGET_FLOOR
+from ..estimator import (
+    AUTO_TARGET_FLOOR,
+    AUTO_TARGET_ONLY_BELOW,
+    DEFAULT_N_BOOTSTRAP,
+    DEFAULT_TARGET_FLOOR,
+)
 from ..featurize import FEATURIZERS
 from ..natural_prior import DEFAULT_NATURAL_PRIOR
 from ._args import (
@@ -88,9 +93,10 @@ def add_parser(sub, parents: dict[str, argparse.ArgumentParser]) -> argparse.Arg
         default=DEFAULT_TARGET_FLOOR,
         metavar="F",
         help="your compounds train the final model with at least F times the largest "
-        "source's weight (MixMin's weights are reported as they are); auto: "
-        f"{AUTO_TARGET_FLOOR:g} on a sparse library (ChEMBL's), none on a dense one; 0: "
-        f"MixMin's weights as they are (default {DEFAULT_TARGET_FLOOR})",
+        "source's weight (MixMin's weights are reported as they are); auto: on a sparse "
+        f"library (ChEMBL's) {AUTO_TARGET_FLOOR:g}, or your compounds alone when fewer than "
+        f"{AUTO_TARGET_ONLY_BELOW * 100:g}%% of them are the sources' training compounds; "
+        f"none on a dense one; 0: MixMin's weights as they are (default {DEFAULT_TARGET_FLOOR})",
     )
     mixing.add_argument(
         "--cv", type=at_least(2), default=5, help="cross-validation folds (default 5)"

@@ -29,6 +29,7 @@ FS-Mol benchmark (``benchmarks/fsmol.py``) measured the defaults; the user guide
 from ._classifier import MixMinClassifier
 from ._steps import (
     AUTO_TARGET_FLOOR,
+    AUTO_TARGET_ONLY_BELOW,
     DEFAULT_N_BOOTSTRAP,
     DEFAULT_TARGET_FLOOR,
     target_floor_value,
@@ -36,6 +37,7 @@ from ._steps import (
 
 __all__ = [
     "AUTO_TARGET_FLOOR",
+    "AUTO_TARGET_ONLY_BELOW",
     "DEFAULT_N_BOOTSTRAP",
     "DEFAULT_TARGET_FLOOR",
     "MixMinClassifier",

@@ -45,8 +45,9 @@ class MixMinClassifier(FitSteps, ClassifierMixin, BaseEstimator):
     include_target : bool, default=True
         Add the target's own rows as one more source (MixMin + target).
     target_proxy : classifier or None, default=None
-        Cloned for the target's own column: its out-of-fold predictions on the target's rows.
-        Default: the library's proxy template (the sources' estimator).
+        Cloned for the target's own column: its out-of-fold predictions on the target's rows;
+        and the final model when it trains on the target's rows alone (``target_floor_``
+        ``inf``). Default: the library's proxy template (the sources' estimator).
     oof_folds : int, default=5
         Folds of the target proxy's out-of-fold predictions (fewer when a class has fewer rows).
     solver : {"auto", "dirichlet_newton", "active_set", "adaptive", "reference"}, \
@@ -79,14 +80,18 @@ default="auto"
         ``target_floor`` times the largest source's weight (the weights then renormalised;
         ``weights_`` stays MixMin's): with a few dozen labels the out-of-fold column of a
         proxy trained on a few dozen compounds predicts worse than the best sources and
-        earns little or no weight, and the final model would never see your labels.
-        ``"auto"``: :data:`~bioassay_mix.estimator.AUTO_TARGET_FLOOR` (1) on a library whose
-        sources share few compounds (below
-        :data:`~bioassay_mix.natural_prior.AUTO_PRIOR_MIN_FILL` of its cells labelled, as
-        ChEMBL's), none on a denser one, whose sources label your compounds already
-        (:func:`~bioassay_mix.estimator.target_floor_value`; chosen on FS-Mol's valid tasks
-        and the MoleculeNet panels, the user guide quotes the figures). 0: MixMin's weights
-        as they are, as in the paper.
+        earns little or no weight, and the final model would never see your labels. ``inf``:
+        no mixture, the final model is ``target_proxy`` trained on the target's rows alone.
+        ``"auto"``, on a library whose sources share few compounds
+        (below :data:`~bioassay_mix.natural_prior.AUTO_PRIOR_MIN_FILL` of its cells labelled,
+        as ChEMBL's): :data:`~bioassay_mix.estimator.AUTO_TARGET_FLOOR` (1) when at least
+        :data:`~bioassay_mix.estimator.AUTO_TARGET_ONLY_BELOW` (half) of the target's
+        compounds are training compounds of some source (``in_library_``), ``inf`` when
+        fewer are: on chemistry the sources never saw, their rows only blur a model of your
+        own labels. None on a denser library, whose sources label your compounds
+        already (:func:`~bioassay_mix.estimator.target_floor_value`; chosen on FS-Mol's
+        valid tasks and the MoleculeNet panels, the user guide quotes the figures). 0:
+        MixMin's weights as they are, as in the paper.
     prune : float, default=1e-4
         Sources below ``prune * max(weight)`` contribute no rows to the final model.
     merge_rows : "auto" or bool, default="auto"
@@ -113,7 +118,11 @@ default="auto"
     natural_prior_ : float
         The prior's strength in pseudo-compounds that ``fit`` used (0: plain MixMin).
     target_floor_ : float
-        The floor the final model used (``target_floor`` resolved; 0: none).
+        The floor the final model used (``target_floor`` resolved; 0: none; ``inf``: the
+        target's rows alone).
+    in_library_ : float
+        The share of the compounds ``fit_final`` trained on that some source trained on
+        (:meth:`~bioassay_mix.library.ProxyLibrary.in_library`).
     classes_ : numpy.ndarray
         The two labels; ``classes_[1]`` is the positive class.
     final_estimator_ : classifier

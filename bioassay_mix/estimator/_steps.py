@@ -6,6 +6,7 @@ probabilities given in place of predictions."""
 from __future__ import annotations
 
 import logging
+import math
 import warnings
 from collections.abc import Callable
 from typing import Any, Self
@@ -49,34 +50,52 @@ DEFAULT_TARGET_FLOOR = "auto"
 #: checked on the MoleculeNet panels (``benchmarks/fsmol.py``, ``benchmarks/label_budget.py``).
 AUTO_TARGET_FLOOR = 1.0
 
+#: On such a library, ``target_floor="auto"`` trains the final model on the target's rows
+#: alone when fewer than this share of its compounds are among the sources' training
+#: compounds (:meth:`~bioassay_mix.library.ProxyLibrary.in_library`): chosen on FS-Mol's valid
+#: tasks and checked on a library built without their compounds (``benchmarks/fsmol.py``).
+AUTO_TARGET_ONLY_BELOW = 0.5
 
-def target_floor_value(target_floor: float | str, fill: float) -> float:
+
+def target_floor_value(target_floor: float | str, fill: float, in_library: float = 1.0) -> float:
     """The floor that ``target_floor`` gives on a library whose sources label ``fill`` of its
-    compounds x sources cells.
+    compounds x sources cells, for a target whose compounds are ``in_library`` of them
+    among the sources' training compounds.
 
     Parameters
     ----------
     target_floor : float or "auto"
-        A number is itself. ``"auto"``: :data:`AUTO_TARGET_FLOOR` below
-        :data:`~bioassay_mix.natural_prior.AUTO_PRIOR_MIN_FILL` (ChEMBL's assays, each its own
-        chemical series: nothing but your rows covers your compounds' chemistry), else 0 (a
-        panel measured on one compound library, whose sources label your compounds already).
+        A number is itself. ``"auto"`` on a library below
+        :data:`~bioassay_mix.natural_prior.AUTO_PRIOR_MIN_FILL` (ChEMBL's assays, each its
+        own chemical series): :data:`AUTO_TARGET_FLOOR` when at least
+        :data:`AUTO_TARGET_ONLY_BELOW` of the target's compounds are training compounds of
+        some source, whose proxies know their labels; ``inf``, the target's rows alone, when
+        fewer are, since proxies that never saw a chemical series predict it worse than a
+        model of the target's own labels. On a denser library 0 (a panel measured on one
+        compound library, whose sources label your compounds already).
     fill : float
         :attr:`~bioassay_mix.library.ProxyLibrary.fill`.
+    in_library : float, default=1.0
+        The share of the target's compounds that some source trained on.
 
     Returns
     -------
     float
-        The least weight of the target's rows, in multiples of the largest source's (0: none).
+        The least weight of the target's rows, in multiples of the largest source's (0: none;
+        ``inf``: the target's rows alone).
 
     Examples
     --------
     >>> target_floor_value("auto", 0.0004), target_floor_value("auto", 0.83)
     (1.0, 0.0)
+    >>> target_floor_value("auto", 0.0004, in_library=0.1)
+    inf
     """
-    if target_floor == "auto":
-        return AUTO_TARGET_FLOOR if fill < AUTO_PRIOR_MIN_FILL else 0.0
-    return float(target_floor)
+    if target_floor != "auto":
+        return float(target_floor)
+    if fill >= AUTO_PRIOR_MIN_FILL:
+        return 0.0
+    return AUTO_TARGET_FLOOR if in_library >= AUTO_TARGET_ONLY_BELOW else math.inf
 
 
 class FitSteps:
@@ -180,18 +199,31 @@ class FitSteps:
     def _fit_final(self, features: sp.csr_matrix, y01: np.ndarray, clock: StageClock) -> Self:
         n_jobs = resolve_n_jobs(self.n_jobs)
         final = self.final_template()
-        self.target_floor_ = target_floor_value(self.target_floor, self.library.fill)
-        row_w = source_row_weights(self._final_weights(), self._row_counts(len(y01)), self.prune)
-        self.final_estimator_ = fit_on_mixture(
-            final,
-            self.library,
-            row_w,
-            features,
-            y01,
-            merge=self._merge(final),
-            random_state=self.random_state,
-            n_jobs=n_jobs,
+        self.in_library_ = float(self.library.in_library(features).mean())
+        self.target_floor_ = (
+            target_floor_value(self.target_floor, self.library.fill, self.in_library_)
+            if self.include_target
+            else 0.0
         )
+        if math.isinf(self.target_floor_):
+            # no mixture left to train on: the model of the target's rows is the one whose
+            # out-of-fold predictions MixMin weighed as the target's own column
+            model = seeded(self._own_template(), self.random_state, n_jobs=n_jobs)
+            self.final_estimator_ = model.fit(features, y01)
+        else:
+            row_w = source_row_weights(
+                self._final_weights(), self._row_counts(len(y01)), self.prune
+            )
+            self.final_estimator_ = fit_on_mixture(
+                final,
+                self.library,
+                row_w,
+                features,
+                y01,
+                merge=self._merge(final),
+                random_state=self.random_state,
+                n_jobs=n_jobs,
+            )
         clock.lap("final_fit")
         self.timings_ = {**self.timings_, **clock.timings}
         return self
@@ -205,6 +237,12 @@ class FitSteps:
         w = w.copy()
         w[TARGET] = max(w[TARGET], self.target_floor_ * w.drop(TARGET).max())
         return w / w.sum()
+
+    def _own_template(self) -> Any:
+        """The unfitted model of the target's rows alone: ``target_proxy``, or the proxies'."""
+        if self.target_proxy is not None:
+            return self.target_proxy
+        return self.library.proxy_template()
 
     def _row_counts(self, n_target: int) -> pd.Series:
         """Training rows per source, and ``n_target`` for the target's own rows."""
@@ -259,10 +297,7 @@ class FitSteps:
         folds = min(self.oof_folds, int(np.bincount(y01, minlength=2).min()))
         if folds < 2:
             return None
-        template = (
-            self.target_proxy if self.target_proxy is not None else self.library.proxy_template()
-        )
-        proxy = seeded(template, self.random_state, n_jobs=1)
+        proxy = seeded(self._own_template(), self.random_state, n_jobs=1)
         cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=self.random_state)
         return cross_val_predict(proxy, features, y01, cv=cv, method="predict_proba")[:, 1]
 

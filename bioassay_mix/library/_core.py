@@ -69,6 +69,8 @@ class ProxyLibrary(BuildMixin, StorageMixin, SavedFolder):
     ['NR-AR', 'NR-AhR', 'SR-MMP']
     >>> lib.predict(["CCO", "c1ccccc1O"]).shape
     (2, 3)
+    >>> lib.in_library([lib.compounds[0], "C1CC1C1CC1C1CC1"]).tolist()
+    [True, False]
     """
 
     MARKER = MANIFEST
@@ -111,6 +113,7 @@ class ProxyLibrary(BuildMixin, StorageMixin, SavedFolder):
         self.path = path
         self._stacked = stacked
         self._linear: tuple[np.ndarray, np.ndarray] | bool | None = None
+        self._trained_keys: np.ndarray | None = None
 
     # -- what it holds -----------------------------------------------------------------------
     @property
@@ -132,6 +135,24 @@ class ProxyLibrary(BuildMixin, StorageMixin, SavedFolder):
 
     def __len__(self) -> int:
         return len(self.proxies)
+
+    def in_library(self, X: Any) -> np.ndarray:
+        """Whether some source trained on each compound of ``X``: its features equal those
+        of one of the source's training rows, which the proxy then predicts from memory.
+
+        Parameters
+        ----------
+        X : SMILES (sequence, Series, one-column frame) or feature matrix
+            As :meth:`features` takes them.
+
+        Returns
+        -------
+        numpy.ndarray of bool, shape (n_compounds,)
+        """
+        if self._trained_keys is None:
+            trained = np.unique(np.concatenate([np.asarray(r) for r in self.rows.values()]))
+            self._trained_keys = np.unique(row_keys(self.X[trained]))
+        return np.isin(row_keys(self.features(X)), self._trained_keys)
 
     def __repr__(self) -> str:
         where = f", path={str(self.path)!r}" if self.path else ""
@@ -307,6 +328,23 @@ class ProxyLibrary(BuildMixin, StorageMixin, SavedFolder):
         out = self.info.copy()
         out["proxy"] = [type(m).__name__ for m in self.proxies.values()]
         return out
+
+
+def row_keys(X: sp.csr_matrix) -> np.ndarray:
+    """A 64-bit key of each row's stored values and their columns, the same for equal rows
+    whatever the order their entries are stored in."""
+    X = sp.csr_matrix(X, dtype=np.float32, copy=True)
+    X.sum_duplicates()
+    X.eliminate_zeros()
+    entry = (X.indices.astype(np.uint64) << np.uint64(32)) | X.data.view(np.uint32).astype(
+        np.uint64
+    )
+    hashed = pd.util.hash_array(entry)
+    nnz = np.diff(X.indptr)
+    keys = np.zeros(X.shape[0], dtype=np.uint64)
+    filled = nnz > 0
+    keys[filled] = np.add.reduceat(hashed, X.indptr[:-1][filled])
+    return pd.util.hash_array(keys ^ nnz.astype(np.uint64))
 
 
 def is_feature_matrix(X: Any) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
@@ -116,15 +117,23 @@ def _bootstrap_text(settings: dict) -> str:
 
 def _floor_text(settings: dict) -> str:
     floor = settings["target_floor_value"]
-    text = (
-        f"the final model trains on your compounds with at least {floor:g} x the largest "
-        "source's weight"
-        if floor
-        else "the final model trains on MixMin's weights as they are"
+    if math.isinf(floor):
+        text = "the final model trains on your compounds alone"
+    elif floor:
+        text = (
+            f"the final model trains on your compounds with at least {floor:g} x the largest "
+            "source's weight"
+        )
+    else:
+        text = "the final model trains on MixMin's weights as they are"
+    if settings["target_floor"] != "auto":
+        return text
+    if not floor:
+        return f"auto: a dense library, {text}"
+    return (
+        f"auto: a sparse library that trained on {settings['in_library']:.0%} of your "
+        f"compounds, {text}"
     )
-    if settings["target_floor"] == "auto":
-        return f"auto: a {'sparse' if floor else 'dense'} library, {text}"
-    return text
 
 
 def _pseudo_compounds(strength: float) -> str:
