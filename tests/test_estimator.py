@@ -17,7 +17,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from bioassay_mix.errors import DataError
 from bioassay_mix.estimator import AUTO_TARGET_FLOOR, AUTO_TARGET_ONLY_BELOW, MixMinClassifier
-from bioassay_mix.estimator._steps import bagged_solve
+from bioassay_mix.estimator._steps import DEFAULT_TARGET_ONLY_TREES, bagged_solve
 from bioassay_mix.featurize import MorganFingerprint
 from bioassay_mix.final_model import weights_are_counts
 from bioassay_mix.library import TARGET
@@ -370,7 +370,7 @@ def test_on_a_library_whose_sources_share_few_compounds_auto_is_no_prior_and_a_f
         MixMinClassifier(sparse, solver="dirichlet_newton").fit(features, y)
 
     # the same library without the support's compounds: new chemistry to every source, so
-    # "auto" trains no mixture: the final model is the target proxy on the support alone
+    # "auto" trains no mixture: the final model is a model of the support alone
     novel = ProxyLibrary.build(
         AssayPanel.from_long(long, name="disjoint"),
         exclude=X,
@@ -378,11 +378,16 @@ def test_on_a_library_whose_sources_share_few_compounds_auto_is_no_prior_and_a_f
         featurizer=MorganFingerprint(n_bits=256),
         proxy=FAST,
     )
-    own = LogisticRegression(C=0.5, max_iter=500)
-    alone = MixMinClassifier(novel, target_proxy=own, random_state=0).fit(features, y)
+    alone = MixMinClassifier(novel, random_state=0).fit(features, y)
     # (a few support compounds share a 256-bit fingerprint with a training compound)
     assert alone.in_library_ < AUTO_TARGET_ONLY_BELOW and alone.target_floor_ == np.inf
     assert alone.weights_.index[-1] == TARGET and len(alone.weights_) == len(novel) + 1
+    forest = RandomForestClassifier(n_estimators=DEFAULT_TARGET_ONLY_TREES, random_state=0)
+    np.testing.assert_array_equal(
+        alone.predict_proba(features), forest.fit(features, y).predict_proba(features)
+    )
+    own = LogisticRegression(C=0.5, max_iter=500)
+    alone.set_params(target_only_estimator=own).fit_final(features, y)
     np.testing.assert_array_equal(
         alone.predict_proba(features), clone(own).fit(features, y).predict_proba(features)
     )

@@ -45,9 +45,12 @@ class MixMinClassifier(FitSteps, ClassifierMixin, BaseEstimator):
     include_target : bool, default=True
         Add the target's own rows as one more source (MixMin + target).
     target_proxy : classifier or None, default=None
-        Cloned for the target's own column: its out-of-fold predictions on the target's rows;
-        and the final model when it trains on the target's rows alone (``target_floor_``
-        ``inf``). Default: the library's proxy template (the sources' estimator).
+        Cloned for the target's own column: its out-of-fold predictions on the target's rows.
+        Default: the library's proxy template (the sources' estimator).
+    target_only_estimator : classifier or None, default=None
+        Cloned and trained on the target's rows alone when there is no mixture to train on
+        (``target_floor_`` ``inf``, below). Default: a random forest of 500 trees, FS-Mol's
+        single-task baseline, which held up with a few dozen labels where XGBoost did not.
     oof_folds : int, default=5
         Folds of the target proxy's out-of-fold predictions (fewer when a class has fewer rows).
     solver : {"auto", "dirichlet_newton", "active_set", "adaptive", "reference"}, \
@@ -81,7 +84,7 @@ default="auto"
         ``weights_`` stays MixMin's): with a few dozen labels the out-of-fold column of a
         proxy trained on a few dozen compounds predicts worse than the best sources and
         earns little or no weight, and the final model would never see your labels. ``inf``:
-        no mixture, the final model is ``target_proxy`` trained on the target's rows alone.
+        no mixture, the final model is ``target_only_estimator`` on the target's rows.
         ``"auto"``, on a library whose sources share few compounds
         (below :data:`~bioassay_mix.natural_prior.AUTO_PRIOR_MIN_FILL` of its cells labelled,
         as ChEMBL's): :data:`~bioassay_mix.estimator.AUTO_TARGET_FLOOR` (1) when at least
@@ -157,6 +160,7 @@ default="auto"
         "final_estimator": [HasMethods(["fit", "predict_proba"]), None],
         "include_target": ["boolean"],
         "target_proxy": [HasMethods(["fit", "predict_proba"]), None],
+        "target_only_estimator": [HasMethods(["fit", "predict_proba"]), None],
         "oof_folds": [Interval(Integral, 2, None, closed="left")],
         "solver": [StrOptions({"auto", PRIOR_METHOD, *SOLVER_METHODS})],
         "tol": [Interval(Real, 0, None, closed="neither")],
@@ -184,6 +188,7 @@ default="auto"
         final_estimator: Any = None,
         include_target: bool = True,
         target_proxy: Any = None,
+        target_only_estimator: Any = None,
         oof_folds: int = 5,
         solver: str = "auto",
         tol: float = 1e-6,
@@ -201,6 +206,7 @@ default="auto"
         self.final_estimator = final_estimator
         self.include_target = include_target
         self.target_proxy = target_proxy
+        self.target_only_estimator = target_only_estimator
         self.oof_folds = oof_folds
         self.solver = solver
         self.tol = tol

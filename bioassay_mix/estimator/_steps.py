@@ -14,6 +14,7 @@ from typing import Any, Self
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from sklearn.ensemble import RandomForestClassifier
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.utils import check_random_state, resample
 from sklearn.utils.multiclass import type_of_target
@@ -55,6 +56,10 @@ AUTO_TARGET_FLOOR = 1.0
 #: compounds (:meth:`~bioassay_mix.library.ProxyLibrary.in_library`): chosen on FS-Mol's valid
 #: tasks and checked on a library built without their compounds (``benchmarks/fsmol.py``).
 AUTO_TARGET_ONLY_BELOW = 0.5
+
+#: Trees of the random forest that trains on the target's rows alone by default (FS-Mol's
+#: single-task baseline).
+DEFAULT_TARGET_ONLY_TREES = 500
 
 
 def target_floor_value(target_floor: float | str, fill: float, in_library: float = 1.0) -> float:
@@ -206,9 +211,10 @@ class FitSteps:
             else 0.0
         )
         if math.isinf(self.target_floor_):
-            # no mixture left to train on: the model of the target's rows is the one whose
-            # out-of-fold predictions MixMin weighed as the target's own column
-            model = seeded(self._own_template(), self.random_state, n_jobs=n_jobs)
+            alone = self.target_only_estimator
+            if alone is None:
+                alone = RandomForestClassifier(n_estimators=DEFAULT_TARGET_ONLY_TREES)
+            model = seeded(alone, self.random_state, n_jobs=n_jobs)
             self.final_estimator_ = model.fit(features, y01)
         else:
             row_w = source_row_weights(
@@ -237,12 +243,6 @@ class FitSteps:
         w = w.copy()
         w[TARGET] = max(w[TARGET], self.target_floor_ * w.drop(TARGET).max())
         return w / w.sum()
-
-    def _own_template(self) -> Any:
-        """The unfitted model of the target's rows alone: ``target_proxy``, or the proxies'."""
-        if self.target_proxy is not None:
-            return self.target_proxy
-        return self.library.proxy_template()
 
     def _row_counts(self, n_target: int) -> pd.Series:
         """Training rows per source, and ``n_target`` for the target's own rows."""
@@ -297,7 +297,10 @@ class FitSteps:
         folds = min(self.oof_folds, int(np.bincount(y01, minlength=2).min()))
         if folds < 2:
             return None
-        proxy = seeded(self._own_template(), self.random_state, n_jobs=1)
+        template = (
+            self.target_proxy if self.target_proxy is not None else self.library.proxy_template()
+        )
+        proxy = seeded(template, self.random_state, n_jobs=1)
         cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=self.random_state)
         return cross_val_predict(proxy, features, y01, cv=cv, method="predict_proba")[:, 1]
 
