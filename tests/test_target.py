@@ -357,3 +357,27 @@ def test_the_report_says_which_floor_auto_chose_and_why(floor, in_library, says)
     settings = {"target_floor": "auto", "target_floor_value": floor, "in_library": in_library}
     assert _floor_text(settings) == says
     assert _floor_text({**settings, "target_floor": floor}) == says.split(", ", 1)[1]
+
+
+def test_the_verdict_says_no_mixing_when_the_model_trained_on_your_labels_alone():
+    """When target_floor auto leaves no mixture, the verdict must not credit mixing with the
+    gap between two learners on your own labels."""
+    from types import SimpleNamespace
+
+    from sklearn.ensemble import RandomForestClassifier
+
+    from bioassay_mix.target._fit import _verdict
+
+    comparison = pd.DataFrame(
+        {"baseline": ["target_only"], "mean_gain": [0.08], "ci_low": [0.02], "ci_high": [0.14]}
+    )
+    target = SimpleNamespace(y=np.zeros(40), n_positive=12)
+    alone = SimpleNamespace(
+        target_floor_=float("inf"), in_library_=0.125, final_estimator_=RandomForestClassifier()
+    )
+    text = _verdict(comparison, target, 5, alone)
+    assert text.startswith("No mixing: 12% of your compounds are training compounds")
+    assert "RandomForestClassifier on your labels alone" in text and "helps" not in text
+    assert "+0.080 AP, 95% CI [+0.020, +0.140]" in text
+    mixed = SimpleNamespace(target_floor_=1.0, in_library_=0.9, final_estimator_=None)
+    assert _verdict(comparison, target, 5, mixed).startswith("Mixing helps at 40 labelled")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -234,7 +235,7 @@ def fit_target(
         folds,
         summary,
         comparison,
-        _verdict(comparison, target, cv),
+        _verdict(comparison, target, cv, final),
         _weights_table(final, library),
         target,
         settings,
@@ -358,11 +359,19 @@ def _summarise(folds: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     return pd.DataFrame(summary), pd.DataFrame(comparison)
 
 
-def _verdict(comparison: pd.DataFrame, target: TargetData, cv: int) -> str:
+def _verdict(comparison: pd.DataFrame, target: TargetData, cv: int, final: MixMinClassifier) -> str:
     row = comparison.set_index("baseline").loc["target_only"]
     n = len(target.y)
     where = f"at {n} labelled compounds ({target.n_positive} positive), {cv}-fold cross-validation"
     interval = f"{row.mean_gain:+.3f} AP, 95% CI [{row.ci_low:+.3f}, {row.ci_high:+.3f}]"
+    if math.isinf(final.target_floor_):
+        return (
+            f"No mixing: {final.in_library_:.0%} of your compounds are training compounds of "
+            f"the library's sources, too few for their proxies to know your chemistry, so "
+            f"the model is {type(final.final_estimator_).__name__} on your labels alone "
+            f"(target_floor auto); {where}, it scores {interval} against target-only "
+            "with the final learner."
+        )
     if row.ci_low > 0:
         return f"Mixing helps {where}: MixMin + target beats target-only by {interval}."
     if row.ci_high < 0:
