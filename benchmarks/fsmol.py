@@ -28,7 +28,10 @@ the task's SMILES):
   ``n_bootstrap`` resamples of the support, the XGBoost final model with ``target_floor``;
   on FS-Mol's sparse library ``natural_prior="auto"`` is plain MixMin and
   ``target_floor="auto"`` keeps the support's rows at least as heavy as the largest
-  source's, so this is ``mixmin_plus_target`` with bootstrap-averaged weights and the floor);
+  source's when at least half the support is among the library's training compounds, so
+  this is ``mixmin_plus_target`` with bootstrap-averaged weights and that floor; else the
+  final model is a random forest on the support alone, the very model of
+  ``target_only_rf``);
 * ``target_only_rf``: single-task random forest (500 trees), ``target_only_xgb``: the library's
   proxy estimator on the support set, ``knn``: k nearest neighbours by Tanimoto (Jaccard on
   the bits; k = 5, fewer for tiny supports);
@@ -44,6 +47,8 @@ the task's SMILES):
 * ``default_without_floor``: the default with ``target_floor=0``: its final model trains on
   MixMin's weights as they are (the support's own weight is often 0 at 16-64 labels, its
   rows then pruned);
+* ``default_mixed``: the default with ``target_floor=1`` (``AUTO_TARGET_FLOOR``) whatever
+  the support's overlap with the library: the final model always trains on the sources too;
 * ``ensemble_prior_auto``: the ensemble with the default prior's weights (MixMin + target,
   ``natural_prior="auto"``, one solve) in place of plain MixMin's;
 * ``ensemble_select``: the ensemble with the default prior's weights when natural pooling's
@@ -93,7 +98,12 @@ from threadpoolctl import threadpool_limits
 
 from bioassay_mix._files import atomic_path, sha256_file
 from bioassay_mix.cli._args import target_floor
-from bioassay_mix.estimator import DEFAULT_N_BOOTSTRAP, DEFAULT_TARGET_FLOOR, MixMinClassifier
+from bioassay_mix.estimator import (
+    AUTO_TARGET_FLOOR,
+    DEFAULT_N_BOOTSTRAP,
+    DEFAULT_TARGET_FLOOR,
+    MixMinClassifier,
+)
 from bioassay_mix.final_model import fit_on_mixture
 from bioassay_mix.library import MANIFEST, TARGET, ProxyLibrary
 from bioassay_mix.panel import AssayPanel
@@ -111,10 +121,13 @@ METHODS = (
     "mixmin_ensemble_plus_target",
     "ensemble_default",
     "default_without_floor",
+    "default_mixed",
     "profile",
     "ensemble_prior_auto",
     "ensemble_select",
 )
+#: The methods that share the default's weights.
+DEFAULT_WEIGHTS = ("default", "ensemble_default", "default_without_floor", "default_mixed")
 
 
 def task_predictions(
@@ -193,16 +206,17 @@ def method_scores(
     default = None
     for method in methods:
         start = time.perf_counter()
-        if method in ("default", "ensemble_default", "default_without_floor") and default is None:
+        if method in DEFAULT_WEIGHTS and default is None:
             default = MixMinClassifier(lib, random_state=seed, n_jobs=1, **(default_params or {}))
             default.fit_weights(X_s, y_s, source_proba=P_s)
         if method == "default":
             out[method] = default.fit_final(X_s, y_s).predict_proba(X_q)[:, 1]
         elif method == "ensemble_default":
             out[method] = ensemble(default.weights_)
-        elif method == "default_without_floor":
-            unfloored = copy.copy(default).set_params(target_floor=0.0)  # the same weights_
-            out[method] = unfloored.fit_final(X_s, y_s).predict_proba(X_q)[:, 1]
+        elif method in ("default_without_floor", "default_mixed"):
+            floor = 0.0 if method == "default_without_floor" else AUTO_TARGET_FLOOR
+            refloored = copy.copy(default).set_params(target_floor=floor)  # the same weights_
+            out[method] = refloored.fit_final(X_s, y_s).predict_proba(X_q)[:, 1]
         elif method == "target_only_rf":
             rf = RandomForestClassifier(n_estimators=500, random_state=seed, n_jobs=1)
             out[method] = rf.fit(X_s, y_s).predict_proba(X_q)[:, 1]

@@ -114,12 +114,17 @@ def test_the_default_and_its_variants_record_the_supports_own_weight_and_take_it
     done = run_benchmark(
         "--split-file", str(split), "--library", str(tox21_library.save(tmp_path / "lib")),
         "--out", str(out), "--sizes", "32", "--draws", "1", "--n-jobs", "1",
-        "--methods", "default", "ensemble_default", "default_without_floor", "knn",
+        "--methods", "default", "ensemble_default", "default_without_floor", "default_mixed",
+        "knn",
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    weight = pd.read_csv(out / "fsmol_scores.csv").set_index("method")["weight_on_target"]
+    scores = pd.read_csv(out / "fsmol_scores.csv").set_index("method")
+    weight = scores["weight_on_target"]
     assert 0 <= weight["default"] <= 1 and weight["ensemble_default"] == weight["default"]
-    assert weight[["default_without_floor", "knn"]].isna().all()
+    assert weight[["default_without_floor", "default_mixed", "knn"]].isna().all()
+    # Tox21's library is dense: "auto" puts no floor, default_mixed the sparse libraries' 1
+    assert scores.loc["default", "ap"] == scores.loc["default_without_floor", "ap"]
+    assert scores.loc["default_mixed", "ap"] != scores.loc["default", "ap"]
     assert "## weight_on_target" in (out / "fsmol.md").read_text()
     unfloored = tmp_path / "unfloored"
     done = run_benchmark(
