@@ -26,12 +26,15 @@ from bioassay_mix.natural_prior import DEFAULT_NATURAL_PRIOR
 RAW_SUFFIX = "_raw.csv.gz"
 
 
-def prior_method(strength: float | str, n_bootstrap: int = 0, target_floor: float = 0.0) -> str:
+def prior_method(
+    strength: float | str, n_bootstrap: int = 0, target_floor: float | str = 0.0
+) -> str:
     """The method name of MixMin + target with ``natural_prior=strength``, ``n_bootstrap``
     resamples (``_bag<N>``; none for one solve) and ``target_floor`` (``_floor<F>``)."""
     prior = "_auto" if strength == "auto" else f"{strength:g}"
     bag = f"_bag{n_bootstrap}" if n_bootstrap else ""
-    floor = f"_floor{target_floor:g}" if target_floor else ""
+    floor = target_floor if target_floor == "auto" else f"{target_floor:g}"
+    floor = f"_floor{floor}" if target_floor else ""
     return f"mixmin_plus_target_prior{prior}{bag}{floor}"
 
 
@@ -45,9 +48,10 @@ def panel_fill(panel: str) -> float:
 
 def default_method(fill: float) -> str:
     """The package's default on a library of ``fill``: MixMin + target with
-    ``natural_prior=DEFAULT_NATURAL_PRIOR``, ``n_bootstrap=DEFAULT_N_BOOTSTRAP`` and the floor
-    that ``target_floor=DEFAULT_TARGET_FLOOR`` gives there."""
-    floor = target_floor_value(DEFAULT_TARGET_FLOOR, fill)
+    ``natural_prior=DEFAULT_NATURAL_PRIOR``, ``n_bootstrap=DEFAULT_N_BOOTSTRAP`` and
+    ``target_floor=DEFAULT_TARGET_FLOOR``, named for what that gives there: no floor on a
+    dense library, the floor resolved per support set on a sparse one."""
+    floor = DEFAULT_TARGET_FLOOR if target_floor_value(DEFAULT_TARGET_FLOOR, fill) else 0.0
     return prior_method(DEFAULT_NATURAL_PRIOR, DEFAULT_N_BOOTSTRAP, floor)
 
 
@@ -142,7 +146,7 @@ def catch_up(summary: pd.DataFrame) -> str:
 
 #: The headline's methods: the baselines and MixMin + target without a prior, with 8
 #: pseudo-compounds, with ``"auto"`` (solved once) and averaged over the default's resamples
-#: without and with the floor; the package's default on each panel is marked.
+#: without and with the floor (1, and auto); the package's default on each panel is marked.
 HEADLINE = {
     "target_only_xgb": "target only (XGBoost)",
     "natural_plus_target": "natural + target",
@@ -153,6 +157,8 @@ HEADLINE = {
     f"{DEFAULT_N_BOOTSTRAP} bootstrap resamples",
     prior_method("auto", DEFAULT_N_BOOTSTRAP, AUTO_TARGET_FLOOR): "MixMin + target, prior "
     f"auto, {DEFAULT_N_BOOTSTRAP} bootstrap resamples, target floor {AUTO_TARGET_FLOOR:g}",
+    prior_method("auto", DEFAULT_N_BOOTSTRAP, "auto"): "MixMin + target, prior auto, "
+    f"{DEFAULT_N_BOOTSTRAP} bootstrap resamples, target floor auto",
 }
 
 

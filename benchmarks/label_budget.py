@@ -29,8 +29,9 @@ MixMin-trained and MixMin + target are plain MixMin (``natural_prior=0``); each 
 (``mixmin_plus_target_prior<C>``, ``mixmin_plus_target_prior_auto``), each solved once or,
 with ``--n-bootstrap N``, averaged over N bootstrap resamples (``..._bag<N>``), each final
 model once per ``--target-floors`` value (``..._floor<F>``; the package's default is
-``--priors auto --n-bootstrap 50`` with floor 1 on a sparse panel and none on a dense one,
-by the panel's fill). Every score is kept in
+``--priors auto --n-bootstrap 50`` with floor auto: on a sparse panel 1, or the support alone
+when fewer than half its compounds are training compounds of a source; none on a dense one).
+``--targets`` scores only the named targets. Every score is kept in
 ``<out-name>_<panel>_raw.csv.gz``, written after each draw, so a long panel can be stopped and
 still summarised; ``--from-raw`` summarises that file again without recomputing, and
 ``--first-draw`` lets several processes share a panel's draws (concatenate their raw files).
@@ -67,6 +68,7 @@ from sklearn.model_selection import train_test_split
 from bioassay_mix import load_panel
 from bioassay_mix._files import atomic_path
 from bioassay_mix.cli._args import natural_prior as _natural_prior
+from bioassay_mix.cli._args import target_floor as _target_floor
 from bioassay_mix.estimator import MixMinClassifier
 from bioassay_mix.executor import LocalExecutor
 from bioassay_mix.library import TARGET, ProxyLibrary
@@ -103,7 +105,7 @@ def evaluate(
     seed: int,
     priors: list[float | str],
     n_bootstrap: int = 0,
-    target_floors: tuple[float, ...] = (0.0,),
+    target_floors: tuple[float | str, ...] = (0.0,),
     baselines: bool = True,
 ) -> list[dict]:
     """Every method at every size for ``target``; ``features`` and ``proba`` (the whole
@@ -205,8 +207,9 @@ def run_panel(
     raw_file: Path,
     priors: list[float | str],
     n_bootstrap: int = 0,
-    target_floors: tuple[float, ...] = (0.0,),
+    target_floors: tuple[float | str, ...] = (0.0,),
     keep: pd.DataFrame | None = None,
+    only_targets: list[str] | None = None,
 ) -> pd.DataFrame:
     """Every draw of ``name``; ``keep``'s rows and the scores so far are written to
     ``raw_file`` after each draw, so a long panel stopped early can still be summarised
@@ -223,7 +226,11 @@ def run_panel(
             panel, exclude=test_compounds, n_jobs=n_jobs, random_state=draw, verbose=False
         )
         test_pos = (panel.labels[test_mask] == 1).sum()
-        targets = [t for t in library.sources if test_pos[t] >= min_test_pos]
+        targets = [
+            t
+            for t in library.sources
+            if test_pos[t] >= min_test_pos and (only_targets is None or t in only_targets)
+        ]
         features = library.features(panel.smiles)
         proba = library.predict(features, n_jobs=n_jobs)
         results = LocalExecutor(n_jobs).map(
@@ -283,10 +290,16 @@ def main() -> None:
     )
     parser.add_argument(
         "--target-floors",
-        type=float,
+        type=_target_floor,
         nargs="+",
         default=[0.0],
-        help="each a variant of --priors with that target_floor (_floor<F>; 0: none)",
+        help="each a variant of --priors with that target_floor (_floor<F>; 0: none; auto: "
+        "the package's rule, resolved per support set)",
+    )
+    parser.add_argument(
+        "--targets",
+        nargs="+",
+        help="score only these targets (those with enough test positives among them)",
     )
     parser.add_argument(
         "--only-priors",
@@ -348,6 +361,7 @@ def main() -> None:
                         )
                         & keep["draw"].isin(draws)
                         & keep["size"].isin(args.sizes)
+                        & (keep["target"].isin(args.targets) if args.targets else True)
                     )
                 ]
             raw = run_panel(
@@ -360,6 +374,7 @@ def main() -> None:
                 args.n_bootstrap,
                 tuple(args.target_floors),
                 keep,
+                args.targets,
             )
         tables = summarise(raw, default_method(panel_fill(name)))
         plot_curves(tables["summary"], name, args.out_name)
