@@ -381,3 +381,45 @@ def test_the_verdict_says_no_mixing_when_the_model_trained_on_your_labels_alone(
     assert "+0.080 AP, 95% CI [+0.020, +0.140]" in text
     mixed = SimpleNamespace(target_floor_=1.0, in_library_=0.9, final_estimator_=None)
     assert _verdict(comparison, target, 5, mixed).startswith("Mixing helps at 40 labelled")
+
+
+@pytest.mark.slow
+def test_a_fit_on_compounds_new_to_a_sparse_library_is_a_forest_said_and_scored(
+    target_csv, tox21, tmp_path
+):
+    """Eight Tox21 assays on disjoint eighths of the compounds (a ChEMBL-like library) with the
+    target's compounds left out: the default trains on the target's rows alone, the report and
+    settings say so, and the bundle scores with that forest."""
+    from sklearn.ensemble import RandomForestClassifier
+
+    from bioassay_mix import AssayPanel
+    from bioassay_mix.featurize import MorganFingerprint
+    from bioassay_mix.library import ProxyLibrary
+
+    target = read_target(target_csv, smiles_column="compound", label_column="active")
+    assays = list(tox21.assays[:8])
+    long = tox21.to_long()
+    group = pd.Series(np.arange(len(tox21.compounds)) % 8, index=tox21.compounds)
+    long = long[long["assay"].isin(assays)]
+    long = long[group[long["smiles"]].to_numpy() == long["assay"].map(assays.index).to_numpy()]
+    library = ProxyLibrary.build(
+        AssayPanel.from_long(long, name="disjoint"),
+        exclude=list(target.smiles),
+        featurizer=MorganFingerprint(n_bits=256),
+        proxy=FAST,
+        verbose=False,
+    )
+    result = fit_target(target, library, cv=3, n_jobs=2, verbose=False)
+    assert result.settings["target_floor_value"] == np.inf
+    assert result.settings["in_library"] < 0.5
+    assert isinstance(result.classifier.final_estimator_, RandomForestClassifier)
+    assert result.verdict.startswith("No mixing: ")
+    written = write_fit(result, tmp_path / "fit")
+    assert "the final model trains on your compounds alone" in written["report"].read_text()
+    settings = json.loads(written["json"].read_text())["settings"]
+    assert settings["target_only"] and settings["target_floor_value"] is None  # strict JSON
+    smiles = list(target.smiles[:5])
+    scored = score(load_bundle(written["bundle"]), smiles)
+    np.testing.assert_allclose(
+        scored[target.name].to_numpy(), result.classifier.predict_proba(smiles)[:, 1]
+    )

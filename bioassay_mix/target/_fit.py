@@ -225,6 +225,7 @@ def fit_target(
         "n_bootstrap": n_bootstrap,
         "target_floor": target_floor,
         "target_floor_value": final.target_floor_,
+        "target_only": math.isinf(final.target_floor_),
         "in_library": final.in_library_,
         "final_estimator": type(final.final_estimator_).__name__,
         "n_target_compounds_in_library": seen,
