@@ -80,6 +80,23 @@ def few_labels(tox21):
 
 
 @pytest.fixture(scope="session")
+def disjoint_tox21(tox21):
+    """Eight Tox21 assays, each labelling its own eighth of the compounds: the panel of a
+    ChEMBL-like library of disjoint series (fill below the auto rules' threshold)."""
+    import numpy as np
+    import pandas as pd
+
+    from bioassay_mix import AssayPanel
+
+    assays = list(tox21.assays[:8])
+    long = tox21.to_long()
+    group = pd.Series(np.arange(len(tox21.compounds)) % 8, index=tox21.compounds)
+    long = long[long["assay"].isin(assays)]
+    long = long[group[long["smiles"]].to_numpy() == long["assay"].map(assays.index).to_numpy()]
+    return AssayPanel.from_long(long, name="disjoint")
+
+
+@pytest.fixture(scope="session")
 def saved_library(tox21_library, tmp_path_factory):
     """:func:`tox21_library` saved to a folder (never written to by the tests that read it)."""
     return tox21_library.save(tmp_path_factory.mktemp("lib") / "lib")

@@ -333,24 +333,13 @@ def test_auto_solver_is_the_active_set_without_a_prior(tox21_library, few_labels
 
 @pytest.mark.slow
 def test_on_a_library_whose_sources_share_few_compounds_auto_is_no_prior_and_a_floor(
-    tox21, few_labels
+    disjoint_tox21, few_labels
 ):
-    from bioassay_mix import AssayPanel
     from bioassay_mix.library import ProxyLibrary
     from bioassay_mix.natural_prior import AUTO_PRIOR_MIN_FILL
 
-    # eight Tox21 assays, each labelling its own eighth of the compounds: a ChEMBL-like
-    # library of disjoint series
-    assays = list(tox21.assays[:8])
-    long = tox21.to_long()
-    group = pd.Series(np.arange(len(tox21.compounds)) % 8, index=tox21.compounds)
-    long = long[long["assay"].isin(assays)]
-    long = long[group[long["smiles"]].to_numpy() == long["assay"].map(assays.index).to_numpy()]
     sparse = ProxyLibrary.build(
-        AssayPanel.from_long(long, name="disjoint"),
-        verbose=False,
-        featurizer=MorganFingerprint(n_bits=256),
-        proxy=FAST,
+        disjoint_tox21, verbose=False, featurizer=MorganFingerprint(n_bits=256), proxy=FAST
     )
     assert sparse.fill < AUTO_PRIOR_MIN_FILL
     X, y, _, _ = few_labels
@@ -372,7 +361,7 @@ def test_on_a_library_whose_sources_share_few_compounds_auto_is_no_prior_and_a_f
     # the same library without the support's compounds: new chemistry to every source, so
     # "auto" trains no mixture: the final model is a model of the support alone
     novel = ProxyLibrary.build(
-        AssayPanel.from_long(long, name="disjoint"),
+        disjoint_tox21,
         exclude=X,
         verbose=False,
         featurizer=MorganFingerprint(n_bits=256),

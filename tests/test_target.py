@@ -385,25 +385,19 @@ def test_the_verdict_says_no_mixing_when_the_model_trained_on_your_labels_alone(
 
 @pytest.mark.slow
 def test_a_fit_on_compounds_new_to_a_sparse_library_is_a_forest_said_and_scored(
-    target_csv, tox21, tmp_path
+    target_csv, disjoint_tox21, tmp_path
 ):
-    """Eight Tox21 assays on disjoint eighths of the compounds (a ChEMBL-like library) with the
-    target's compounds left out: the default trains on the target's rows alone, the report and
-    settings say so, and the bundle scores with that forest."""
+    """The disjoint Tox21 library (a ChEMBL-like one) with the target's compounds left out:
+    the default trains on the target's rows alone, the report and settings say so, and the
+    bundle scores with that forest."""
     from sklearn.ensemble import RandomForestClassifier
 
-    from bioassay_mix import AssayPanel
     from bioassay_mix.featurize import MorganFingerprint
     from bioassay_mix.library import ProxyLibrary
 
     target = read_target(target_csv, smiles_column="compound", label_column="active")
-    assays = list(tox21.assays[:8])
-    long = tox21.to_long()
-    group = pd.Series(np.arange(len(tox21.compounds)) % 8, index=tox21.compounds)
-    long = long[long["assay"].isin(assays)]
-    long = long[group[long["smiles"]].to_numpy() == long["assay"].map(assays.index).to_numpy()]
     library = ProxyLibrary.build(
-        AssayPanel.from_long(long, name="disjoint"),
+        disjoint_tox21,
         exclude=list(target.smiles),
         featurizer=MorganFingerprint(n_bits=256),
         proxy=FAST,
