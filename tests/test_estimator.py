@@ -246,6 +246,8 @@ def test_parameters_are_validated_before_work(tox21_library, few_labels):
         {"solver": "adaptive"},
         {"solver": "dirichlet_newton", "natural_prior": 0},
         {"target_proxy": MaxAbsScaler()},
+        {"target_only_estimator": MaxAbsScaler()},
+        {"target_floor": float("nan")},
     ):
         with pytest.raises(ValueError, match=next(iter(bad))):
             MixMinClassifier(tox21_library, **bad).fit(X, y)
