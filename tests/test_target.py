@@ -373,13 +373,22 @@ def test_the_verdict_says_no_mixing_when_the_model_trained_on_your_labels_alone(
     )
     target = SimpleNamespace(y=np.zeros(40), n_positive=12)
     alone = SimpleNamespace(
-        target_floor_=float("inf"), in_library_=0.125, final_estimator_=RandomForestClassifier()
+        target_floor="auto",
+        target_floor_=float("inf"),
+        in_library_=0.125,
+        final_estimator_=RandomForestClassifier(),
     )
     text = _verdict(comparison, target, 5, alone)
     assert text.startswith("No mixing: 12% of your compounds are training compounds")
     assert "RandomForestClassifier on your labels alone" in text and "helps" not in text
     assert "+0.080 AP, 95% CI [+0.020, +0.140]" in text
-    mixed = SimpleNamespace(target_floor_=1.0, in_library_=0.9, final_estimator_=None)
+    asked = _verdict(
+        comparison, target, 5, SimpleNamespace(**{**vars(alone), "target_floor": float("inf")})
+    )
+    assert asked.startswith("No mixing: target_floor is inf, so the model is RandomForest")
+    mixed = SimpleNamespace(
+        target_floor="auto", target_floor_=1.0, in_library_=0.9, final_estimator_=None
+    )
     assert _verdict(comparison, target, 5, mixed).startswith("Mixing helps at 40 labelled")
 
 

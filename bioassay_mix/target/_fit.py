@@ -366,12 +366,17 @@ def _verdict(comparison: pd.DataFrame, target: TargetData, cv: int, final: MixMi
     where = f"at {n} labelled compounds ({target.n_positive} positive), {cv}-fold cross-validation"
     interval = f"{row.mean_gain:+.3f} AP, 95% CI [{row.ci_low:+.3f}, {row.ci_high:+.3f}]"
     if math.isinf(final.target_floor_):
+        why = (
+            f"{final.in_library_:.0%} of your compounds are training compounds of the "
+            "library's sources, too few for their proxies to know your chemistry (target_floor "
+            "auto)"
+            if final.target_floor == "auto"
+            else "target_floor is inf"
+        )
         return (
-            f"No mixing: {final.in_library_:.0%} of your compounds are training compounds of "
-            f"the library's sources, too few for their proxies to know your chemistry, so "
-            f"the model is {type(final.final_estimator_).__name__} on your labels alone "
-            f"(target_floor auto); {where}, it scores {interval} against target-only "
-            "with the final learner."
+            f"No mixing: {why}, so the model is {type(final.final_estimator_).__name__} on your "
+            f"labels alone; {where}, it scores {interval} against target-only with the final "
+            "learner."
         )
     if row.ci_low > 0:
         return f"Mixing helps {where}: MixMin + target beats target-only by {interval}."
