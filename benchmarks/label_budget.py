@@ -31,7 +31,7 @@ with ``--n-bootstrap N``, averaged over N bootstrap resamples (``..._bag<N>``), 
 model once per ``--target-floors`` value (``..._floor<F>``; the package's default is
 ``--priors auto --n-bootstrap 50`` with floor auto: on a sparse panel 1, or the support alone
 when fewer than half its compounds are training compounds of a source; none on a dense one).
-``--targets`` scores only the named targets. Every score is kept in
+Every score is kept in
 ``<out-name>_<panel>_raw.csv.gz``, written after each draw, so a long panel can be stopped and
 still summarised; ``--from-raw`` summarises that file again without recomputing, and
 ``--first-draw`` lets several processes share a panel's draws (concatenate their raw files).
@@ -209,7 +209,6 @@ def run_panel(
     n_bootstrap: int = 0,
     target_floors: tuple[float | str, ...] = (0.0,),
     keep: pd.DataFrame | None = None,
-    only_targets: list[str] | None = None,
 ) -> pd.DataFrame:
     """Every draw of ``name``; ``keep``'s rows and the scores so far are written to
     ``raw_file`` after each draw, so a long panel stopped early can still be summarised
@@ -226,11 +225,7 @@ def run_panel(
             panel, exclude=test_compounds, n_jobs=n_jobs, random_state=draw, verbose=False
         )
         test_pos = (panel.labels[test_mask] == 1).sum()
-        targets = [
-            t
-            for t in library.sources
-            if test_pos[t] >= min_test_pos and (only_targets is None or t in only_targets)
-        ]
+        targets = [t for t in library.sources if test_pos[t] >= min_test_pos]
         features = library.features(panel.smiles)
         proba = library.predict(features, n_jobs=n_jobs)
         results = LocalExecutor(n_jobs).map(
@@ -296,11 +291,7 @@ def main() -> None:
         help="each a variant of --priors with that target_floor (_floor<F>; 0: none; auto: "
         "the package's rule, resolved per support set)",
     )
-    parser.add_argument(
-        "--targets",
-        nargs="+",
-        help="score only these targets (those with enough test positives among them)",
-    )
+
     parser.add_argument(
         "--only-priors",
         action="store_true",
@@ -361,7 +352,6 @@ def main() -> None:
                         )
                         & keep["draw"].isin(draws)
                         & keep["size"].isin(args.sizes)
-                        & (keep["target"].isin(args.targets) if args.targets else True)
                     )
                 ]
             raw = run_panel(
@@ -374,7 +364,6 @@ def main() -> None:
                 args.n_bootstrap,
                 tuple(args.target_floors),
                 keep,
-                args.targets,
             )
         tables = summarise(raw, default_method(panel_fill(name)))
         plot_curves(tables["summary"], name, args.out_name)
